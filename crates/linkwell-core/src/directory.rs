@@ -1,0 +1,426 @@
+//! The community directory (services and groups, shaped after Open Referral UK) and onward
+//! referrals ("social prescriptions") from a person to a service, with status and barriers.
+
+use crate::error::{CoreError, Result};
+use crate::model::{Barrier, FiveWays, OnwardStatus, ServiceCategory, ServiceStatus, Weekday};
+use crate::store::{self, Store, to_payload, today};
+use crate::validate::{self, Checker};
+use chrono::NaiveDate;
+use linkwell_protocol::{EntityKind, Operation};
+use serde::{Deserialize, Serialize};
+use serde_json::Map;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provider {
+    pub id: Uuid,
+    pub name: String,
+    pub website: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A regular session of a service, e.g. weekly on Thursday 13:30–15:00.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    pub weekday: Weekday,
+    pub starts: String,
+    pub ends: String,
+    /// "weekly", "fortnightly", "monthly".
+    pub frequency: String,
+}
+
+impl std::fmt::Display for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let every = match self.frequency.as_str() {
+            "weekly" => format!("{}s", self.weekday.label()),
+            other => format!("{} ({other})", self.weekday.label()),
+        };
+        write!(f, "{every} {}–{}", self.starts, self.ends)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub id: Uuid,
+    pub provider_id: Option<Uuid>,
+    pub name: String,
+    pub description: String,
+    pub categories: Vec<ServiceCategory>,
+    pub five_ways: Vec<FiveWays>,
+    pub schedules: Vec<Schedule>,
+    pub venue: Option<String>,
+    pub address: Option<String>,
+    pub postcode: Option<String>,
+    pub cost: Option<String>,
+    pub free: bool,
+    pub step_free: bool,
+    pub hearing_loop: bool,
+    pub transport: Option<String>,
+    pub taking_new_members: bool,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    pub lead: Option<String>,
+    pub last_verified_on: Option<NaiveDate>,
+    pub status: ServiceStatus,
+    pub redirect_to: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScheduleInput {
+    pub weekday: String,
+    pub starts: String,
+    pub ends: String,
+    pub frequency: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceInput {
+    pub provider_id: Option<Uuid>,
+    pub name: String,
+    pub description: String,
+    pub categories: Vec<String>,
+    pub five_ways: Vec<String>,
+    pub schedules: Vec<ScheduleInput>,
+    pub venue: Option<String>,
+    pub address: Option<String>,
+    pub postcode: Option<String>,
+    pub cost: Option<String>,
+    pub free: bool,
+    pub step_free: bool,
+    pub hearing_loop: bool,
+    pub transport: Option<String>,
+    pub taking_new_members: bool,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    pub lead: Option<String>,
+    pub last_verified_on: Option<String>,
+    pub status: Option<String>,
+}
+
+fn check_time(c: &mut Checker, field: &str, label: &str, v: &str) -> String {
+    let v = v.trim();
+    match chrono::NaiveTime::parse_from_str(v, "%H:%M") {
+        Ok(t) => t.format("%H:%M").to_string(),
+        Err(_) => {
+            c.fail(field, format!("{label} \"{v}\" is not a time (use HH:MM, e.g. 13:30)"));
+            v.to_string()
+        }
+    }
+}
+
+fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
+    let name = c.required("name", "Name", &i.name, 200);
+    let description = c.required("description", "What happens", &i.description, 4000);
+    let mut categories = Vec::new();
+    for s in &i.categories {
+        match ServiceCategory::parse(s) {
+            Some(v) if !categories.contains(&v) => categories.push(v),
+            Some(_) => {}
+            None => c.fail("categories", format!("\"{s}\" is not a category; choose from: {}", ServiceCategory::choices())),
+        }
+    }
+    if i.categories.is_empty() {
+        c.fail("categories", "Choose at least one category");
+    }
+    let mut five_ways = Vec::new();
+    for s in &i.five_ways {
+        match FiveWays::parse(s) {
+            Some(v) if !five_ways.contains(&v) => five_ways.push(v),
+            Some(_) => {}
+            None => c.fail("five_ways", format!("\"{s}\" is not one of the Five Ways: {}", FiveWays::choices())),
+        }
+    }
+    let schedules = i
+        .schedules
+        .iter()
+        .enumerate()
+        .map(|(n, s)| {
+            let f = format!("schedules[{n}]");
+            let weekday = Weekday::parse(&s.weekday).unwrap_or_else(|| {
+                c.fail(&format!("{f}.weekday"), format!("\"{}\" is not a day of the week", s.weekday));
+                Weekday::Mon
+            });
+            let starts = check_time(c, &format!("{f}.starts"), "Start time", &s.starts);
+            let ends = check_time(c, &format!("{f}.ends"), "End time", &s.ends);
+            if starts >= ends && starts.len() == 5 && ends.len() == 5 {
+                c.fail(&format!("{f}.ends"), "End time must be after the start time");
+            }
+            let frequency = s.frequency.clone().filter(|f| !f.trim().is_empty()).unwrap_or_else(|| "weekly".into());
+            if !["weekly", "fortnightly", "monthly"].contains(&frequency.as_str()) {
+                c.fail(&format!("{f}.frequency"), "How often must be weekly, fortnightly or monthly");
+            }
+            Schedule { weekday, starts, ends, frequency }
+        })
+        .collect();
+    let postcode = i
+        .postcode
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| validate::postcode(v).map_err(|m| c.fail("postcode", m)).ok());
+    let contact_phone = i
+        .contact_phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| validate::phone(v).map_err(|m| c.fail("contact_phone", m)).ok());
+    let contact_email = i
+        .contact_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| validate::email(v).map_err(|m| c.fail("contact_email", m)).ok());
+    let last_verified_on = c.optional_date("last_verified_on", "Last checked", i.last_verified_on.as_deref());
+    if last_verified_on.is_some_and(|d| d > today()) {
+        c.fail("last_verified_on", "Last checked cannot be in the future");
+    }
+    let status = match i.status.as_deref().filter(|s| !s.trim().is_empty()) {
+        None => ServiceStatus::Active,
+        Some(s) => ServiceStatus::parse(s).unwrap_or_else(|| {
+            c.fail("status", format!("Status must be one of: {}", ServiceStatus::choices()));
+            ServiceStatus::Active
+        }),
+    };
+    Service {
+        id: Uuid::nil(),
+        provider_id: i.provider_id,
+        name,
+        description,
+        categories,
+        five_ways,
+        schedules,
+        venue: c.optional("venue", "Venue", i.venue.as_deref(), 200),
+        address: c.optional("address", "Address", i.address.as_deref(), 300),
+        postcode,
+        cost: c.optional("cost", "Cost", i.cost.as_deref(), 200),
+        free: i.free,
+        step_free: i.step_free,
+        hearing_loop: i.hearing_loop,
+        transport: c.optional("transport", "Transport", i.transport.as_deref(), 300),
+        taking_new_members: i.taking_new_members,
+        contact_name: c.optional("contact_name", "Contact name", i.contact_name.as_deref(), 120),
+        contact_phone,
+        contact_email,
+        lead: c.optional("lead", "Group lead", i.lead.as_deref(), 120),
+        last_verified_on,
+        status,
+        redirect_to: None,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OnwardReferral {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub service_id: Uuid,
+    pub status: OnwardStatus,
+    pub barriers: Vec<Barrier>,
+    pub suggested_on: NaiveDate,
+    pub status_on: NaiveDate,
+    pub feedback: Option<String>,
+    pub worker_id: Uuid,
+}
+
+impl Store {
+    pub fn add_provider(&mut self, name: &str, website: Option<&str>, phone: Option<&str>, email: Option<&str>) -> Result<Provider> {
+        let mut c = Checker::new();
+        let name = c.required("name", "Organisation name", name, 200);
+        let website = c.optional("website", "Website", website, 300);
+        let phone = phone.map(str::trim).filter(|v| !v.is_empty()).and_then(|v| validate::phone(v).map_err(|m| c.fail("phone", m)).ok());
+        let email = email.map(str::trim).filter(|v| !v.is_empty()).and_then(|v| validate::email(v).map_err(|m| c.fail("email", m)).ok());
+        c.finish()?;
+        self.write(|w| {
+            let p = Provider { id: w.new_id(), name, website, phone, email };
+            w.record(EntityKind::Provider, p.id, Operation::Create, to_payload(&p)?)?;
+            Ok(p)
+        })
+    }
+
+    pub fn add_service(&mut self, input: &ServiceInput) -> Result<Service> {
+        let mut c = Checker::new();
+        let mut s = service_fields(&mut c, input);
+        if let Some(pid) = input.provider_id
+            && store::load(self.conn(), EntityKind::Provider, pid)?.is_none()
+        {
+            c.fail("provider_id", "That organisation is not in the directory");
+        }
+        c.finish()?;
+        self.write(|w| {
+            s.id = w.new_id();
+            w.record(EntityKind::Service, s.id, Operation::Create, to_payload(&s)?)?;
+            Ok(s)
+        })
+    }
+
+    /// Edits a service; only changed fields are recorded (per-field last-writer-wins in sync).
+    pub fn update_service(&mut self, id: Uuid, input: &ServiceInput) -> Result<Service> {
+        let current = self.service(id)?;
+        let mut c = Checker::new();
+        let mut next = service_fields(&mut c, input);
+        c.finish()?;
+        next.id = id;
+        next.redirect_to = current.redirect_to;
+        let before = to_payload(&current)?;
+        let changed: Map<_, _> = to_payload(&next)?.into_iter().filter(|(k, v)| before.get(k) != Some(v)).collect();
+        if changed.is_empty() {
+            return Ok(current);
+        }
+        self.write(|w| {
+            w.record(EntityKind::Service, id, Operation::Update, changed)?;
+            Ok(next)
+        })
+    }
+
+    /// Marks a service as checked today (directory upkeep).
+    pub fn verify_service(&mut self, id: Uuid) -> Result<Service> {
+        let mut s = self.service(id)?;
+        s.last_verified_on = Some(today());
+        self.write(|w| {
+            let mut m = Map::new();
+            m.insert("last_verified_on".into(), today().to_string().into());
+            w.record(EntityKind::Service, id, Operation::Update, m)?;
+            Ok(s)
+        })
+    }
+
+    /// Archives a service (closed). Never a hard delete: onward referrals keep pointing at it.
+    pub fn archive_service(&mut self, id: Uuid) -> Result<Service> {
+        let mut s = self.service(id)?;
+        s.status = ServiceStatus::Closed;
+        self.write(|w| {
+            let mut m = Map::new();
+            m.insert("status".into(), ServiceStatus::Closed.as_str().into());
+            w.record(EntityKind::Service, id, Operation::Archive, m)?;
+            Ok(s)
+        })
+    }
+
+    /// Merges a duplicate into the record to keep: the duplicate is closed with a redirect.
+    pub fn merge_service(&mut self, duplicate: Uuid, keep: Uuid) -> Result<Service> {
+        if duplicate == keep {
+            return Err(CoreError::invalid("keep", "A service cannot be merged into itself"));
+        }
+        let kept = self.service(keep)?;
+        if kept.redirect_to.is_some() {
+            return Err(CoreError::invalid("keep", "That service was itself merged; merge into the one it points to"));
+        }
+        self.service(duplicate)?;
+        self.write(|w| {
+            let mut m = Map::new();
+            m.insert("status".into(), ServiceStatus::Closed.as_str().into());
+            m.insert("redirect_to".into(), keep.to_string().into());
+            w.record(EntityKind::Service, duplicate, Operation::Archive, m)?;
+            Ok(())
+        })?;
+        Ok(kept)
+    }
+
+    /// A service, following merge redirects to the record that was kept.
+    pub fn service(&self, id: Uuid) -> Result<Service> {
+        let mut s: Service = store::get(self.conn(), EntityKind::Service, id)?;
+        for _ in 0..8 {
+            match s.redirect_to {
+                Some(next) => s = store::get(self.conn(), EntityKind::Service, next)?,
+                None => break,
+            }
+        }
+        Ok(s)
+    }
+
+    pub fn services(&self) -> Result<Vec<Service>> {
+        store::get_where(self.conn(), EntityKind::Service, "redirect_to IS NULL AND ?1 = ?1", "", "name")
+    }
+
+    /// Suggests, agrees or makes an onward referral from a person to a service.
+    pub fn refer_onward(&mut self, person_id: Uuid, service_id: Uuid, status: &str) -> Result<OnwardReferral> {
+        self.person(person_id)?;
+        let service = self.service(service_id)?;
+        let mut c = Checker::new();
+        let st = OnwardStatus::parse(status);
+        if st.is_none() {
+            c.fail("status", format!("Status must be one of: {}", OnwardStatus::choices()));
+        }
+        if service.status == ServiceStatus::Closed {
+            c.fail("service_id", format!("{} has closed", service.name));
+        }
+        c.finish()?;
+        self.write(|w| {
+            let r = OnwardReferral {
+                id: w.new_id(),
+                person_id,
+                service_id: service.id,
+                status: st.unwrap_or(OnwardStatus::Suggested),
+                barriers: Vec::new(),
+                suggested_on: today(),
+                status_on: today(),
+                feedback: None,
+                worker_id: w.actor().worker_id,
+            };
+            w.record(EntityKind::OnwardReferral, r.id, Operation::Create, to_payload(&r)?)?;
+            Ok(r)
+        })
+    }
+
+    /// Moves an onward referral on, records barriers and feedback from the group.
+    pub fn update_onward_referral(
+        &mut self,
+        id: Uuid,
+        status: Option<&str>,
+        barriers: Option<&[String]>,
+        feedback: Option<&str>,
+    ) -> Result<OnwardReferral> {
+        let mut r: OnwardReferral = store::get(self.conn(), EntityKind::OnwardReferral, id)?;
+        let mut c = Checker::new();
+        let mut m = Map::new();
+        if let Some(s) = status {
+            match OnwardStatus::parse(s) {
+                Some(st) if st != r.status => {
+                    r.status = st;
+                    r.status_on = today();
+                    m.insert("status".into(), st.as_str().into());
+                    m.insert("status_on".into(), today().to_string().into());
+                }
+                Some(_) => {}
+                None => c.fail("status", format!("Status must be one of: {}", OnwardStatus::choices())),
+            }
+        }
+        if let Some(bs) = barriers {
+            let mut parsed = Vec::new();
+            for b in bs {
+                match Barrier::parse(b) {
+                    Some(v) if !parsed.contains(&v) => parsed.push(v),
+                    Some(_) => {}
+                    None => c.fail("barriers", format!("\"{b}\" is not a barrier; choose from: {}", Barrier::choices())),
+                }
+            }
+            if parsed != r.barriers {
+                m.insert("barriers".into(), serde_json::to_value(&parsed)?);
+                r.barriers = parsed;
+            }
+        }
+        if let Some(f) = feedback {
+            let f = c.optional("feedback", "Feedback from the group", Some(f), 4000);
+            if f != r.feedback {
+                m.insert("feedback".into(), f.clone().into());
+                r.feedback = f;
+            }
+        }
+        c.finish()?;
+        if m.is_empty() {
+            return Ok(r);
+        }
+        self.write(|w| {
+            w.record(EntityKind::OnwardReferral, id, Operation::Update, m)?;
+            Ok(r)
+        })
+    }
+
+    pub fn onward_referrals(&self, person_id: Uuid) -> Result<Vec<OnwardReferral>> {
+        store::get_where(self.conn(), EntityKind::OnwardReferral, "person_id = ?1", &person_id.to_string(), "suggested_on, rowid")
+    }
+}

@@ -1,0 +1,106 @@
+//! Exports: everything held about one person (for a subject access request), or the whole
+//! database, as JSON. Built from the same registry the store writes with, so no field is
+//! left out by accident.
+
+use crate::error::Result;
+use crate::store::{Store, load_where};
+use linkwell_protocol::EntityKind;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+/// How each kind of record is tied to a person, as a SQL condition on `?1` (the person id).
+fn person_scope(kind: EntityKind) -> Option<&'static str> {
+    Some(match kind {
+        EntityKind::Person => "id = ?1",
+        EntityKind::Consent
+        | EntityKind::RiskFlag
+        | EntityKind::Referral
+        | EntityKind::Episode
+        | EntityKind::Session
+        | EntityKind::Note
+        | EntityKind::WellbeingPlan
+        | EntityKind::Goal
+        | EntityKind::Measure
+        | EntityKind::FollowUpDecision
+        | EntityKind::OnwardReferral
+        | EntityKind::AuditEvent => "person_id = ?1",
+        EntityKind::ContactAttempt => "referral_id IN (SELECT id FROM referral WHERE person_id = ?1)",
+        EntityKind::Handover => "episode_id IN (SELECT id FROM episode WHERE person_id = ?1)",
+        EntityKind::NoteRevision => "note_id IN (SELECT id FROM note WHERE person_id = ?1)",
+        EntityKind::GoalStep | EntityKind::GoalRating => "goal_id IN (SELECT id FROM goal WHERE person_id = ?1)",
+        EntityKind::Team
+        | EntityKind::Worker
+        | EntityKind::InstrumentLicence
+        | EntityKind::Provider
+        | EntityKind::Service => return None,
+    })
+}
+
+impl Store {
+    /// Everything held about one person, including who changed what and when.
+    pub fn export_person(&self, person_id: Uuid) -> Result<Value> {
+        self.person(person_id)?;
+        let id = person_id.to_string();
+        let mut records = Map::new();
+        let mut ids = Vec::new();
+        for kind in EntityKind::ALL {
+            let Some(scope) = person_scope(kind) else { continue };
+            let rows = load_where(self.conn(), kind, scope, &id, "rowid")?;
+            ids.extend(rows.iter().filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_string)));
+            records.insert(kind.as_str().to_string(), Value::Array(rows.into_iter().map(Value::Object).collect()));
+        }
+        // The services this person was referred to, so the export reads on its own.
+        let services = load_where(
+            self.conn(),
+            EntityKind::Service,
+            "id IN (SELECT service_id FROM onward_referral WHERE person_id = ?1)",
+            &id,
+            "name",
+        )?;
+        records.insert("service".into(), Value::Array(services.into_iter().map(Value::Object).collect()));
+        let history = self.change_history(&ids)?;
+        Ok(json!({
+            "export": "subject_access_request",
+            "generated_at": chrono::Local::now().naive_local().format("%Y-%m-%dT%H:%M:%S").to_string(),
+            "person_id": person_id,
+            "records": records,
+            "change_history": history,
+        }))
+    }
+
+    /// Every record in the database, by kind.
+    pub fn export_all(&self) -> Result<Value> {
+        let mut records = Map::new();
+        for kind in EntityKind::ALL {
+            let rows = load_where(self.conn(), kind, "?1 = ?1", "", "rowid")?;
+            records.insert(kind.as_str().to_string(), Value::Array(rows.into_iter().map(Value::Object).collect()));
+        }
+        Ok(json!({ "export": "all", "records": records }))
+    }
+
+    fn change_history(&self, ids: &[String]) -> Result<Vec<Value>> {
+        let mut out = Vec::new();
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT seq, hlc, entity, entity_id, op, payload, worker_id, device_id FROM change_log WHERE entity_id = ?1 ORDER BY seq",
+        )?;
+        for id in ids {
+            let rows = stmt.query_map([id], |r| {
+                Ok(json!({
+                    "seq": r.get::<_, i64>(0)?,
+                    "hlc": r.get::<_, String>(1)?,
+                    "entity": r.get::<_, String>(2)?,
+                    "entity_id": r.get::<_, String>(3)?,
+                    "op": r.get::<_, String>(4)?,
+                    "payload": serde_json::from_str::<Value>(&r.get::<_, String>(5)?).unwrap_or(Value::Null),
+                    "worker_id": r.get::<_, String>(6)?,
+                    "device_id": r.get::<_, String>(7)?,
+                }))
+            })?;
+            for row in rows {
+                out.push(row?);
+            }
+        }
+        out.sort_by_key(|v| v["seq"].as_i64());
+        Ok(out)
+    }
+}

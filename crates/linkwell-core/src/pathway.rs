@@ -1,0 +1,513 @@
+//! One person's journey: referral, contact attempts, episodes of support with their status
+//! state machine, handover between workers, closing and re-referral.
+
+use crate::error::{CoreError, Result};
+use crate::model::{
+    ClosingReason, ContactMethod, ContactOutcome, EpisodeStatus, ReferralReason, ReferralSource,
+    SnomedCode, Stage,
+};
+use crate::people::{Person, PersonFields, PersonInput, person_fields};
+use crate::store::{self, Store, Writer, to_payload, today};
+use crate::validate::Checker;
+use chrono::{NaiveDate, NaiveDateTime};
+use linkwell_protocol::{EntityKind, Operation};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Referral {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub source: ReferralSource,
+    pub referrer_name: Option<String>,
+    pub referrer_practice: Option<String>,
+    pub received_on: NaiveDate,
+    pub reasons: Vec<ReferralReason>,
+    pub conditions: Vec<String>,
+    pub snomed_code: Option<SnomedCode>,
+    pub consent_to_contact: bool,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReferralInput {
+    pub source: String,
+    pub referrer_name: Option<String>,
+    pub referrer_practice: Option<String>,
+    pub received_on: String,
+    pub reasons: Vec<String>,
+    pub conditions: Vec<String>,
+    pub snomed_code: Option<String>,
+    pub consent_to_contact: bool,
+    pub detail: Option<String>,
+}
+
+/// A new referral for someone not yet known: the person, the referral and who takes it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NewReferral {
+    pub person: PersonInput,
+    pub referral: ReferralInput,
+    /// Health coach or link worker; defaults to the taker's own stage.
+    pub stage: Option<String>,
+    /// Defaults to the worker taking the referral.
+    pub worker_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Episode {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub referral_id: Uuid,
+    pub stage: Stage,
+    pub worker_id: Uuid,
+    pub status: EpisodeStatus,
+    pub opened_on: NaiveDate,
+    pub first_contact_on: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub closing_reason: Option<ClosingReason>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactAttempt {
+    pub id: Uuid,
+    pub referral_id: Uuid,
+    pub attempted_at: NaiveDateTime,
+    pub method: ContactMethod,
+    pub outcome: ContactOutcome,
+    pub note: Option<String>,
+    pub worker_id: Uuid,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContactAttemptInput {
+    pub attempted_at: String,
+    pub method: String,
+    pub outcome: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Handover {
+    pub id: Uuid,
+    pub episode_id: Uuid,
+    pub from_worker_id: Uuid,
+    pub to_worker_id: Uuid,
+    pub to_stage: Stage,
+    pub handed_on: NaiveDate,
+    pub note: String,
+}
+
+fn referral_fields(c: &mut Checker, i: &ReferralInput, today: NaiveDate) -> Referral {
+    let source = ReferralSource::parse(&i.source);
+    if source.is_none() {
+        c.fail("source", format!("Referral source must be one of: {}", ReferralSource::choices()));
+    }
+    let received_on = c.date("received_on", "Date received", &i.received_on);
+    if received_on.is_some_and(|d| d > today) {
+        c.fail("received_on", "Date received cannot be in the future");
+    }
+    let mut reasons = Vec::new();
+    for r in &i.reasons {
+        match ReferralReason::parse(r) {
+            Some(r) if !reasons.contains(&r) => reasons.push(r),
+            Some(_) => {}
+            None => c.fail(
+                "reasons",
+                format!("\"{r}\" is not a referral reason; choose from: {}", ReferralReason::choices()),
+            ),
+        }
+    }
+    if i.reasons.is_empty() {
+        c.fail("reasons", "Give at least one reason for the referral");
+    }
+    let conditions: Vec<String> = i
+        .conditions
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if conditions.iter().any(|s| s.chars().count() > 120) {
+        c.fail("conditions", "Each long-term condition must be at most 120 characters");
+    }
+    let snomed_code = match i.snomed_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => {
+            let code = SnomedCode::parse(s);
+            if code.is_none() {
+                c.fail(
+                    "snomed_code",
+                    format!(
+                        "SNOMED CT code {s} is not one Linkwell records (871731000000106 referral to social prescribing service, 871711000000103 social prescribing declined)"
+                    ),
+                );
+            }
+            code
+        }
+    };
+    Referral {
+        id: Uuid::nil(),
+        person_id: Uuid::nil(),
+        source: source.unwrap_or(ReferralSource::Gp),
+        referrer_name: c.optional("referrer_name", "Referrer", i.referrer_name.as_deref(), 120),
+        referrer_practice: c.optional(
+            "referrer_practice",
+            "Referrer's practice",
+            i.referrer_practice.as_deref(),
+            200,
+        ),
+        received_on: received_on.unwrap_or(today),
+        reasons,
+        conditions,
+        snomed_code,
+        consent_to_contact: i.consent_to_contact,
+        detail: c.optional("detail", "Referral detail", i.detail.as_deref(), 4000),
+    }
+}
+
+/// Validates a whole new-referral form at once (person and referral), naming every field.
+pub fn check_new_referral(input: &NewReferral) -> Result<()> {
+    let mut c = Checker::new();
+    let _ = person_fields(&mut c, &input.person, today());
+    let _ = referral_fields(&mut c, &input.referral, today());
+    if let Some(s) = input.stage.as_deref().filter(|s| !s.is_empty())
+        && Stage::parse(s).is_none()
+    {
+        c.fail("stage", format!("Stage must be one of: {}", Stage::choices()));
+    }
+    c.finish()
+}
+
+/// A new referral, its person and the episode it opened.
+#[derive(Debug, Clone, Serialize)]
+pub struct Taken {
+    pub person: Person,
+    pub referral: Referral,
+    pub episode: Episode,
+}
+
+impl Store {
+    /// Takes a referral for a new person: person, referral and episode in one transaction.
+    pub fn take_referral(&mut self, input: &NewReferral) -> Result<Taken> {
+        let mut c = Checker::new();
+        let PersonFields(mut person) = {
+            let f = person_fields(&mut c, &input.person, today());
+            f
+        };
+        let mut referral = referral_fields(&mut c, &input.referral, today());
+        let stage = self.stage_for(&mut c, input.stage.as_deref(), input.worker_id)?;
+        c.finish()?;
+        let worker_id = input.worker_id.map_or_else(|| self.actor().map(|a| a.worker_id), Ok)?;
+        self.write(|w| {
+            person.id = w.new_id();
+            person.team_id = w.actor().team_id;
+            w.record(EntityKind::Person, person.id, Operation::Create, to_payload(&person)?)?;
+            referral.id = w.new_id();
+            referral.person_id = person.id;
+            w.record(EntityKind::Referral, referral.id, Operation::Create, to_payload(&referral)?)?;
+            let episode = open_episode(w, &referral, stage, worker_id)?;
+            Ok(Taken { person, referral, episode })
+        })
+    }
+
+    /// A re-referral of someone already known opens a new episode; refused while one is open.
+    pub fn add_referral(
+        &mut self,
+        person_id: Uuid,
+        input: &ReferralInput,
+        stage: Option<&str>,
+        worker_id: Option<Uuid>,
+    ) -> Result<(Referral, Episode)> {
+        self.person(person_id)?;
+        if let Some(open) = self.open_episode(person_id)? {
+            return Err(CoreError::NotAllowed(format!(
+                "this person already has an open episode (since {}); close it before a new referral",
+                open.opened_on
+            )));
+        }
+        let mut c = Checker::new();
+        let mut referral = referral_fields(&mut c, input, today());
+        let stage = self.stage_for(&mut c, stage, worker_id)?;
+        c.finish()?;
+        let worker_id = worker_id.map_or_else(|| self.actor().map(|a| a.worker_id), Ok)?;
+        self.write(|w| {
+            referral.id = w.new_id();
+            referral.person_id = person_id;
+            w.record(EntityKind::Referral, referral.id, Operation::Create, to_payload(&referral)?)?;
+            let episode = open_episode(w, &referral, stage, worker_id)?;
+            Ok((referral, episode))
+        })
+    }
+
+    fn stage_for(&self, c: &mut Checker, stage: Option<&str>, worker_id: Option<Uuid>) -> Result<Stage> {
+        if let Some(s) = stage.filter(|s| !s.trim().is_empty()) {
+            return Ok(Stage::parse(s).unwrap_or_else(|| {
+                c.fail("stage", format!("Stage must be one of: {}", Stage::choices()));
+                Stage::LinkWorker
+            }));
+        }
+        let worker = match worker_id {
+            Some(id) => match self.worker(id) {
+                Ok(w) => w,
+                Err(CoreError::NotFound { .. }) => {
+                    c.fail("worker_id", "That worker is not in this team");
+                    return Ok(Stage::LinkWorker);
+                }
+                Err(e) => return Err(e),
+            },
+            None => self.worker(self.actor()?.worker_id)?,
+        };
+        Ok(match worker.role {
+            crate::model::Role::HealthCoach => Stage::HealthCoach,
+            _ => Stage::LinkWorker,
+        })
+    }
+
+    pub fn referral(&self, id: Uuid) -> Result<Referral> {
+        store::get(self.conn(), EntityKind::Referral, id)
+    }
+
+    pub fn episode(&self, id: Uuid) -> Result<Episode> {
+        store::get(self.conn(), EntityKind::Episode, id)
+    }
+
+    pub fn episodes(&self, person_id: Uuid) -> Result<Vec<Episode>> {
+        store::get_where(
+            self.conn(),
+            EntityKind::Episode,
+            "person_id = ?1",
+            &person_id.to_string(),
+            "opened_on DESC, id DESC",
+        )
+    }
+
+    pub fn referrals(&self, person_id: Uuid) -> Result<Vec<Referral>> {
+        store::get_where(
+            self.conn(),
+            EntityKind::Referral,
+            "person_id = ?1",
+            &person_id.to_string(),
+            "received_on DESC, id DESC",
+        )
+    }
+
+    pub fn open_episode(&self, person_id: Uuid) -> Result<Option<Episode>> {
+        Ok(self.episodes(person_id)?.into_iter().find(|e| e.status != EpisodeStatus::Closed))
+    }
+
+    /// Logs an attempt to make first contact; moves the episode from referred to contacting,
+    /// and records the first-contact date when the person was reached.
+    pub fn log_contact_attempt(
+        &mut self,
+        referral_id: Uuid,
+        input: &ContactAttemptInput,
+    ) -> Result<ContactAttempt> {
+        let referral = self.referral(referral_id)?;
+        let mut c = Checker::new();
+        let at = c.datetime("attempted_at", "When", &input.attempted_at);
+        if at.is_some_and(|a| a.date() < referral.received_on) {
+            c.fail("attempted_at", "A contact attempt cannot be before the referral was received");
+        }
+        let method = ContactMethod::parse(&input.method);
+        if method.is_none() {
+            c.fail("method", format!("How must be one of: {}", ContactMethod::choices()));
+        }
+        let outcome = ContactOutcome::parse(&input.outcome);
+        if outcome.is_none() {
+            c.fail("outcome", format!("Outcome must be one of: {}", ContactOutcome::choices()));
+        }
+        let note = c.optional("note", "Note", input.note.as_deref(), 2000);
+        c.finish()?;
+        let episode = self
+            .episodes(referral.person_id)?
+            .into_iter()
+            .find(|e| e.referral_id == referral_id);
+        self.write(|w| {
+            let attempt = ContactAttempt {
+                id: w.new_id(),
+                referral_id,
+                attempted_at: at.unwrap_or_default(),
+                method: method.unwrap_or(ContactMethod::Phone),
+                outcome: outcome.unwrap_or(ContactOutcome::NoAnswer),
+                note,
+                worker_id: w.actor().worker_id,
+            };
+            w.record(EntityKind::ContactAttempt, attempt.id, Operation::Create, to_payload(&attempt)?)?;
+            if let Some(ep) = episode {
+                let mut changes = Map::new();
+                if ep.status == EpisodeStatus::Referred {
+                    changes.insert("status".into(), EpisodeStatus::Contacting.as_str().into());
+                }
+                let reached = matches!(
+                    attempt.outcome,
+                    ContactOutcome::Spoke | ContactOutcome::AppointmentBooked | ContactOutcome::Declined
+                );
+                if reached && ep.first_contact_on.is_none() {
+                    changes.insert(
+                        "first_contact_on".into(),
+                        attempt.attempted_at.date().to_string().into(),
+                    );
+                }
+                if !changes.is_empty() {
+                    w.record(EntityKind::Episode, ep.id, Operation::Update, changes)?;
+                }
+            }
+            Ok(attempt)
+        })
+    }
+
+    pub fn contact_attempts(&self, referral_id: Uuid) -> Result<Vec<ContactAttempt>> {
+        store::get_where(
+            self.conn(),
+            EntityKind::ContactAttempt,
+            "referral_id = ?1",
+            &referral_id.to_string(),
+            "attempted_at",
+        )
+    }
+
+    /// Hands an episode to another worker (health coach to link worker, or a transfer).
+    pub fn hand_over(
+        &mut self,
+        episode_id: Uuid,
+        to_worker_id: Uuid,
+        to_stage: &str,
+        note: &str,
+    ) -> Result<Handover> {
+        let ep = self.episode(episode_id)?;
+        if ep.status == EpisodeStatus::Closed {
+            return Err(CoreError::NotAllowed("a closed episode cannot be handed over".into()));
+        }
+        let mut c = Checker::new();
+        let stage = Stage::parse(to_stage);
+        if stage.is_none() {
+            c.fail("to_stage", format!("Stage must be one of: {}", Stage::choices()));
+        }
+        match self.worker(to_worker_id) {
+            Ok(_) => {}
+            Err(CoreError::NotFound { .. }) => c.fail("to_worker_id", "That worker is not in this team"),
+            Err(e) => return Err(e),
+        }
+        if to_worker_id == ep.worker_id && stage == Some(ep.stage) {
+            c.fail("to_worker_id", "The episode is already with this worker at this stage");
+        }
+        let note = c.required("note", "Handover note", note, 4000);
+        c.finish()?;
+        let stage = stage.unwrap_or(Stage::LinkWorker);
+        self.write(|w| {
+            let h = Handover {
+                id: w.new_id(),
+                episode_id,
+                from_worker_id: ep.worker_id,
+                to_worker_id,
+                to_stage: stage,
+                handed_on: today(),
+                note,
+            };
+            w.record(EntityKind::Handover, h.id, Operation::Create, to_payload(&h)?)?;
+            let mut changes = Map::new();
+            changes.insert("worker_id".into(), to_worker_id.to_string().into());
+            changes.insert("stage".into(), stage.as_str().into());
+            w.record(EntityKind::Episode, episode_id, Operation::Update, changes)?;
+            Ok(h)
+        })
+    }
+
+    pub fn handovers(&self, episode_id: Uuid) -> Result<Vec<Handover>> {
+        store::get_where(
+            self.conn(),
+            EntityKind::Handover,
+            "episode_id = ?1",
+            &episode_id.to_string(),
+            "handed_on, id",
+        )
+    }
+
+    pub fn close_episode(&mut self, episode_id: Uuid, reason: &str, closed_on: &str) -> Result<Episode> {
+        let mut ep = self.episode(episode_id)?;
+        if ep.status == EpisodeStatus::Closed {
+            return Err(CoreError::NotAllowed("this episode is already closed".into()));
+        }
+        let mut c = Checker::new();
+        let r = ClosingReason::parse(reason);
+        if r.is_none() {
+            c.fail("closing_reason", format!("Reason for closing must be one of: {}", ClosingReason::choices()));
+        }
+        let on = c.date("closed_on", "Date closed", closed_on);
+        if on.is_some_and(|d| d < ep.opened_on) {
+            c.fail("closed_on", "Date closed cannot be before the episode opened");
+        }
+        if on.is_some_and(|d| d > today()) {
+            c.fail("closed_on", "Date closed cannot be in the future");
+        }
+        c.finish()?;
+        ep.status = EpisodeStatus::Closed;
+        ep.closed_on = on;
+        ep.closing_reason = r;
+        self.write(|w| {
+            let mut changes = Map::new();
+            changes.insert("status".into(), EpisodeStatus::Closed.as_str().into());
+            changes.insert("closed_on".into(), Value::String(ep.closed_on.unwrap_or_default().to_string()));
+            changes.insert("closing_reason".into(), ep.closing_reason.map(|r| r.as_str()).into());
+            w.record(EntityKind::Episode, episode_id, Operation::Update, changes)?;
+            Ok(ep)
+        })
+    }
+
+    /// Explicitly reopens a closed episode (the state machine never moves back by itself).
+    pub fn reopen_episode(&mut self, episode_id: Uuid) -> Result<Episode> {
+        let mut ep = self.episode(episode_id)?;
+        if ep.status != EpisodeStatus::Closed {
+            return Err(CoreError::NotAllowed("only a closed episode can be reopened".into()));
+        }
+        if self.open_episode(ep.person_id)?.is_some() {
+            return Err(CoreError::NotAllowed("this person already has an open episode".into()));
+        }
+        ep.status = EpisodeStatus::Active;
+        ep.closed_on = None;
+        ep.closing_reason = None;
+        self.write(|w| {
+            let mut changes = Map::new();
+            changes.insert("status".into(), EpisodeStatus::Active.as_str().into());
+            changes.insert("closed_on".into(), Value::Null);
+            changes.insert("closing_reason".into(), Value::Null);
+            w.record(EntityKind::Episode, episode_id, Operation::Update, changes)?;
+            Ok(ep)
+        })
+    }
+}
+
+fn open_episode(w: &mut Writer<'_>, referral: &Referral, stage: Stage, worker_id: Uuid) -> Result<Episode> {
+    let episode = Episode {
+        id: w.new_id(),
+        person_id: referral.person_id,
+        referral_id: referral.id,
+        stage,
+        worker_id,
+        status: EpisodeStatus::Referred,
+        opened_on: referral.received_on,
+        first_contact_on: None,
+        closed_on: None,
+        closing_reason: None,
+    };
+    w.record(EntityKind::Episode, episode.id, Operation::Create, to_payload(&episode)?)?;
+    Ok(episode)
+}
+
+/// Moves an episode to active at its first attended session (never backwards).
+pub(crate) fn activate_on_session(w: &mut Writer<'_>, episode: &Episode, on: NaiveDate) -> Result<()> {
+    let mut changes = Map::new();
+    if matches!(episode.status, EpisodeStatus::Referred | EpisodeStatus::Contacting) {
+        changes.insert("status".into(), EpisodeStatus::Active.as_str().into());
+    }
+    if episode.first_contact_on.is_none() {
+        changes.insert("first_contact_on".into(), on.to_string().into());
+    }
+    if !changes.is_empty() {
+        w.record(EntityKind::Episode, episode.id, Operation::Update, changes)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,478 @@
+//! Teams, workers, this laptop's set-up, and the people supported: their details, consents
+//! and risk flags.
+
+use crate::error::{CoreError, Result};
+use crate::model::{ConsentKind, RiskKind, Role};
+use crate::store::{self, Actor, Store, to_payload, today};
+use crate::validate::{self, Checker};
+use chrono::NaiveDate;
+use linkwell_protocol::{EntityKind, Operation};
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Team {
+    pub id: Uuid,
+    pub name: String,
+    pub locality: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Worker {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub team_id: Uuid,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub active: bool,
+}
+
+/// What `linkwell init` needs: the team and the worker who uses this laptop.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SetupInput {
+    pub team_name: String,
+    pub locality: Option<String>,
+    pub worker_name: String,
+    pub role: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WorkerInput {
+    pub name: String,
+    pub role: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+fn check_worker(c: &mut Checker, input: &WorkerInput) -> (String, Option<Role>, Option<String>, Option<String>) {
+    let name = c.required("name", "Name", &input.name, 120);
+    let role = Role::parse(&input.role);
+    if role.is_none() {
+        c.fail("role", format!("Role must be one of: {}", Role::choices()));
+    }
+    let phone = c.optional("phone", "Phone", input.phone.as_deref(), 40).and_then(|p| {
+        validate::phone(&p).map_err(|m| c.fail("phone", m)).ok()
+    });
+    let email = c.optional("email", "Email", input.email.as_deref(), 200).and_then(|e| {
+        validate::email(&e).map_err(|m| c.fail("email", m)).ok()
+    });
+    (name, role, phone, email)
+}
+
+impl Store {
+    /// Sets up a new laptop database: the team, its first worker and this device's identity.
+    pub fn init(&mut self, input: &SetupInput) -> Result<Actor> {
+        if self.actor().is_ok() {
+            return Err(CoreError::NotAllowed("this database is already set up".into()));
+        }
+        let mut c = Checker::new();
+        let team_name = c.required("team_name", "Team name", &input.team_name, 120);
+        let locality = c.optional("locality", "Locality", input.locality.as_deref(), 120);
+        let (name, role, phone, email) = check_worker(
+            &mut c,
+            &WorkerInput {
+                name: input.worker_name.clone(),
+                role: input.role.clone(),
+                phone: input.phone.clone(),
+                email: input.email.clone(),
+            },
+        );
+        c.finish()?;
+        let team = Team { id: self.new_id(), name: team_name, locality };
+        let worker = Worker {
+            id: self.new_id(),
+            name,
+            role: role.unwrap_or(Role::LinkWorker),
+            team_id: team.id,
+            phone,
+            email,
+            active: true,
+        };
+        let actor = Actor { worker_id: worker.id, device_id: Uuid::now_v7(), team_id: team.id };
+        self.write_as(actor, |w| {
+            // The team and worker rows must exist before the device row that points at them,
+            // and the device row before the change log can tick; so write them first and log
+            // them right after.
+            store::apply(w.conn(), EntityKind::Team, team.id, Operation::Create, &to_payload(&team)?)?;
+            store::apply(w.conn(), EntityKind::Worker, worker.id, Operation::Create, &to_payload(&worker)?)?;
+            w.conn().execute(
+                "INSERT INTO device (singleton, device_id, worker_id, hlc_wall_ms, hlc_counter) VALUES (1, ?1, ?2, 0, 0)",
+                params![actor.device_id, actor.worker_id],
+            )?;
+            w.log(EntityKind::Team, team.id, Operation::Create, &to_payload(&team)?)?;
+            w.log(EntityKind::Worker, worker.id, Operation::Create, &to_payload(&worker)?)?;
+            Ok(())
+        })?;
+        self.set_actor(actor);
+        tracing::info!(worker = %actor.worker_id, device = %actor.device_id, "database set up");
+        Ok(actor)
+    }
+
+    /// Adds a colleague to this laptop's team (e.g. a health coach who hands over to us).
+    pub fn add_worker(&mut self, input: &WorkerInput) -> Result<Worker> {
+        let mut c = Checker::new();
+        let (name, role, phone, email) = check_worker(&mut c, input);
+        c.finish()?;
+        let team_id = self.actor()?.team_id;
+        self.write(|w| {
+            let worker = Worker {
+                id: w.new_id(),
+                name,
+                role: role.unwrap_or(Role::LinkWorker),
+                team_id,
+                phone,
+                email,
+                active: true,
+            };
+            w.record(EntityKind::Worker, worker.id, Operation::Create, to_payload(&worker)?)?;
+            Ok(worker)
+        })
+    }
+
+    pub fn workers(&self) -> Result<Vec<Worker>> {
+        store::get_where(self.conn(), EntityKind::Worker, "active = 1 AND ?1 = ?1", "", "name")
+    }
+
+    pub fn worker(&self, id: Uuid) -> Result<Worker> {
+        store::get(self.conn(), EntityKind::Worker, id)
+    }
+
+    pub fn team(&self) -> Result<Team> {
+        store::get(self.conn(), EntityKind::Team, self.actor()?.team_id)
+    }
+}
+
+/// A person supported, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: Uuid,
+    pub team_id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub preferred_name: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub nhs_number: Option<String>,
+    pub address: Option<String>,
+    pub postcode: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub gp_practice: Option<String>,
+    pub language: Option<String>,
+    pub interpreter_needed: bool,
+    pub large_print: bool,
+    pub easy_read: bool,
+    pub accessibility_needs: Option<String>,
+    pub carer_status: Option<String>,
+    pub contact_restrictions: Option<String>,
+    pub created_on: NaiveDate,
+}
+
+impl Person {
+    /// The name to use when speaking to or printing for the person.
+    pub fn display_name(&self) -> &str {
+        self.preferred_name.as_deref().unwrap_or(&self.given_name)
+    }
+
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.given_name, self.family_name)
+    }
+}
+
+/// A person's details as typed into a form; every field is text so the core can say what is
+/// wrong with each.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PersonInput {
+    pub given_name: String,
+    pub family_name: String,
+    pub preferred_name: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub nhs_number: Option<String>,
+    pub address: Option<String>,
+    pub postcode: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub gp_practice: Option<String>,
+    pub language: Option<String>,
+    pub interpreter_needed: bool,
+    pub large_print: bool,
+    pub easy_read: bool,
+    pub accessibility_needs: Option<String>,
+    pub carer_status: Option<String>,
+    pub contact_restrictions: Option<String>,
+}
+
+/// Validates a person's details; used by forms as you type and by every save.
+pub fn check_person(input: &PersonInput, today: NaiveDate) -> Result<PersonFields> {
+    let mut c = Checker::new();
+    let f = person_fields(&mut c, input, today);
+    c.finish()?;
+    Ok(f)
+}
+
+/// Validated person fields (without identity or team).
+#[derive(Debug, Clone)]
+pub struct PersonFields(pub(crate) Person);
+
+pub(crate) fn person_fields(c: &mut Checker, i: &PersonInput, today: NaiveDate) -> PersonFields {
+    let given_name = c.required("given_name", "First name", &i.given_name, 100);
+    let family_name = c.required("family_name", "Last name", &i.family_name, 100);
+    let preferred_name = c.optional("preferred_name", "Preferred name", i.preferred_name.as_deref(), 100);
+    let date_of_birth = c.optional_date("date_of_birth", "Date of birth", i.date_of_birth.as_deref());
+    if let Some(dob) = date_of_birth {
+        if dob > today {
+            c.fail("date_of_birth", "Date of birth cannot be in the future");
+        } else if today.years_since(dob).unwrap_or(0) > 120 {
+            c.fail("date_of_birth", "Date of birth is more than 120 years ago");
+        }
+    }
+    let nhs_number = i
+        .nhs_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| validate::nhs_number(v).map_err(|m| c.fail("nhs_number", m)).ok());
+    let address = c.optional("address", "Address", i.address.as_deref(), 300);
+    let postcode = i
+        .postcode
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| validate::postcode(v).map_err(|m| c.fail("postcode", m)).ok());
+    let phone = i
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| validate::phone(v).map_err(|m| c.fail("phone", m)).ok());
+    let email = i
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| validate::email(v).map_err(|m| c.fail("email", m)).ok());
+    PersonFields(Person {
+        id: Uuid::nil(),
+        team_id: Uuid::nil(),
+        given_name,
+        family_name,
+        preferred_name,
+        date_of_birth,
+        nhs_number,
+        address,
+        postcode,
+        phone,
+        email,
+        gp_practice: c.optional("gp_practice", "GP practice", i.gp_practice.as_deref(), 200),
+        language: c.optional("language", "Language", i.language.as_deref(), 60),
+        interpreter_needed: i.interpreter_needed,
+        large_print: i.large_print,
+        easy_read: i.easy_read,
+        accessibility_needs: c.optional(
+            "accessibility_needs",
+            "Accessibility needs",
+            i.accessibility_needs.as_deref(),
+            1000,
+        ),
+        carer_status: c.optional("carer_status", "Carer status", i.carer_status.as_deref(), 200),
+        contact_restrictions: c.optional(
+            "contact_restrictions",
+            "Contact restrictions",
+            i.contact_restrictions.as_deref(),
+            1000,
+        ),
+        created_on: today,
+    })
+}
+
+/// A recorded consent decision: append-only, the latest of each kind is in force.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Consent {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub kind: ConsentKind,
+    pub given: bool,
+    pub recorded_on: NaiveDate,
+    pub recorded_by: Uuid,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConsentInput {
+    pub kind: String,
+    pub given: bool,
+    pub recorded_on: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskFlag {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub kind: RiskKind,
+    pub active: bool,
+    pub review_on: NaiveDate,
+    pub note: Option<String>,
+    pub recorded_on: NaiveDate,
+    pub recorded_by: Uuid,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RiskFlagInput {
+    pub kind: String,
+    pub review_on: String,
+    pub note: Option<String>,
+}
+
+impl Store {
+    pub fn add_person(&mut self, input: &PersonInput) -> Result<Person> {
+        let PersonFields(mut person) = check_person(input, today())?;
+        self.write(|w| {
+            person.id = w.new_id();
+            person.team_id = w.actor().team_id;
+            w.record(EntityKind::Person, person.id, Operation::Create, to_payload(&person)?)?;
+            Ok(person)
+        })
+    }
+
+    /// Updates a person's details; only fields that changed are written to the change log.
+    pub fn update_person(&mut self, id: Uuid, input: &PersonInput) -> Result<Person> {
+        let current = self.person(id)?;
+        let PersonFields(mut next) = check_person(input, today())?;
+        next.id = current.id;
+        next.team_id = current.team_id;
+        next.created_on = current.created_on;
+        let before = to_payload(&current)?;
+        let after = to_payload(&next)?;
+        let changed: serde_json::Map<_, _> =
+            after.into_iter().filter(|(k, v)| before.get(k) != Some(v)).collect();
+        if changed.is_empty() {
+            return Ok(current);
+        }
+        self.write(|w| {
+            w.record(EntityKind::Person, id, Operation::Update, changed)?;
+            Ok(next)
+        })
+    }
+
+    pub fn person(&self, id: Uuid) -> Result<Person> {
+        store::get(self.conn(), EntityKind::Person, id)
+    }
+
+    pub fn record_consent(&mut self, person_id: Uuid, input: &ConsentInput) -> Result<Consent> {
+        self.person(person_id)?;
+        let mut c = Checker::new();
+        let kind = ConsentKind::parse(&input.kind);
+        if kind.is_none() {
+            c.fail("kind", format!("Consent must be one of: {}", ConsentKind::choices()));
+        }
+        let recorded_on = match input.recorded_on.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(d) => c.date("recorded_on", "Date recorded", d),
+            None => Some(today()),
+        };
+        if recorded_on.is_some_and(|d| d > today()) {
+            c.fail("recorded_on", "Date recorded cannot be in the future");
+        }
+        let note = c.optional("note", "Note", input.note.as_deref(), 1000);
+        c.finish()?;
+        self.write(|w| {
+            let consent = Consent {
+                id: w.new_id(),
+                person_id,
+                kind: kind.unwrap_or(ConsentKind::Service),
+                given: input.given,
+                recorded_on: recorded_on.unwrap_or_else(today),
+                recorded_by: w.actor().worker_id,
+                note,
+            };
+            w.record(EntityKind::Consent, consent.id, Operation::Create, to_payload(&consent)?)?;
+            Ok(consent)
+        })
+    }
+
+    /// Every consent decision for a person, newest first.
+    pub fn consents(&self, person_id: Uuid) -> Result<Vec<Consent>> {
+        store::get_where(
+            self.conn(),
+            EntityKind::Consent,
+            "person_id = ?1",
+            &person_id.to_string(),
+            "recorded_on DESC, id DESC",
+        )
+    }
+
+    pub fn add_risk_flag(&mut self, person_id: Uuid, input: &RiskFlagInput) -> Result<RiskFlag> {
+        self.person(person_id)?;
+        let mut c = Checker::new();
+        let kind = RiskKind::parse(&input.kind);
+        if kind.is_none() {
+            c.fail("kind", format!("Risk flag must be one of: {}", RiskKind::choices()));
+        }
+        let review_on = c.date("review_on", "Review date", &input.review_on);
+        if review_on.is_some_and(|d| d < today()) {
+            c.fail("review_on", "Review date must be today or later");
+        }
+        let note = c.optional("note", "Note", input.note.as_deref(), 2000);
+        c.finish()?;
+        self.write(|w| {
+            let flag = RiskFlag {
+                id: w.new_id(),
+                person_id,
+                kind: kind.unwrap_or(RiskKind::Safeguarding),
+                active: true,
+                review_on: review_on.unwrap_or_else(today),
+                note,
+                recorded_on: today(),
+                recorded_by: w.actor().worker_id,
+            };
+            w.record(EntityKind::RiskFlag, flag.id, Operation::Create, to_payload(&flag)?)?;
+            Ok(flag)
+        })
+    }
+
+    /// Records a review of a risk flag: keep it with a new review date, or lift it.
+    pub fn review_risk_flag(
+        &mut self,
+        flag_id: Uuid,
+        keep: bool,
+        next_review_on: Option<&str>,
+    ) -> Result<RiskFlag> {
+        let mut flag: RiskFlag = store::get(self.conn(), EntityKind::RiskFlag, flag_id)?;
+        let mut c = Checker::new();
+        let mut payload = serde_json::Map::new();
+        if keep {
+            let d = c.date("review_on", "Next review date", next_review_on.unwrap_or(""));
+            if d.is_some_and(|d| d < today()) {
+                c.fail("review_on", "Next review date must be today or later");
+            }
+            c.finish()?;
+            flag.review_on = d.unwrap_or_else(today);
+            payload.insert("review_on".into(), flag.review_on.to_string().into());
+        } else {
+            flag.active = false;
+            payload.insert("active".into(), false.into());
+        }
+        self.write(|w| {
+            w.record(EntityKind::RiskFlag, flag_id, Operation::Update, payload)?;
+            Ok(flag)
+        })
+    }
+
+    pub fn risk_flags(&self, person_id: Uuid) -> Result<Vec<RiskFlag>> {
+        store::get_where(
+            self.conn(),
+            EntityKind::RiskFlag,
+            "person_id = ?1",
+            &person_id.to_string(),
+            "active DESC, review_on",
+        )
+    }
+}
