@@ -297,8 +297,8 @@ pub fn follow_ups_due(conn: &Connection, worker_id: Option<Uuid>, on: NaiveDate,
          WHERE e.status != 'closed' AND (?1 IS NULL OR e.worker_id = ?1)
          GROUP BY p.id",
     )?;
-    let rows = stmt.query_map(params![worker_id], |r| {
-        Ok((r.get::<_, Uuid>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?, r.get::<_, bool>(4)?))
+    let rows = stmt.query_map(params![worker_id.map(|w| w.to_string())], |r| {
+        Ok((crate::store::id_at(r, 0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?, r.get::<_, bool>(4)?))
     })?;
     let mut out = Vec::new();
     for row in rows {

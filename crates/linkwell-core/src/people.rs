@@ -103,7 +103,7 @@ impl Store {
             store::apply(w.conn(), EntityKind::Worker, worker.id, Operation::Create, &to_payload(&worker)?)?;
             w.conn().execute(
                 "INSERT INTO device (singleton, device_id, worker_id, hlc_wall_ms, hlc_counter) VALUES (1, ?1, ?2, 0, 0)",
-                params![actor.device_id, actor.worker_id],
+                params![actor.device_id.to_string(), actor.worker_id.to_string()],
             )?;
             w.log(EntityKind::Team, team.id, Operation::Create, &to_payload(&team)?)?;
             w.log(EntityKind::Worker, worker.id, Operation::Create, &to_payload(&worker)?)?;

@@ -71,8 +71,8 @@ pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today>
     let appointments = stmt
         .query_map(params![w, day_start, day_end], |r| {
             Ok(Appointment {
-                session_id: r.get(0)?,
-                person_id: r.get(1)?,
+                session_id: crate::store::id_at(r, 0)?,
+                person_id: crate::store::id_at(r, 1)?,
                 person_name: r.get(2)?,
                 starts_at: r.get(3)?,
                 mode: r.get(4)?,
@@ -92,9 +92,9 @@ pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today>
         .query_map(params![w], |r| {
             let received_on: NaiveDate = r.get(3)?;
             Ok(WaitingReferral {
-                person_id: r.get(0)?,
+                person_id: crate::store::id_at(r, 0)?,
                 person_name: r.get(1)?,
-                referral_id: r.get(2)?,
+                referral_id: crate::store::id_at(r, 2)?,
                 received_on,
                 days_waiting: (on - received_on).num_days(),
                 attempts: r.get(4)?,
@@ -113,8 +113,8 @@ pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today>
     let review = |r: &rusqlite::Row<'_>| {
         let review_on: NaiveDate = r.get(4)?;
         Ok(ReviewDue {
-            id: r.get(0)?,
-            person_id: r.get(1)?,
+            id: crate::store::id_at(r, 0)?,
+            person_id: crate::store::id_at(r, 1)?,
             person_name: r.get(2)?,
             what: r.get(3)?,
             review_on,
@@ -190,12 +190,12 @@ pub fn caseload(conn: &Connection, filter: &CaseloadFilter, now: NaiveDateTime) 
         params![filter.worker_id.map(|w| w.to_string()), filter.status, filter.stage, now],
         |r| {
             Ok(CaseloadRow {
-                person_id: r.get(0)?,
-                episode_id: r.get(1)?,
+                person_id: crate::store::id_at(r, 0)?,
+                episode_id: crate::store::id_at(r, 1)?,
                 name: r.get(2)?,
                 status: r.get(3)?,
                 stage: r.get(4)?,
-                worker_id: r.get(5)?,
+                worker_id: crate::store::id_at(r, 5)?,
                 opened_on: r.get(6)?,
                 last_contact: r.get(7)?,
                 next_appointment: r.get(8)?,
@@ -243,7 +243,7 @@ pub fn timeline(conn: &Connection, person_id: Uuid) -> Result<Vec<TimelineItem>>
          ORDER BY 1 DESC",
     )?;
     let rows = stmt.query_map([person_id.to_string()], |r| {
-        Ok(TimelineItem { at: r.get(0)?, kind: r.get(1)?, id: r.get(2)?, summary: r.get(3)? })
+        Ok(TimelineItem { at: r.get(0)?, kind: r.get(1)?, id: crate::store::id_at(r, 2)?, summary: r.get(3)? })
     })?;
     rows.collect::<Result<_, _>>().map_err(Into::into)
 }

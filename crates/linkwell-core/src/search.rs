@@ -45,8 +45,8 @@ pub(crate) fn reindex(conn: &Connection, entity: EntityKind, id: Uuid) -> Result
                     [id.to_string()],
                     |r| {
                         Ok((
-                            r.get::<_, Uuid>(0)?,
-                            r.get::<_, Uuid>(1)?,
+                            crate::store::id_at(r, 0)?,
+                            crate::store::id_at(r, 1)?,
                             r.get::<_, String>(2)?,
                             r.get::<_, bool>(3)?,
                             r.get::<_, String>(4)?,
@@ -123,8 +123,8 @@ pub fn search(conn: &Connection, text: &str, kind: Option<&str>, limit: u32) -> 
     let rows = stmt.query_map(params![q, kind, limit], |r| {
         Ok(SearchHit {
             kind: r.get(0)?,
-            id: r.get(1)?,
-            person_id: r.get(2)?,
+            id: crate::store::id_at(r, 1)?,
+            person_id: crate::store::opt_id_at(r, 2)?,
             title: r.get(3)?,
             snippet: r.get(4)?,
         })

@@ -168,7 +168,7 @@ fn load_actor(conn: &Connection) -> Result<Option<Actor>> {
     conn.query_row(
         "SELECT d.device_id, d.worker_id, w.team_id FROM device d JOIN worker w ON w.id = d.worker_id",
         [],
-        |r| Ok((r.get::<_, Uuid>(0)?, r.get::<_, Uuid>(1)?, r.get::<_, Uuid>(2)?)),
+        |r| Ok((crate::store::id_at(r, 0)?, crate::store::id_at(r, 1)?, crate::store::id_at(r, 2)?)),
     )
     .optional()
     .map(|o| o.map(|(device_id, worker_id, team_id)| Actor { worker_id, device_id, team_id }))
@@ -230,15 +230,15 @@ impl Writer<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 seq,
-                mutation_id,
+                mutation_id.to_string(),
                 hlc.encode(),
                 entity.as_str(),
-                entity_id,
+                entity_id.to_string(),
                 op.as_str(),
                 payload_text,
                 hash,
-                self.actor.worker_id,
-                self.actor.device_id,
+                self.actor.worker_id.to_string(),
+                self.actor.device_id.to_string(),
                 base
             ],
         )?;
@@ -474,14 +474,14 @@ impl Store {
         let rows = stmt.query_map(params![after_seq, limit], |r| {
             Ok(ChangeLogEntry {
                 seq: r.get(0)?,
-                mutation_id: r.get(1)?,
+                mutation_id: crate::store::id_at(r, 1)?,
                 hlc: r.get(2)?,
                 entity: r.get(3)?,
-                entity_id: r.get(4)?,
+                entity_id: crate::store::id_at(r, 4)?,
                 op: r.get(5)?,
                 payload: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or(Value::Null),
-                worker_id: r.get(7)?,
-                device_id: r.get(8)?,
+                worker_id: crate::store::id_at(r, 7)?,
+                device_id: crate::store::id_at(r, 8)?,
                 acked: r.get(9)?,
             })
         })?;
@@ -507,5 +507,18 @@ mod tests {
     #[test]
     fn migrations_validate() {
         MIGRATIONS.validate().unwrap();
+    }
+}
+
+/// Reads a text column holding a UUID (ids are stored as text, so they read well in SQL).
+pub(crate) fn id_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
+    let s: String = r.get(i)?;
+    Uuid::parse_str(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+pub(crate) fn opt_id_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
+    match r.get::<_, Option<String>>(i)? {
+        None => Ok(None),
+        Some(_) => id_at(r, i).map(Some),
     }
 }

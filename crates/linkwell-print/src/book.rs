@@ -182,7 +182,8 @@ fn cover(c: &mut Composer, book: &GreenBook, blank: bool) {
     let st = c.style;
     c.text("My Green Book", st.title, 0.0);
     c.gap(st.gap);
-    match display_name(book).filter(|_| !blank) {
+    // The name stays on blank pages too: they are printed for this person.
+    match display_name(book) {
         Some(name) => {
             c.text(&name, st.name, 0.0);
         }
@@ -300,6 +301,7 @@ fn plan(c: &mut Composer, book: &GreenBook, blank: bool) {
                 }
                 c.set_context(None);
             }
+            c.notes_if_room(3);
         }
         None => {
             c.label_lines(&["Written on", "Review on"]);
@@ -336,16 +338,16 @@ fn five_ways(c: &mut Composer, book: &GreenBook, blank: bool) {
                 .collect()
         };
         if goals.is_empty() {
-            c.text("My ideas:", st.strong, 0.0);
+            c.heading("My ideas:", st.strong, st.writing_gap);
             c.writing_lines(if blank { 3 } else { 2 }, 0.0);
         } else {
-            c.text("My goals:", st.strong, 0.0);
             for g in goals {
-                c.bullet(g, 0.0);
+                c.bullet(g, st.strong, 0.0);
             }
         }
         c.set_context(None);
     }
+    c.notes_if_room(3);
 }
 
 fn goals(c: &mut Composer, book: &GreenBook, blank: bool) {
@@ -355,7 +357,8 @@ fn goals(c: &mut Composer, book: &GreenBook, blank: bool) {
         for n in 1..=3 {
             c.heading(&format!("Goal {n}"), st.h2, 2.0 * st.writing_gap);
             c.label_lines(&["My goal", "", "Way to wellbeing"]);
-            c.text("Steps", st.strong, 0.0);
+            c.gap(st.gap);
+            c.heading("Steps", st.strong, st.writing_gap);
             for _ in 0..4 {
                 c.tick_item("", false, 0.0);
             }
@@ -369,7 +372,7 @@ fn goals(c: &mut Composer, book: &GreenBook, blank: bool) {
         for n in 1..=2 {
             c.heading(&format!("Goal {n}"), st.h2, 2.0 * st.writing_gap);
             c.writing_lines(2, 0.0);
-            c.text("Steps", st.strong, 0.0);
+            c.heading("Steps", st.strong, st.writing_gap);
             for _ in 0..3 {
                 c.tick_item("", false, 0.0);
             }
@@ -381,8 +384,9 @@ fn goals(c: &mut Composer, book: &GreenBook, blank: bool) {
     for (i, goal) in book.goals.iter().enumerate() {
         let title = format!("Goal {} – {}", i + 1, goal.five_ways.label());
         let goal_text = non_empty(&goal.text).unwrap_or("(no words written yet)");
-        let text_h = c.text_height(goal_text, st.strong, 0.0);
-        c.heading(&title, st.h2, text_h + c.body_line());
+        // Keep the goal, its "Steps" label and the first step together.
+        let keep = c.text_height(goal_text, st.strong, 0.0) + st.gap + 2.0 * c.body_line();
+        c.heading(&title, st.h2, keep);
         c.set_context(Some(format!("Goal {}", i + 1)));
         c.text(goal_text, st.strong, 0.0);
         c.gap(st.gap);
@@ -419,7 +423,7 @@ fn goals(c: &mut Composer, book: &GreenBook, blank: bool) {
             ratings.sort_by_key(|r| r.rated_on);
             for r in ratings {
                 let line = format!("{}: {}", long_date(r.rated_on), Rating::words(r.score));
-                c.bullet(&line, 0.0);
+                c.bullet(&line, st.body, 0.0);
             }
         }
         c.set_context(None);
@@ -427,6 +431,7 @@ fn goals(c: &mut Composer, book: &GreenBook, blank: bool) {
             c.divider();
         }
     }
+    c.notes_if_room(3);
 }
 
 /// Label/value rows for a group; `when` and `where` are always present.
@@ -442,7 +447,9 @@ fn group_rows(g: &GroupBlock) -> Vec<(String, String)> {
         "When",
         non_empty(&g.when).unwrap_or("Times not listed: please ask the contact below"),
     );
-    let place = match (non_empty(&g.place), non_empty(&g.postcode)) {
+    // A postcode never breaks across lines.
+    let postcode = g.postcode.trim().replace(' ', "\u{A0}");
+    let place = match (non_empty(&g.place), non_empty(&postcode)) {
         (Some(p), Some(pc)) => format!("{p}, {pc}"),
         (Some(p), None) => p.to_string(),
         (None, Some(pc)) => pc.to_string(),
@@ -495,6 +502,7 @@ fn groups(c: &mut Composer, book: &GreenBook, blank: bool) {
             c.divider();
         }
     }
+    c.notes_if_room(3);
 }
 
 fn next_steps(c: &mut Composer, book: &GreenBook, blank: bool) {

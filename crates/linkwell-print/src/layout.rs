@@ -295,6 +295,18 @@ const EPS: f32 = 0.01;
 /// Horizontal space between segments in the footer and between header parts.
 const SEGMENT_GAP_MM: f32 = 8.0;
 
+/// Where a heading (and anything else that must stay with what follows) began.
+#[derive(Debug, Clone)]
+struct Anchor {
+    runs: usize,
+    lines: usize,
+    boxes: usize,
+    y: f32,
+    /// The continuation context when the heading was placed: if it is still the same
+    /// at the break, the moved heading belongs inside that context and it is repeated.
+    context: Option<String>,
+}
+
 /// Flows content onto pages.
 pub(crate) struct Composer {
     fonts: &'static Fonts,
@@ -311,6 +323,9 @@ pub(crate) struct Composer {
     content_bottom: f32,
     /// Repeated, bold, at the top of a continuation page (e.g. "Goal 3").
     context: Option<String>,
+    /// Set while a heading waits for its first line of content; a page break before
+    /// that moves the heading to the new page too.
+    anchor: Option<Anchor>,
     missing: BTreeSet<char>,
 }
 
@@ -333,6 +348,7 @@ impl Composer {
             page_top: MARGINS.top_mm,
             content_bottom: PAGE_HEIGHT_MM - MARGINS.bottom_mm,
             context: None,
+            anchor: None,
             missing: BTreeSet::new(),
         };
         // Reserve the footer for the widest page label we could print.
@@ -370,6 +386,7 @@ impl Composer {
             match c {
                 '\n' => out.push('\n'),
                 '\r' => {}
+                '\u{A0}' => out.push('\u{A0}'),
                 c if c.is_whitespace() => out.push(' '),
                 c if c.is_control() => {}
                 '\u{200B}'..='\u{200F}' | '\u{FEFF}' => {}
@@ -427,6 +444,7 @@ impl Composer {
     /// Starts a section on a fresh page.
     pub(crate) fn begin_section(&mut self, section: Option<Section>, title: &str) {
         self.context = None;
+        self.anchor = None;
         self.start_page(section, title.to_string(), false);
     }
 
@@ -436,15 +454,28 @@ impl Composer {
     }
 
     fn start_page(&mut self, section: Option<Section>, title: String, continued: bool) {
+        self.start_page_with(section, title, continued, true);
+    }
+
+    fn start_page_with(
+        &mut self,
+        section: Option<Section>,
+        title: String,
+        continued: bool,
+        show_context: bool,
+    ) {
         let old = std::mem::replace(&mut self.page, empty_page(section, title, continued));
         if !old.runs.is_empty() || !old.lines.is_empty() || !old.boxes.is_empty() {
             self.pages.push(old);
         }
         self.draw_header();
         self.page_top = self.y;
-        if continued && let Some(ctx) = self.context.clone() {
+        if continued
+            && show_context
+            && let Some(ctx) = self.context.clone()
+        {
             let st = self.style.strong;
-            self.text(&format!("{ctx} (continued)"), st, 0.0);
+            self.text_lines(&format!("{ctx} (continued)"), st, 0.0, false);
             self.y += self.style.gap;
         }
         self.page_top = self.y;
@@ -514,13 +545,51 @@ impl Composer {
             bold: true,
             ..self.style.footer
         };
+        // A heading still waiting for its content moves with it.
+        let anchor = self.anchor.take().filter(|a| a.y > self.page_top + EPS);
+        let show_context = anchor.as_ref().is_none_or(|a| a.context == self.context);
+        let moved = anchor.map(|a| {
+            (
+                self.page.runs.split_off(a.runs),
+                self.page.lines.split_off(a.lines),
+                self.page.boxes.split_off(a.boxes),
+                a.y,
+                a.context,
+            )
+        });
         let note = "Continued on the next page".to_string();
         let w = self.width_of(&note, st);
         let x = self.content_right() - w - EPS;
         self.push_run(note, x, self.content_bottom, st);
         let section = self.page.section;
         let title = self.page.title.clone();
-        self.start_page(section, title, true);
+        let old_y = self.y;
+        self.start_page_with(section, title, true, show_context);
+        if let Some((runs, lines, boxes, from_y, context)) = moved {
+            let dy = self.y - from_y;
+            let height = old_y - from_y;
+            self.anchor = Some(Anchor {
+                runs: self.page.runs.len(),
+                lines: self.page.lines.len(),
+                boxes: self.page.boxes.len(),
+                y: self.y,
+                context,
+            });
+            self.page.runs.extend(runs.into_iter().map(|mut r| {
+                r.y_mm += dy;
+                r
+            }));
+            self.page.lines.extend(lines.into_iter().map(|mut l| {
+                l.y1_mm += dy;
+                l.y2_mm += dy;
+                l
+            }));
+            self.page.boxes.extend(boxes.into_iter().map(|mut b| {
+                b.y_mm += dy;
+                b
+            }));
+            self.y += height;
+        }
     }
 
     /// Makes room for `h` millimetres, breaking the page if needed.
@@ -554,19 +623,46 @@ impl Composer {
 
     /// Wrapped text at `indent` from the left content edge. Returns the number of lines.
     pub(crate) fn text(&mut self, text: &str, st: TextStyle, indent: f32) -> usize {
+        self.text_lines(text, st, indent, false)
+    }
+
+    /// Wrapped text; a paragraph split across pages keeps at least two lines on each
+    /// side. `heading` text keeps the keep-with-next anchor alive.
+    fn text_lines(&mut self, text: &str, st: TextStyle, indent: f32, heading: bool) -> usize {
         let width = self.content_w() - indent;
         let lines = self.wrap_text(text, st, width);
         let lh = st.line_h();
         let x = self.content_left() + indent;
         let n = lines.len();
-        for line in lines {
+        // Widow and orphan control: where would the page break fall?
+        let fit = ((self.content_bottom + EPS - self.y) / lh).floor().max(0.0) as usize;
+        let mut break_before = None;
+        if !self.at_top() && fit < n {
+            if fit < 2 {
+                break_before = Some(0);
+            } else if n - fit < 2 && fit >= 3 {
+                break_before = Some(fit - 1);
+            }
+        }
+        for (i, line) in lines.into_iter().enumerate() {
+            if break_before == Some(i) {
+                self.break_page();
+            }
             self.ensure(lh);
             if !line.is_empty() {
                 self.push_run(line, x, self.y, st);
             }
             self.y += lh;
+            if !heading {
+                self.anchor = None;
+            }
         }
         n
+    }
+
+    /// Clears the keep-with-next anchor once real content has been placed.
+    fn placed(&mut self) {
+        self.anchor = None;
     }
 
     /// A paragraph of body text followed by a small gap.
@@ -582,7 +678,16 @@ impl Composer {
         let before = if self.at_top() { 0.0 } else { st.space_before_mm };
         self.keep_together(before + h + keep_mm);
         self.gap(st.space_before_mm);
-        self.text(text, st, 0.0);
+        if self.anchor.is_none() {
+            self.anchor = Some(Anchor {
+                runs: self.page.runs.len(),
+                lines: self.page.lines.len(),
+                boxes: self.page.boxes.len(),
+                y: self.y,
+                context: self.context.clone(),
+            });
+        }
+        self.text_lines(text, st, 0.0, true);
         self.y += self.style.gap * 0.6;
     }
 
@@ -593,7 +698,7 @@ impl Composer {
 
     /// Label/value rows: bold label column, value wrapped beside it.
     pub(crate) fn rows(&mut self, rows: &[(String, String)]) {
-        let label_w = self.style.label_w;
+        let label_w = self.label_width(rows.iter().map(|(l, _)| l.as_str()));
         let lst = self.style.strong;
         let vst = self.style.body;
         let lh = vst.line_h();
@@ -619,14 +724,26 @@ impl Composer {
                     self.push_run(v, x_value, self.y, vst);
                 }
                 self.y += lh;
+                self.placed();
             }
             self.y += self.style.gap * 0.4;
         }
     }
 
+    /// The label column: the style's width, widened (up to 42% of the line) to fit the
+    /// longest label without wrapping.
+    fn label_width<'a>(&self, labels: impl IntoIterator<Item = &'a str>) -> f32 {
+        let st = self.style.strong;
+        let widest = labels
+            .into_iter()
+            .map(|l| self.width_of(l.trim(), st))
+            .fold(0.0f32, f32::max);
+        (widest + 4.0).clamp(self.style.label_w, self.content_w() * 0.42)
+    }
+
     /// Height [`Composer::rows`] would take.
     pub(crate) fn rows_height(&mut self, rows: &[(String, String)]) -> f32 {
-        let label_w = self.style.label_w;
+        let label_w = self.label_width(rows.iter().map(|(l, _)| l.as_str()));
         let lst = self.style.strong;
         let vst = self.style.body;
         let value_w = self.content_w() - label_w;
@@ -647,7 +764,7 @@ impl Composer {
         let lst = self.style.strong;
         let gap = self.style.writing_gap;
         let x_label = self.content_left();
-        let label_w = self.style.label_w;
+        let label_w = self.label_width(labels.iter().copied());
         for label in labels {
             let lines = self.wrap_text(label, lst, label_w - 3.0);
             let h = (lines.len().max(1) as f32 * lst.line_h()).max(gap);
@@ -661,25 +778,29 @@ impl Composer {
             }
             self.writing_line(x_label + label_w, self.content_right(), base);
             self.y += h + self.style.gap * 0.4;
+            self.placed();
         }
     }
 
-    /// A bullet point with wrapped text.
-    pub(crate) fn bullet(&mut self, text: &str, indent: f32) {
-        let st = self.style.body;
-        let bullet_w = self.width_of("•", st) + 2.5;
+    /// A bullet point with wrapped text in `st`.
+    pub(crate) fn bullet(&mut self, text: &str, st: TextStyle, indent: f32) {
+        let bullet_w = self.width_of("•", TextStyle { bold: false, ..st }) + 2.5;
         let lines = self.wrap_text(text, st, self.content_w() - indent - bullet_w);
         let lh = st.line_h();
+        if lines.len() <= 3 {
+            self.keep_together(lines.len() as f32 * lh);
+        }
         let x = self.content_left() + indent;
         for (i, line) in lines.into_iter().enumerate() {
             self.ensure(lh);
             if i == 0 {
-                self.push_run("•".to_string(), x, self.y, st);
+                self.push_run("•".to_string(), x, self.y, TextStyle { bold: false, ..st });
             }
             if !line.is_empty() {
                 self.push_run(line, x + bullet_w, self.y, st);
             }
             self.y += lh;
+            self.placed();
         }
         self.y += self.style.gap * 0.3;
     }
@@ -692,6 +813,9 @@ impl Composer {
         let tx = x + b + 3.0;
         let lh = st.line_h();
         let lines = self.wrap_text(text, st, self.content_right() - EPS - tx);
+        if (1..=3).contains(&lines.len()) {
+            self.keep_together(lines.len() as f32 * lh);
+        }
         if lines.is_empty() {
             let gap = self.style.writing_gap;
             self.ensure(gap);
@@ -705,6 +829,7 @@ impl Composer {
             });
             self.writing_line(tx, self.content_right(), base);
             self.y += gap;
+            self.placed();
             return;
         }
         for (i, line) in lines.into_iter().enumerate() {
@@ -722,6 +847,7 @@ impl Composer {
                 self.push_run(line, tx, self.y, st);
             }
             self.y += lh;
+            self.placed();
         }
         self.y += self.style.gap * 0.5;
     }
@@ -754,11 +880,16 @@ impl Composer {
         let gap = self.style.writing_gap;
         let x1 = self.content_left() + indent;
         let x2 = self.content_right();
+        // A few lines belong together (and with their heading).
+        if n <= 4 {
+            self.keep_together(n as f32 * gap);
+        }
         for _ in 0..n {
             self.ensure(gap);
             let y = self.y + gap - 1.5;
             self.writing_line(x1, x2, y);
             self.y += gap;
+            self.placed();
         }
     }
 
@@ -766,6 +897,17 @@ impl Composer {
     pub(crate) fn fill_writing_lines(&mut self, min: usize) {
         let fit = (self.room() / self.style.writing_gap).floor().max(0.0) as usize;
         self.writing_lines(fit.max(min), 0.0);
+    }
+
+    /// A "My notes" heading with writing lines filling the rest of the page, only if at
+    /// least `min` lines fit (never starts a page of its own).
+    pub(crate) fn notes_if_room(&mut self, min: usize) {
+        let st = self.style.h2;
+        let need = st.space_before_mm + st.line_h() + self.style.gap + min as f32 * self.style.writing_gap;
+        if self.room() >= need {
+            self.heading("My notes", st, self.style.writing_gap);
+            self.fill_writing_lines(min);
+        }
     }
 
     /// A thin divider between blocks.

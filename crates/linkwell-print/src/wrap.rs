@@ -12,6 +12,9 @@ pub(crate) trait Measure {
     fn char_width(&self, c: char) -> f32;
 }
 
+/// A no-break space joins words that must stay on one line (e.g. a postcode).
+pub(crate) const NBSP: char = '\u{A0}';
+
 /// Characters after which a too-long word is preferably broken.
 const SOFT_BREAKS: &[char] = &['/', '-', '.', '@', '_', ',', ';', ':', '–', '?', '&', '='];
 
@@ -38,7 +41,10 @@ fn wrap_paragraph(para: &str, max_mm: f32, m: &dyn Measure, out: &mut Vec<String
     let space = m.width(" ");
     let mut line = String::new();
     let mut line_w = 0.0f32;
-    for word in para.split_whitespace() {
+    for word in para
+        .split(|c: char| c.is_whitespace() && c != NBSP)
+        .filter(|w| !w.is_empty())
+    {
         let w = m.width(word);
         if !line.is_empty() {
             if line_w + space + w <= max_mm {
@@ -84,9 +90,12 @@ fn break_word(word: &str, max_mm: f32, m: &dyn Measure) -> Vec<String> {
             end += 1;
         }
         if end < chars.len() {
-            // Prefer a soft break in the second half of the piece.
-            let min = start + (end - start).div_ceil(2);
-            if let Some(pos) = (min..end).rev().find(|&i| SOFT_BREAKS.contains(&chars[i - 1])) {
+            // Prefer a soft break in the last two thirds of the piece: after '@' (an
+            // email's domain stays whole) if there is one, else the last one.
+            let min = start + (end - start).div_ceil(3).max(1);
+            let soft = |i: &usize| SOFT_BREAKS.contains(&chars[i - 1]) || chars[i - 1] == NBSP;
+            let at = (min..=end).rev().find(|&i| chars[i - 1] == '@');
+            if let Some(pos) = at.or_else(|| (min..=end).rev().find(soft)) {
                 end = pos;
             }
         }
@@ -160,7 +169,21 @@ mod tests {
     }
 
     #[test]
+    fn emails_break_after_the_at_sign() {
+        check(
+            "siobhan.obriain@livewell.example.nhs.uk",
+            30.0,
+            &["siobhan.obriain@", "livewell.example.nhs.uk"],
+        );
+    }
+
+    #[test]
+    fn no_break_spaces_hold_words_together() {
+        check("Where: NG2\u{A0}6AT", 9.0, &["Where:", "NG2\u{A0}6AT"]);
+    }
+
+    #[test]
     fn a_glyph_wider_than_the_line_still_progresses() {
-        check("abc", 0.5, &["a", "b", "c"]);
+        assert_eq!(wrap("abc", 0.5, &Mono), ["a", "b", "c"]);
     }
 }
