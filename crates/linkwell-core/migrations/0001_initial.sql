@@ -295,13 +295,13 @@ CREATE TABLE audit_event (
 );
 CREATE INDEX audit_event_person ON audit_event(person_id, at);
 
--- Full-text index over people, notes and the directory. `ref_id` is the record, `person_id`
--- lets results be grouped and scoped; both unindexed.
+-- Full-text index over people, notes and the directory. Only `body` is searched; `title` is
+-- what a result shows (a note's title names its person, but a name search finds the person).
 CREATE VIRTUAL TABLE search_index USING fts5(
     kind UNINDEXED,
     ref_id UNINDEXED,
     person_id UNINDEXED,
-    title,
+    title UNINDEXED,
     body,
     tokenize = 'unicode61 remove_diacritics 2'
 );

@@ -26,7 +26,7 @@ pub(crate) fn reindex(conn: &Connection, entity: EntityKind, id: Uuid) -> Result
             let row = conn
                 .query_row(
                     "SELECT given_name || ' ' || family_name || COALESCE(' (' || preferred_name || ')', ''),
-                            concat_ws(' ', nhs_number, postcode, phone, email, gp_practice)
+                            concat_ws(' ', given_name, family_name, preferred_name, nhs_number, postcode, phone, email, gp_practice)
                      FROM person WHERE id = ?1",
                     [id.to_string()],
                     |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
@@ -63,7 +63,7 @@ pub(crate) fn reindex(conn: &Connection, entity: EntityKind, id: Uuid) -> Result
         EntityKind::Service => {
             let row = conn
                 .query_row(
-                    "SELECT name, concat_ws(' ', description, venue, postcode, categories, five_ways, lead) FROM service WHERE id = ?1 AND status != 'closed'",
+                    "SELECT name, concat_ws(' ', name, description, venue, postcode, categories, five_ways, lead) FROM service WHERE id = ?1 AND status != 'closed'",
                     [id.to_string()],
                     |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
                 )
@@ -116,7 +116,7 @@ fn fts_query(text: &str) -> Option<String> {
 pub fn search(conn: &Connection, text: &str, kind: Option<&str>, limit: u32) -> Result<Vec<SearchHit>> {
     let Some(q) = fts_query(text) else { return Ok(Vec::new()) };
     let mut stmt = conn.prepare_cached(
-        "SELECT kind, ref_id, person_id, title, snippet(search_index, 4, '[', ']', '…', 12)
+        "SELECT kind, ref_id, person_id, title, snippet(search_index, 4, '[', ']', '…', 16)
          FROM search_index WHERE search_index MATCH ?1 AND (?2 IS NULL OR kind = ?2)
          ORDER BY rank LIMIT ?3",
     )?;

@@ -499,7 +499,7 @@ mod tests {
         let a = tick(Hlc { wall_ms: 1000, counter: 0, device: d }, 2000);
         assert_eq!((a.wall_ms, a.counter), (2000, 0));
         // The laptop clock jumps back an hour: the clock keeps counting from where it was.
-        let b = tick(a, 2000 - 3_600_000);
+        let b = tick(a, 1000);
         assert_eq!((b.wall_ms, b.counter), (2000, 1));
         assert!(b > a);
     }

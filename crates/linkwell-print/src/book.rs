@@ -5,9 +5,7 @@
 
 use crate::PrintError;
 use crate::fonts::fonts;
-use crate::layout::{
-    Composer, Document, FooterInfo, MARGINS, PAGE_HEIGHT_MM, PAGE_WIDTH_MM,
-};
+use crate::layout::{Composer, Document, FooterInfo, MARGINS, PAGE_HEIGHT_MM, PAGE_WIDTH_MM};
 use crate::model::{
     CrisisContact, FiveWays, GreenBook, GroupBlock, PrintOptions, Rating, Section, ServicePage,
     long_date,
@@ -202,10 +200,11 @@ fn cover(c: &mut Composer, book: &GreenBook, blank: bool) {
     c.heading("My link worker", st.h2, c.body_line());
     match book.worker.as_ref().filter(|_| !blank) {
         Some(w) => {
-            let rows: Vec<(String, String)> = [("Name", &w.name), ("Phone", &w.phone), ("Email", &w.email)]
-                .into_iter()
-                .filter_map(|(l, v)| non_empty(v).map(|v| (l.to_string(), v.to_string())))
-                .collect();
+            let rows: Vec<(String, String)> =
+                [("Name", &w.name), ("Phone", &w.phone), ("Email", &w.email)]
+                    .into_iter()
+                    .filter_map(|(l, v)| non_empty(v).map(|v| (l.to_string(), v.to_string())))
+                    .collect();
             if rows.is_empty() {
                 c.label_lines(&["Name", "Phone", "Email"]);
             } else {
@@ -217,10 +216,13 @@ fn cover(c: &mut Composer, book: &GreenBook, blank: bool) {
 
     let service_title = non_empty(&book.service.name).unwrap_or("The service");
     c.heading(service_title, st.h2, c.body_line());
-    let rows: Vec<(String, String)> = [("Phone", &book.service.phone), ("Email", &book.service.email)]
-        .into_iter()
-        .filter_map(|(l, v)| non_empty(v).map(|v| (l.to_string(), v.to_string())))
-        .collect();
+    let rows: Vec<(String, String)> = [
+        ("Phone", &book.service.phone),
+        ("Email", &book.service.email),
+    ]
+    .into_iter()
+    .filter_map(|(l, v)| non_empty(v).map(|v| (l.to_string(), v.to_string())))
+    .collect();
     if rows.is_empty() {
         c.label_lines(&["Phone", "Email"]);
     } else {
@@ -492,7 +494,8 @@ fn groups(c: &mut Composer, book: &GreenBook, blank: bool) {
     for (i, g) in groups.into_iter().enumerate() {
         let name = non_empty(&g.name).unwrap_or("Group or activity");
         let rows = group_rows(g);
-        let block_h = c.text_height(name, st.h2, 0.0) + st.h2.space_before_mm + c.rows_height(&rows);
+        let block_h =
+            c.text_height(name, st.h2, 0.0) + st.h2.space_before_mm + c.rows_height(&rows);
         c.keep_together(block_h);
         c.heading(name, st.h2, c.body_line());
         c.set_context(Some(name.to_string()));
@@ -511,14 +514,22 @@ fn next_steps(c: &mut Composer, book: &GreenBook, blank: bool) {
     let next = book.next_steps.as_ref().filter(|_| !blank);
 
     c.heading("My next appointment", st.h2, c.body_line());
-    match next.and_then(|n| n.next_appointment.as_deref()).and_then(non_empty) {
+    match next
+        .and_then(|n| n.next_appointment.as_deref())
+        .and_then(non_empty)
+    {
         Some(appt) => c.para(appt),
         None => c.writing_lines(2, 0.0),
     }
 
     c.heading("What we agreed", st.h2, c.body_line());
     let actions: Vec<&str> = next
-        .map(|n| n.actions_agreed.iter().filter_map(|a| non_empty(a)).collect())
+        .map(|n| {
+            n.actions_agreed
+                .iter()
+                .filter_map(|a| non_empty(a))
+                .collect()
+        })
         .unwrap_or_default();
     if actions.is_empty() {
         for _ in 0..3 {

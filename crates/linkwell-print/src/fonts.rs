@@ -130,6 +130,15 @@ mod tests {
     }
 
     #[test]
+    fn no_break_space_is_as_wide_as_a_space() {
+        // Layout wraps with U+00A0 and prints U+0020 in its place.
+        let f = fonts().unwrap();
+        for face in [&f.regular, &f.bold] {
+            assert_eq!(face.width_mm(" ", 12.0), face.width_mm("\u{A0}", 12.0));
+        }
+    }
+
+    #[test]
     fn vertical_metrics_are_sane() {
         let f = fonts().unwrap();
         assert!((0.8..1.0).contains(&f.regular.ascent));

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fonts::{Face, Fonts, MM_PER_PT, REPLACEMENT};
 use crate::model::{Section, long_date};
-use crate::wrap::{Measure, wrap};
+use crate::wrap::{Measure, NBSP, wrap};
 
 /// A4 width.
 pub const PAGE_WIDTH_MM: f32 = 210.0;
@@ -269,7 +269,10 @@ impl FooterInfo {
             s.push((format!("Details checked {}", long_date(d)), false));
         }
         if !self.service_name.trim().is_empty() {
-            s.push((self.service_name.trim().to_string(), false));
+            s.push((
+                ellipsize(self.service_name.trim(), MAX_REPEATED_CHARS),
+                false,
+            ));
         }
         s
     }
@@ -340,7 +343,9 @@ impl Composer {
         let mut c = Composer {
             fonts,
             style,
-            header_name: header_name.filter(|n| !n.trim().is_empty()),
+            header_name: header_name
+                .filter(|n| !n.trim().is_empty())
+                .map(|n| ellipsize(n.trim(), MAX_REPEATED_CHARS)),
             footer,
             pages: Vec::new(),
             page: empty_page(None, String::new(), false),
@@ -397,7 +402,7 @@ impl Composer {
                 }
             }
         }
-        out
+        bind_digit_groups(&out)
     }
 
     /// Wraps `text` in `st` to `width`.
@@ -417,8 +422,15 @@ impl Composer {
         self.fonts.face(st.bold).width_mm(text, st.size_pt)
     }
 
-    /// Places one run whose line box starts at `line_top`.
+    /// Places one run whose line box starts at `line_top`. No-break spaces were only a
+    /// hint for wrapping: the run carries ordinary spaces (same advance width), so the
+    /// PDF's text searches and copies normally.
     fn push_run(&mut self, text: String, x: f32, line_top: f32, st: TextStyle) -> f32 {
+        let text = if text.contains(NBSP) {
+            text.replace(NBSP, " ")
+        } else {
+            text
+        };
         let face = self.fonts.face(st.bold);
         let size_mm = st.size_pt * MM_PER_PT;
         let ascent = face.ascent * size_mm;
@@ -450,7 +462,7 @@ impl Composer {
 
     /// Sets the line repeated at the top of continuation pages.
     pub(crate) fn set_context(&mut self, context: Option<String>) {
-        self.context = context;
+        self.context = context.map(|c| ellipsize(&c, MAX_REPEATED_CHARS));
     }
 
     fn start_page(&mut self, section: Option<Section>, title: String, continued: bool) {
@@ -490,10 +502,7 @@ impl Composer {
         if self.page.continued {
             title.push_str(" (continued)");
         }
-        let title_st = TextStyle {
-            accent: true,
-            ..st
-        };
+        let title_st = TextStyle { accent: true, ..st };
         let title = self.clean(&title, true);
         self.y = MARGINS.top_mm;
         let title_w = self.width_of(&title, title_st);
@@ -530,7 +539,11 @@ impl Composer {
         }
         self.y += 1.5;
         self.rule_at(self.y, 1.0);
-        self.y += if self.style.body.size_pt > 12.0 { 7.0 } else { 6.0 };
+        self.y += if self.style.body.size_pt > 12.0 {
+            7.0
+        } else {
+            6.0
+        };
     }
 
     fn at_top(&self) -> bool {
@@ -675,7 +688,11 @@ impl Composer {
     /// A heading kept together with `keep_mm` of what follows it.
     pub(crate) fn heading(&mut self, text: &str, st: TextStyle, keep_mm: f32) {
         let h = self.text_height(text, st, 0.0);
-        let before = if self.at_top() { 0.0 } else { st.space_before_mm };
+        let before = if self.at_top() {
+            0.0
+        } else {
+            st.space_before_mm
+        };
         self.keep_together(before + h + keep_mm);
         self.gap(st.space_before_mm);
         if self.anchor.is_none() {
@@ -903,7 +920,8 @@ impl Composer {
     /// least `min` lines fit (never starts a page of its own).
     pub(crate) fn notes_if_room(&mut self, min: usize) {
         let st = self.style.h2;
-        let need = st.space_before_mm + st.line_h() + self.style.gap + min as f32 * self.style.writing_gap;
+        let need =
+            st.space_before_mm + st.line_h() + self.style.gap + min as f32 * self.style.writing_gap;
         if self.room() >= need {
             self.heading("My notes", st, self.style.writing_gap);
             self.fill_writing_lines(min);
@@ -975,6 +993,39 @@ impl Composer {
     }
 }
 
+/// Joins groups of digits separated by one space ("0115 496 0321", "116 123") with
+/// no-break spaces so phone numbers are not split across lines.
+fn bind_digit_groups(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let between_digits = i > 0
+                && i + 1 < chars.len()
+                && chars[i - 1].is_ascii_digit()
+                && chars[i + 1].is_ascii_digit();
+            if c == ' ' && between_digits { NBSP } else { c }
+        })
+        .collect()
+}
+
+/// Text repeated on every page (name, service, context line) is shortened beyond this
+/// many characters, so absurdly long values cannot crowd out the page body. The full
+/// text is still printed where it belongs (cover, block heading).
+const MAX_REPEATED_CHARS: usize = 60;
+
+/// `s` cut to at most `max` characters, ending in "…" when cut.
+fn ellipsize(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.truncate(out.trim_end().len());
+    out.push('…');
+    out
+}
+
 fn empty_page(section: Option<Section>, title: String, continued: bool) -> Page {
     Page {
         number: 0,
@@ -984,5 +1035,28 @@ fn empty_page(section: Option<Section>, title: String, continued: bool) -> Page 
         runs: Vec::new(),
         boxes: Vec::new(),
         lines: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digit_groups_are_bound_but_dates_are_not() {
+        assert_eq!(
+            bind_digit_groups("call 0115 496 0321"),
+            "call 0115\u{A0}496\u{A0}0321"
+        );
+        assert_eq!(bind_digit_groups("3 April 2025"), "3 April 2025");
+        assert_eq!(bind_digit_groups("1 2"), "1\u{A0}2");
+    }
+
+    #[test]
+    fn ellipsize_keeps_short_text_and_marks_cuts() {
+        assert_eq!(ellipsize("Zoë", 60), "Zoë");
+        assert_eq!(ellipsize("abcdef", 4), "abc…");
+        assert_eq!(ellipsize("ab  cdef", 4), "ab…");
+        assert_eq!(ellipsize(&"é".repeat(100), 60).chars().count(), 60);
     }
 }

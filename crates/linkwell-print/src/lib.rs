@@ -21,8 +21,8 @@ mod wrap;
 pub use book::{layout_green_book, service_page};
 pub use fonts::FONT_NAME;
 pub use layout::{
-    BoxShape, Document, LineKind, MARGINS, Margins, PAGE_HEIGHT_MM, PAGE_WIDTH_MM, Page,
-    RuleLine, TextRun,
+    BoxShape, Document, LineKind, MARGINS, Margins, PAGE_HEIGHT_MM, PAGE_WIDTH_MM, Page, RuleLine,
+    TextRun,
 };
 pub use model::{
     CrisisContact, FiveWays, Goal, GreenBook, GroupBlock, MeasureLine, NextSteps, PrintOptions,

@@ -70,10 +70,10 @@ pub fn render_pdf(doc: &Document, opts: &PrintOptions) -> Result<Vec<u8>, PrintE
         regular.clone(),
         printpdf::PdfFont::new(fonts.regular.parsed.clone()),
     );
-    pdf.resources
-        .fonts
-        .map
-        .insert(bold.clone(), printpdf::PdfFont::new(fonts.bold.parsed.clone()));
+    pdf.resources.fonts.map.insert(
+        bold.clone(),
+        printpdf::PdfFont::new(fonts.bold.parsed.clone()),
+    );
 
     let h = doc.page_height_mm;
     let pages: Vec<PdfPage> = doc
@@ -125,7 +125,11 @@ pub fn render_pdf(doc: &Document, opts: &PrintOptions) -> Result<Vec<u8>, PrintE
             }
             // Text, one text object per run, positioned absolutely.
             for r in &page.runs {
-                let font = if r.bold { bold.clone() } else { regular.clone() };
+                let font = if r.bold {
+                    bold.clone()
+                } else {
+                    regular.clone()
+                };
                 ops.push(Op::StartTextSection);
                 ops.push(Op::SetFont {
                     font: PdfFontHandle::External(font),

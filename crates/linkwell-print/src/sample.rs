@@ -53,8 +53,7 @@ pub fn sample_green_book() -> GreenBook {
                 },
                 CrisisContact {
                     name: "Samaritans".to_string(),
-                    detail: "Call 116 123, free, any time, or email jo@samaritans.org."
-                        .to_string(),
+                    detail: "Call 116 123, free, any time, or email jo@samaritans.org.".to_string(),
                 },
                 CrisisContact {
                     name: "My GP".to_string(),
@@ -102,22 +101,58 @@ pub fn sample_green_book() -> GreenBook {
                     .to_string(),
                 five_ways: FiveWays::BeActive,
                 steps: vec![
-                    step("Walk to the end of the road and back each morning", Some(d(2025, 3, 14)), true),
-                    step("Walk to the post box on the corner, twice this week", Some(d(2025, 3, 28)), true),
-                    step("Join the Thursday walking group for the short route", Some(d(2025, 4, 10)), false),
-                    step("Walk to the park with Biscuit three times in one week", Some(d(2025, 5, 1)), false),
+                    step(
+                        "Walk to the end of the road and back each morning",
+                        Some(d(2025, 3, 14)),
+                        true,
+                    ),
+                    step(
+                        "Walk to the post box on the corner, twice this week",
+                        Some(d(2025, 3, 28)),
+                        true,
+                    ),
+                    step(
+                        "Join the Thursday walking group for the short route",
+                        Some(d(2025, 4, 10)),
+                        false,
+                    ),
+                    step(
+                        "Walk to the park with Biscuit three times in one week",
+                        Some(d(2025, 5, 1)),
+                        false,
+                    ),
                 ],
-                ratings: vec![rating(d(2025, 3, 17), -1), rating(d(2025, 4, 7), 0), rating(d(2025, 5, 5), 1)],
+                ratings: vec![
+                    rating(d(2025, 3, 17), -1),
+                    rating(d(2025, 4, 7), 0),
+                    rating(d(2025, 5, 5), 1),
+                ],
             },
             Goal {
                 text: "Meet other people once a week so I don't feel so alone".to_string(),
                 five_ways: FiveWays::Connect,
                 steps: vec![
-                    step("Ask Siobhán to come with me to the Tuesday coffee morning", Some(d(2025, 3, 18)), true),
-                    step("Go to the coffee morning on my own", Some(d(2025, 4, 1)), true),
-                    step("Swap phone numbers with someone at the group", Some(d(2025, 4, 29)), false),
+                    step(
+                        "Ask Siobhán to come with me to the Tuesday coffee morning",
+                        Some(d(2025, 3, 18)),
+                        true,
+                    ),
+                    step(
+                        "Go to the coffee morning on my own",
+                        Some(d(2025, 4, 1)),
+                        true,
+                    ),
+                    step(
+                        "Swap phone numbers with someone at the group",
+                        Some(d(2025, 4, 29)),
+                        false,
+                    ),
                 ],
-                ratings: vec![rating(d(2025, 3, 17), 0), rating(d(2025, 4, 7), 1), rating(d(2025, 5, 5), 2)],
+                ratings: vec![
+                    rating(d(2025, 3, 17), 0),
+                    rating(d(2025, 4, 7), 1),
+                    rating(d(2025, 5, 5), 2),
+                ],
             },
             Goal {
                 text: "Sort out the money letters and find out if I can get help with my \
@@ -125,9 +160,21 @@ pub fn sample_green_book() -> GreenBook {
                     .to_string(),
                 five_ways: FiveWays::TakeNotice,
                 steps: vec![
-                    step("Put all the letters in one folder", Some(d(2025, 3, 10)), true),
-                    step("Book an appointment with Citizens Advice", Some(d(2025, 3, 21)), true),
-                    step("Take the folder to the appointment", Some(d(2025, 4, 4)), false),
+                    step(
+                        "Put all the letters in one folder",
+                        Some(d(2025, 3, 10)),
+                        true,
+                    ),
+                    step(
+                        "Book an appointment with Citizens Advice",
+                        Some(d(2025, 3, 21)),
+                        true,
+                    ),
+                    step(
+                        "Take the folder to the appointment",
+                        Some(d(2025, 4, 4)),
+                        false,
+                    ),
                 ],
                 ratings: vec![rating(d(2025, 4, 7), -1), rating(d(2025, 5, 5), 0)],
             },
@@ -137,10 +184,26 @@ pub fn sample_green_book() -> GreenBook {
                     .to_string(),
                 five_ways: FiveWays::Learn,
                 steps: vec![
-                    step("Go to the library digital drop-in with my tablet", Some(d(2025, 3, 25)), true),
-                    step("Practise a video call with Łukasz at the drop-in", Some(d(2025, 4, 8)), false),
-                    step("Call Thủy on video on a Sunday", Some(d(2025, 4, 27)), false),
-                    step("Call my grandchildren on video", Some(d(2025, 5, 18)), false),
+                    step(
+                        "Go to the library digital drop-in with my tablet",
+                        Some(d(2025, 3, 25)),
+                        true,
+                    ),
+                    step(
+                        "Practise a video call with Łukasz at the drop-in",
+                        Some(d(2025, 4, 8)),
+                        false,
+                    ),
+                    step(
+                        "Call Thủy on video on a Sunday",
+                        Some(d(2025, 4, 27)),
+                        false,
+                    ),
+                    step(
+                        "Call my grandchildren on video",
+                        Some(d(2025, 5, 18)),
+                        false,
+                    ),
                 ],
                 ratings: vec![rating(d(2025, 4, 7), 0)],
             },
@@ -148,9 +211,21 @@ pub fn sample_green_book() -> GreenBook {
                 text: "Grow tomatoes and herbs in pots by the back door".to_string(),
                 five_ways: FiveWays::TakeNotice,
                 steps: vec![
-                    step("Buy compost and seeds with Thủy", Some(d(2025, 3, 30)), true),
-                    step("Plant the seeds on the kitchen windowsill", Some(d(2025, 4, 6)), true),
-                    step("Move the pots outside when the frosts are over", Some(d(2025, 5, 15)), false),
+                    step(
+                        "Buy compost and seeds with Thủy",
+                        Some(d(2025, 3, 30)),
+                        true,
+                    ),
+                    step(
+                        "Plant the seeds on the kitchen windowsill",
+                        Some(d(2025, 4, 6)),
+                        true,
+                    ),
+                    step(
+                        "Move the pots outside when the frosts are over",
+                        Some(d(2025, 5, 15)),
+                        false,
+                    ),
                 ],
                 ratings: vec![rating(d(2025, 4, 7), 1), rating(d(2025, 5, 5), 1)],
             },
@@ -158,21 +233,70 @@ pub fn sample_green_book() -> GreenBook {
                 text: "Help at the community café one morning a month".to_string(),
                 five_ways: FiveWays::Give,
                 steps: vec![
-                    step("Ask Siobhán how volunteering at the café works", Some(d(2025, 4, 14)), false),
-                    step("Have a chat with the café organiser, Ngozi", Some(d(2025, 5, 12)), false),
+                    step(
+                        "Ask Siobhán how volunteering at the café works",
+                        Some(d(2025, 4, 14)),
+                        false,
+                    ),
+                    step(
+                        "Have a chat with the café organiser, Ngozi",
+                        Some(d(2025, 5, 12)),
+                        false,
+                    ),
                     step("Try a first morning helping with the teas", None, false),
                 ],
                 ratings: vec![],
             },
             Goal {
-                text: "Use my inhalers properly every day and go to the breathing class".to_string(),
+                text: "Use my inhalers properly every day and go to the breathing class"
+                    .to_string(),
                 five_ways: FiveWays::BeActive,
                 steps: vec![
-                    step("Ask the practice nurse to check how I use my inhaler", Some(d(2025, 3, 20)), true),
-                    step("Put a reminder sticker on the bathroom mirror", Some(d(2025, 3, 21)), true),
-                    step("Go to the Breathe Easy group taster session", Some(d(2025, 4, 16)), false),
+                    step(
+                        "Ask the practice nurse to check how I use my inhaler",
+                        Some(d(2025, 3, 20)),
+                        true,
+                    ),
+                    step(
+                        "Put a reminder sticker on the bathroom mirror",
+                        Some(d(2025, 3, 21)),
+                        true,
+                    ),
+                    step(
+                        "Go to the Breathe Easy group taster session",
+                        Some(d(2025, 4, 16)),
+                        false,
+                    ),
                 ],
                 ratings: vec![rating(d(2025, 4, 7), 0), rating(d(2025, 5, 5), 1)],
+            },
+            Goal {
+                text: "Cook a proper meal from scratch twice a week instead of living on toast"
+                    .to_string(),
+                five_ways: FiveWays::Learn,
+                steps: vec![
+                    step(
+                        "Pick two easy recipes from the library cookbook",
+                        Some(d(2025, 4, 3)),
+                        true,
+                    ),
+                    step(
+                        "Write a shopping list and buy the ingredients",
+                        Some(d(2025, 4, 10)),
+                        true,
+                    ),
+                    step(
+                        "Cook one of the recipes and invite Thủy for tea",
+                        Some(d(2025, 4, 20)),
+                        false,
+                    ),
+                    step(
+                        "Try the 'cook and eat' session at the community café",
+                        Some(d(2025, 5, 21)),
+                        false,
+                    ),
+                ],
+                ratings: vec![rating(d(2025, 4, 7), -2), rating(d(2025, 5, 5), -1)],
             },
         ],
         groups: vec![
@@ -251,6 +375,21 @@ pub fn sample_green_book() -> GreenBook {
                 access: "Ground floor; interpreters can be booked, including Vietnamese."
                     .to_string(),
                 contact: "0808 278 7900 (freephone)".to_string(),
+            },
+            GroupBlock {
+                name: "Radcliffe community allotment".to_string(),
+                what_happens: "Grow fruit, vegetables and flowers alongside other people. \
+                    Raised beds for anyone who finds bending difficult; tools, seeds and advice \
+                    provided. Tea break at 11."
+                    .to_string(),
+                when: "Saturdays 10:00–12:30, March to October".to_string(),
+                place: "Radcliffe-on-Trent allotments, off Shelford Road".to_string(),
+                postcode: "NG12 1AZ".to_string(),
+                cost: "Free for the first month, then £2 a session".to_string(),
+                access: "Gravel paths; raised beds; a shelter and chemical toilet on site."
+                    .to_string(),
+                contact: "Siobhán Ó Briain (link worker) can introduce you, 0115 496 0321"
+                    .to_string(),
             },
         ],
         next_steps: Some(NextSteps {

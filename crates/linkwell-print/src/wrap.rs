@@ -132,7 +132,11 @@ mod tests {
     fn greedy_word_wrap() {
         check("the quick brown fox", 10.0, &["the quick", "brown fox"]);
         check("the quick brown fox", 9.0, &["the quick", "brown fox"]);
-        check("the quick brown fox", 8.0, &["the", "quick", "brown", "fox"]);
+        check(
+            "the quick brown fox",
+            8.0,
+            &["the", "quick", "brown", "fox"],
+        );
         check("a b c", 100.0, &["a b c"]);
     }
 

@@ -119,8 +119,16 @@ pub fn assert_well_formed(doc: &Document) {
         for r in &page.runs {
             let ctx = || format!("page {}: {:?}", page.number, r);
             assert!(!r.text.is_empty(), "{}", ctx());
-            assert!(r.x_mm >= left && r.right_mm() <= right, "outside left/right: {}", ctx());
-            assert!(r.top_mm() >= top && r.bottom_mm() <= bottom, "outside top/bottom: {}", ctx());
+            assert!(
+                r.x_mm >= left && r.right_mm() <= right,
+                "outside left/right: {}",
+                ctx()
+            );
+            assert!(
+                r.top_mm() >= top && r.bottom_mm() <= bottom,
+                "outside top/bottom: {}",
+                ctx()
+            );
         }
         for b in &page.boxes {
             assert!(b.x_mm >= left && b.x_mm + b.w_mm <= right, "box {b:?}");
@@ -128,7 +136,10 @@ pub fn assert_well_formed(doc: &Document) {
         }
         for l in &page.lines {
             for (x, y) in [(l.x1_mm, l.y1_mm), (l.x2_mm, l.y2_mm)] {
-                assert!(x >= left && x <= right && y >= top && y <= bottom, "line {l:?}");
+                assert!(
+                    x >= left && x <= right && y >= top && y <= bottom,
+                    "line {l:?}"
+                );
             }
         }
         assert_no_overlaps(page);
@@ -139,9 +150,23 @@ fn assert_no_overlaps(page: &Page) {
     let rects: Vec<(f32, f32, f32, f32, String)> = page
         .runs
         .iter()
-        .map(|r| (r.x_mm, r.top_mm(), r.right_mm(), r.bottom_mm(), r.text.clone()))
+        .map(|r| {
+            (
+                r.x_mm,
+                r.top_mm(),
+                r.right_mm(),
+                r.bottom_mm(),
+                r.text.clone(),
+            )
+        })
         .chain(page.boxes.iter().map(|b| {
-            (b.x_mm, b.y_mm, b.x_mm + b.w_mm, b.y_mm + b.h_mm, "[tick box]".to_string())
+            (
+                b.x_mm,
+                b.y_mm,
+                b.x_mm + b.w_mm,
+                b.y_mm + b.h_mm,
+                "[tick box]".to_string(),
+            )
         }))
         .collect();
     for (i, a) in rects.iter().enumerate() {
@@ -170,7 +195,11 @@ pub fn assert_headers_and_footers(doc: &Document, name: &str) {
             .filter(|r| r.top_mm() < doc.margins.top_mm + 15.0)
             .map(|r| r.text.as_str())
             .collect();
-        assert!(header.contains(&name), "page {}: header {header:?} lacks {name}", page.number);
+        assert!(
+            header.contains(&name),
+            "page {}: header {header:?} lacks {name}",
+            page.number
+        );
         let mut title = page.title.clone();
         if page.continued {
             title.push_str(" (continued)");
@@ -190,7 +219,10 @@ pub fn assert_headers_and_footers(doc: &Document, name: &str) {
 }
 
 pub fn sizes(doc: &Document) -> (f32, f32) {
-    let all = doc.pages.iter().flat_map(|p| p.runs.iter().map(|r| r.size_pt));
+    let all = doc
+        .pages
+        .iter()
+        .flat_map(|p| p.runs.iter().map(|r| r.size_pt));
     let min = all.clone().fold(f32::MAX, f32::min);
     let max = all.fold(0.0, f32::max);
     (min, max)
@@ -204,7 +236,11 @@ pub fn squash(s: &str) -> String {
 /// No page ends with a heading whose content went to the next page.
 pub fn assert_no_stranded_headings(doc: &Document) {
     for page in &doc.pages {
-        let Some(note) = page.runs.iter().find(|r| r.text == "Continued on the next page") else {
+        let Some(note) = page
+            .runs
+            .iter()
+            .find(|r| r.text == "Continued on the next page")
+        else {
             continue;
         };
         let body_size = doc.pages[0]

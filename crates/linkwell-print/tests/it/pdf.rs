@@ -69,7 +69,11 @@ pub fn text_of(path: &str) -> String {
 
 pub fn assert_fonts_embedded(path: &str) {
     let out = run_ok("pdffonts", &[path]);
-    let rows: Vec<&str> = out.lines().skip(2).filter(|l| !l.trim().is_empty()).collect();
+    let rows: Vec<&str> = out
+        .lines()
+        .skip(2)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     assert!(!rows.is_empty(), "no fonts listed:\n{out}");
     for row in rows {
         assert!(row.contains("DejaVuSans"), "unexpected font: {row}");
@@ -85,16 +89,28 @@ pub fn assert_fonts_embedded(path: &str) {
 pub fn assert_renders(path: &str, pages: usize) {
     let dir = tempfile::tempdir().unwrap();
     let prefix = dir.path().join("page");
-    run_ok("pdftoppm", &["-r", "20", "-png", path, prefix.to_str().unwrap()]);
+    run_ok(
+        "pdftoppm",
+        &["-r", "20", "-png", path, prefix.to_str().unwrap()],
+    );
     let mut pngs: Vec<PathBuf> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "png"))
         .collect();
     pngs.sort();
-    assert_eq!(pngs.len(), pages, "pdftoppm rendered {} of {pages} pages", pngs.len());
+    assert_eq!(
+        pngs.len(),
+        pages,
+        "pdftoppm rendered {} of {pages} pages",
+        pngs.len()
+    );
     for p in &pngs {
-        assert!(std::fs::metadata(p).unwrap().len() > 200, "{} is empty", p.display());
+        assert!(
+            std::fs::metadata(p).unwrap().len() > 200,
+            "{} is empty",
+            p.display()
+        );
     }
 }
 
@@ -158,11 +174,17 @@ fn accented_names_survive_into_the_pdf_text() {
     for name in ["Zoë", "Łukasz", "Siobhán", "Nguyễn"] {
         let mut book = sample_green_book();
         book.person_preferred_name = Some(name.to_string());
-        let o = PrintOptions { pages: Some(vec![Section::Cover, Section::Goals]), ..opts() };
+        let o = PrintOptions {
+            pages: Some(vec![Section::Cover, Section::Goals]),
+            ..opts()
+        };
         let w = write(&book, &o);
         qpdf_check(w.p());
         let text = text_of(w.p());
-        assert!(text.matches(name).count() >= 2, "{name} not found in:\n{text}");
+        assert!(
+            text.matches(name).count() >= 2,
+            "{name} not found in:\n{text}"
+        );
         assert!(text.contains("Siobhán Ó Briain"));
         assert!(text.contains("Thủy"));
     }
@@ -188,11 +210,17 @@ fn same_input_gives_identical_bytes() {
     let a = green_book_pdf(&book, &opts()).unwrap();
     let b = green_book_pdf(&book, &opts()).unwrap();
     assert!(a == b, "two renders with a fixed timestamp differ");
-    let later = PrintOptions { fixed_timestamp: date(2025, 5, 7).and_hms_opt(9, 30, 0), ..opts() };
+    let later = PrintOptions {
+        fixed_timestamp: date(2025, 5, 7).and_hms_opt(9, 30, 0),
+        ..opts()
+    };
     let c = green_book_pdf(&book, &later).unwrap();
     assert!(a != c, "the timestamp should be part of the file");
     let text = String::from_utf8_lossy(&a);
-    assert!(text.contains("D:20250506093000"), "creation date not set from fixed_timestamp");
+    assert!(
+        text.contains("D:20250506093000"),
+        "creation date not set from fixed_timestamp"
+    );
 }
 
 #[test]

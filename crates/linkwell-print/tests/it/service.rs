@@ -1,6 +1,8 @@
 //! The standalone directory page.
 
-use linkwell_print::{PrintError, PrintOptions, sample_service_page, service_page, service_page_pdf};
+use linkwell_print::{
+    PrintError, PrintOptions, sample_service_page, service_page, service_page_pdf,
+};
 
 use crate::fixtures::*;
 use crate::pdf::{assert_fonts_embedded, assert_renders, qpdf_check, text_of, write_bytes};
@@ -26,7 +28,13 @@ fn service_page_pdf_is_valid_and_readable() {
     assert_fonts_embedded(w.p());
     assert_renders(w.p(), 1);
     let text = text_of(w.p());
-    for s in ["East Leake walking group", "Thursdays 13:30–15:00", "LE12 6PZ", "Łukasz Nowak", "Physical activity"] {
+    for s in [
+        "East Leake walking group",
+        "Thursdays 13:30–15:00",
+        "LE12 6PZ",
+        "Łukasz Nowak",
+        "Physical activity",
+    ] {
         assert!(text.contains(s), "missing {s}");
     }
 }
@@ -40,14 +48,24 @@ fn a_service_with_no_schedule_still_prints_sensibly() {
     s.last_checked = None;
     let doc = service_page(&s, &opts()).unwrap();
     assert_well_formed(&doc);
-    assert!(doc.text().contains("Times not listed: please ask the contact below"));
+    assert!(
+        doc.text()
+            .contains("Times not listed: please ask the contact below")
+    );
 }
 
 #[test]
 fn a_long_description_flows_onto_a_second_page() {
     let mut s = sample_service_page();
     s.description = "We walk together and talk. ".repeat(200);
-    let doc = service_page(&s, &PrintOptions { large_print: true, ..opts() }).unwrap();
+    let doc = service_page(
+        &s,
+        &PrintOptions {
+            large_print: true,
+            ..opts()
+        },
+    )
+    .unwrap();
     assert_well_formed(&doc);
     assert!(doc.pages.len() >= 2);
     assert!(doc.pages[1].continued);

@@ -1,0 +1,86 @@
+//! Integration tests of linkwell-core over real SQLite files in temporary directories.
+
+mod bad_inputs;
+mod pathway;
+mod plans_measures;
+mod queries;
+mod store;
+
+use linkwell_core::Store;
+use linkwell_core::pathway::{NewReferral, ReferralInput, Taken};
+use linkwell_core::people::{PersonInput, SetupInput};
+use std::path::PathBuf;
+
+/// A fresh database file set up for one link worker; removed on drop.
+pub struct TestDb {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("linkwell.db"), None).unwrap();
+        store
+            .init(&SetupInput {
+                team_name: "Rushcliffe".into(),
+                worker_name: "Priya Shah".into(),
+                role: "link_worker".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        TestDb { dir, store }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("linkwell.db")
+    }
+
+    pub fn reopen(self) -> TestDb {
+        let TestDb { dir, store } = self;
+        drop(store);
+        let store = Store::open(&dir.path().join("linkwell.db"), None).unwrap();
+        TestDb { dir, store }
+    }
+
+    /// Rows in the change log: what a failed write must not have added to.
+    pub fn log_len(&self) -> i64 {
+        self.store.conn().query_row("SELECT COUNT(*) FROM change_log", [], |r| r.get(0)).unwrap()
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        self.store.conn().query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+    }
+
+    pub fn take_referral(&mut self, given: &str, family: &str) -> Taken {
+        self.store.take_referral(&new_referral(given, family)).unwrap()
+    }
+}
+
+pub fn new_referral(given: &str, family: &str) -> NewReferral {
+    NewReferral {
+        person: PersonInput {
+            given_name: given.into(),
+            family_name: family.into(),
+            nhs_number: Some("943 476 5919".into()),
+            postcode: Some("le12 6qw".into()),
+            date_of_birth: Some("1948-03-02".into()),
+            ..Default::default()
+        },
+        referral: ReferralInput {
+            source: "gp".into(),
+            referrer_name: Some("Dr Patel".into()),
+            received_on: days_ago(3).to_string(),
+            reasons: vec!["loneliness".into(), "long_term_condition".into()],
+            conditions: vec!["COPD".into()],
+            snomed_code: Some("871731000000106".into()),
+            consent_to_contact: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+pub fn days_ago(n: i64) -> chrono::NaiveDate {
+    linkwell_core::store::today() - chrono::Duration::days(n)
+}
