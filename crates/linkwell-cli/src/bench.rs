@@ -44,14 +44,22 @@ fn ms(d: Duration) -> String {
 
 fn core(opts: &CoreBenchOpts) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let path = opts.keep.clone().unwrap_or_else(|| dir.path().join("bench.db"));
+    let path = opts
+        .keep
+        .clone()
+        .unwrap_or_else(|| dir.path().join("bench.db"));
     let existed = path.exists();
     let mut store = Store::open(&path, None)?;
     if !existed {
         let t = Instant::now();
         let s = demo::seed(
             &mut store,
-            &demo::DemoOptions { seed: 7, people: opts.people, sessions: opts.sessions, today: linkwell_core::store::today() },
+            &demo::DemoOptions {
+                seed: 7,
+                people: opts.people,
+                sessions: opts.sessions,
+                today: linkwell_core::store::today(),
+            },
         )?;
         crate::outln!(
             "seeded {} people, {} sessions, {} notes in {:.1} s",
@@ -63,7 +71,11 @@ fn core(opts: &CoreBenchOpts) -> Result<()> {
     }
     let actor = store.actor()?;
     let now = chrono::Local::now().naive_local();
-    let filter = queries::CaseloadFilter { worker_id: Some(actor.worker_id), status: Some("active".into()), ..Default::default() };
+    let filter = queries::CaseloadFilter {
+        worker_id: Some(actor.worker_id),
+        status: Some("active".into()),
+        ..Default::default()
+    };
     let size = queries::caseload(store.conn(), &filter, now)?.len();
     let mut times = Vec::with_capacity(opts.runs);
     for _ in 0..opts.runs {
@@ -72,9 +84,23 @@ fn core(opts: &CoreBenchOpts) -> Result<()> {
         times.push(t.elapsed());
         std::hint::black_box(rows);
     }
-    crate::outln!("caseload open ({size} active people): median {} (goal ≤ 1 ms)", ms(percentile(times, 0.5)));
+    crate::outln!(
+        "caseload open ({size} active people): median {} (goal ≤ 1 ms)",
+        ms(percentile(times, 0.5))
+    );
 
-    let queries_text = ["walking group", "benefits", "allotment", "bus pass", "dementia respite", "tablet grandchildren", "lung", "food bank", "anxious money", "knit"];
+    let queries_text = [
+        "walking group",
+        "benefits",
+        "allotment",
+        "bus pass",
+        "dementia respite",
+        "tablet grandchildren",
+        "lung",
+        "food bank",
+        "anxious money",
+        "knit",
+    ];
     let mut times = Vec::new();
     for _ in 0..(opts.runs / queries_text.len()).max(1) {
         for q in queries_text {
@@ -85,9 +111,15 @@ fn core(opts: &CoreBenchOpts) -> Result<()> {
         }
     }
     let p50 = percentile(times.clone(), 0.5);
-    crate::outln!("full-text search over notes: median {}, p95 {} (goal p95 ≤ 20 ms)", ms(p50), ms(percentile(times, 0.95)));
+    crate::outln!(
+        "full-text search over notes: median {}, p95 {} (goal p95 ≤ 20 ms)",
+        ms(p50),
+        ms(percentile(times, 0.95))
+    );
 
-    let person = queries::caseload(store.conn(), &filter, now)?.first().map(|r| r.person_id);
+    let person = queries::caseload(store.conn(), &filter, now)?
+        .first()
+        .map(|r| r.person_id);
     let Some(person) = person else {
         crate::outln!("no active person to write notes for; skipping the note-save figure");
         return Ok(());
@@ -95,7 +127,11 @@ fn core(opts: &CoreBenchOpts) -> Result<()> {
     let mut note_times = Vec::with_capacity(opts.runs);
     for i in 0..opts.runs {
         let t = Instant::now();
-        store.add_note(person, None, &format!("Benchmark note {i}: talked about the walking group and the bus pass."))?;
+        store.add_note(
+            person,
+            None,
+            &format!("Benchmark note {i}: talked about the walking group and the bus pass."),
+        )?;
         note_times.push(t.elapsed());
     }
     let note = percentile(note_times, 0.5);
@@ -112,7 +148,10 @@ fn core(opts: &CoreBenchOpts) -> Result<()> {
     for i in 0..opts.runs {
         let t = Instant::now();
         let tx = bare.unchecked_transaction()?;
-        tx.execute("INSERT INTO t (id, body) VALUES (?1, ?2)", rusqlite::params![uuid::Uuid::now_v7().to_string(), format!("row {i}")])?;
+        tx.execute(
+            "INSERT INTO t (id, body) VALUES (?1, ?2)",
+            rusqlite::params![uuid::Uuid::now_v7().to_string(), format!("row {i}")],
+        )?;
         tx.commit()?;
         bare_times.push(t.elapsed());
     }

@@ -25,10 +25,19 @@ use std::process::ExitCode;
 use uuid::Uuid;
 
 #[derive(Parser)]
-#[command(name = "linkwell", version, about = "Linkwell: offline-first social prescribing records")]
+#[command(
+    name = "linkwell",
+    version,
+    about = "Linkwell: offline-first social prescribing records"
+)]
 struct Cli {
     /// The local database file.
-    #[arg(long, env = "LINKWELL_DB", global = true, default_value = "linkwell.db")]
+    #[arg(
+        long,
+        env = "LINKWELL_DB",
+        global = true,
+        default_value = "linkwell.db"
+    )]
     db: PathBuf,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
@@ -133,7 +142,12 @@ fn parse_date(s: Option<&str>) -> Result<chrono::NaiveDate> {
 
 fn run(cli: Cli) -> Result<()> {
     match &cli.command {
-        Command::Init { team, locality, name, role } => {
+        Command::Init {
+            team,
+            locality,
+            name,
+            role,
+        } => {
             let mut store = open(&cli)?;
             let actor = store.init(&SetupInput {
                 team_name: team.clone(),
@@ -146,19 +160,44 @@ fn run(cli: Cli) -> Result<()> {
             if cli.json {
                 print_json(&actor)?;
             } else {
-                outln!("Set up {} for worker {} on device {}", cli.db.display(), actor.worker_id, actor.device_id);
+                outln!(
+                    "Set up {} for worker {} on device {}",
+                    cli.db.display(),
+                    actor.worker_id,
+                    actor.device_id
+                );
             }
         }
-        Command::Demo { people, sessions, seed, today } => {
+        Command::Demo {
+            people,
+            sessions,
+            seed,
+            today,
+        } => {
             let mut store = open(&cli)?;
             let today = parse_date(today.as_deref())?;
-            let summary = demo::seed(&mut store, &demo::DemoOptions { seed: *seed, people: *people, sessions: *sessions, today })?;
+            let summary = demo::seed(
+                &mut store,
+                &demo::DemoOptions {
+                    seed: *seed,
+                    people: *people,
+                    sessions: *sessions,
+                    today,
+                },
+            )?;
             if cli.json {
                 print_json(&summary)?;
             } else {
                 outln!(
                     "Demo data: {} workers, {} people, {} sessions, {} notes, {} goals, {} measures, {} directory services; your active caseload: {}",
-                    summary.workers, summary.people, summary.sessions, summary.notes, summary.goals, summary.measures, summary.services, summary.worker_active_caseload
+                    summary.workers,
+                    summary.people,
+                    summary.sessions,
+                    summary.notes,
+                    summary.goals,
+                    summary.measures,
+                    summary.services,
+                    summary.worker_active_caseload
                 );
             }
         }
@@ -172,39 +211,76 @@ fn run(cli: Cli) -> Result<()> {
             outln!("Today, {}", today.date.format("%A %-d %B %Y"));
             outln!("\nAppointments ({}):", today.appointments.len());
             for a in &today.appointments {
-                outln!("  {}  {}  ({}{})", a.starts_at.format("%H:%M"), a.person_name, a.mode, a.venue.as_deref().map(|v| format!(", {v}")).unwrap_or_default());
+                outln!(
+                    "  {}  {}  ({}{})",
+                    a.starts_at.format("%H:%M"),
+                    a.person_name,
+                    a.mode,
+                    a.venue
+                        .as_deref()
+                        .map(|v| format!(", {v}"))
+                        .unwrap_or_default()
+                );
             }
-            outln!("\nNew referrals waiting for first contact ({}):", today.waiting.len());
+            outln!(
+                "\nNew referrals waiting for first contact ({}):",
+                today.waiting.len()
+            );
             for r in &today.waiting {
-                outln!("  {}  waiting {} days, {} attempts", r.person_name, r.days_waiting, r.attempts);
+                outln!(
+                    "  {}  waiting {} days, {} attempts",
+                    r.person_name,
+                    r.days_waiting,
+                    r.attempts
+                );
             }
             outln!("\nFollow-up measures due ({}):", today.follow_ups.len());
             for f in &today.follow_ups {
-                let when = if f.days_overdue > 0 { format!("{} days overdue", f.days_overdue) } else { format!("due {}", f.due_on) };
+                let when = if f.days_overdue > 0 {
+                    format!("{} days overdue", f.days_overdue)
+                } else {
+                    format!("due {}", f.due_on)
+                };
                 outln!("  {}  {}  {}", f.person_name, f.time_point.label(), when);
             }
             outln!("\nRisk flags to review ({}):", today.risk_reviews.len());
             for r in &today.risk_reviews {
                 outln!("  {}  {}  review {}", r.person_name, r.what, r.review_on);
             }
-            outln!("\nWellbeing plans to review ({}):", today.plan_reviews.len());
+            outln!(
+                "\nWellbeing plans to review ({}):",
+                today.plan_reviews.len()
+            );
             for r in &today.plan_reviews {
                 outln!("  {}  review {}", r.person_name, r.review_on);
             }
         }
-        Command::Caseload { status, all_workers } => {
+        Command::Caseload {
+            status,
+            all_workers,
+        } => {
             let store = open(&cli)?;
             let filter = queries::CaseloadFilter {
-                worker_id: (!all_workers).then(|| store.actor().map(|a| a.worker_id)).transpose()?,
+                worker_id: (!all_workers)
+                    .then(|| store.actor().map(|a| a.worker_id))
+                    .transpose()?,
                 status: status.clone(),
                 ..Default::default()
             };
-            let rows = queries::caseload(store.conn(), &filter, chrono::Local::now().naive_local())?;
+            let rows =
+                queries::caseload(store.conn(), &filter, chrono::Local::now().naive_local())?;
             if cli.json {
                 return print_json(&rows);
             }
             for r in &rows {
-                outln!("{}  {:<28} {:<10} {:<12} since {}", r.person_id, r.name, r.status, r.stage, r.opened_on);
+                outln!(
+                    "{}  {:<28} {:<10} {:<12} since {}",
+                    r.person_id,
+                    r.name,
+                    r.status,
+                    r.stage,
+                    r.opened_on
+                );
             }
             outln!("{} people", rows.len());
         }
@@ -215,7 +291,13 @@ fn run(cli: Cli) -> Result<()> {
                 return print_json(&hits);
             }
             for h in &hits {
-                outln!("{:<8} {}  {}\n         {}", h.kind, h.id, h.title, h.snippet);
+                outln!(
+                    "{:<8} {}  {}\n         {}",
+                    h.kind,
+                    h.id,
+                    h.title,
+                    h.snippet
+                );
             }
             if hits.is_empty() {
                 outln!("Nothing found.");
@@ -229,7 +311,8 @@ fn run(cli: Cli) -> Result<()> {
             };
             let text = serde_json::to_string_pretty(&v)?;
             match out {
-                Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
+                Some(path) => std::fs::write(path, text)
+                    .with_context(|| format!("writing {}", path.display()))?,
                 None => outln!("{text}"),
             }
         }
@@ -240,7 +323,15 @@ fn run(cli: Cli) -> Result<()> {
                 return print_json(&entries);
             }
             for e in &entries {
-                outln!("{:>6} {} {:<16} {} {:<7} {}", e.seq, e.hlc, e.entity, e.entity_id, e.op, if e.acked { "synced" } else { "pending" });
+                outln!(
+                    "{:>6} {} {:<16} {} {:<7} {}",
+                    e.seq,
+                    e.hlc,
+                    e.entity,
+                    e.entity_id,
+                    e.op,
+                    if e.acked { "synced" } else { "pending" }
+                );
             }
             outln!("{} pending", store.pending_count()?);
         }

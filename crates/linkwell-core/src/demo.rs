@@ -44,21 +44,85 @@ pub struct DemoSummary {
 }
 
 const GIVEN: &[&str] = &[
-    "Margaret", "John", "Zoë", "Łukasz", "Siobhán", "Nguyễn Thị", "Aisha", "David", "Patricia", "Mohammed",
-    "Eileen", "Kwame", "Joan", "Tomasz", "Bríd", "Gurpreet", "Doreen", "Olumide", "Maureen", "Ahmed",
-    "Sandra", "Raj", "Brian", "Fatima", "Kevin", "Iwona", "Derek", "Chloé", "Pauline", "Yusuf",
+    "Margaret",
+    "John",
+    "Zoë",
+    "Łukasz",
+    "Siobhán",
+    "Nguyễn Thị",
+    "Aisha",
+    "David",
+    "Patricia",
+    "Mohammed",
+    "Eileen",
+    "Kwame",
+    "Joan",
+    "Tomasz",
+    "Bríd",
+    "Gurpreet",
+    "Doreen",
+    "Olumide",
+    "Maureen",
+    "Ahmed",
+    "Sandra",
+    "Raj",
+    "Brian",
+    "Fatima",
+    "Kevin",
+    "Iwona",
+    "Derek",
+    "Chloé",
+    "Pauline",
+    "Yusuf",
 ];
 const FAMILY: &[&str] = &[
-    "Smith", "Okafor", "Kowalski", "Ní Bhriain", "Patel", "Jones", "Nguyễn", "Begum", "Taylor", "Walsh",
-    "Mensah", "Brown", "Hussain", "Evans", "Nowak", "O'Neill", "Singh", "Wright", "Ahmed", "Clarke",
+    "Smith",
+    "Okafor",
+    "Kowalski",
+    "Ní Bhriain",
+    "Patel",
+    "Jones",
+    "Nguyễn",
+    "Begum",
+    "Taylor",
+    "Walsh",
+    "Mensah",
+    "Brown",
+    "Hussain",
+    "Evans",
+    "Nowak",
+    "O'Neill",
+    "Singh",
+    "Wright",
+    "Ahmed",
+    "Clarke",
 ];
 const PREFERRED: &[&str] = &["Maggie", "Jack", "Pat", "Mo", "Dot", "Sandy", "Bri", "Kev"];
-const PRACTICES: &[&str] = &["East Leake Medical Group", "Keyworth Surgery", "Ruddington Medical Centre", "Cotgrave Surgery"];
-const CONDITIONS: &[&str] = &["Type 2 diabetes", "COPD", "Asthma", "Heart disease", "Epilepsy", "Osteoporosis", "Arthritis", "Hypertension"];
-const POSTCODES: &[&str] = &["LE12 6QW", "NG12 5BU", "NG11 6JS", "NG12 3HG", "LE12 6PB", "NG12 5LY", "ZZ99 3VZ"];
+const PRACTICES: &[&str] = &[
+    "East Leake Medical Group",
+    "Keyworth Surgery",
+    "Ruddington Medical Centre",
+    "Cotgrave Surgery",
+];
+const CONDITIONS: &[&str] = &[
+    "Type 2 diabetes",
+    "COPD",
+    "Asthma",
+    "Heart disease",
+    "Epilepsy",
+    "Osteoporosis",
+    "Arthritis",
+    "Hypertension",
+];
+const POSTCODES: &[&str] = &[
+    "LE12 6QW", "NG12 5BU", "NG11 6JS", "NG12 3HG", "LE12 6PB", "NG12 5LY", "ZZ99 3VZ",
+];
 const VENUES: &[&str] = &["GP surgery", "Library", "Community centre", "Café", "Home"];
 const NOTE_OPENERS: &[&str] = &[
-    "Met at the library.", "Phone call.", "Met at the surgery.", "Home visit with colleague (lone-working plan).",
+    "Met at the library.",
+    "Phone call.",
+    "Met at the surgery.",
+    "Home visit with colleague (lone-working plan).",
     "Met at the community café.",
 ];
 const NOTE_BODIES: &[&str] = &[
@@ -76,13 +140,25 @@ const NOTE_BODIES: &[&str] = &[
     "Housing repair still not done; referred to welfare rights for advice.",
 ];
 const GOALS: &[(&str, FiveWays)] = &[
-    ("I want to get out of the house twice a week", FiveWays::Connect),
-    ("Walk to the park and back without stopping", FiveWays::BeActive),
-    ("Notice three good things each evening", FiveWays::TakeNotice),
+    (
+        "I want to get out of the house twice a week",
+        FiveWays::Connect,
+    ),
+    (
+        "Walk to the park and back without stopping",
+        FiveWays::BeActive,
+    ),
+    (
+        "Notice three good things each evening",
+        FiveWays::TakeNotice,
+    ),
     ("Learn to video call my grandchildren", FiveWays::Learn),
     ("Help out at the community café", FiveWays::Give),
     ("Join a group where I can talk to people", FiveWays::Connect),
-    ("Cook a proper meal for myself three times a week", FiveWays::TakeNotice),
+    (
+        "Cook a proper meal for myself three times a week",
+        FiveWays::TakeNotice,
+    ),
 ];
 
 struct DemoService {
@@ -101,18 +177,174 @@ struct DemoService {
 }
 
 const SERVICES: &[DemoService] = &[
-    DemoService { name: "East Leake walking group", description: "A gentle hour's walk around the village at everyone's pace, ending with tea and a chat.", category: ServiceCategory::PhysicalActivity, five_ways: &[FiveWays::BeActive, FiveWays::Connect], day: Weekday::Thu, starts: "13:30", ends: "15:00", venue: "East Leake Library (meet outside)", postcode: "LE12 6LG", cost: "Free", free: true, step_free: true },
-    DemoService { name: "Knit and natter", description: "Bring a project or learn to knit; tea, cake and good company.", category: ServiceCategory::CommunityActivities, five_ways: &[FiveWays::Connect, FiveWays::Learn], day: Weekday::Tue, starts: "10:00", ends: "12:00", venue: "Keyworth Village Hall", postcode: "NG12 5AA", cost: "£1 for tea", free: false, step_free: true },
-    DemoService { name: "Singing for lung health", description: "Breathing and singing for people with COPD and other lung conditions.", category: ServiceCategory::LongTermCondition, five_ways: &[FiveWays::BeActive, FiveWays::Connect], day: Weekday::Wed, starts: "14:00", ends: "15:30", venue: "St Peter's Church Hall", postcode: "NG11 6JS", cost: "Free", free: true, step_free: false },
-    DemoService { name: "Welfare rights drop-in", description: "Help with benefits, debt and form filling from trained advisers.", category: ServiceCategory::WelfareRights, five_ways: &[FiveWays::Learn], day: Weekday::Mon, starts: "09:30", ends: "12:30", venue: "Cotgrave Community Centre", postcode: "NG12 3HG", cost: "Free", free: true, step_free: true },
-    DemoService { name: "Allotment society", description: "Shared plots and a friendly shed; no experience needed.", category: ServiceCategory::CommunityActivities, five_ways: &[FiveWays::TakeNotice, FiveWays::BeActive, FiveWays::Give], day: Weekday::Sat, starts: "10:00", ends: "13:00", venue: "Brookside Allotments", postcode: "LE12 6PB", cost: "£5 a year", free: false, step_free: false },
-    DemoService { name: "Community café volunteers", description: "Volunteer in the café kitchen or front of house; training given.", category: ServiceCategory::Volunteering, five_ways: &[FiveWays::Give, FiveWays::Connect], day: Weekday::Fri, starts: "09:00", ends: "14:00", venue: "The Hub Café", postcode: "NG12 5BU", cost: "Free", free: true, step_free: true },
-    DemoService { name: "Carers' support group", description: "Meet other carers, share tips and have a break.", category: ServiceCategory::MentalHealth, five_ways: &[FiveWays::Connect], day: Weekday::Tue, starts: "13:00", ends: "14:30", venue: "Ruddington Library", postcode: "NG11 6HD", cost: "Free", free: true, step_free: true },
-    DemoService { name: "Digital skills for beginners", description: "Learn to use a phone or tablet: video calls, email, shopping safely.", category: ServiceCategory::LearningEmployment, five_ways: &[FiveWays::Learn], day: Weekday::Mon, starts: "14:00", ends: "16:00", venue: "East Leake Library", postcode: "LE12 6LG", cost: "Free", free: true, step_free: true },
-    DemoService { name: "Chair-based exercise", description: "Seated exercise to music for strength and balance.", category: ServiceCategory::PhysicalActivity, five_ways: &[FiveWays::BeActive], day: Weekday::Fri, starts: "11:00", ends: "12:00", venue: "Keyworth Village Hall", postcode: "NG12 5AA", cost: "£2", free: false, step_free: true },
-    DemoService { name: "Telephone befriending", description: "A weekly friendly phone call from a trained volunteer.", category: ServiceCategory::Befriending, five_ways: &[FiveWays::Connect], day: Weekday::Wed, starts: "10:00", ends: "16:00", venue: "By phone", postcode: "NG12 5BU", cost: "Free", free: true, step_free: true },
-    DemoService { name: "Healthy cooking on a budget", description: "Six-week course: simple, cheap, healthy meals.", category: ServiceCategory::WeightHealthyEating, five_ways: &[FiveWays::Learn, FiveWays::TakeNotice], day: Weekday::Thu, starts: "10:00", ends: "12:00", venue: "Cotgrave Community Centre", postcode: "NG12 3HG", cost: "Free", free: true, step_free: true },
-    DemoService { name: "Art for wellbeing", description: "Relaxed painting and drawing group; materials provided.", category: ServiceCategory::Arts, five_ways: &[FiveWays::TakeNotice, FiveWays::Learn], day: Weekday::Wed, starts: "18:00", ends: "20:00", venue: "Ruddington Village Hall", postcode: "NG11 6HD", cost: "£3", free: false, step_free: true },
+    DemoService {
+        name: "East Leake walking group",
+        description: "A gentle hour's walk around the village at everyone's pace, ending with tea and a chat.",
+        category: ServiceCategory::PhysicalActivity,
+        five_ways: &[FiveWays::BeActive, FiveWays::Connect],
+        day: Weekday::Thu,
+        starts: "13:30",
+        ends: "15:00",
+        venue: "East Leake Library (meet outside)",
+        postcode: "LE12 6LG",
+        cost: "Free",
+        free: true,
+        step_free: true,
+    },
+    DemoService {
+        name: "Knit and natter",
+        description: "Bring a project or learn to knit; tea, cake and good company.",
+        category: ServiceCategory::CommunityActivities,
+        five_ways: &[FiveWays::Connect, FiveWays::Learn],
+        day: Weekday::Tue,
+        starts: "10:00",
+        ends: "12:00",
+        venue: "Keyworth Village Hall",
+        postcode: "NG12 5AA",
+        cost: "£1 for tea",
+        free: false,
+        step_free: true,
+    },
+    DemoService {
+        name: "Singing for lung health",
+        description: "Breathing and singing for people with COPD and other lung conditions.",
+        category: ServiceCategory::LongTermCondition,
+        five_ways: &[FiveWays::BeActive, FiveWays::Connect],
+        day: Weekday::Wed,
+        starts: "14:00",
+        ends: "15:30",
+        venue: "St Peter's Church Hall",
+        postcode: "NG11 6JS",
+        cost: "Free",
+        free: true,
+        step_free: false,
+    },
+    DemoService {
+        name: "Welfare rights drop-in",
+        description: "Help with benefits, debt and form filling from trained advisers.",
+        category: ServiceCategory::WelfareRights,
+        five_ways: &[FiveWays::Learn],
+        day: Weekday::Mon,
+        starts: "09:30",
+        ends: "12:30",
+        venue: "Cotgrave Community Centre",
+        postcode: "NG12 3HG",
+        cost: "Free",
+        free: true,
+        step_free: true,
+    },
+    DemoService {
+        name: "Allotment society",
+        description: "Shared plots and a friendly shed; no experience needed.",
+        category: ServiceCategory::CommunityActivities,
+        five_ways: &[FiveWays::TakeNotice, FiveWays::BeActive, FiveWays::Give],
+        day: Weekday::Sat,
+        starts: "10:00",
+        ends: "13:00",
+        venue: "Brookside Allotments",
+        postcode: "LE12 6PB",
+        cost: "£5 a year",
+        free: false,
+        step_free: false,
+    },
+    DemoService {
+        name: "Community café volunteers",
+        description: "Volunteer in the café kitchen or front of house; training given.",
+        category: ServiceCategory::Volunteering,
+        five_ways: &[FiveWays::Give, FiveWays::Connect],
+        day: Weekday::Fri,
+        starts: "09:00",
+        ends: "14:00",
+        venue: "The Hub Café",
+        postcode: "NG12 5BU",
+        cost: "Free",
+        free: true,
+        step_free: true,
+    },
+    DemoService {
+        name: "Carers' support group",
+        description: "Meet other carers, share tips and have a break.",
+        category: ServiceCategory::MentalHealth,
+        five_ways: &[FiveWays::Connect],
+        day: Weekday::Tue,
+        starts: "13:00",
+        ends: "14:30",
+        venue: "Ruddington Library",
+        postcode: "NG11 6HD",
+        cost: "Free",
+        free: true,
+        step_free: true,
+    },
+    DemoService {
+        name: "Digital skills for beginners",
+        description: "Learn to use a phone or tablet: video calls, email, shopping safely.",
+        category: ServiceCategory::LearningEmployment,
+        five_ways: &[FiveWays::Learn],
+        day: Weekday::Mon,
+        starts: "14:00",
+        ends: "16:00",
+        venue: "East Leake Library",
+        postcode: "LE12 6LG",
+        cost: "Free",
+        free: true,
+        step_free: true,
+    },
+    DemoService {
+        name: "Chair-based exercise",
+        description: "Seated exercise to music for strength and balance.",
+        category: ServiceCategory::PhysicalActivity,
+        five_ways: &[FiveWays::BeActive],
+        day: Weekday::Fri,
+        starts: "11:00",
+        ends: "12:00",
+        venue: "Keyworth Village Hall",
+        postcode: "NG12 5AA",
+        cost: "£2",
+        free: false,
+        step_free: true,
+    },
+    DemoService {
+        name: "Telephone befriending",
+        description: "A weekly friendly phone call from a trained volunteer.",
+        category: ServiceCategory::Befriending,
+        five_ways: &[FiveWays::Connect],
+        day: Weekday::Wed,
+        starts: "10:00",
+        ends: "16:00",
+        venue: "By phone",
+        postcode: "NG12 5BU",
+        cost: "Free",
+        free: true,
+        step_free: true,
+    },
+    DemoService {
+        name: "Healthy cooking on a budget",
+        description: "Six-week course: simple, cheap, healthy meals.",
+        category: ServiceCategory::WeightHealthyEating,
+        five_ways: &[FiveWays::Learn, FiveWays::TakeNotice],
+        day: Weekday::Thu,
+        starts: "10:00",
+        ends: "12:00",
+        venue: "Cotgrave Community Centre",
+        postcode: "NG12 3HG",
+        cost: "Free",
+        free: true,
+        step_free: true,
+    },
+    DemoService {
+        name: "Art for wellbeing",
+        description: "Relaxed painting and drawing group; materials provided.",
+        category: ServiceCategory::Arts,
+        five_ways: &[FiveWays::TakeNotice, FiveWays::Learn],
+        day: Weekday::Wed,
+        starts: "18:00",
+        ends: "20:00",
+        venue: "Ruddington Village Hall",
+        postcode: "NG11 6HD",
+        cost: "£3",
+        free: false,
+        step_free: true,
+    },
 ];
 
 fn pick<'a, T>(rng: &mut ChaCha8Rng, xs: &'a [T]) -> &'a T {
@@ -134,22 +366,42 @@ pub fn seed(store: &mut Store, opts: &DemoOptions) -> Result<DemoSummary> {
     }
     let actor = store.actor()?;
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-    let mut summary = DemoSummary { worker_id: actor.worker_id, ..Default::default() };
+    let mut summary = DemoSummary {
+        worker_id: actor.worker_id,
+        ..Default::default()
+    };
 
     // Colleagues: enough link workers that each holds a caseload of a few hundred.
     let n_link_workers = (opts.people / 330).max(2);
     let mut workers = vec![actor.worker_id];
-    let colleagues: Vec<(String, Role)> = std::iter::once(("Sam Okoye".to_string(), Role::HealthCoach))
-        .chain(std::iter::once(("Helen Marsh".to_string(), Role::Supervisor)))
-        .chain((1..n_link_workers).map(|i| (format!("Link worker {i}"), Role::LinkWorker)))
-        .collect();
+    let colleagues: Vec<(String, Role)> =
+        std::iter::once(("Sam Okoye".to_string(), Role::HealthCoach))
+            .chain(std::iter::once((
+                "Helen Marsh".to_string(),
+                Role::Supervisor,
+            )))
+            .chain((1..n_link_workers).map(|i| (format!("Link worker {i}"), Role::LinkWorker)))
+            .collect();
     let mut health_coach = actor.worker_id;
     store.conn().execute_batch("PRAGMA synchronous = OFF")?;
     let result = (|| -> Result<()> {
         store.write(|w| {
             for (name, role) in &colleagues {
-                let worker = Worker { id: w.new_id(), name: name.clone(), role: *role, team_id: actor.team_id, phone: None, email: None, active: true };
-                w.record(EntityKind::Worker, worker.id, Operation::Create, to_payload(&worker)?)?;
+                let worker = Worker {
+                    id: w.new_id(),
+                    name: name.clone(),
+                    role: *role,
+                    team_id: actor.team_id,
+                    phone: None,
+                    email: None,
+                    active: true,
+                };
+                w.record(
+                    EntityKind::Worker,
+                    worker.id,
+                    Operation::Create,
+                    to_payload(&worker)?,
+                )?;
                 match role {
                     Role::HealthCoach => health_coach = worker.id,
                     Role::LinkWorker => workers.push(worker.id),
@@ -157,8 +409,19 @@ pub fn seed(store: &mut Store, opts: &DemoOptions) -> Result<DemoSummary> {
                 }
             }
             for l in [Instrument::Pam, Instrument::Swemwbs] {
-                let lic = crate::measures::InstrumentLicence { id: w.new_id(), instrument: l, licence_holder: "Demo Primary Care Network".into(), enabled: true, recorded_on: opts.today - Duration::days(400) };
-                w.record(EntityKind::InstrumentLicence, lic.id, Operation::Create, to_payload(&lic)?)?;
+                let lic = crate::measures::InstrumentLicence {
+                    id: w.new_id(),
+                    instrument: l,
+                    licence_holder: "Demo Primary Care Network".into(),
+                    enabled: true,
+                    recorded_on: opts.today - Duration::days(400),
+                };
+                w.record(
+                    EntityKind::InstrumentLicence,
+                    lic.id,
+                    Operation::Create,
+                    to_payload(&lic)?,
+                )?;
             }
             Ok(())
         })?;
@@ -185,9 +448,19 @@ pub fn seed(store: &mut Store, opts: &DemoOptions) -> Result<DemoSummary> {
                     let worker_id = workers[i % workers.len()];
                     let n_sessions = {
                         let base = per_person.floor() as usize;
-                        base + usize::from(rng.random_bool((per_person - base as f64).clamp(0.0, 1.0)))
+                        base + usize::from(
+                            rng.random_bool((per_person - base as f64).clamp(0.0, 1.0)),
+                        )
                     };
-                    let counts = demo_person(w, &mut rng, opts, worker_id, health_coach, n_sessions, &services)?;
+                    let counts = demo_person(
+                        w,
+                        &mut rng,
+                        opts,
+                        worker_id,
+                        health_coach,
+                        n_sessions,
+                        &services,
+                    )?;
                     summary.people += 1;
                     summary.sessions += counts.sessions;
                     summary.notes += counts.notes;
@@ -216,7 +489,12 @@ fn demo_service(w: &mut Writer<'_>, s: &DemoService, today: NaiveDate) -> Result
         description: s.description.into(),
         categories: vec![s.category],
         five_ways: s.five_ways.to_vec(),
-        schedules: vec![Schedule { weekday: s.day, starts: s.starts.into(), ends: s.ends.into(), frequency: "weekly".into() }],
+        schedules: vec![Schedule {
+            weekday: s.day,
+            starts: s.starts.into(),
+            ends: s.ends.into(),
+            frequency: "weekly".into(),
+        }],
         venue: Some(s.venue.into()),
         address: None,
         postcode: Some(s.postcode.into()),
@@ -234,7 +512,12 @@ fn demo_service(w: &mut Writer<'_>, s: &DemoService, today: NaiveDate) -> Result
         status: ServiceStatus::Active,
         redirect_to: None,
     };
-    w.record(EntityKind::Service, svc.id, Operation::Create, to_payload(&svc)?)?;
+    w.record(
+        EntityKind::Service,
+        svc.id,
+        Operation::Create,
+        to_payload(&svc)?,
+    )?;
     Ok(svc)
 }
 
@@ -268,7 +551,9 @@ fn demo_person(
         team_id: w.actor().team_id,
         given_name: given.into(),
         family_name: (*pick(rng, FAMILY)).into(),
-        preferred_name: rng.random_bool(0.15).then(|| (*pick(rng, PREFERRED)).to_string()),
+        preferred_name: rng
+            .random_bool(0.15)
+            .then(|| (*pick(rng, PREFERRED)).to_string()),
         date_of_birth: Some(today - Duration::days(rng.random_range(18 * 365..92 * 365))),
         nhs_number: Some(demo_nhs_number(rng)),
         address: Some(format!("{} Demo Street", rng.random_range(1..200))),
@@ -280,17 +565,53 @@ fn demo_person(
         interpreter_needed: rng.random_bool(0.05),
         large_print: rng.random_bool(0.1),
         easy_read: rng.random_bool(0.05),
-        accessibility_needs: rng.random_bool(0.2).then(|| "Uses a walking frame; ground-floor rooms please".to_string()),
-        carer_status: rng.random_bool(0.15).then(|| "Carer for spouse".to_string()),
+        accessibility_needs: rng
+            .random_bool(0.2)
+            .then(|| "Uses a walking frame; ground-floor rooms please".to_string()),
+        carer_status: rng
+            .random_bool(0.15)
+            .then(|| "Carer for spouse".to_string()),
         contact_restrictions: None,
         created_on: received_on,
     };
-    w.record(EntityKind::Person, person.id, Operation::Create, to_payload(&person)?)?;
-    for kind in [ConsentKind::Service, ConsentKind::ShareWithReferrer, ConsentKind::Evaluation] {
-        let c = Consent { id: w.new_id(), person_id: person.id, kind, given: kind != ConsentKind::Evaluation || rng.random_bool(0.7), recorded_on: received_on, recorded_by: worker_id, note: None };
-        w.record(EntityKind::Consent, c.id, Operation::Create, to_payload(&c)?)?;
+    w.record(
+        EntityKind::Person,
+        person.id,
+        Operation::Create,
+        to_payload(&person)?,
+    )?;
+    for kind in [
+        ConsentKind::Service,
+        ConsentKind::ShareWithReferrer,
+        ConsentKind::Evaluation,
+    ] {
+        let c = Consent {
+            id: w.new_id(),
+            person_id: person.id,
+            kind,
+            given: kind != ConsentKind::Evaluation || rng.random_bool(0.7),
+            recorded_on: received_on,
+            recorded_by: worker_id,
+            note: None,
+        };
+        w.record(
+            EntityKind::Consent,
+            c.id,
+            Operation::Create,
+            to_payload(&c)?,
+        )?;
     }
-    let reasons = vec![*pick(rng, ReferralReason::ALL), *pick(rng, &[ReferralReason::Loneliness, ReferralReason::LongTermCondition, ReferralReason::MentalWellbeing])];
+    let reasons = vec![
+        *pick(rng, ReferralReason::ALL),
+        *pick(
+            rng,
+            &[
+                ReferralReason::Loneliness,
+                ReferralReason::LongTermCondition,
+                ReferralReason::MentalWellbeing,
+            ],
+        ),
+    ];
     let mut reasons_unique = reasons.clone();
     reasons_unique.dedup();
     let referral = Referral {
@@ -306,12 +627,21 @@ fn demo_person(
         consent_to_contact: true,
         detail: None,
     };
-    w.record(EntityKind::Referral, referral.id, Operation::Create, to_payload(&referral)?)?;
+    w.record(
+        EntityKind::Referral,
+        referral.id,
+        Operation::Create,
+        to_payload(&referral)?,
+    )?;
 
     // Recent referrals wait for first contact; older ones are active or closed.
     let age = (today - received_on).num_days();
     let status = if age < 10 {
-        if rng.random_bool(0.5) { EpisodeStatus::Referred } else { EpisodeStatus::Contacting }
+        if rng.random_bool(0.5) {
+            EpisodeStatus::Referred
+        } else {
+            EpisodeStatus::Contacting
+        }
     } else if age > 300 && rng.random_bool(0.6) {
         EpisodeStatus::Closed
     } else {
@@ -323,26 +653,65 @@ fn demo_person(
         id: w.new_id(),
         person_id: person.id,
         referral_id: referral.id,
-        stage: if rng.random_bool(0.1) { Stage::HealthCoach } else { Stage::LinkWorker },
-        worker_id: if rng.random_bool(0.05) { health_coach } else { worker_id },
+        stage: if rng.random_bool(0.1) {
+            Stage::HealthCoach
+        } else {
+            Stage::LinkWorker
+        },
+        worker_id: if rng.random_bool(0.05) {
+            health_coach
+        } else {
+            worker_id
+        },
         status,
         opened_on: received_on,
         first_contact_on: first_contact,
-        closed_on: (status == EpisodeStatus::Closed).then(|| received_on + Duration::days(rng.random_range(60..250))),
+        closed_on: (status == EpisodeStatus::Closed)
+            .then(|| received_on + Duration::days(rng.random_range(60..250))),
         closing_reason: (status == EpisodeStatus::Closed).then(|| *pick(rng, ClosingReason::ALL)),
     };
-    w.record(EntityKind::Episode, episode.id, Operation::Create, to_payload(&episode)?)?;
+    w.record(
+        EntityKind::Episode,
+        episode.id,
+        Operation::Create,
+        to_payload(&episode)?,
+    )?;
     if status == EpisodeStatus::Contacting {
-        let a = ContactAttempt { id: w.new_id(), referral_id: referral.id, attempted_at: at(received_on + Duration::days(1), 10, 15), method: ContactMethod::Phone, outcome: ContactOutcome::NoAnswer, note: None, worker_id };
-        w.record(EntityKind::ContactAttempt, a.id, Operation::Create, to_payload(&a)?)?;
+        let a = ContactAttempt {
+            id: w.new_id(),
+            referral_id: referral.id,
+            attempted_at: at(received_on + Duration::days(1), 10, 15),
+            method: ContactMethod::Phone,
+            outcome: ContactOutcome::NoAnswer,
+            note: None,
+            worker_id,
+        };
+        w.record(
+            EntityKind::ContactAttempt,
+            a.id,
+            Operation::Create,
+            to_payload(&a)?,
+        )?;
     }
-    let mut counts = PersonCounts { sessions: 0, notes: 0, goals: 0, measures: 0, active: status == EpisodeStatus::Active && episode.worker_id == worker_id };
-    let Some(first) = first_contact else { return Ok(counts) };
+    let mut counts = PersonCounts {
+        sessions: 0,
+        notes: 0,
+        goals: 0,
+        measures: 0,
+        active: status == EpisodeStatus::Active && episode.worker_id == worker_id,
+    };
+    let Some(first) = first_contact else {
+        return Ok(counts);
+    };
     let last_day = episode.closed_on.unwrap_or(today);
     let span = (last_day - first).num_days().max(1);
     for k in 0..n_sessions {
         let day = first + Duration::days(span * k as i64 / n_sessions.max(1) as i64);
-        let starts_at = at(day, rng.random_range(9..16), if rng.random_bool(0.5) { 0 } else { 30 });
+        let starts_at = at(
+            day,
+            rng.random_range(9..16),
+            if rng.random_bool(0.5) { 0 } else { 30 },
+        );
         let dna = rng.random_bool(0.08);
         let s = Session {
             id: w.new_id(),
@@ -350,34 +719,83 @@ fn demo_person(
             episode_id: Some(episode.id),
             worker_id: episode.worker_id,
             starts_at,
-            mode: *pick(rng, &[SessionMode::FaceToFace, SessionMode::FaceToFace, SessionMode::Phone, SessionMode::HomeVisit]),
+            mode: *pick(
+                rng,
+                &[
+                    SessionMode::FaceToFace,
+                    SessionMode::FaceToFace,
+                    SessionMode::Phone,
+                    SessionMode::HomeVisit,
+                ],
+            ),
             venue: Some((*pick(rng, VENUES)).into()),
             minutes: Some(rng.random_range(20..70)),
-            attendance: if dna { Attendance::DidNotAttend } else { Attendance::Attended },
-            actions_agreed: Some("Look at the directory together; try one group before next time".into()),
+            attendance: if dna {
+                Attendance::DidNotAttend
+            } else {
+                Attendance::Attended
+            },
+            actions_agreed: Some(
+                "Look at the directory together; try one group before next time".into(),
+            ),
             next_step: Some("Follow-up in two weeks".into()),
         };
-        w.record(EntityKind::Session, s.id, Operation::Create, to_payload(&s)?)?;
+        w.record(
+            EntityKind::Session,
+            s.id,
+            Operation::Create,
+            to_payload(&s)?,
+        )?;
         counts.sessions += 1;
         if !dna && rng.random_bool(0.3) {
             let first_body = rng.random_range(0..NOTE_BODIES.len());
-            let second_body = (first_body + rng.random_range(1..NOTE_BODIES.len())) % NOTE_BODIES.len();
-            let body = format!("{} {} {}", pick(rng, NOTE_OPENERS), NOTE_BODIES[first_body], NOTE_BODIES[second_body]);
-            crate::sessions::write_note(w, person.id, Some(s.id), body, starts_at + Duration::minutes(s.minutes.unwrap_or(30)))?;
+            let second_body =
+                (first_body + rng.random_range(1..NOTE_BODIES.len())) % NOTE_BODIES.len();
+            let body = format!(
+                "{} {} {}",
+                pick(rng, NOTE_OPENERS),
+                NOTE_BODIES[first_body],
+                NOTE_BODIES[second_body]
+            );
+            crate::sessions::write_note(
+                w,
+                person.id,
+                Some(s.id),
+                body,
+                starts_at + Duration::minutes(s.minutes.unwrap_or(30)),
+            )?;
             counts.notes += 1;
         }
     }
     if status == EpisodeStatus::Active {
         // Today's and upcoming appointments for the worker's day.
         if rng.random_bool(0.04) {
-            let s = Session { id: w.new_id(), person_id: person.id, episode_id: Some(episode.id), worker_id: episode.worker_id, starts_at: at(today, rng.random_range(9..16), 0), mode: SessionMode::FaceToFace, venue: Some((*pick(rng, VENUES)).into()), minutes: None, attendance: Attendance::Booked, actions_agreed: None, next_step: None };
-            w.record(EntityKind::Session, s.id, Operation::Create, to_payload(&s)?)?;
+            let s = Session {
+                id: w.new_id(),
+                person_id: person.id,
+                episode_id: Some(episode.id),
+                worker_id: episode.worker_id,
+                starts_at: at(today, rng.random_range(9..16), 0),
+                mode: SessionMode::FaceToFace,
+                venue: Some((*pick(rng, VENUES)).into()),
+                minutes: None,
+                attendance: Attendance::Booked,
+                actions_agreed: None,
+                next_step: None,
+            };
+            w.record(
+                EntityKind::Session,
+                s.id,
+                Operation::Create,
+                to_payload(&s)?,
+            )?;
             counts.sessions += 1;
         }
         let plan = WellbeingPlan {
             id: w.new_id(),
             person_id: person.id,
-            keeps_me_well: "A walk to the shop each morning; phoning my sister on Sundays; my dog.".into(),
+            keeps_me_well: "A walk to the shop each morning; phoning my sister on Sundays; my dog."
+                .into(),
             triggers: "Being stuck indoors in bad weather; letters about money.".into(),
             warning_signs: "Not getting dressed; not answering the phone.".into(),
             when_i_notice: "Ring my sister; go to the café even for ten minutes.".into(),
@@ -386,27 +804,123 @@ fn demo_person(
             review_on: Some(first + Duration::days(rng.random_range(60..200))),
             worker_id: episode.worker_id,
         };
-        w.record(EntityKind::WellbeingPlan, plan.id, Operation::Create, to_payload(&plan)?)?;
+        w.record(
+            EntityKind::WellbeingPlan,
+            plan.id,
+            Operation::Create,
+            to_payload(&plan)?,
+        )?;
         for g in 0..rng.random_range(1..=3) {
             let (text, way) = GOALS[(g + rng.random_range(0..GOALS.len())) % GOALS.len()];
-            let goal = Goal { id: w.new_id(), person_id: person.id, text: text.into(), five_ways: way, set_on: first, status: GoalStatus::Active, archived: false };
-            w.record(EntityKind::Goal, goal.id, Operation::Create, to_payload(&goal)?)?;
+            let goal = Goal {
+                id: w.new_id(),
+                person_id: person.id,
+                text: text.into(),
+                five_ways: way,
+                set_on: first,
+                status: GoalStatus::Active,
+                archived: false,
+            };
+            w.record(
+                EntityKind::Goal,
+                goal.id,
+                Operation::Create,
+                to_payload(&goal)?,
+            )?;
             counts.goals += 1;
-            for (n, step_text) in ["Find out when the group meets", "Go once with my link worker", "Go on my own"].iter().enumerate() {
-                let step = GoalStep { id: w.new_id(), goal_id: goal.id, text: (*step_text).into(), target_on: Some(first + Duration::days(14 * (n as i64 + 1))), status: if n == 0 { StepStatus::Done } else { StepStatus::Planned }, archived: false };
-                w.record(EntityKind::GoalStep, step.id, Operation::Create, to_payload(&step)?)?;
+            for (n, step_text) in [
+                "Find out when the group meets",
+                "Go once with my link worker",
+                "Go on my own",
+            ]
+            .iter()
+            .enumerate()
+            {
+                let step = GoalStep {
+                    id: w.new_id(),
+                    goal_id: goal.id,
+                    text: (*step_text).into(),
+                    target_on: Some(first + Duration::days(14 * (n as i64 + 1))),
+                    status: if n == 0 {
+                        StepStatus::Done
+                    } else {
+                        StepStatus::Planned
+                    },
+                    archived: false,
+                };
+                w.record(
+                    EntityKind::GoalStep,
+                    step.id,
+                    Operation::Create,
+                    to_payload(&step)?,
+                )?;
             }
-            for (n, score) in [-1i8, 0, 1].iter().take(rng.random_range(1..=3)).enumerate() {
-                let r = GoalRating { id: w.new_id(), goal_id: goal.id, rated_on: first + Duration::days(30 * n as i64), score: *score, worker_id: episode.worker_id };
-                w.record(EntityKind::GoalRating, r.id, Operation::Create, to_payload(&r)?)?;
+            for (n, score) in [-1i8, 0, 1]
+                .iter()
+                .take(rng.random_range(1..=3))
+                .enumerate()
+            {
+                let r = GoalRating {
+                    id: w.new_id(),
+                    goal_id: goal.id,
+                    rated_on: first + Duration::days(30 * n as i64),
+                    score: *score,
+                    worker_id: episode.worker_id,
+                };
+                w.record(
+                    EntityKind::GoalRating,
+                    r.id,
+                    Operation::Create,
+                    to_payload(&r)?,
+                )?;
             }
         }
         let service = *pick(rng, services);
-        let o = crate::directory::OnwardReferral { id: w.new_id(), person_id: person.id, service_id: service, status: *pick(rng, &[OnwardStatus::Suggested, OnwardStatus::ReferralMade, OnwardStatus::Attending]), barriers: if rng.random_bool(0.3) { vec![Barrier::Transport] } else { vec![] }, suggested_on: first, status_on: first, feedback: None, worker_id: episode.worker_id };
-        w.record(EntityKind::OnwardReferral, o.id, Operation::Create, to_payload(&o)?)?;
+        let o = crate::directory::OnwardReferral {
+            id: w.new_id(),
+            person_id: person.id,
+            service_id: service,
+            status: *pick(
+                rng,
+                &[
+                    OnwardStatus::Suggested,
+                    OnwardStatus::ReferralMade,
+                    OnwardStatus::Attending,
+                ],
+            ),
+            barriers: if rng.random_bool(0.3) {
+                vec![Barrier::Transport]
+            } else {
+                vec![]
+            },
+            suggested_on: first,
+            status_on: first,
+            feedback: None,
+            worker_id: episode.worker_id,
+        };
+        w.record(
+            EntityKind::OnwardReferral,
+            o.id,
+            Operation::Create,
+            to_payload(&o)?,
+        )?;
         if rng.random_bool(0.05) {
-            let f = RiskFlag { id: w.new_id(), person_id: person.id, kind: RiskKind::LoneWorking, active: true, review_on: today + Duration::days(rng.random_range(-5..30)), note: Some("Meet in public venues only".into()), recorded_on: first, recorded_by: episode.worker_id };
-            w.record(EntityKind::RiskFlag, f.id, Operation::Create, to_payload(&f)?)?;
+            let f = RiskFlag {
+                id: w.new_id(),
+                person_id: person.id,
+                kind: RiskKind::LoneWorking,
+                active: true,
+                review_on: today + Duration::days(rng.random_range(-5..30)),
+                note: Some("Meet in public venues only".into()),
+                recorded_on: first,
+                recorded_by: episode.worker_id,
+            };
+            w.record(
+                EntityKind::RiskFlag,
+                f.id,
+                Operation::Create,
+                to_payload(&f)?,
+            )?;
         }
     }
     // Baseline measures, and follow-ups for some of those old enough.
@@ -416,13 +930,69 @@ fn demo_person(
     }
     for (tp, on) in tps {
         let base: i64 = if tp == TimePoint::T0 { 4 } else { 6 };
-        let ons4 = Measure { id: w.new_id(), person_id: person.id, instrument: Instrument::Ons4, time_point: tp, taken_on: on, worker_id: episode.worker_id, score: None, level: None, items: vec![base + rng.random_range(0..3), base + rng.random_range(0..3), base + rng.random_range(0..3), 8 - base + rng.random_range(0..3)] };
-        w.record(EntityKind::Measure, ons4.id, Operation::Create, to_payload(&ons4)?)?;
-        let pam_score = 40.0 + f64::from(rng.random_range(0..300u32)) / 10.0 + if tp == TimePoint::T1 { 5.0 } else { 0.0 };
-        let pam = Measure { id: w.new_id(), person_id: person.id, instrument: Instrument::Pam, time_point: tp, taken_on: on, worker_id: episode.worker_id, score: Some(pam_score), level: Some(i64::from(pam_level(pam_score))), items: vec![] };
-        w.record(EntityKind::Measure, pam.id, Operation::Create, to_payload(&pam)?)?;
-        let use_ = Measure { id: w.new_id(), person_id: person.id, instrument: Instrument::ServiceUse, time_point: tp, taken_on: on, worker_id: episode.worker_id, score: None, level: None, items: vec![rng.random_range(0..6), rng.random_range(0..2), rng.random_range(0..3)] };
-        w.record(EntityKind::Measure, use_.id, Operation::Create, to_payload(&use_)?)?;
+        let ons4 = Measure {
+            id: w.new_id(),
+            person_id: person.id,
+            instrument: Instrument::Ons4,
+            time_point: tp,
+            taken_on: on,
+            worker_id: episode.worker_id,
+            score: None,
+            level: None,
+            items: vec![
+                base + rng.random_range(0..3),
+                base + rng.random_range(0..3),
+                base + rng.random_range(0..3),
+                8 - base + rng.random_range(0..3),
+            ],
+        };
+        w.record(
+            EntityKind::Measure,
+            ons4.id,
+            Operation::Create,
+            to_payload(&ons4)?,
+        )?;
+        let pam_score = 40.0
+            + f64::from(rng.random_range(0..300u32)) / 10.0
+            + if tp == TimePoint::T1 { 5.0 } else { 0.0 };
+        let pam = Measure {
+            id: w.new_id(),
+            person_id: person.id,
+            instrument: Instrument::Pam,
+            time_point: tp,
+            taken_on: on,
+            worker_id: episode.worker_id,
+            score: Some(pam_score),
+            level: Some(i64::from(pam_level(pam_score))),
+            items: vec![],
+        };
+        w.record(
+            EntityKind::Measure,
+            pam.id,
+            Operation::Create,
+            to_payload(&pam)?,
+        )?;
+        let use_ = Measure {
+            id: w.new_id(),
+            person_id: person.id,
+            instrument: Instrument::ServiceUse,
+            time_point: tp,
+            taken_on: on,
+            worker_id: episode.worker_id,
+            score: None,
+            level: None,
+            items: vec![
+                rng.random_range(0..6),
+                rng.random_range(0..2),
+                rng.random_range(0..3),
+            ],
+        };
+        w.record(
+            EntityKind::Measure,
+            use_.id,
+            Operation::Create,
+            to_payload(&use_)?,
+        )?;
         counts.measures += 3;
     }
     Ok(counts)
@@ -441,6 +1011,10 @@ fn demo_nhs_number(rng: &mut ChaCha8Rng) -> String {
             10 => continue,
             c => c,
         };
-        return d.iter().map(|x| char::from_digit(*x, 10).unwrap_or('0')).chain(std::iter::once(char::from_digit(check, 10).unwrap_or('0'))).collect();
+        return d
+            .iter()
+            .map(|x| char::from_digit(*x, 10).unwrap_or('0'))
+            .chain(std::iter::once(char::from_digit(check, 10).unwrap_or('0')))
+            .collect();
     }
 }

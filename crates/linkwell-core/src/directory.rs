@@ -107,7 +107,10 @@ fn check_time(c: &mut Checker, field: &str, label: &str, v: &str) -> String {
     match chrono::NaiveTime::parse_from_str(v, "%H:%M") {
         Ok(t) => t.format("%H:%M").to_string(),
         Err(_) => {
-            c.fail(field, format!("{label} \"{v}\" is not a time (use HH:MM, e.g. 13:30)"));
+            c.fail(
+                field,
+                format!("{label} \"{v}\" is not a time (use HH:MM, e.g. 13:30)"),
+            );
             v.to_string()
         }
     }
@@ -121,7 +124,13 @@ fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
         match ServiceCategory::parse(s) {
             Some(v) if !categories.contains(&v) => categories.push(v),
             Some(_) => {}
-            None => c.fail("categories", format!("\"{s}\" is not a category; choose from: {}", ServiceCategory::choices())),
+            None => c.fail(
+                "categories",
+                format!(
+                    "\"{s}\" is not a category; choose from: {}",
+                    ServiceCategory::choices()
+                ),
+            ),
         }
     }
     if i.categories.is_empty() {
@@ -132,7 +141,13 @@ fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
         match FiveWays::parse(s) {
             Some(v) if !five_ways.contains(&v) => five_ways.push(v),
             Some(_) => {}
-            None => c.fail("five_ways", format!("\"{s}\" is not one of the Five Ways: {}", FiveWays::choices())),
+            None => c.fail(
+                "five_ways",
+                format!(
+                    "\"{s}\" is not one of the Five Ways: {}",
+                    FiveWays::choices()
+                ),
+            ),
         }
     }
     let schedules = i
@@ -142,19 +157,37 @@ fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
         .map(|(n, s)| {
             let f = format!("schedules[{n}]");
             let weekday = Weekday::parse(&s.weekday).unwrap_or_else(|| {
-                c.fail(&format!("{f}.weekday"), format!("\"{}\" is not a day of the week", s.weekday));
+                c.fail(
+                    &format!("{f}.weekday"),
+                    format!("\"{}\" is not a day of the week", s.weekday),
+                );
                 Weekday::Mon
             });
             let starts = check_time(c, &format!("{f}.starts"), "Start time", &s.starts);
             let ends = check_time(c, &format!("{f}.ends"), "End time", &s.ends);
             if starts >= ends && starts.len() == 5 && ends.len() == 5 {
-                c.fail(&format!("{f}.ends"), "End time must be after the start time");
+                c.fail(
+                    &format!("{f}.ends"),
+                    "End time must be after the start time",
+                );
             }
-            let frequency = s.frequency.clone().filter(|f| !f.trim().is_empty()).unwrap_or_else(|| "weekly".into());
+            let frequency = s
+                .frequency
+                .clone()
+                .filter(|f| !f.trim().is_empty())
+                .unwrap_or_else(|| "weekly".into());
             if !["weekly", "fortnightly", "monthly"].contains(&frequency.as_str()) {
-                c.fail(&format!("{f}.frequency"), "How often must be weekly, fortnightly or monthly");
+                c.fail(
+                    &format!("{f}.frequency"),
+                    "How often must be weekly, fortnightly or monthly",
+                );
             }
-            Schedule { weekday, starts, ends, frequency }
+            Schedule {
+                weekday,
+                starts,
+                ends,
+                frequency,
+            }
         })
         .collect();
     let postcode = i
@@ -162,27 +195,46 @@ fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
         .as_deref()
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .and_then(|v| validate::postcode(v).map_err(|m| c.fail("postcode", m)).ok());
+        .and_then(|v| {
+            validate::postcode(v)
+                .map_err(|m| c.fail("postcode", m))
+                .ok()
+        });
     let contact_phone = i
         .contact_phone
         .as_deref()
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .and_then(|v| validate::phone(v).map_err(|m| c.fail("contact_phone", m)).ok());
+        .and_then(|v| {
+            validate::phone(v)
+                .map_err(|m| c.fail("contact_phone", m))
+                .ok()
+        });
     let contact_email = i
         .contact_email
         .as_deref()
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .and_then(|v| validate::email(v).map_err(|m| c.fail("contact_email", m)).ok());
-    let last_verified_on = c.optional_date("last_verified_on", "Last checked", i.last_verified_on.as_deref());
+        .and_then(|v| {
+            validate::email(v)
+                .map_err(|m| c.fail("contact_email", m))
+                .ok()
+        });
+    let last_verified_on = c.optional_date(
+        "last_verified_on",
+        "Last checked",
+        i.last_verified_on.as_deref(),
+    );
     if last_verified_on.is_some_and(|d| d > today()) {
         c.fail("last_verified_on", "Last checked cannot be in the future");
     }
     let status = match i.status.as_deref().filter(|s| !s.trim().is_empty()) {
         None => ServiceStatus::Active,
         Some(s) => ServiceStatus::parse(s).unwrap_or_else(|| {
-            c.fail("status", format!("Status must be one of: {}", ServiceStatus::choices()));
+            c.fail(
+                "status",
+                format!("Status must be one of: {}", ServiceStatus::choices()),
+            );
             ServiceStatus::Active
         }),
     };
@@ -203,7 +255,12 @@ fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
         hearing_loop: i.hearing_loop,
         transport: c.optional("transport", "Transport", i.transport.as_deref(), 300),
         taking_new_members: i.taking_new_members,
-        contact_name: c.optional("contact_name", "Contact name", i.contact_name.as_deref(), 120),
+        contact_name: c.optional(
+            "contact_name",
+            "Contact name",
+            i.contact_name.as_deref(),
+            120,
+        ),
         contact_phone,
         contact_email,
         lead: c.optional("lead", "Group lead", i.lead.as_deref(), 120),
@@ -227,16 +284,39 @@ pub struct OnwardReferral {
 }
 
 impl Store {
-    pub fn add_provider(&mut self, name: &str, website: Option<&str>, phone: Option<&str>, email: Option<&str>) -> Result<Provider> {
+    pub fn add_provider(
+        &mut self,
+        name: &str,
+        website: Option<&str>,
+        phone: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<Provider> {
         let mut c = Checker::new();
         let name = c.required("name", "Organisation name", name, 200);
         let website = c.optional("website", "Website", website, 300);
-        let phone = phone.map(str::trim).filter(|v| !v.is_empty()).and_then(|v| validate::phone(v).map_err(|m| c.fail("phone", m)).ok());
-        let email = email.map(str::trim).filter(|v| !v.is_empty()).and_then(|v| validate::email(v).map_err(|m| c.fail("email", m)).ok());
+        let phone = phone
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .and_then(|v| validate::phone(v).map_err(|m| c.fail("phone", m)).ok());
+        let email = email
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .and_then(|v| validate::email(v).map_err(|m| c.fail("email", m)).ok());
         c.finish()?;
         self.write(|w| {
-            let p = Provider { id: w.new_id(), name, website, phone, email };
-            w.record(EntityKind::Provider, p.id, Operation::Create, to_payload(&p)?)?;
+            let p = Provider {
+                id: w.new_id(),
+                name,
+                website,
+                phone,
+                email,
+            };
+            w.record(
+                EntityKind::Provider,
+                p.id,
+                Operation::Create,
+                to_payload(&p)?,
+            )?;
             Ok(p)
         })
     }
@@ -252,7 +332,12 @@ impl Store {
         c.finish()?;
         self.write(|w| {
             s.id = w.new_id();
-            w.record(EntityKind::Service, s.id, Operation::Create, to_payload(&s)?)?;
+            w.record(
+                EntityKind::Service,
+                s.id,
+                Operation::Create,
+                to_payload(&s)?,
+            )?;
             Ok(s)
         })
     }
@@ -266,7 +351,10 @@ impl Store {
         next.id = id;
         next.redirect_to = current.redirect_to;
         let before = to_payload(&current)?;
-        let changed: Map<_, _> = to_payload(&next)?.into_iter().filter(|(k, v)| before.get(k) != Some(v)).collect();
+        let changed: Map<_, _> = to_payload(&next)?
+            .into_iter()
+            .filter(|(k, v)| before.get(k) != Some(v))
+            .collect();
         if changed.is_empty() {
             return Ok(current);
         }
@@ -303,11 +391,17 @@ impl Store {
     /// Merges a duplicate into the record to keep: the duplicate is closed with a redirect.
     pub fn merge_service(&mut self, duplicate: Uuid, keep: Uuid) -> Result<Service> {
         if duplicate == keep {
-            return Err(CoreError::invalid("keep", "A service cannot be merged into itself"));
+            return Err(CoreError::invalid(
+                "keep",
+                "A service cannot be merged into itself",
+            ));
         }
         let kept = self.service(keep)?;
         if kept.redirect_to.is_some() {
-            return Err(CoreError::invalid("keep", "That service was itself merged; merge into the one it points to"));
+            return Err(CoreError::invalid(
+                "keep",
+                "That service was itself merged; merge into the one it points to",
+            ));
         }
         self.service(duplicate)?;
         self.write(|w| {
@@ -333,17 +427,31 @@ impl Store {
     }
 
     pub fn services(&self) -> Result<Vec<Service>> {
-        store::get_where(self.conn(), EntityKind::Service, "redirect_to IS NULL AND ?1 = ?1", "", "name")
+        store::get_where(
+            self.conn(),
+            EntityKind::Service,
+            "redirect_to IS NULL AND ?1 = ?1",
+            "",
+            "name",
+        )
     }
 
     /// Suggests, agrees or makes an onward referral from a person to a service.
-    pub fn refer_onward(&mut self, person_id: Uuid, service_id: Uuid, status: &str) -> Result<OnwardReferral> {
+    pub fn refer_onward(
+        &mut self,
+        person_id: Uuid,
+        service_id: Uuid,
+        status: &str,
+    ) -> Result<OnwardReferral> {
         self.person(person_id)?;
         let service = self.service(service_id)?;
         let mut c = Checker::new();
         let st = OnwardStatus::parse(status);
         if st.is_none() {
-            c.fail("status", format!("Status must be one of: {}", OnwardStatus::choices()));
+            c.fail(
+                "status",
+                format!("Status must be one of: {}", OnwardStatus::choices()),
+            );
         }
         if service.status == ServiceStatus::Closed {
             c.fail("service_id", format!("{} has closed", service.name));
@@ -361,7 +469,12 @@ impl Store {
                 feedback: None,
                 worker_id: w.actor().worker_id,
             };
-            w.record(EntityKind::OnwardReferral, r.id, Operation::Create, to_payload(&r)?)?;
+            w.record(
+                EntityKind::OnwardReferral,
+                r.id,
+                Operation::Create,
+                to_payload(&r)?,
+            )?;
             Ok(r)
         })
     }
@@ -386,7 +499,10 @@ impl Store {
                     m.insert("status_on".into(), today().to_string().into());
                 }
                 Some(_) => {}
-                None => c.fail("status", format!("Status must be one of: {}", OnwardStatus::choices())),
+                None => c.fail(
+                    "status",
+                    format!("Status must be one of: {}", OnwardStatus::choices()),
+                ),
             }
         }
         if let Some(bs) = barriers {
@@ -395,7 +511,13 @@ impl Store {
                 match Barrier::parse(b) {
                     Some(v) if !parsed.contains(&v) => parsed.push(v),
                     Some(_) => {}
-                    None => c.fail("barriers", format!("\"{b}\" is not a barrier; choose from: {}", Barrier::choices())),
+                    None => c.fail(
+                        "barriers",
+                        format!(
+                            "\"{b}\" is not a barrier; choose from: {}",
+                            Barrier::choices()
+                        ),
+                    ),
                 }
             }
             if parsed != r.barriers {
@@ -421,6 +543,12 @@ impl Store {
     }
 
     pub fn onward_referrals(&self, person_id: Uuid) -> Result<Vec<OnwardReferral>> {
-        store::get_where(self.conn(), EntityKind::OnwardReferral, "person_id = ?1", &person_id.to_string(), "suggested_on, rowid")
+        store::get_where(
+            self.conn(),
+            EntityKind::OnwardReferral,
+            "person_id = ?1",
+            &person_id.to_string(),
+            "suggested_on, rowid",
+        )
     }
 }

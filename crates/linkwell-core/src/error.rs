@@ -12,7 +12,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), message: message.into() }
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -57,7 +60,11 @@ pub enum CoreError {
 }
 
 fn join_field_errors(errors: &[FieldError]) -> String {
-    errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+    errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl CoreError {

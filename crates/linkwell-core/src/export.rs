@@ -24,10 +24,14 @@ fn person_scope(kind: EntityKind) -> Option<&'static str> {
         | EntityKind::FollowUpDecision
         | EntityKind::OnwardReferral
         | EntityKind::AuditEvent => "person_id = ?1",
-        EntityKind::ContactAttempt => "referral_id IN (SELECT id FROM referral WHERE person_id = ?1)",
+        EntityKind::ContactAttempt => {
+            "referral_id IN (SELECT id FROM referral WHERE person_id = ?1)"
+        }
         EntityKind::Handover => "episode_id IN (SELECT id FROM episode WHERE person_id = ?1)",
         EntityKind::NoteRevision => "note_id IN (SELECT id FROM note WHERE person_id = ?1)",
-        EntityKind::GoalStep | EntityKind::GoalRating => "goal_id IN (SELECT id FROM goal WHERE person_id = ?1)",
+        EntityKind::GoalStep | EntityKind::GoalRating => {
+            "goal_id IN (SELECT id FROM goal WHERE person_id = ?1)"
+        }
         EntityKind::Team
         | EntityKind::Worker
         | EntityKind::InstrumentLicence
@@ -44,10 +48,18 @@ impl Store {
         let mut records = Map::new();
         let mut ids = Vec::new();
         for kind in EntityKind::ALL {
-            let Some(scope) = person_scope(kind) else { continue };
+            let Some(scope) = person_scope(kind) else {
+                continue;
+            };
             let rows = load_where(self.conn(), kind, scope, &id, "rowid")?;
-            ids.extend(rows.iter().filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_string)));
-            records.insert(kind.as_str().to_string(), Value::Array(rows.into_iter().map(Value::Object).collect()));
+            ids.extend(
+                rows.iter()
+                    .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_string)),
+            );
+            records.insert(
+                kind.as_str().to_string(),
+                Value::Array(rows.into_iter().map(Value::Object).collect()),
+            );
         }
         // The services this person was referred to, so the export reads on its own.
         let services = load_where(
@@ -57,7 +69,10 @@ impl Store {
             &id,
             "name",
         )?;
-        records.insert("service".into(), Value::Array(services.into_iter().map(Value::Object).collect()));
+        records.insert(
+            "service".into(),
+            Value::Array(services.into_iter().map(Value::Object).collect()),
+        );
         let history = self.change_history(&ids)?;
         Ok(json!({
             "export": "subject_access_request",
@@ -73,7 +88,10 @@ impl Store {
         let mut records = Map::new();
         for kind in EntityKind::ALL {
             let rows = load_where(self.conn(), kind, "?1 = ?1", "", "rowid")?;
-            records.insert(kind.as_str().to_string(), Value::Array(rows.into_iter().map(Value::Object).collect()));
+            records.insert(
+                kind.as_str().to_string(),
+                Value::Array(rows.into_iter().map(Value::Object).collect()),
+            );
         }
         Ok(json!({ "export": "all", "records": records }))
     }

@@ -3,7 +3,9 @@
 //! only, and only once the organisation has enabled them with its licence holder's name.
 
 use crate::error::{CoreError, Result};
-use crate::model::{FollowUpDecisionKind, Instrument, TimePoint, ons4_anxiety_band, ons4_positive_band, pam_level};
+use crate::model::{
+    FollowUpDecisionKind, Instrument, TimePoint, ons4_anxiety_band, ons4_positive_band, pam_level,
+};
 use crate::store::{self, Store, to_payload, today};
 use crate::validate::Checker;
 use chrono::{Months, NaiveDate};
@@ -33,18 +35,34 @@ impl Measure {
                 let b = |i: usize| ons4_positive_band(self.items[i].clamp(0, 10) as u8);
                 format!(
                     "life satisfaction {} ({}), worthwhile {} ({}), happiness {} ({}), anxiety {} ({})",
-                    self.items[0], b(0), self.items[1], b(1), self.items[2], b(2),
-                    self.items[3], ons4_anxiety_band(self.items[3].clamp(0, 10) as u8)
+                    self.items[0],
+                    b(0),
+                    self.items[1],
+                    b(1),
+                    self.items[2],
+                    b(2),
+                    self.items[3],
+                    ons4_anxiety_band(self.items[3].clamp(0, 10) as u8)
                 )
             }
-            Instrument::Pam => format!("score {:.1}, level {}", self.score.unwrap_or(0.0), self.level.unwrap_or(0)),
-            Instrument::Eq5d => format!("index {:.3}, VAS {}", self.score.unwrap_or(0.0), self.items.first().copied().unwrap_or(0)),
+            Instrument::Pam => format!(
+                "score {:.1}, level {}",
+                self.score.unwrap_or(0.0),
+                self.level.unwrap_or(0)
+            ),
+            Instrument::Eq5d => format!(
+                "index {:.3}, VAS {}",
+                self.score.unwrap_or(0.0),
+                self.items.first().copied().unwrap_or(0)
+            ),
             Instrument::Swemwbs => format!("metric score {:.2}", self.score.unwrap_or(0.0)),
             Instrument::WellbeingStar => format!("area scores {:?}", self.items),
             Instrument::Loneliness => LONELINESS
                 .get((self.items.first().copied().unwrap_or(0) - 1).clamp(0, 4) as usize)
                 .map_or(String::new(), |s| (*s).to_string()),
-            Instrument::GroupMemberships => format!("{} groups", self.items.first().copied().unwrap_or(0)),
+            Instrument::GroupMemberships => {
+                format!("{} groups", self.items.first().copied().unwrap_or(0))
+            }
             Instrument::ServiceUse if self.items.len() == 3 => format!(
                 "GP visits {}, A&E attendances {}, hospital nights {}",
                 self.items[0], self.items[1], self.items[2]
@@ -55,7 +73,13 @@ impl Measure {
 }
 
 /// The ONS direct loneliness question's answers, coded 1..=5.
-pub const LONELINESS: [&str; 5] = ["Often or always", "Some of the time", "Occasionally", "Hardly ever", "Never"];
+pub const LONELINESS: [&str; 5] = [
+    "Often or always",
+    "Some of the time",
+    "Occasionally",
+    "Hardly ever",
+    "Never",
+];
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -100,23 +124,51 @@ pub struct FollowUpDue {
     pub days_overdue: i64,
 }
 
-fn items_in(c: &mut Checker, items: &[i64], n: std::ops::RangeInclusive<usize>, range: std::ops::RangeInclusive<i64>, what: &str) {
+fn items_in(
+    c: &mut Checker,
+    items: &[i64],
+    n: std::ops::RangeInclusive<usize>,
+    range: std::ops::RangeInclusive<i64>,
+    what: &str,
+) {
     if !n.contains(&items.len()) {
-        let count = if n.start() == n.end() { n.start().to_string() } else { format!("{} to {}", n.start(), n.end()) };
+        let count = if n.start() == n.end() {
+            n.start().to_string()
+        } else {
+            format!("{} to {}", n.start(), n.end())
+        };
         c.fail("items", format!("{what} needs {count} answers"));
     } else if let Some(bad) = items.iter().find(|v| !range.contains(v)) {
-        c.fail("items", format!("{what} answers must be from {} to {} ({bad} is not)", range.start(), range.end()));
+        c.fail(
+            "items",
+            format!(
+                "{what} answers must be from {} to {} ({bad} is not)",
+                range.start(),
+                range.end()
+            ),
+        );
     }
 }
 
 impl Store {
     /// Enables (or disables) a licensed instrument for the organisation.
-    pub fn set_instrument_licence(&mut self, instrument: &str, licence_holder: &str, enabled: bool) -> Result<InstrumentLicence> {
+    pub fn set_instrument_licence(
+        &mut self,
+        instrument: &str,
+        licence_holder: &str,
+        enabled: bool,
+    ) -> Result<InstrumentLicence> {
         let mut c = Checker::new();
         let inst = Instrument::parse(instrument);
         match inst {
-            None => c.fail("instrument", format!("Instrument must be one of: {}", Instrument::choices())),
-            Some(i) if !i.is_licensed() => c.fail("instrument", format!("{} is public and needs no licence", i.label())),
+            None => c.fail(
+                "instrument",
+                format!("Instrument must be one of: {}", Instrument::choices()),
+            ),
+            Some(i) if !i.is_licensed() => c.fail(
+                "instrument",
+                format!("{} is public and needs no licence", i.label()),
+            ),
             _ => {}
         }
         let holder = c.required("licence_holder", "Licence holder", licence_holder, 200);
@@ -129,7 +181,12 @@ impl Store {
                 enabled,
                 recorded_on: today(),
             };
-            w.record(EntityKind::InstrumentLicence, l.id, Operation::Create, to_payload(&l)?)?;
+            w.record(
+                EntityKind::InstrumentLicence,
+                l.id,
+                Operation::Create,
+                to_payload(&l)?,
+            )?;
             Ok(l)
         })
     }
@@ -151,18 +208,27 @@ impl Store {
         let mut c = Checker::new();
         let inst = Instrument::parse(&input.instrument);
         if inst.is_none() {
-            c.fail("instrument", format!("Instrument must be one of: {}", Instrument::choices()));
+            c.fail(
+                "instrument",
+                format!("Instrument must be one of: {}", Instrument::choices()),
+            );
         }
         let tp = TimePoint::parse(&input.time_point);
         if tp.is_none() {
-            c.fail("time_point", format!("Time point must be one of: {}", TimePoint::choices()));
+            c.fail(
+                "time_point",
+                format!("Time point must be one of: {}", TimePoint::choices()),
+            );
         }
         let taken_on = c.date("taken_on", "Date taken", &input.taken_on);
         if taken_on.is_some_and(|d| d > today()) {
             c.fail("taken_on", "Date taken cannot be in the future");
         }
         if taken_on.is_some_and(|d| d < person.created_on - chrono::Duration::days(366)) {
-            c.fail("taken_on", "Date taken is more than a year before the person was referred");
+            c.fail(
+                "taken_on",
+                "Date taken is more than a year before the person was referred",
+            );
         }
         let (mut score, mut level, mut items) = (input.score, input.level, input.items.clone());
         if let Some(i) = inst {
@@ -179,7 +245,13 @@ impl Store {
                         Some(s) if (0.0..=100.0).contains(&s) => {
                             let derived = i64::from(pam_level(s));
                             if level.is_some_and(|l| l != derived) {
-                                c.fail("level", format!("A PAM score of {s:.1} is level {derived}, not {}", level.unwrap_or(0)));
+                                c.fail(
+                                    "level",
+                                    format!(
+                                        "A PAM score of {s:.1} is level {derived}, not {}",
+                                        level.unwrap_or(0)
+                                    ),
+                                );
                             }
                             level = Some(derived);
                         }
@@ -214,7 +286,13 @@ impl Store {
                     (score, level) = (None, None);
                 }
                 Instrument::ServiceUse => {
-                    items_in(&mut c, &items, 3..=3, 0..=92, "Service use (GP visits, A&E attendances, hospital nights)");
+                    items_in(
+                        &mut c,
+                        &items,
+                        3..=3,
+                        0..=92,
+                        "Service use (GP visits, A&E attendances, hospital nights)",
+                    );
                     (score, level) = (None, None);
                 }
             }
@@ -232,27 +310,51 @@ impl Store {
                 level,
                 items,
             };
-            w.record(EntityKind::Measure, m.id, Operation::Create, to_payload(&m)?)?;
+            w.record(
+                EntityKind::Measure,
+                m.id,
+                Operation::Create,
+                to_payload(&m)?,
+            )?;
             Ok(m)
         })
     }
 
     pub fn measures(&self, person_id: Uuid) -> Result<Vec<Measure>> {
-        store::get_where(self.conn(), EntityKind::Measure, "person_id = ?1", &person_id.to_string(), "taken_on, rowid")
+        store::get_where(
+            self.conn(),
+            EntityKind::Measure,
+            "person_id = ?1",
+            &person_id.to_string(),
+            "taken_on, rowid",
+        )
     }
 
     /// Records that a follow-up will not happen (declined, or could not be done), so it stops
     /// showing as due.
-    pub fn decide_follow_up(&mut self, person_id: Uuid, time_point: &str, decision: &str, note: Option<&str>) -> Result<FollowUpDecision> {
+    pub fn decide_follow_up(
+        &mut self,
+        person_id: Uuid,
+        time_point: &str,
+        decision: &str,
+        note: Option<&str>,
+    ) -> Result<FollowUpDecision> {
         self.person(person_id)?;
         let mut c = Checker::new();
-        let tp = TimePoint::parse(time_point).filter(|t| matches!(t, TimePoint::T1 | TimePoint::T2));
+        let tp =
+            TimePoint::parse(time_point).filter(|t| matches!(t, TimePoint::T1 | TimePoint::T2));
         if tp.is_none() {
             c.fail("time_point", "Follow-up must be t1 or t2");
         }
         let d = FollowUpDecisionKind::parse(decision);
         if d.is_none() {
-            c.fail("decision", format!("Decision must be one of: {}", FollowUpDecisionKind::choices()));
+            c.fail(
+                "decision",
+                format!(
+                    "Decision must be one of: {}",
+                    FollowUpDecisionKind::choices()
+                ),
+            );
         }
         let note = c.optional("note", "Note", note, 1000);
         c.finish()?;
@@ -266,7 +368,12 @@ impl Store {
                 note,
                 worker_id: w.actor().worker_id,
             };
-            w.record(EntityKind::FollowUpDecision, f.id, Operation::Create, to_payload(&f)?)?;
+            w.record(
+                EntityKind::FollowUpDecision,
+                f.id,
+                Operation::Create,
+                to_payload(&f)?,
+            )?;
             Ok(f)
         })
     }
@@ -283,7 +390,12 @@ pub fn follow_up_due_on(baseline: NaiveDate, tp: TimePoint) -> Option<NaiveDate>
 
 /// Follow-ups due within `window_days` of `on` (or overdue) for people with an open episode
 /// held by `worker_id` (or anyone's, when None); shown until done or decided.
-pub fn follow_ups_due(conn: &Connection, worker_id: Option<Uuid>, on: NaiveDate, window_days: i64) -> Result<Vec<FollowUpDue>> {
+pub fn follow_ups_due(
+    conn: &Connection,
+    worker_id: Option<Uuid>,
+    on: NaiveDate,
+    window_days: i64,
+) -> Result<Vec<FollowUpDue>> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, COALESCE(p.preferred_name, p.given_name) || ' ' || p.family_name,
                 MIN(m.taken_on),
@@ -298,7 +410,13 @@ pub fn follow_ups_due(conn: &Connection, worker_id: Option<Uuid>, on: NaiveDate,
          GROUP BY p.id",
     )?;
     let rows = stmt.query_map(params![worker_id.map(|w| w.to_string())], |r| {
-        Ok((crate::store::id_at(r, 0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?, r.get::<_, bool>(4)?))
+        Ok((
+            crate::store::id_at(r, 0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, bool>(3)?,
+            r.get::<_, bool>(4)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
@@ -309,14 +427,27 @@ pub fn follow_ups_due(conn: &Connection, worker_id: Option<Uuid>, on: NaiveDate,
             if done {
                 continue;
             }
-            let Some(due_on) = follow_up_due_on(baseline, tp) else { continue };
+            let Some(due_on) = follow_up_due_on(baseline, tp) else {
+                continue;
+            };
             let days_overdue = (on - due_on).num_days();
             if days_overdue >= -window_days {
-                out.push(FollowUpDue { person_id, person_name: person_name.clone(), time_point: tp, baseline_on: baseline, due_on, days_overdue });
+                out.push(FollowUpDue {
+                    person_id,
+                    person_name: person_name.clone(),
+                    time_point: tp,
+                    baseline_on: baseline,
+                    due_on,
+                    days_overdue,
+                });
                 // T2 is not shown while T1 is still outstanding unless it too is due.
             }
         }
     }
-    out.sort_by(|a, b| a.due_on.cmp(&b.due_on).then(a.person_name.cmp(&b.person_name)));
+    out.sort_by(|a, b| {
+        a.due_on
+            .cmp(&b.due_on)
+            .then(a.person_name.cmp(&b.person_name))
+    });
     Ok(out)
 }

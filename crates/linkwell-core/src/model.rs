@@ -359,9 +359,18 @@ mod tests {
 
     #[test]
     fn vocabularies_parse_codes_and_labels() {
-        assert_eq!(ReferralSource::parse("self"), Some(ReferralSource::SelfReferral));
-        assert_eq!(ReferralSource::parse("Practice nurse"), Some(ReferralSource::PracticeNurse));
-        assert_eq!(SnomedCode::parse("871731000000106"), Some(SnomedCode::ReferralToSocialPrescribing));
+        assert_eq!(
+            ReferralSource::parse("self"),
+            Some(ReferralSource::SelfReferral)
+        );
+        assert_eq!(
+            ReferralSource::parse("Practice nurse"),
+            Some(ReferralSource::PracticeNurse)
+        );
+        assert_eq!(
+            SnomedCode::parse("871731000000106"),
+            Some(SnomedCode::ReferralToSocialPrescribing)
+        );
         assert_eq!(FiveWays::parse("be active"), Some(FiveWays::BeActive));
         assert_eq!(FiveWays::parse("jogging"), None);
     }

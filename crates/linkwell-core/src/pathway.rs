@@ -104,7 +104,13 @@ pub struct Handover {
 fn referral_fields(c: &mut Checker, i: &ReferralInput, today: NaiveDate) -> Referral {
     let source = ReferralSource::parse(&i.source);
     if source.is_none() {
-        c.fail("source", format!("Referral source must be one of: {}", ReferralSource::choices()));
+        c.fail(
+            "source",
+            format!(
+                "Referral source must be one of: {}",
+                ReferralSource::choices()
+            ),
+        );
     }
     let received_on = c.date("received_on", "Date received", &i.received_on);
     if received_on.is_some_and(|d| d > today) {
@@ -117,7 +123,10 @@ fn referral_fields(c: &mut Checker, i: &ReferralInput, today: NaiveDate) -> Refe
             Some(_) => {}
             None => c.fail(
                 "reasons",
-                format!("\"{r}\" is not a referral reason; choose from: {}", ReferralReason::choices()),
+                format!(
+                    "\"{r}\" is not a referral reason; choose from: {}",
+                    ReferralReason::choices()
+                ),
             ),
         }
     }
@@ -131,9 +140,17 @@ fn referral_fields(c: &mut Checker, i: &ReferralInput, today: NaiveDate) -> Refe
         .filter(|s| !s.is_empty())
         .collect();
     if conditions.iter().any(|s| s.chars().count() > 120) {
-        c.fail("conditions", "Each long-term condition must be at most 120 characters");
+        c.fail(
+            "conditions",
+            "Each long-term condition must be at most 120 characters",
+        );
     }
-    let snomed_code = match i.snomed_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let snomed_code = match i
+        .snomed_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(s) => {
             let code = SnomedCode::parse(s);
@@ -176,7 +193,10 @@ pub fn check_new_referral(input: &NewReferral) -> Result<()> {
     if let Some(s) = input.stage.as_deref().filter(|s| !s.is_empty())
         && Stage::parse(s).is_none()
     {
-        c.fail("stage", format!("Stage must be one of: {}", Stage::choices()));
+        c.fail(
+            "stage",
+            format!("Stage must be one of: {}", Stage::choices()),
+        );
     }
     c.finish()
 }
@@ -193,23 +213,36 @@ impl Store {
     /// Takes a referral for a new person: person, referral and episode in one transaction.
     pub fn take_referral(&mut self, input: &NewReferral) -> Result<Taken> {
         let mut c = Checker::new();
-        let PersonFields(mut person) = {
-            let f = person_fields(&mut c, &input.person, today());
-            f
-        };
+        let PersonFields(mut person) = person_fields(&mut c, &input.person, today());
         let mut referral = referral_fields(&mut c, &input.referral, today());
         let stage = self.stage_for(&mut c, input.stage.as_deref(), input.worker_id)?;
         c.finish()?;
-        let worker_id = input.worker_id.map_or_else(|| self.actor().map(|a| a.worker_id), Ok)?;
+        let worker_id = input
+            .worker_id
+            .map_or_else(|| self.actor().map(|a| a.worker_id), Ok)?;
         self.write(|w| {
             person.id = w.new_id();
             person.team_id = w.actor().team_id;
-            w.record(EntityKind::Person, person.id, Operation::Create, to_payload(&person)?)?;
+            w.record(
+                EntityKind::Person,
+                person.id,
+                Operation::Create,
+                to_payload(&person)?,
+            )?;
             referral.id = w.new_id();
             referral.person_id = person.id;
-            w.record(EntityKind::Referral, referral.id, Operation::Create, to_payload(&referral)?)?;
+            w.record(
+                EntityKind::Referral,
+                referral.id,
+                Operation::Create,
+                to_payload(&referral)?,
+            )?;
             let episode = open_episode(w, &referral, stage, worker_id)?;
-            Ok(Taken { person, referral, episode })
+            Ok(Taken {
+                person,
+                referral,
+                episode,
+            })
         })
     }
 
@@ -236,16 +269,29 @@ impl Store {
         self.write(|w| {
             referral.id = w.new_id();
             referral.person_id = person_id;
-            w.record(EntityKind::Referral, referral.id, Operation::Create, to_payload(&referral)?)?;
+            w.record(
+                EntityKind::Referral,
+                referral.id,
+                Operation::Create,
+                to_payload(&referral)?,
+            )?;
             let episode = open_episode(w, &referral, stage, worker_id)?;
             Ok((referral, episode))
         })
     }
 
-    fn stage_for(&self, c: &mut Checker, stage: Option<&str>, worker_id: Option<Uuid>) -> Result<Stage> {
+    fn stage_for(
+        &self,
+        c: &mut Checker,
+        stage: Option<&str>,
+        worker_id: Option<Uuid>,
+    ) -> Result<Stage> {
         if let Some(s) = stage.filter(|s| !s.trim().is_empty()) {
             return Ok(Stage::parse(s).unwrap_or_else(|| {
-                c.fail("stage", format!("Stage must be one of: {}", Stage::choices()));
+                c.fail(
+                    "stage",
+                    format!("Stage must be one of: {}", Stage::choices()),
+                );
                 Stage::LinkWorker
             }));
         }
@@ -295,7 +341,10 @@ impl Store {
     }
 
     pub fn open_episode(&self, person_id: Uuid) -> Result<Option<Episode>> {
-        Ok(self.episodes(person_id)?.into_iter().find(|e| e.status != EpisodeStatus::Closed))
+        Ok(self
+            .episodes(person_id)?
+            .into_iter()
+            .find(|e| e.status != EpisodeStatus::Closed))
     }
 
     /// Logs an attempt to make first contact; moves the episode from referred to contacting,
@@ -309,15 +358,24 @@ impl Store {
         let mut c = Checker::new();
         let at = c.datetime("attempted_at", "When", &input.attempted_at);
         if at.is_some_and(|a| a.date() < referral.received_on) {
-            c.fail("attempted_at", "A contact attempt cannot be before the referral was received");
+            c.fail(
+                "attempted_at",
+                "A contact attempt cannot be before the referral was received",
+            );
         }
         let method = ContactMethod::parse(&input.method);
         if method.is_none() {
-            c.fail("method", format!("How must be one of: {}", ContactMethod::choices()));
+            c.fail(
+                "method",
+                format!("How must be one of: {}", ContactMethod::choices()),
+            );
         }
         let outcome = ContactOutcome::parse(&input.outcome);
         if outcome.is_none() {
-            c.fail("outcome", format!("Outcome must be one of: {}", ContactOutcome::choices()));
+            c.fail(
+                "outcome",
+                format!("Outcome must be one of: {}", ContactOutcome::choices()),
+            );
         }
         let note = c.optional("note", "Note", input.note.as_deref(), 2000);
         c.finish()?;
@@ -335,7 +393,12 @@ impl Store {
                 note,
                 worker_id: w.actor().worker_id,
             };
-            w.record(EntityKind::ContactAttempt, attempt.id, Operation::Create, to_payload(&attempt)?)?;
+            w.record(
+                EntityKind::ContactAttempt,
+                attempt.id,
+                Operation::Create,
+                to_payload(&attempt)?,
+            )?;
             if let Some(ep) = episode {
                 let mut changes = Map::new();
                 if ep.status == EpisodeStatus::Referred {
@@ -343,7 +406,9 @@ impl Store {
                 }
                 let reached = matches!(
                     attempt.outcome,
-                    ContactOutcome::Spoke | ContactOutcome::AppointmentBooked | ContactOutcome::Declined
+                    ContactOutcome::Spoke
+                        | ContactOutcome::AppointmentBooked
+                        | ContactOutcome::Declined
                 );
                 if reached && ep.first_contact_on.is_none() {
                     changes.insert(
@@ -379,20 +444,30 @@ impl Store {
     ) -> Result<Handover> {
         let ep = self.episode(episode_id)?;
         if ep.status == EpisodeStatus::Closed {
-            return Err(CoreError::NotAllowed("a closed episode cannot be handed over".into()));
+            return Err(CoreError::NotAllowed(
+                "a closed episode cannot be handed over".into(),
+            ));
         }
         let mut c = Checker::new();
         let stage = Stage::parse(to_stage);
         if stage.is_none() {
-            c.fail("to_stage", format!("Stage must be one of: {}", Stage::choices()));
+            c.fail(
+                "to_stage",
+                format!("Stage must be one of: {}", Stage::choices()),
+            );
         }
         match self.worker(to_worker_id) {
             Ok(_) => {}
-            Err(CoreError::NotFound { .. }) => c.fail("to_worker_id", "That worker is not in this team"),
+            Err(CoreError::NotFound { .. }) => {
+                c.fail("to_worker_id", "That worker is not in this team")
+            }
             Err(e) => return Err(e),
         }
         if to_worker_id == ep.worker_id && stage == Some(ep.stage) {
-            c.fail("to_worker_id", "The episode is already with this worker at this stage");
+            c.fail(
+                "to_worker_id",
+                "The episode is already with this worker at this stage",
+            );
         }
         let note = c.required("note", "Handover note", note, 4000);
         c.finish()?;
@@ -407,7 +482,12 @@ impl Store {
                 handed_on: today(),
                 note,
             };
-            w.record(EntityKind::Handover, h.id, Operation::Create, to_payload(&h)?)?;
+            w.record(
+                EntityKind::Handover,
+                h.id,
+                Operation::Create,
+                to_payload(&h)?,
+            )?;
             let mut changes = Map::new();
             changes.insert("worker_id".into(), to_worker_id.to_string().into());
             changes.insert("stage".into(), stage.as_str().into());
@@ -426,19 +506,35 @@ impl Store {
         )
     }
 
-    pub fn close_episode(&mut self, episode_id: Uuid, reason: &str, closed_on: &str) -> Result<Episode> {
+    pub fn close_episode(
+        &mut self,
+        episode_id: Uuid,
+        reason: &str,
+        closed_on: &str,
+    ) -> Result<Episode> {
         let mut ep = self.episode(episode_id)?;
         if ep.status == EpisodeStatus::Closed {
-            return Err(CoreError::NotAllowed("this episode is already closed".into()));
+            return Err(CoreError::NotAllowed(
+                "this episode is already closed".into(),
+            ));
         }
         let mut c = Checker::new();
         let r = ClosingReason::parse(reason);
         if r.is_none() {
-            c.fail("closing_reason", format!("Reason for closing must be one of: {}", ClosingReason::choices()));
+            c.fail(
+                "closing_reason",
+                format!(
+                    "Reason for closing must be one of: {}",
+                    ClosingReason::choices()
+                ),
+            );
         }
         let on = c.date("closed_on", "Date closed", closed_on);
         if on.is_some_and(|d| d < ep.opened_on) {
-            c.fail("closed_on", "Date closed cannot be before the episode opened");
+            c.fail(
+                "closed_on",
+                "Date closed cannot be before the episode opened",
+            );
         }
         if on.is_some_and(|d| d > today()) {
             c.fail("closed_on", "Date closed cannot be in the future");
@@ -450,8 +546,14 @@ impl Store {
         self.write(|w| {
             let mut changes = Map::new();
             changes.insert("status".into(), EpisodeStatus::Closed.as_str().into());
-            changes.insert("closed_on".into(), Value::String(ep.closed_on.unwrap_or_default().to_string()));
-            changes.insert("closing_reason".into(), ep.closing_reason.map(|r| r.as_str()).into());
+            changes.insert(
+                "closed_on".into(),
+                Value::String(ep.closed_on.unwrap_or_default().to_string()),
+            );
+            changes.insert(
+                "closing_reason".into(),
+                ep.closing_reason.map(|r| r.as_str()).into(),
+            );
             w.record(EntityKind::Episode, episode_id, Operation::Update, changes)?;
             Ok(ep)
         })
@@ -461,10 +563,14 @@ impl Store {
     pub fn reopen_episode(&mut self, episode_id: Uuid) -> Result<Episode> {
         let mut ep = self.episode(episode_id)?;
         if ep.status != EpisodeStatus::Closed {
-            return Err(CoreError::NotAllowed("only a closed episode can be reopened".into()));
+            return Err(CoreError::NotAllowed(
+                "only a closed episode can be reopened".into(),
+            ));
         }
         if self.open_episode(ep.person_id)?.is_some() {
-            return Err(CoreError::NotAllowed("this person already has an open episode".into()));
+            return Err(CoreError::NotAllowed(
+                "this person already has an open episode".into(),
+            ));
         }
         ep.status = EpisodeStatus::Active;
         ep.closed_on = None;
@@ -480,7 +586,12 @@ impl Store {
     }
 }
 
-fn open_episode(w: &mut Writer<'_>, referral: &Referral, stage: Stage, worker_id: Uuid) -> Result<Episode> {
+fn open_episode(
+    w: &mut Writer<'_>,
+    referral: &Referral,
+    stage: Stage,
+    worker_id: Uuid,
+) -> Result<Episode> {
     let episode = Episode {
         id: w.new_id(),
         person_id: referral.person_id,
@@ -493,14 +604,26 @@ fn open_episode(w: &mut Writer<'_>, referral: &Referral, stage: Stage, worker_id
         closed_on: None,
         closing_reason: None,
     };
-    w.record(EntityKind::Episode, episode.id, Operation::Create, to_payload(&episode)?)?;
+    w.record(
+        EntityKind::Episode,
+        episode.id,
+        Operation::Create,
+        to_payload(&episode)?,
+    )?;
     Ok(episode)
 }
 
 /// Moves an episode to active at its first attended session (never backwards).
-pub(crate) fn activate_on_session(w: &mut Writer<'_>, episode: &Episode, on: NaiveDate) -> Result<()> {
+pub(crate) fn activate_on_session(
+    w: &mut Writer<'_>,
+    episode: &Episode,
+    on: NaiveDate,
+) -> Result<()> {
     let mut changes = Map::new();
-    if matches!(episode.status, EpisodeStatus::Referred | EpisodeStatus::Contacting) {
+    if matches!(
+        episode.status,
+        EpisodeStatus::Referred | EpisodeStatus::Contacting
+    ) {
         changes.insert("status".into(), EpisodeStatus::Active.as_str().into());
     }
     if episode.first_contact_on.is_none() {

@@ -50,18 +50,21 @@ pub struct WorkerInput {
     pub email: Option<String>,
 }
 
-fn check_worker(c: &mut Checker, input: &WorkerInput) -> (String, Option<Role>, Option<String>, Option<String>) {
+fn check_worker(
+    c: &mut Checker,
+    input: &WorkerInput,
+) -> (String, Option<Role>, Option<String>, Option<String>) {
     let name = c.required("name", "Name", &input.name, 120);
     let role = Role::parse(&input.role);
     if role.is_none() {
         c.fail("role", format!("Role must be one of: {}", Role::choices()));
     }
-    let phone = c.optional("phone", "Phone", input.phone.as_deref(), 40).and_then(|p| {
-        validate::phone(&p).map_err(|m| c.fail("phone", m)).ok()
-    });
-    let email = c.optional("email", "Email", input.email.as_deref(), 200).and_then(|e| {
-        validate::email(&e).map_err(|m| c.fail("email", m)).ok()
-    });
+    let phone = c
+        .optional("phone", "Phone", input.phone.as_deref(), 40)
+        .and_then(|p| validate::phone(&p).map_err(|m| c.fail("phone", m)).ok());
+    let email = c
+        .optional("email", "Email", input.email.as_deref(), 200)
+        .and_then(|e| validate::email(&e).map_err(|m| c.fail("email", m)).ok());
     (name, role, phone, email)
 }
 
@@ -69,7 +72,9 @@ impl Store {
     /// Sets up a new laptop database: the team, its first worker and this device's identity.
     pub fn init(&mut self, input: &SetupInput) -> Result<Actor> {
         if self.actor().is_ok() {
-            return Err(CoreError::NotAllowed("this database is already set up".into()));
+            return Err(CoreError::NotAllowed(
+                "this database is already set up".into(),
+            ));
         }
         let mut c = Checker::new();
         let team_name = c.required("team_name", "Team name", &input.team_name, 120);
@@ -84,7 +89,11 @@ impl Store {
             },
         );
         c.finish()?;
-        let team = Team { id: self.new_id(), name: team_name, locality };
+        let team = Team {
+            id: self.new_id(),
+            name: team_name,
+            locality,
+        };
         let worker = Worker {
             id: self.new_id(),
             name,
@@ -94,7 +103,11 @@ impl Store {
             email,
             active: true,
         };
-        let actor = Actor { worker_id: worker.id, device_id: Uuid::now_v7(), team_id: team.id };
+        let actor = Actor {
+            worker_id: worker.id,
+            device_id: Uuid::now_v7(),
+            team_id: team.id,
+        };
         self.write_as(actor, |w| {
             // The team and worker rows must exist before the device row that points at them,
             // and the device row before the change log can tick; so write them first and log
@@ -130,13 +143,24 @@ impl Store {
                 email,
                 active: true,
             };
-            w.record(EntityKind::Worker, worker.id, Operation::Create, to_payload(&worker)?)?;
+            w.record(
+                EntityKind::Worker,
+                worker.id,
+                Operation::Create,
+                to_payload(&worker)?,
+            )?;
             Ok(worker)
         })
     }
 
     pub fn workers(&self) -> Result<Vec<Worker>> {
-        store::get_where(self.conn(), EntityKind::Worker, "active = 1 AND ?1 = ?1", "", "name")
+        store::get_where(
+            self.conn(),
+            EntityKind::Worker,
+            "active = 1 AND ?1 = ?1",
+            "",
+            "name",
+        )
     }
 
     pub fn worker(&self, id: Uuid) -> Result<Worker> {
@@ -223,8 +247,14 @@ pub struct PersonFields(pub(crate) Person);
 pub(crate) fn person_fields(c: &mut Checker, i: &PersonInput, today: NaiveDate) -> PersonFields {
     let given_name = c.required("given_name", "First name", &i.given_name, 100);
     let family_name = c.required("family_name", "Last name", &i.family_name, 100);
-    let preferred_name = c.optional("preferred_name", "Preferred name", i.preferred_name.as_deref(), 100);
-    let date_of_birth = c.optional_date("date_of_birth", "Date of birth", i.date_of_birth.as_deref());
+    let preferred_name = c.optional(
+        "preferred_name",
+        "Preferred name",
+        i.preferred_name.as_deref(),
+        100,
+    );
+    let date_of_birth =
+        c.optional_date("date_of_birth", "Date of birth", i.date_of_birth.as_deref());
     if let Some(dob) = date_of_birth {
         if dob > today {
             c.fail("date_of_birth", "Date of birth cannot be in the future");
@@ -237,14 +267,22 @@ pub(crate) fn person_fields(c: &mut Checker, i: &PersonInput, today: NaiveDate) 
         .as_deref()
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .and_then(|v| validate::nhs_number(v).map_err(|m| c.fail("nhs_number", m)).ok());
+        .and_then(|v| {
+            validate::nhs_number(v)
+                .map_err(|m| c.fail("nhs_number", m))
+                .ok()
+        });
     let address = c.optional("address", "Address", i.address.as_deref(), 300);
     let postcode = i
         .postcode
         .as_deref()
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .and_then(|v| validate::postcode(v).map_err(|m| c.fail("postcode", m)).ok());
+        .and_then(|v| {
+            validate::postcode(v)
+                .map_err(|m| c.fail("postcode", m))
+                .ok()
+        });
     let phone = i
         .phone
         .as_deref()
@@ -280,7 +318,12 @@ pub(crate) fn person_fields(c: &mut Checker, i: &PersonInput, today: NaiveDate) 
             i.accessibility_needs.as_deref(),
             1000,
         ),
-        carer_status: c.optional("carer_status", "Carer status", i.carer_status.as_deref(), 200),
+        carer_status: c.optional(
+            "carer_status",
+            "Carer status",
+            i.carer_status.as_deref(),
+            200,
+        ),
         contact_restrictions: c.optional(
             "contact_restrictions",
             "Contact restrictions",
@@ -338,7 +381,12 @@ impl Store {
         self.write(|w| {
             person.id = w.new_id();
             person.team_id = w.actor().team_id;
-            w.record(EntityKind::Person, person.id, Operation::Create, to_payload(&person)?)?;
+            w.record(
+                EntityKind::Person,
+                person.id,
+                Operation::Create,
+                to_payload(&person)?,
+            )?;
             Ok(person)
         })
     }
@@ -352,8 +400,10 @@ impl Store {
         next.created_on = current.created_on;
         let before = to_payload(&current)?;
         let after = to_payload(&next)?;
-        let changed: serde_json::Map<_, _> =
-            after.into_iter().filter(|(k, v)| before.get(k) != Some(v)).collect();
+        let changed: serde_json::Map<_, _> = after
+            .into_iter()
+            .filter(|(k, v)| before.get(k) != Some(v))
+            .collect();
         if changed.is_empty() {
             return Ok(current);
         }
@@ -372,9 +422,16 @@ impl Store {
         let mut c = Checker::new();
         let kind = ConsentKind::parse(&input.kind);
         if kind.is_none() {
-            c.fail("kind", format!("Consent must be one of: {}", ConsentKind::choices()));
+            c.fail(
+                "kind",
+                format!("Consent must be one of: {}", ConsentKind::choices()),
+            );
         }
-        let recorded_on = match input.recorded_on.as_deref().filter(|s| !s.trim().is_empty()) {
+        let recorded_on = match input
+            .recorded_on
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
             Some(d) => c.date("recorded_on", "Date recorded", d),
             None => Some(today()),
         };
@@ -393,7 +450,12 @@ impl Store {
                 recorded_by: w.actor().worker_id,
                 note,
             };
-            w.record(EntityKind::Consent, consent.id, Operation::Create, to_payload(&consent)?)?;
+            w.record(
+                EntityKind::Consent,
+                consent.id,
+                Operation::Create,
+                to_payload(&consent)?,
+            )?;
             Ok(consent)
         })
     }
@@ -414,7 +476,10 @@ impl Store {
         let mut c = Checker::new();
         let kind = RiskKind::parse(&input.kind);
         if kind.is_none() {
-            c.fail("kind", format!("Risk flag must be one of: {}", RiskKind::choices()));
+            c.fail(
+                "kind",
+                format!("Risk flag must be one of: {}", RiskKind::choices()),
+            );
         }
         let review_on = c.date("review_on", "Review date", &input.review_on);
         if review_on.is_some_and(|d| d < today()) {
@@ -433,7 +498,12 @@ impl Store {
                 recorded_on: today(),
                 recorded_by: w.actor().worker_id,
             };
-            w.record(EntityKind::RiskFlag, flag.id, Operation::Create, to_payload(&flag)?)?;
+            w.record(
+                EntityKind::RiskFlag,
+                flag.id,
+                Operation::Create,
+                to_payload(&flag)?,
+            )?;
             Ok(flag)
         })
     }
@@ -449,7 +519,11 @@ impl Store {
         let mut c = Checker::new();
         let mut payload = serde_json::Map::new();
         if keep {
-            let d = c.date("review_on", "Next review date", next_review_on.unwrap_or(""));
+            let d = c.date(
+                "review_on",
+                "Next review date",
+                next_review_on.unwrap_or(""),
+            );
             if d.is_some_and(|d| d < today()) {
                 c.fail("review_on", "Next review date must be today or later");
             }

@@ -92,16 +92,54 @@ pub struct GoalDetail {
 }
 
 impl Store {
-    pub fn save_wellbeing_plan(&mut self, person_id: Uuid, input: &WellbeingPlanInput) -> Result<WellbeingPlan> {
+    pub fn save_wellbeing_plan(
+        &mut self,
+        person_id: Uuid,
+        input: &WellbeingPlanInput,
+    ) -> Result<WellbeingPlan> {
         self.person(person_id)?;
         let mut c = Checker::new();
         let max = 4000;
-        let keeps_me_well = c.optional("keeps_me_well", "What keeps me well", Some(&input.keeps_me_well), max);
-        let triggers = c.optional("triggers", "What can make me unwell", Some(&input.triggers), max);
-        let warning_signs = c.optional("warning_signs", "Early warning signs", Some(&input.warning_signs), max);
-        let when_i_notice = c.optional("when_i_notice", "What I will do when I notice them", Some(&input.when_i_notice), max);
-        let crisis_help = c.optional("crisis_help", "What helps in a crisis and who to contact", Some(&input.crisis_help), max);
-        if [&keeps_me_well, &triggers, &warning_signs, &when_i_notice, &crisis_help].iter().all(|v| v.is_none()) {
+        let keeps_me_well = c.optional(
+            "keeps_me_well",
+            "What keeps me well",
+            Some(&input.keeps_me_well),
+            max,
+        );
+        let triggers = c.optional(
+            "triggers",
+            "What can make me unwell",
+            Some(&input.triggers),
+            max,
+        );
+        let warning_signs = c.optional(
+            "warning_signs",
+            "Early warning signs",
+            Some(&input.warning_signs),
+            max,
+        );
+        let when_i_notice = c.optional(
+            "when_i_notice",
+            "What I will do when I notice them",
+            Some(&input.when_i_notice),
+            max,
+        );
+        let crisis_help = c.optional(
+            "crisis_help",
+            "What helps in a crisis and who to contact",
+            Some(&input.crisis_help),
+            max,
+        );
+        if [
+            &keeps_me_well,
+            &triggers,
+            &warning_signs,
+            &when_i_notice,
+            &crisis_help,
+        ]
+        .iter()
+        .all(|v| v.is_none())
+        {
             c.fail("keeps_me_well", "Write at least one part of the plan");
         }
         let review_on = c.optional_date("review_on", "Review date", input.review_on.as_deref());
@@ -122,7 +160,12 @@ impl Store {
                 review_on,
                 worker_id: w.actor().worker_id,
             };
-            w.record(EntityKind::WellbeingPlan, plan.id, Operation::Create, to_payload(&plan)?)?;
+            w.record(
+                EntityKind::WellbeingPlan,
+                plan.id,
+                Operation::Create,
+                to_payload(&plan)?,
+            )?;
             Ok(plan)
         })
     }
@@ -148,13 +191,19 @@ impl Store {
         let text = c.required("text", "Goal", &input.text, 1000);
         let five_ways = FiveWays::parse(&input.five_ways);
         if five_ways.is_none() {
-            c.fail("five_ways", format!("Choose one of the Five Ways: {}", FiveWays::choices()));
+            c.fail(
+                "five_ways",
+                format!("Choose one of the Five Ways: {}", FiveWays::choices()),
+            );
         }
         let steps: Vec<(String, Option<NaiveDate>)> = input
             .steps
             .iter()
             .enumerate()
-            .filter(|(_, s)| !s.text.trim().is_empty() || s.target_on.as_deref().is_some_and(|t| !t.trim().is_empty()))
+            .filter(|(_, s)| {
+                !s.text.trim().is_empty()
+                    || s.target_on.as_deref().is_some_and(|t| !t.trim().is_empty())
+            })
             .map(|(i, s)| check_step(&mut c, &format!("steps[{i}]"), s))
             .collect();
         c.finish()?;
@@ -168,10 +217,27 @@ impl Store {
                 status: GoalStatus::Active,
                 archived: false,
             };
-            w.record(EntityKind::Goal, goal.id, Operation::Create, to_payload(&goal)?)?;
+            w.record(
+                EntityKind::Goal,
+                goal.id,
+                Operation::Create,
+                to_payload(&goal)?,
+            )?;
             for (text, target_on) in steps {
-                let step = GoalStep { id: w.new_id(), goal_id: goal.id, text, target_on, status: StepStatus::Planned, archived: false };
-                w.record(EntityKind::GoalStep, step.id, Operation::Create, to_payload(&step)?)?;
+                let step = GoalStep {
+                    id: w.new_id(),
+                    goal_id: goal.id,
+                    text,
+                    target_on,
+                    status: StepStatus::Planned,
+                    archived: false,
+                };
+                w.record(
+                    EntityKind::GoalStep,
+                    step.id,
+                    Operation::Create,
+                    to_payload(&step)?,
+                )?;
             }
             Ok(goal.id)
         })?;
@@ -184,8 +250,20 @@ impl Store {
         let (text, target_on) = check_step(&mut c, "step", input);
         c.finish()?;
         self.write(|w| {
-            let step = GoalStep { id: w.new_id(), goal_id, text, target_on, status: StepStatus::Planned, archived: false };
-            w.record(EntityKind::GoalStep, step.id, Operation::Create, to_payload(&step)?)?;
+            let step = GoalStep {
+                id: w.new_id(),
+                goal_id,
+                text,
+                target_on,
+                status: StepStatus::Planned,
+                archived: false,
+            };
+            w.record(
+                EntityKind::GoalStep,
+                step.id,
+                Operation::Create,
+                to_payload(&step)?,
+            )?;
             Ok(step)
         })
     }
@@ -193,7 +271,10 @@ impl Store {
     pub fn set_step_status(&mut self, step_id: Uuid, status: &str) -> Result<GoalStep> {
         let mut step: GoalStep = store::get(self.conn(), EntityKind::GoalStep, step_id)?;
         step.status = StepStatus::parse(status).ok_or_else(|| {
-            CoreError::invalid("status", format!("Step status must be one of: {}", StepStatus::choices()))
+            CoreError::invalid(
+                "status",
+                format!("Step status must be one of: {}", StepStatus::choices()),
+            )
         })?;
         self.write(|w| {
             let mut m = Map::new();
@@ -206,7 +287,10 @@ impl Store {
     pub fn set_goal_status(&mut self, goal_id: Uuid, status: &str) -> Result<Goal> {
         let mut goal = self.goal(goal_id)?.goal;
         goal.status = GoalStatus::parse(status).ok_or_else(|| {
-            CoreError::invalid("status", format!("Goal status must be one of: {}", GoalStatus::choices()))
+            CoreError::invalid(
+                "status",
+                format!("Goal status must be one of: {}", GoalStatus::choices()),
+            )
         })?;
         self.write(|w| {
             let mut m = Map::new();
@@ -217,7 +301,12 @@ impl Store {
     }
 
     /// Rates progress on a goal, -2 (much less than expected) to +2 (much better).
-    pub fn rate_goal(&mut self, goal_id: Uuid, score: i64, rated_on: Option<&str>) -> Result<GoalRating> {
+    pub fn rate_goal(
+        &mut self,
+        goal_id: Uuid,
+        score: i64,
+        rated_on: Option<&str>,
+    ) -> Result<GoalRating> {
         self.goal(goal_id)?;
         let mut c = Checker::new();
         if !(-2..=2).contains(&score) {
@@ -239,7 +328,12 @@ impl Store {
                 score: score as i8,
                 worker_id: w.actor().worker_id,
             };
-            w.record(EntityKind::GoalRating, r.id, Operation::Create, to_payload(&r)?)?;
+            w.record(
+                EntityKind::GoalRating,
+                r.id,
+                Operation::Create,
+                to_payload(&r)?,
+            )?;
             Ok(r)
         })
     }
@@ -247,9 +341,25 @@ impl Store {
     pub fn goal(&self, goal_id: Uuid) -> Result<GoalDetail> {
         let goal: Goal = store::get(self.conn(), EntityKind::Goal, goal_id)?;
         let id = goal_id.to_string();
-        let steps = store::get_where(self.conn(), EntityKind::GoalStep, "goal_id = ?1 AND archived = 0", &id, "target_on IS NULL, target_on, rowid")?;
-        let ratings = store::get_where(self.conn(), EntityKind::GoalRating, "goal_id = ?1", &id, "rated_on, rowid")?;
-        Ok(GoalDetail { goal, steps, ratings })
+        let steps = store::get_where(
+            self.conn(),
+            EntityKind::GoalStep,
+            "goal_id = ?1 AND archived = 0",
+            &id,
+            "target_on IS NULL, target_on, rowid",
+        )?;
+        let ratings = store::get_where(
+            self.conn(),
+            EntityKind::GoalRating,
+            "goal_id = ?1",
+            &id,
+            "rated_on, rowid",
+        )?;
+        Ok(GoalDetail {
+            goal,
+            steps,
+            ratings,
+        })
     }
 
     pub fn goals(&self, person_id: Uuid) -> Result<Vec<GoalDetail>> {
@@ -276,6 +386,10 @@ impl Store {
 
 fn check_step(c: &mut Checker, field: &str, s: &StepInput) -> (String, Option<NaiveDate>) {
     let text = c.required(&format!("{field}.text"), "Step", &s.text, 500);
-    let target_on = c.optional_date(&format!("{field}.target_on"), "Target date", s.target_on.as_deref());
+    let target_on = c.optional_date(
+        &format!("{field}.target_on"),
+        "Target date",
+        s.target_on.as_deref(),
+    );
     (text, target_on)
 }

@@ -55,7 +55,11 @@ const LOOKAHEAD_DAYS: i64 = 7;
 
 pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today> {
     let w = worker_id.to_string();
-    let day_start = on.and_hms_opt(0, 0, 0).unwrap_or_default().format("%Y-%m-%dT%H:%M:%S").to_string();
+    let day_start = on
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
     let day_end = (on + chrono::Duration::days(1))
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default()
@@ -121,7 +125,9 @@ pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today>
             days_overdue: (on - review_on).num_days(),
         })
     };
-    let risk_reviews = stmt.query_map(params![w, horizon], review)?.collect::<Result<Vec<_>, _>>()?;
+    let risk_reviews = stmt
+        .query_map(params![w, horizon], review)?
+        .collect::<Result<Vec<_>, _>>()?;
 
     // The latest plan version of each person in the worker's open caseload.
     let mut stmt = conn.prepare_cached(
@@ -131,7 +137,9 @@ pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today>
          WHERE e.worker_id = ?1 AND e.status != 'closed' AND pl.review_on IS NOT NULL AND pl.review_on <= ?2
          ORDER BY pl.review_on",
     )?;
-    let plan_reviews = stmt.query_map(params![w, horizon], review)?.collect::<Result<Vec<_>, _>>()?;
+    let plan_reviews = stmt
+        .query_map(params![w, horizon], review)?
+        .collect::<Result<Vec<_>, _>>()?;
 
     Ok(Today {
         date: on,
@@ -167,7 +175,11 @@ pub struct CaseloadRow {
     pub next_appointment: Option<NaiveDateTime>,
 }
 
-pub fn caseload(conn: &Connection, filter: &CaseloadFilter, now: NaiveDateTime) -> Result<Vec<CaseloadRow>> {
+pub fn caseload(
+    conn: &Connection,
+    filter: &CaseloadFilter,
+    now: NaiveDateTime,
+) -> Result<Vec<CaseloadRow>> {
     let order = match filter.sort.as_deref() {
         Some("opened") => "e.opened_on, name",
         Some("last_contact") => "last_contact IS NULL, last_contact, name",
@@ -187,7 +199,12 @@ pub fn caseload(conn: &Connection, filter: &CaseloadFilter, now: NaiveDateTime) 
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
-        params![filter.worker_id.map(|w| w.to_string()), filter.status, filter.stage, now],
+        params![
+            filter.worker_id.map(|w| w.to_string()),
+            filter.status,
+            filter.stage,
+            now
+        ],
         |r| {
             Ok(CaseloadRow {
                 person_id: crate::store::id_at(r, 0)?,
@@ -243,7 +260,12 @@ pub fn timeline(conn: &Connection, person_id: Uuid) -> Result<Vec<TimelineItem>>
          ORDER BY 1 DESC",
     )?;
     let rows = stmt.query_map([person_id.to_string()], |r| {
-        Ok(TimelineItem { at: r.get(0)?, kind: r.get(1)?, id: crate::store::id_at(r, 2)?, summary: r.get(3)? })
+        Ok(TimelineItem {
+            at: r.get(0)?,
+            kind: r.get(1)?,
+            id: crate::store::id_at(r, 2)?,
+            summary: r.get(3)?,
+        })
     })?;
     rows.collect::<Result<_, _>>().map_err(Into::into)
 }

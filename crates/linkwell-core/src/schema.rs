@@ -156,7 +156,12 @@ pub fn table(kind: EntityKind) -> Table {
         ),
         EntityKind::Note => (
             "note",
-            &[("person_id", Text), ("session_id", Text), ("created_at", Text), ("worker_id", Text)],
+            &[
+                ("person_id", Text),
+                ("session_id", Text),
+                ("created_at", Text),
+                ("worker_id", Text),
+            ],
         ),
         EntityKind::NoteRevision => (
             "note_revision",
@@ -207,7 +212,12 @@ pub fn table(kind: EntityKind) -> Table {
         ),
         EntityKind::GoalRating => (
             "goal_rating",
-            &[("goal_id", Text), ("rated_on", Text), ("score", Int), ("worker_id", Text)],
+            &[
+                ("goal_id", Text),
+                ("rated_on", Text),
+                ("score", Int),
+                ("worker_id", Text),
+            ],
         ),
         EntityKind::Measure => (
             "measure",
@@ -244,7 +254,12 @@ pub fn table(kind: EntityKind) -> Table {
         ),
         EntityKind::Provider => (
             "provider",
-            &[("name", Text), ("website", Text), ("phone", Text), ("email", Text)],
+            &[
+                ("name", Text),
+                ("website", Text),
+                ("phone", Text),
+                ("email", Text),
+            ],
         ),
         EntityKind::Service => (
             "service",

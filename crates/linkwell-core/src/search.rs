@@ -74,14 +74,21 @@ pub(crate) fn reindex(conn: &Connection, entity: EntityKind, id: Uuid) -> Result
     }
 }
 
-fn put(conn: &Connection, kind: &str, id: Uuid, person_id: Option<Uuid>, doc: Option<(String, String)>) -> Result<()> {
+fn put(
+    conn: &Connection,
+    kind: &str,
+    id: Uuid,
+    person_id: Option<Uuid>,
+    doc: Option<(String, String)>,
+) -> Result<()> {
     let key = id.to_string();
     let existing: Option<i64> = conn
         .prepare_cached("SELECT doc_id FROM search_doc WHERE ref_id = ?1")?
         .query_row([&key], |r| r.get(0))
         .optional()?;
     if let Some(doc_id) = existing {
-        conn.prepare_cached("DELETE FROM search_index WHERE rowid = ?1")?.execute([doc_id])?;
+        conn.prepare_cached("DELETE FROM search_index WHERE rowid = ?1")?
+            .execute([doc_id])?;
     }
     match doc {
         Some((title, body)) => {
@@ -90,11 +97,14 @@ fn put(conn: &Connection, kind: &str, id: Uuid, person_id: Option<Uuid>, doc: Op
             )?
             .execute(params![kind, key, person_id.map(|p| p.to_string()), title, body])?;
             let doc_id = conn.last_insert_rowid();
-            conn.prepare_cached("INSERT OR REPLACE INTO search_doc (ref_id, doc_id) VALUES (?1, ?2)")?
-                .execute(params![key, doc_id])?;
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO search_doc (ref_id, doc_id) VALUES (?1, ?2)",
+            )?
+            .execute(params![key, doc_id])?;
         }
         None if existing.is_some() => {
-            conn.prepare_cached("DELETE FROM search_doc WHERE ref_id = ?1")?.execute([&key])?;
+            conn.prepare_cached("DELETE FROM search_doc WHERE ref_id = ?1")?
+                .execute([&key])?;
         }
         None => {}
     }
@@ -112,13 +122,21 @@ fn fts_query(text: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
-/// Searches people, notes and the directory; best matches first.
-pub fn search(conn: &Connection, text: &str, kind: Option<&str>, limit: u32) -> Result<Vec<SearchHit>> {
-    let Some(q) = fts_query(text) else { return Ok(Vec::new()) };
+/// Searches people, notes and the directory: people first, then services, then notes, each
+/// best match first.
+pub fn search(
+    conn: &Connection,
+    text: &str,
+    kind: Option<&str>,
+    limit: u32,
+) -> Result<Vec<SearchHit>> {
+    let Some(q) = fts_query(text) else {
+        return Ok(Vec::new());
+    };
     let mut stmt = conn.prepare_cached(
         "SELECT kind, ref_id, person_id, title, snippet(search_index, 4, '[', ']', '…', 16)
          FROM search_index WHERE search_index MATCH ?1 AND (?2 IS NULL OR kind = ?2)
-         ORDER BY rank LIMIT ?3",
+         ORDER BY CASE kind WHEN 'person' THEN 0 WHEN 'service' THEN 1 ELSE 2 END, rank LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![q, kind, limit], |r| {
         Ok(SearchHit {
@@ -138,8 +156,14 @@ mod tests {
 
     #[test]
     fn queries_are_quoted_prefixes() {
-        assert_eq!(fts_query("walk group").as_deref(), Some("\"walk\"* \"group\"*"));
-        assert_eq!(fts_query("\"; DROP TABLE--").as_deref(), Some("\"DROP\"* \"TABLE\"*"));
+        assert_eq!(
+            fts_query("walk group").as_deref(),
+            Some("\"walk\"* \"group\"*")
+        );
+        assert_eq!(
+            fts_query("\"; DROP TABLE--").as_deref(),
+            Some("\"DROP\"* \"TABLE\"*")
+        );
         assert_eq!(fts_query("  ").as_deref(), None);
         assert_eq!(fts_query("Zoë").as_deref(), Some("\"Zoë\"*"));
     }

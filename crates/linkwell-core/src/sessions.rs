@@ -91,11 +91,17 @@ impl Store {
         let starts_at = c.datetime("starts_at", "Date and time", &input.starts_at);
         let mode = SessionMode::parse(&input.mode);
         if mode.is_none() {
-            c.fail("mode", format!("How we met must be one of: {}", SessionMode::choices()));
+            c.fail(
+                "mode",
+                format!("How we met must be one of: {}", SessionMode::choices()),
+            );
         }
         let attendance = Attendance::parse(&input.attendance);
         if attendance.is_none() {
-            c.fail("attendance", format!("Attendance must be one of: {}", Attendance::choices()));
+            c.fail(
+                "attendance",
+                format!("Attendance must be one of: {}", Attendance::choices()),
+            );
         }
         if let Some(m) = input.minutes
             && !(0..=600).contains(&m)
@@ -103,14 +109,23 @@ impl Store {
             c.fail("minutes", "Length must be between 0 and 600 minutes");
         }
         let venue = c.optional("venue", "Venue", input.venue.as_deref(), 200);
-        let actions_agreed = c.optional("actions_agreed", "Actions agreed", input.actions_agreed.as_deref(), 4000);
+        let actions_agreed = c.optional(
+            "actions_agreed",
+            "Actions agreed",
+            input.actions_agreed.as_deref(),
+            4000,
+        );
         let next_step = c.optional("next_step", "Next step", input.next_step.as_deref(), 1000);
         let note = c.optional("note", "Note", input.note.as_deref(), NOTE_MAX);
-        if attendance == Some(Attendance::Booked) && starts_at.is_some_and(|s| s < now() - chrono::Duration::days(1)) {
+        if attendance == Some(Attendance::Booked)
+            && starts_at.is_some_and(|s| s < now() - chrono::Duration::days(1))
+        {
             c.fail("attendance", "An appointment in the past should be recorded as attended, did not attend or cancelled");
         }
-        if matches!(attendance, Some(Attendance::Attended | Attendance::DidNotAttend))
-            && starts_at.is_some_and(|s| s > now() + chrono::Duration::hours(1))
+        if matches!(
+            attendance,
+            Some(Attendance::Attended | Attendance::DidNotAttend)
+        ) && starts_at.is_some_and(|s| s > now() + chrono::Duration::hours(1))
         {
             c.fail("starts_at", "A session in the future can only be booked");
         }
@@ -131,7 +146,12 @@ impl Store {
                 actions_agreed,
                 next_step,
             };
-            w.record(EntityKind::Session, session.id, Operation::Create, to_payload(&session)?)?;
+            w.record(
+                EntityKind::Session,
+                session.id,
+                Operation::Create,
+                to_payload(&session)?,
+            )?;
             if attendance == Attendance::Attended
                 && let Some(ep) = &episode
             {
@@ -145,10 +165,17 @@ impl Store {
     }
 
     /// Updates an existing session's outcome (e.g. a booked appointment that was attended).
-    pub fn update_session_attendance(&mut self, session_id: Uuid, attendance: &str) -> Result<Session> {
+    pub fn update_session_attendance(
+        &mut self,
+        session_id: Uuid,
+        attendance: &str,
+    ) -> Result<Session> {
         let mut s: Session = store::get(self.conn(), EntityKind::Session, session_id)?;
         let a = Attendance::parse(attendance).ok_or_else(|| {
-            CoreError::invalid("attendance", format!("Attendance must be one of: {}", Attendance::choices()))
+            CoreError::invalid(
+                "attendance",
+                format!("Attendance must be one of: {}", Attendance::choices()),
+            )
         })?;
         s.attendance = a;
         let episode = self.open_episode(s.person_id)?;
@@ -176,12 +203,20 @@ impl Store {
     }
 
     /// Adds a note to a person's record, optionally tied to a session.
-    pub fn add_note(&mut self, person_id: Uuid, session_id: Option<Uuid>, body: &str) -> Result<NoteWithHistory> {
+    pub fn add_note(
+        &mut self,
+        person_id: Uuid,
+        session_id: Option<Uuid>,
+        body: &str,
+    ) -> Result<NoteWithHistory> {
         self.person(person_id)?;
         if let Some(sid) = session_id {
             let s: Session = store::get(self.conn(), EntityKind::Session, sid)?;
             if s.person_id != person_id {
-                return Err(CoreError::invalid("session_id", "That session belongs to someone else"));
+                return Err(CoreError::invalid(
+                    "session_id",
+                    "That session belongs to someone else",
+                ));
             }
         }
         let mut c = Checker::new();
@@ -194,7 +229,12 @@ impl Store {
     /// Writes a new revision of a note. `supersedes` is the revision the writer was looking at:
     /// if someone else revised the note since, the edit is refused rather than silently
     /// overwriting theirs.
-    pub fn revise_note(&mut self, note_id: Uuid, supersedes: Uuid, body: &str) -> Result<NoteWithHistory> {
+    pub fn revise_note(
+        &mut self,
+        note_id: Uuid,
+        supersedes: Uuid,
+        body: &str,
+    ) -> Result<NoteWithHistory> {
         let current = self.note(note_id)?;
         let latest = current.current().map(|r| r.id);
         if latest != Some(supersedes) {
@@ -203,7 +243,9 @@ impl Store {
             ));
         }
         if current.current().is_some_and(|r| r.retracted) {
-            return Err(CoreError::NotAllowed("a retracted note cannot be edited".into()));
+            return Err(CoreError::NotAllowed(
+                "a retracted note cannot be edited".into(),
+            ));
         }
         let mut c = Checker::new();
         let body = c.required("body", "Note", body, NOTE_MAX);
@@ -222,7 +264,12 @@ impl Store {
                 written_at: now(),
                 worker_id: w.actor().worker_id,
             };
-            w.record(EntityKind::NoteRevision, rev.id, Operation::Create, to_payload(&rev)?)
+            w.record(
+                EntityKind::NoteRevision,
+                rev.id,
+                Operation::Create,
+                to_payload(&rev)?,
+            )
         })?;
         self.note(note_id)
     }
@@ -231,9 +278,13 @@ impl Store {
     /// retraction is a revision with a reason.
     pub fn retract_note(&mut self, note_id: Uuid, reason: &str) -> Result<NoteWithHistory> {
         let current = self.note(note_id)?;
-        let latest = current.current().ok_or_else(|| CoreError::Corrupt("note without text".into()))?;
+        let latest = current
+            .current()
+            .ok_or_else(|| CoreError::Corrupt("note without text".into()))?;
         if latest.retracted {
-            return Err(CoreError::NotAllowed("this note is already retracted".into()));
+            return Err(CoreError::NotAllowed(
+                "this note is already retracted".into(),
+            ));
         }
         let mut c = Checker::new();
         let reason = c.required("reason", "Reason for retracting", reason, 1000);
@@ -250,7 +301,12 @@ impl Store {
                 written_at: now(),
                 worker_id: w.actor().worker_id,
             };
-            w.record(EntityKind::NoteRevision, rev.id, Operation::Create, to_payload(&rev)?)
+            w.record(
+                EntityKind::NoteRevision,
+                rev.id,
+                Operation::Create,
+                to_payload(&rev)?,
+            )
         })?;
         self.note(note_id)
     }
@@ -287,8 +343,19 @@ pub(crate) fn write_note(
     body: String,
     at: NaiveDateTime,
 ) -> Result<Uuid> {
-    let note = Note { id: w.new_id(), person_id, session_id, created_at: at, worker_id: w.actor().worker_id };
-    w.record(EntityKind::Note, note.id, Operation::Create, to_payload(&note)?)?;
+    let note = Note {
+        id: w.new_id(),
+        person_id,
+        session_id,
+        created_at: at,
+        worker_id: w.actor().worker_id,
+    };
+    w.record(
+        EntityKind::Note,
+        note.id,
+        Operation::Create,
+        to_payload(&note)?,
+    )?;
     let rev = NoteRevision {
         id: w.new_id(),
         note_id: note.id,
@@ -299,6 +366,11 @@ pub(crate) fn write_note(
         written_at: at,
         worker_id: note.worker_id,
     };
-    w.record(EntityKind::NoteRevision, rev.id, Operation::Create, to_payload(&rev)?)?;
+    w.record(
+        EntityKind::NoteRevision,
+        rev.id,
+        Operation::Create,
+        to_payload(&rev)?,
+    )?;
     Ok(note.id)
 }

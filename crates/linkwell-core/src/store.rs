@@ -8,7 +8,9 @@ use crate::error::{CoreError, Result};
 use crate::schema::{self, ColType};
 use chrono::{Local, NaiveDate};
 use linkwell_protocol::{EntityKind, Hlc, Operation};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params, types::Value as SqlValue};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, params, types::Value as SqlValue,
+};
 use rusqlite_migration::{M, Migrations};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -17,9 +19,8 @@ use std::sync::LazyLock;
 use uuid::Uuid;
 
 /// Append-only: add a new file at the end, never edit one that has shipped.
-static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
-    Migrations::new(vec![M::up(include_str!("../migrations/0001_initial.sql"))])
-});
+static MIGRATIONS: LazyLock<Migrations<'static>> =
+    LazyLock::new(|| Migrations::new(vec![M::up(include_str!("../migrations/0001_initial.sql"))]));
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -44,7 +45,10 @@ impl std::fmt::Debug for DbKey {
 /// Where new ids come from: real UUIDv7s, or a seeded sequence for reproducible demo data.
 enum IdSource {
     Random,
-    Seeded { rng: rand_chacha::ChaCha8Rng, millis: u64 },
+    Seeded {
+        rng: Box<rand_chacha::ChaCha8Rng>,
+        millis: u64,
+    },
 }
 
 pub struct Store {
@@ -55,7 +59,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("actor", &self.actor).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
     }
 }
 
@@ -86,7 +92,10 @@ impl Store {
             Err(e) => return Err(e.into()),
         };
         if user_version > SCHEMA_VERSION {
-            return Err(CoreError::NewerSchema { found: user_version, supported: SCHEMA_VERSION });
+            return Err(CoreError::NewerSchema {
+                found: user_version,
+                supported: SCHEMA_VERSION,
+            });
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // A note confirmed is a note kept: fsync the WAL on every commit.
@@ -96,7 +105,11 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         MIGRATIONS.to_latest(&mut conn)?;
         let actor = load_actor(&conn)?;
-        Ok(Store { conn, actor, ids: IdSource::Random })
+        Ok(Store {
+            conn,
+            actor,
+            ids: IdSource::Random,
+        })
     }
 
     /// Read access for queries. Reads take `&Connection`; writes go through [`Store::write`].
@@ -115,7 +128,10 @@ impl Store {
             .and_hms_opt(0, 0, 0)
             .map(|d| d.and_utc().timestamp_millis().max(0) as u64)
             .unwrap_or(0);
-        self.ids = IdSource::Seeded { rng: rand_chacha::ChaCha8Rng::seed_from_u64(seed), millis };
+        self.ids = IdSource::Seeded {
+            rng: Box::new(rand_chacha::ChaCha8Rng::seed_from_u64(seed)),
+            millis,
+        };
     }
 
     pub(crate) fn set_actor(&mut self, actor: Actor) {
@@ -126,7 +142,11 @@ impl Store {
     pub fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
         let actor = self.actor()?;
         let tx = self.conn.transaction()?;
-        let mut w = Writer { tx, actor, ids: &mut self.ids };
+        let mut w = Writer {
+            tx,
+            actor,
+            ids: &mut self.ids,
+        };
         let out = f(&mut w)?;
         w.tx.commit()?;
         Ok(out)
@@ -139,7 +159,11 @@ impl Store {
         f: impl FnOnce(&mut Writer<'_>) -> Result<T>,
     ) -> Result<T> {
         let tx = self.conn.transaction()?;
-        let mut w = Writer { tx, actor, ids: &mut self.ids };
+        let mut w = Writer {
+            tx,
+            actor,
+            ids: &mut self.ids,
+        };
         let out = f(&mut w)?;
         w.tx.commit()?;
         Ok(out)
@@ -220,7 +244,11 @@ impl Writer<'_> {
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )?;
-        let last = Hlc { wall_ms: wall.max(0) as u64, counter, device: self.actor.device_id };
+        let last = Hlc {
+            wall_ms: wall.max(0) as u64,
+            counter,
+            device: self.actor.device_id,
+        };
         let hlc = tick(last, now_ms());
         let payload_text = serde_json::to_string(payload)?;
         let hash = payload_hash(&payload_text);
@@ -254,9 +282,17 @@ impl Writer<'_> {
 /// wall clock does.
 pub fn tick(last: Hlc, now_ms: u64) -> Hlc {
     if now_ms > last.wall_ms {
-        Hlc { wall_ms: now_ms, counter: 0, device: last.device }
+        Hlc {
+            wall_ms: now_ms,
+            counter: 0,
+            device: last.device,
+        }
     } else {
-        Hlc { wall_ms: last.wall_ms, counter: last.counter + 1, device: last.device }
+        Hlc {
+            wall_ms: last.wall_ms,
+            counter: last.counter + 1,
+            device: last.device,
+        }
     }
 }
 
@@ -291,7 +327,9 @@ pub fn apply(
     }
     match op {
         Operation::Create => {
-            let placeholders = (1..=cols.len() + 1).map(|i| format!("?{i}")).collect::<Vec<_>>();
+            let placeholders = (1..=cols.len() + 1)
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>();
             let sql = format!(
                 "INSERT INTO {} (id{}{}) VALUES ({})",
                 table.name,
@@ -300,7 +338,8 @@ pub fn apply(
                 placeholders.join(", ")
             );
             vals.insert(0, SqlValue::Text(id.to_string()));
-            conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(vals))?;
+            conn.prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(vals))?;
         }
         Operation::Update | Operation::Archive => {
             if entity.is_append_only() {
@@ -317,11 +356,20 @@ pub fn apply(
                 .enumerate()
                 .map(|(i, c)| format!("{c} = ?{}", i + 2))
                 .collect::<Vec<_>>();
-            let sql = format!("UPDATE {} SET {} WHERE id = ?1", table.name, sets.join(", "));
+            let sql = format!(
+                "UPDATE {} SET {} WHERE id = ?1",
+                table.name,
+                sets.join(", ")
+            );
             vals.insert(0, SqlValue::Text(id.to_string()));
-            let n = conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(vals))?;
+            let n = conn
+                .prepare_cached(&sql)?
+                .execute(rusqlite::params_from_iter(vals))?;
             if n == 0 {
-                return Err(CoreError::NotFound { entity: entity.as_str(), id: id.to_string() });
+                return Err(CoreError::NotFound {
+                    entity: entity.as_str(),
+                    id: id.to_string(),
+                });
             }
         }
     }
@@ -358,7 +406,11 @@ fn from_sql(ty: ColType, v: rusqlite::types::ValueRef<'_>) -> Result<Value> {
 pub fn load(conn: &Connection, entity: EntityKind, id: Uuid) -> Result<Option<Map<String, Value>>> {
     let table = schema::table(entity);
     let cols: Vec<&str> = table.cols.iter().map(|(n, _)| *n).collect();
-    let sql = format!("SELECT id, {} FROM {} WHERE id = ?1", cols.join(", "), table.name);
+    let sql = format!(
+        "SELECT id, {} FROM {} WHERE id = ?1",
+        cols.join(", "),
+        table.name
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query([id.to_string()])?;
     match rows.next()? {
@@ -406,8 +458,10 @@ pub fn get<T: serde::de::DeserializeOwned>(
     entity: EntityKind,
     id: Uuid,
 ) -> Result<T> {
-    let m = load(conn, entity, id)?
-        .ok_or_else(|| CoreError::NotFound { entity: entity.as_str(), id: id.to_string() })?;
+    let m = load(conn, entity, id)?.ok_or_else(|| CoreError::NotFound {
+        entity: entity.as_str(),
+        id: id.to_string(),
+    })?;
     Ok(serde_json::from_value(Value::Object(m))?)
 }
 
@@ -489,6 +543,21 @@ impl Store {
     }
 }
 
+/// Reads a text column holding a UUID (ids are stored as text, so they read well in SQL).
+pub(crate) fn id_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
+    let s: String = r.get(i)?;
+    Uuid::parse_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+pub(crate) fn opt_id_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
+    match r.get::<_, Option<String>>(i)? {
+        None => Ok(None),
+        Some(_) => id_at(r, i).map(Some),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,7 +565,14 @@ mod tests {
     #[test]
     fn hlc_never_goes_backwards() {
         let d = Uuid::nil();
-        let a = tick(Hlc { wall_ms: 1000, counter: 0, device: d }, 2000);
+        let a = tick(
+            Hlc {
+                wall_ms: 1000,
+                counter: 0,
+                device: d,
+            },
+            2000,
+        );
         assert_eq!((a.wall_ms, a.counter), (2000, 0));
         // The laptop clock jumps back an hour: the clock keeps counting from where it was.
         let b = tick(a, 1000);
@@ -507,18 +583,5 @@ mod tests {
     #[test]
     fn migrations_validate() {
         MIGRATIONS.validate().unwrap();
-    }
-}
-
-/// Reads a text column holding a UUID (ids are stored as text, so they read well in SQL).
-pub(crate) fn id_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
-    let s: String = r.get(i)?;
-    Uuid::parse_str(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
-}
-
-pub(crate) fn opt_id_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<Uuid>> {
-    match r.get::<_, Option<String>>(i)? {
-        None => Ok(None),
-        Some(_) => id_at(r, i).map(Some),
     }
 }

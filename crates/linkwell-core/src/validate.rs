@@ -25,7 +25,10 @@ impl Checker {
         if v.is_empty() {
             self.fail(field, format!("{label} is required"));
         } else if v.chars().count() > max {
-            self.fail(field, format!("{label} is too long (at most {max} characters)"));
+            self.fail(
+                field,
+                format!("{label} is too long (at most {max} characters)"),
+            );
         }
         v.to_string()
     }
@@ -40,7 +43,10 @@ impl Checker {
     ) -> Option<String> {
         let v = value.map(str::trim).filter(|v| !v.is_empty())?;
         if v.chars().count() > max {
-            self.fail(field, format!("{label} is too long (at most {max} characters)"));
+            self.fail(
+                field,
+                format!("{label} is too long (at most {max} characters)"),
+            );
         }
         Some(v.to_string())
     }
@@ -76,7 +82,11 @@ impl Checker {
     }
 
     pub fn finish(self) -> crate::Result<()> {
-        if self.errors.is_empty() { Ok(()) } else { Err(crate::CoreError::Invalid(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::CoreError::Invalid(self.errors))
+        }
     }
 }
 
@@ -95,10 +105,15 @@ pub fn parse_datetime(value: &str) -> Result<NaiveDateTime, String> {
     if v.is_empty() {
         return Err("is required".into());
     }
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(v, f).ok())
-        .ok_or_else(|| format!("\"{v}\" is not a date and time (use YYYY-MM-DD HH:MM)"))
+    [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(v, f).ok())
+    .ok_or_else(|| format!("\"{v}\" is not a date and time (use YYYY-MM-DD HH:MM)"))
 }
 
 /// Checks an NHS number (modulus 11) and returns its 10 digits. Spaces and dashes are allowed
@@ -108,14 +123,20 @@ pub fn nhs_number(value: &str) -> Result<String, String> {
     if digits.len() != 10 || !digits.chars().all(|c| c.is_ascii_digit()) {
         return Err(format!("NHS number \"{}\" must be 10 digits", value.trim()));
     }
-    let d: Vec<u32> = digits.chars().map(|c| c.to_digit(10).unwrap_or(0)).collect();
+    let d: Vec<u32> = digits
+        .chars()
+        .map(|c| c.to_digit(10).unwrap_or(0))
+        .collect();
     let sum: u32 = d[..9].iter().zip((2..=10).rev()).map(|(x, w)| x * w).sum();
     let check = match 11 - (sum % 11) {
         11 => 0,
         c => c,
     };
     if check == 10 || check != d[9] {
-        return Err(format!("NHS number {} fails its check digit", format_nhs_number(&digits)));
+        return Err(format!(
+            "NHS number {} fails its check digit",
+            format_nhs_number(&digits)
+        ));
     }
     Ok(digits)
 }
@@ -132,30 +153,53 @@ pub fn format_nhs_number(digits: &str) -> String {
 /// Normalises a UK postcode to BS 7666 shape: upper case, one space before the last three
 /// characters. Accepts the NHS pseudo-postcodes (ZZ99 3VZ, ZZ99 3WZ...) and BFPO numbers.
 pub fn postcode(value: &str) -> Result<String, String> {
-    let compact: String =
-        value.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+    let compact: String = value
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
     if let Some(num) = compact.strip_prefix("BFPO") {
         if (1..=4).contains(&num.len()) && num.chars().all(|c| c.is_ascii_digit()) {
             return Ok(format!("BFPO {num}"));
         }
-        return Err(format!("\"{}\" is not a BFPO number (BFPO and 1 to 4 digits)", value.trim()));
+        return Err(format!(
+            "\"{}\" is not a BFPO number (BFPO and 1 to 4 digits)",
+            value.trim()
+        ));
     }
     if compact == "GIR0AA" {
         return Ok("GIR 0AA".into());
     }
-    let bad = || format!("\"{}\" is not a UK postcode (for example LE12 6QW)", value.trim());
+    let bad = || {
+        format!(
+            "\"{}\" is not a UK postcode (for example LE12 6QW)",
+            value.trim()
+        )
+    };
     if !(5..=7).contains(&compact.len()) || !compact.is_ascii() {
         return Err(bad());
     }
     let (outward, inward) = compact.split_at(compact.len() - 3);
     let ib = inward.as_bytes();
-    let inward_ok = ib[0].is_ascii_digit() && ib[1].is_ascii_alphabetic() && ib[2].is_ascii_alphabetic();
+    let inward_ok =
+        ib[0].is_ascii_digit() && ib[1].is_ascii_alphabetic() && ib[2].is_ascii_alphabetic();
     // Outward code shapes: A9, A99, AA9, AA99, A9A, AA9A.
     let shape: String = outward
         .chars()
-        .map(|c| if c.is_ascii_digit() { '9' } else if c.is_ascii_alphabetic() { 'A' } else { '?' })
+        .map(|c| {
+            if c.is_ascii_digit() {
+                '9'
+            } else if c.is_ascii_alphabetic() {
+                'A'
+            } else {
+                '?'
+            }
+        })
         .collect();
-    let outward_ok = matches!(shape.as_str(), "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A");
+    let outward_ok = matches!(
+        shape.as_str(),
+        "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A"
+    );
     if !(inward_ok && outward_ok) {
         return Err(bad());
     }
@@ -173,7 +217,11 @@ pub fn email(value: &str) -> Result<String, String> {
             && !v.chars().any(char::is_whitespace)
             && !domain.contains('@')
     });
-    if ok { Ok(v.to_string()) } else { Err(format!("\"{v}\" is not an email address")) }
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err(format!("\"{v}\" is not an email address"))
+    }
 }
 
 /// A UK or international phone number: digits with optional +, spaces, brackets and dashes;
@@ -185,7 +233,9 @@ pub fn phone(value: &str) -> Result<String, String> {
     if allowed && (6..=15).contains(&digits) {
         Ok(v.to_string())
     } else {
-        Err(format!("\"{v}\" is not a phone number (digits, spaces and + only)"))
+        Err(format!(
+            "\"{v}\" is not a phone number (digits, spaces and + only)"
+        ))
     }
 }
 
@@ -202,11 +252,24 @@ mod tests {
         check(nhs_number("943 476 5919"), Ok("9434765919".into()));
         check(nhs_number("9434765919"), Ok("9434765919".into()));
         check(nhs_number("943-476-5919"), Ok("9434765919".into()));
-        check(nhs_number("943 476 5918"), Err("NHS number 943 476 5918 fails its check digit"));
-        check(nhs_number("94347659"), Err("NHS number \"94347659\" must be 10 digits"));
-        check(nhs_number("94347659AB"), Err("NHS number \"94347659AB\" must be 10 digits"));
+        check(
+            nhs_number("943 476 5918"),
+            Err("NHS number 943 476 5918 fails its check digit"),
+        );
+        check(
+            nhs_number("94347659"),
+            Err("NHS number \"94347659\" must be 10 digits"),
+        );
+        check(
+            nhs_number("94347659AB"),
+            Err("NHS number \"94347659AB\" must be 10 digits"),
+        );
         // A prefix whose check digit computes to 10 is never valid, whatever the last digit.
-        let sum: u32 = [1, 0, 0, 0, 0, 0, 0, 0, 1].iter().zip((2..=10).rev()).map(|(x, w)| x * w).sum();
+        let sum: u32 = [1, 0, 0, 0, 0, 0, 0, 0, 1]
+            .iter()
+            .zip((2..=10).rev())
+            .map(|(x, w)| x * w)
+            .sum();
         assert_eq!(11 - sum % 11, 10);
         for last in 0..10 {
             assert!(nhs_number(&format!("100000001{last}")).is_err());
@@ -224,9 +287,18 @@ mod tests {
         check(postcode("zz99 3vz"), Ok("ZZ99 3VZ".into()));
         check(postcode("ZZ993WZ"), Ok("ZZ99 3WZ".into()));
         check(postcode("bfpo 801"), Ok("BFPO 801".into()));
-        check(postcode("LE12 QQW"), Err("\"LE12 QQW\" is not a UK postcode (for example LE12 6QW)"));
-        check(postcode("12345"), Err("\"12345\" is not a UK postcode (for example LE12 6QW)"));
-        check(postcode("BFPO 12345"), Err("\"BFPO 12345\" is not a BFPO number (BFPO and 1 to 4 digits)"));
+        check(
+            postcode("LE12 QQW"),
+            Err("\"LE12 QQW\" is not a UK postcode (for example LE12 6QW)"),
+        );
+        check(
+            postcode("12345"),
+            Err("\"12345\" is not a UK postcode (for example LE12 6QW)"),
+        );
+        check(
+            postcode("BFPO 12345"),
+            Err("\"BFPO 12345\" is not a BFPO number (BFPO and 1 to 4 digits)"),
+        );
     }
 
     #[test]

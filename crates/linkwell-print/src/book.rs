@@ -324,11 +324,6 @@ fn five_ways(c: &mut Composer, book: &GreenBook, blank: bool) {
          under the way they belong to.",
     );
     for way in FiveWays::ALL {
-        let blurb_h = c.text_height(way.blurb(), st.body, 0.0);
-        c.heading(way.label(), st.h2, blurb_h + c.body_line());
-        c.set_context(Some(way.label().to_string()));
-        c.text(way.blurb(), st.body, 0.0);
-        c.gap(st.gap);
         let goals: Vec<&str> = if blank {
             Vec::new()
         } else {
@@ -339,9 +334,26 @@ fn five_ways(c: &mut Composer, book: &GreenBook, blank: bool) {
                 .filter(|t| !t.trim().is_empty())
                 .collect()
         };
+        let ideas_lines = if blank { 3 } else { 2 };
+        // Keep each way whole (heading, line, goals or lines to write on) when it fits.
+        let blurb_h = c.text_height(way.blurb(), st.body, 0.0);
+        let rest_h = if goals.is_empty() {
+            st.strong.line_h() + ideas_lines as f32 * st.writing_gap
+        } else {
+            goals
+                .iter()
+                .map(|g| c.text_height(g, st.strong, 8.0))
+                .sum::<f32>()
+        };
+        let head_h = st.h2.space_before_mm + c.text_height(way.label(), st.h2, 0.0);
+        c.keep_together(head_h + blurb_h + 2.0 * st.gap + rest_h);
+        c.heading(way.label(), st.h2, blurb_h + c.body_line());
+        c.set_context(Some(way.label().to_string()));
+        c.text(way.blurb(), st.body, 0.0);
+        c.gap(st.gap);
         if goals.is_empty() {
             c.heading("My ideas:", st.strong, st.writing_gap);
-            c.writing_lines(if blank { 3 } else { 2 }, 0.0);
+            c.writing_lines(ideas_lines, 0.0);
         } else {
             for g in goals {
                 c.bullet(g, st.strong, 0.0);

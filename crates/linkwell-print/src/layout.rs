@@ -559,7 +559,13 @@ impl Composer {
             ..self.style.footer
         };
         // A heading still waiting for its content moves with it.
-        let anchor = self.anchor.take().filter(|a| a.y > self.page_top + EPS);
+        // Only a short run of headings moves (never more than half a page), so the
+        // moved block always fits below the new page's header.
+        let half_page = (self.content_bottom - self.page_top) / 2.0;
+        let anchor = self
+            .anchor
+            .take()
+            .filter(|a| a.y > self.page_top + EPS && self.y - a.y < half_page);
         let show_context = anchor.as_ref().is_none_or(|a| a.context == self.context);
         let moved = anchor.map(|a| {
             (

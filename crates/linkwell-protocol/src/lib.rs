@@ -24,7 +24,12 @@ pub struct Hlc {
 
 impl Hlc {
     pub fn encode(&self) -> String {
-        format!("{:015}-{:08}-{}", self.wall_ms, self.counter, self.device.simple())
+        format!(
+            "{:015}-{:08}-{}",
+            self.wall_ms,
+            self.counter,
+            self.device.simple()
+        )
     }
 
     pub fn decode(s: &str) -> Option<Hlc> {
@@ -32,7 +37,11 @@ impl Hlc {
         let wall_ms = parts.next()?.parse().ok()?;
         let counter = parts.next()?.parse().ok()?;
         let device = Uuid::parse_str(parts.next()?).ok()?;
-        Some(Hlc { wall_ms, counter, device })
+        Some(Hlc {
+            wall_ms,
+            counter,
+            device,
+        })
     }
 }
 
@@ -268,8 +277,16 @@ mod tests {
     #[test]
     fn hlc_string_order_is_clock_order() {
         let d = Uuid::nil();
-        let a = Hlc { wall_ms: 9, counter: 10, device: d };
-        let b = Hlc { wall_ms: 10, counter: 0, device: d };
+        let a = Hlc {
+            wall_ms: 9,
+            counter: 10,
+            device: d,
+        };
+        let b = Hlc {
+            wall_ms: 10,
+            counter: 0,
+            device: d,
+        };
         assert!(a < b);
         assert!(a.encode() < b.encode());
         assert_eq!(Hlc::decode(&a.encode()), Some(a));

@@ -17,6 +17,12 @@ pub struct TestDb {
     pub store: Store,
 }
 
+impl Default for TestDb {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl TestDb {
     pub fn new() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
@@ -45,15 +51,23 @@ impl TestDb {
 
     /// Rows in the change log: what a failed write must not have added to.
     pub fn log_len(&self) -> i64 {
-        self.store.conn().query_row("SELECT COUNT(*) FROM change_log", [], |r| r.get(0)).unwrap()
+        self.store
+            .conn()
+            .query_row("SELECT COUNT(*) FROM change_log", [], |r| r.get(0))
+            .unwrap()
     }
 
     pub fn count(&self, table: &str) -> i64 {
-        self.store.conn().query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+        self.store
+            .conn()
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
     }
 
     pub fn take_referral(&mut self, given: &str, family: &str) -> Taken {
-        self.store.take_referral(&new_referral(given, family)).unwrap()
+        self.store
+            .take_referral(&new_referral(given, family))
+            .unwrap()
     }
 }
 

@@ -9,13 +9,25 @@ fn every_write_appends_to_a_gapless_change_log_attributed_to_worker_and_device()
     let mut db = TestDb::new();
     let actor = db.store.actor().unwrap();
     let t = db.take_referral("Margaret", "Smith");
-    db.store.add_note(t.person.id, None, "First call went well").unwrap();
+    db.store
+        .add_note(t.person.id, None, "First call went well")
+        .unwrap();
     let log = db.store.changes_after(0, 1000).unwrap();
     let seqs: Vec<i64> = log.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, (1..=log.len() as i64).collect::<Vec<_>>(), "sequence has gaps");
-    assert!(log.iter().all(|e| e.worker_id == actor.worker_id && e.device_id == actor.device_id));
+    assert_eq!(
+        seqs,
+        (1..=log.len() as i64).collect::<Vec<_>>(),
+        "sequence has gaps"
+    );
+    assert!(
+        log.iter()
+            .all(|e| e.worker_id == actor.worker_id && e.device_id == actor.device_id)
+    );
     let hlcs: Vec<&str> = log.iter().map(|e| e.hlc.as_str()).collect();
-    assert!(hlcs.windows(2).all(|w| w[0] < w[1]), "HLC must strictly increase: {hlcs:?}");
+    assert!(
+        hlcs.windows(2).all(|w| w[0] < w[1]),
+        "HLC must strictly increase: {hlcs:?}"
+    );
     let entities: Vec<&str> = log.iter().map(|e| e.entity.as_str()).collect();
     assert_eq!(&entities[..2], ["team", "worker"]);
     assert!(entities.ends_with(&["note", "note_revision"]));
@@ -41,11 +53,17 @@ fn the_clock_and_sequence_survive_a_restart() {
 fn a_database_from_a_newer_version_is_refused_untouched() {
     let db = TestDb::new();
     let path = db.path();
-    db.store.conn().execute_batch("PRAGMA user_version = 99").unwrap();
+    db.store
+        .conn()
+        .execute_batch("PRAGMA user_version = 99")
+        .unwrap();
     drop(db.store);
     let bytes_before = std::fs::read(&path).unwrap();
     let err = Store::open(&path, None).unwrap_err();
-    assert!(matches!(err, CoreError::NewerSchema { found: 99, .. }), "{err}");
+    assert!(
+        matches!(err, CoreError::NewerSchema { found: 99, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("newer version of Linkwell"));
     assert_eq!(std::fs::read(&path).unwrap(), bytes_before);
 }
@@ -54,13 +72,19 @@ fn a_database_from_a_newer_version_is_refused_untouched() {
 fn the_schema_is_at_the_latest_version_with_the_pragmas_set() {
     let db = TestDb::new();
     let c = db.store.conn();
-    let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let v: i64 = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(v, linkwell_core::SCHEMA_VERSION);
-    let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = c
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
     let sync: i64 = c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
     assert_eq!(sync, 2, "synchronous must be FULL");
-    let fk: i64 = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+    let fk: i64 = c
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(fk, 1);
 }
 
@@ -72,7 +96,11 @@ fn init_twice_is_refused_and_an_uninitialised_store_cannot_write() {
     let dir = tempfile::tempdir().unwrap();
     let mut fresh = Store::open(&dir.path().join("x.db"), None).unwrap();
     let err = fresh
-        .add_person(&PersonInput { given_name: "A".into(), family_name: "B".into(), ..Default::default() })
+        .add_person(&PersonInput {
+            given_name: "A".into(),
+            family_name: "B".into(),
+            ..Default::default()
+        })
         .unwrap_err();
     assert!(matches!(err, CoreError::NotInitialised));
 }
@@ -94,7 +122,12 @@ fn a_failure_part_way_through_a_write_leaves_nothing_behind() {
 #[test]
 fn seeded_demo_data_is_deterministic() {
     use linkwell_core::demo::{DemoOptions, seed};
-    let opts = DemoOptions { seed: 11, people: 40, sessions: 200, today: chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap() };
+    let opts = DemoOptions {
+        seed: 11,
+        people: 40,
+        sessions: 200,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+    };
     let export = || {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("d.db"), None).unwrap();

@@ -564,3 +564,14 @@ fn absurdly_long_names_do_not_crowd_out_the_page() {
         assert_eq!(cover_name, "Zoë-".repeat(100));
     }
 }
+
+#[test]
+fn a_heading_longer_than_a_page_still_flows_inside_the_margins() {
+    let mut book = sample_green_book();
+    book.groups[0].name = "Walk ".repeat(2500);
+    book.goals[0].text = "Breathe ".repeat(1500);
+    for o in [opts(), large()] {
+        let doc = layout_green_book(&book, &o).unwrap();
+        assert_well_formed(&doc);
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to build and test Linkwell. Idempotent: it
+# only calls apt-get when a package is missing. Nothing here downloads a browser or binary
+# from anywhere but Debian's, crates.io's and npm's registries.
+set -euo pipefail
+
+packages=(
+  build-essential pkg-config libssl-dev   # SQLCipher (rusqlite bundled-sqlcipher) links OpenSSL
+  qpdf poppler-utils                      # reading printed PDFs back in tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+command -v cargo >/dev/null || { echo "setup: cargo is missing (install Rust with rustup)" >&2; exit 1; }
