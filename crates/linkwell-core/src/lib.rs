@@ -4,6 +4,7 @@
 //! Architecture invariant: this crate knows nothing of Tauri or HTTP. Transports (the CLI,
 //! the desktop shell, the browser bridge) call into it and map [`CoreError`] at their edge.
 
+pub mod api;
 pub mod demo;
 pub mod directory;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod schema;
 pub mod search;
 pub mod sessions;
 pub mod store;
+pub mod suggest;
 pub mod validate;
 
 pub use error::{CoreError, FieldError, Result};

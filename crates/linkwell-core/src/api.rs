@@ -1,0 +1,708 @@
+//! The one API surface every screen uses: a closed set of named calls with JSON arguments and
+//! JSON answers. The desktop shell (Tauri `invoke`) and the browser bridge (HTTP) both hand a
+//! method name and its arguments to [`dispatch`] and map [`ErrorBody`] at their edge, so no
+//! rule lives in a transport and both behave identically.
+
+use crate::error::{CoreError, FieldError, Result};
+use crate::model::{self, Instrument, TimePoint};
+use crate::store::{Store, today};
+use crate::{demo, directory, measures, pathway, people, plans, queries, search, sessions};
+use chrono::{Local, NaiveDate};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// A request from a screen: the method name and its arguments.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "method", content = "args", rename_all = "snake_case")]
+pub enum Request {
+    /// Whether the database is set up, who this laptop belongs to, and pending changes.
+    Status,
+    /// First run: set up the team and worker, optionally with made-up demo data.
+    Setup {
+        setup: people::SetupInput,
+        #[serde(default)]
+        demo: bool,
+    },
+    /// Every pick list (code and label) the forms need.
+    Vocabularies,
+    Workers,
+    Today {
+        #[serde(default)]
+        date: Option<String>,
+    },
+    Caseload {
+        #[serde(default)]
+        filter: queries::CaseloadFilter,
+    },
+    Search {
+        text: String,
+        #[serde(default)]
+        kind: Option<String>,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    /// Validate-as-you-type for the new-referral form: every field error, nothing written.
+    CheckNewReferral {
+        referral: pathway::NewReferral,
+    },
+    TakeReferral {
+        referral: pathway::NewReferral,
+    },
+    /// Everything the person screen shows, in one call.
+    PersonRecord {
+        person_id: Uuid,
+    },
+    UpdatePerson {
+        person_id: Uuid,
+        person: people::PersonInput,
+    },
+    CheckPerson {
+        person: people::PersonInput,
+    },
+    RecordConsent {
+        person_id: Uuid,
+        consent: people::ConsentInput,
+    },
+    AddRiskFlag {
+        person_id: Uuid,
+        flag: people::RiskFlagInput,
+    },
+    ReviewRiskFlag {
+        flag_id: Uuid,
+        keep: bool,
+        #[serde(default)]
+        next_review_on: Option<String>,
+    },
+    LogContactAttempt {
+        referral_id: Uuid,
+        attempt: pathway::ContactAttemptInput,
+    },
+    HandOver {
+        episode_id: Uuid,
+        to_worker_id: Uuid,
+        to_stage: String,
+        note: String,
+    },
+    CloseEpisode {
+        episode_id: Uuid,
+        reason: String,
+        closed_on: String,
+    },
+    ReopenEpisode {
+        episode_id: Uuid,
+    },
+    RecordSession {
+        person_id: Uuid,
+        session: sessions::SessionInput,
+    },
+    UpdateSessionAttendance {
+        session_id: Uuid,
+        attendance: String,
+    },
+    AddNote {
+        person_id: Uuid,
+        #[serde(default)]
+        session_id: Option<Uuid>,
+        body: String,
+    },
+    ReviseNote {
+        note_id: Uuid,
+        supersedes: Uuid,
+        body: String,
+    },
+    RetractNote {
+        note_id: Uuid,
+        reason: String,
+    },
+    SaveWellbeingPlan {
+        person_id: Uuid,
+        plan: plans::WellbeingPlanInput,
+    },
+    AddGoal {
+        person_id: Uuid,
+        goal: plans::GoalInput,
+    },
+    AddStep {
+        goal_id: Uuid,
+        step: plans::StepInput,
+    },
+    SetStepStatus {
+        step_id: Uuid,
+        status: String,
+    },
+    SetGoalStatus {
+        goal_id: Uuid,
+        status: String,
+    },
+    RateGoal {
+        goal_id: Uuid,
+        score: i64,
+        #[serde(default)]
+        rated_on: Option<String>,
+    },
+    RecordMeasure {
+        person_id: Uuid,
+        measure: measures::MeasureInput,
+    },
+    DecideFollowUp {
+        person_id: Uuid,
+        time_point: String,
+        decision: String,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// The directory, filtered (text, category, Five Ways, day, cost, access, room).
+    Services {
+        #[serde(default)]
+        filter: crate::suggest::ServiceFilter,
+    },
+    Service {
+        service_id: Uuid,
+    },
+    AddService {
+        service: directory::ServiceInput,
+    },
+    UpdateService {
+        service_id: Uuid,
+        service: directory::ServiceInput,
+    },
+    VerifyService {
+        service_id: Uuid,
+    },
+    ArchiveService {
+        service_id: Uuid,
+    },
+    /// Services ranked for one person, each with the reasons it was suggested.
+    SuggestServices {
+        person_id: Uuid,
+        #[serde(default)]
+        limit: Option<usize>,
+    },
+    ReferOnward {
+        person_id: Uuid,
+        service_id: Uuid,
+        #[serde(default)]
+        status: Option<String>,
+    },
+    UpdateOnwardReferral {
+        onward_id: Uuid,
+        #[serde(default)]
+        status: Option<String>,
+        #[serde(default)]
+        barriers: Option<Vec<String>>,
+        #[serde(default)]
+        feedback: Option<String>,
+    },
+    PendingCount,
+    ExportPerson {
+        person_id: Uuid,
+    },
+}
+
+/// The error shape every transport sends to the UI: a stable code, a message in a link
+/// worker's words, the first field at fault (if any) and every field error.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+    pub fields: Vec<FieldError>,
+}
+
+impl From<&CoreError> for ErrorBody {
+    fn from(e: &CoreError) -> Self {
+        let fields = match e {
+            CoreError::Invalid(errs) => errs.clone(),
+            _ => Vec::new(),
+        };
+        // Internal failures carry no detail to the screen (it may hold data); they are
+        // reported generically and the transport may log the code.
+        let message = if e.code() == "internal" {
+            "Something went wrong saving or reading the record. Nothing was changed; please try again.".to_string()
+        } else {
+            e.to_string()
+        };
+        ErrorBody {
+            code: e.code().to_string(),
+            message,
+            field: fields.first().map(|f| f.field.clone()),
+            fields,
+        }
+    }
+}
+
+/// Parses a method and its arguments into a [`Request`] and runs it.
+pub fn dispatch(store: &mut Store, method: &str, args: Value) -> Result<Value> {
+    let args = if args.is_null() { json!({}) } else { args };
+    let request: Request = serde_json::from_value(json!({ "method": method, "args": args }))
+        .or_else(|e| {
+            // Unit variants take no arguments: retry without them.
+            serde_json::from_value(json!({ "method": method })).map_err(|_| e)
+        })
+        .map_err(|e| {
+            CoreError::invalid(
+                "request",
+                format!("Unknown or malformed call {method}: {e}"),
+            )
+        })?;
+    handle(store, request)
+}
+
+fn to<T: Serialize>(v: T) -> Result<Value> {
+    Ok(serde_json::to_value(v)?)
+}
+
+fn choices<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Value {
+    Value::Array(
+        all.iter()
+            .map(|v| json!({ "code": code(*v), "label": label(*v) }))
+            .collect(),
+    )
+}
+
+macro_rules! vocab {
+    ($($key:literal => $ty:ty),+ $(,)?) => {
+        json!({ $($key: choices(<$ty>::ALL, <$ty>::as_str, <$ty>::label)),+ })
+    };
+}
+
+/// Runs one request against the store.
+pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
+    use Request as R;
+    match request {
+        R::Status => status(store),
+        R::Setup {
+            setup,
+            demo: with_demo,
+        } => {
+            store.init(&setup)?;
+            if with_demo {
+                demo::seed(
+                    store,
+                    &demo::DemoOptions {
+                        seed: 42,
+                        people: 60,
+                        sessions: 400,
+                        today: today(),
+                    },
+                )?;
+            }
+            status(store)
+        }
+        R::Vocabularies => Ok(vocab! {
+            "role" => model::Role,
+            "referral_source" => model::ReferralSource,
+            "referral_reason" => model::ReferralReason,
+            "snomed_code" => model::SnomedCode,
+            "contact_method" => model::ContactMethod,
+            "contact_outcome" => model::ContactOutcome,
+            "stage" => model::Stage,
+            "episode_status" => model::EpisodeStatus,
+            "closing_reason" => model::ClosingReason,
+            "session_mode" => model::SessionMode,
+            "attendance" => model::Attendance,
+            "consent_kind" => model::ConsentKind,
+            "risk_kind" => model::RiskKind,
+            "five_ways" => model::FiveWays,
+            "goal_status" => model::GoalStatus,
+            "step_status" => model::StepStatus,
+            "instrument" => model::Instrument,
+            "time_point" => model::TimePoint,
+            "follow_up_decision" => model::FollowUpDecisionKind,
+            "service_category" => model::ServiceCategory,
+            "service_status" => model::ServiceStatus,
+            "weekday" => model::Weekday,
+            "onward_status" => model::OnwardStatus,
+            "barrier" => model::Barrier,
+        }),
+        R::Workers => to(store.workers()?),
+        R::Today { date } => {
+            let on = parse_date_or_today(date.as_deref())?;
+            let worker = store.actor()?.worker_id;
+            to(queries::today(store.conn(), worker, on)?)
+        }
+        R::Caseload { filter } => {
+            store.actor()?;
+            to(queries::caseload(
+                store.conn(),
+                &filter,
+                Local::now().naive_local(),
+            )?)
+        }
+        R::Search { text, kind, limit } => to(search::search(
+            store.conn(),
+            &text,
+            kind.as_deref().filter(|k| !k.is_empty()),
+            limit.unwrap_or(30).min(200),
+        )?),
+        R::CheckNewReferral { referral } => to(check(pathway::check_new_referral(&referral))?),
+        R::TakeReferral { referral } => to(store.take_referral(&referral)?),
+        R::CheckPerson { person } => to(check(people::check_person(&person, today()).map(|_| ()))?),
+        R::PersonRecord { person_id } => person_record(store, person_id),
+        R::UpdatePerson { person_id, person } => to(store.update_person(person_id, &person)?),
+        R::RecordConsent { person_id, consent } => to(store.record_consent(person_id, &consent)?),
+        R::AddRiskFlag { person_id, flag } => to(store.add_risk_flag(person_id, &flag)?),
+        R::ReviewRiskFlag {
+            flag_id,
+            keep,
+            next_review_on,
+        } => to(store.review_risk_flag(flag_id, keep, next_review_on.as_deref())?),
+        R::LogContactAttempt {
+            referral_id,
+            attempt,
+        } => to(store.log_contact_attempt(referral_id, &attempt)?),
+        R::HandOver {
+            episode_id,
+            to_worker_id,
+            to_stage,
+            note,
+        } => to(store.hand_over(episode_id, to_worker_id, &to_stage, &note)?),
+        R::CloseEpisode {
+            episode_id,
+            reason,
+            closed_on,
+        } => to(store.close_episode(episode_id, &reason, &closed_on)?),
+        R::ReopenEpisode { episode_id } => to(store.reopen_episode(episode_id)?),
+        R::RecordSession { person_id, session } => to(store.record_session(person_id, &session)?),
+        R::UpdateSessionAttendance {
+            session_id,
+            attendance,
+        } => to(store.update_session_attendance(session_id, &attendance)?),
+        R::AddNote {
+            person_id,
+            session_id,
+            body,
+        } => to(store.add_note(person_id, session_id, &body)?),
+        R::ReviseNote {
+            note_id,
+            supersedes,
+            body,
+        } => to(store.revise_note(note_id, supersedes, &body)?),
+        R::RetractNote { note_id, reason } => to(store.retract_note(note_id, &reason)?),
+        R::SaveWellbeingPlan { person_id, plan } => {
+            to(store.save_wellbeing_plan(person_id, &plan)?)
+        }
+        R::AddGoal { person_id, goal } => to(store.add_goal(person_id, &goal)?),
+        R::AddStep { goal_id, step } => to(store.add_step(goal_id, &step)?),
+        R::SetStepStatus { step_id, status } => to(store.set_step_status(step_id, &status)?),
+        R::SetGoalStatus { goal_id, status } => to(store.set_goal_status(goal_id, &status)?),
+        R::RateGoal {
+            goal_id,
+            score,
+            rated_on,
+        } => to(store.rate_goal(goal_id, score, rated_on.as_deref())?),
+        R::RecordMeasure { person_id, measure } => to(store.record_measure(person_id, &measure)?),
+        R::DecideFollowUp {
+            person_id,
+            time_point,
+            decision,
+            note,
+        } => to(store.decide_follow_up(person_id, &time_point, &decision, note.as_deref())?),
+        R::Services { filter } => to(crate::suggest::filter_services(store, &filter)?),
+        R::Service { service_id } => to(store.service(service_id)?),
+        R::AddService { service } => to(store.add_service(&service)?),
+        R::UpdateService {
+            service_id,
+            service,
+        } => to(store.update_service(service_id, &service)?),
+        R::VerifyService { service_id } => to(store.verify_service(service_id)?),
+        R::ArchiveService { service_id } => to(store.archive_service(service_id)?),
+        R::SuggestServices { person_id, limit } => to(crate::suggest::suggest_services(
+            store,
+            person_id,
+            limit.unwrap_or(10),
+        )?),
+        R::ReferOnward {
+            person_id,
+            service_id,
+            status,
+        } => to(store.refer_onward(
+            person_id,
+            service_id,
+            status.as_deref().unwrap_or("suggested"),
+        )?),
+        R::UpdateOnwardReferral {
+            onward_id,
+            status,
+            barriers,
+            feedback,
+        } => to(store.update_onward_referral(
+            onward_id,
+            status.as_deref(),
+            barriers.as_deref(),
+            feedback.as_deref(),
+        )?),
+        R::PendingCount => to(store.pending_count()?),
+        R::ExportPerson { person_id } => store.export_person(person_id),
+    }
+}
+
+/// A check call answers with the field errors rather than failing, so a form can show them.
+fn check(r: Result<()>) -> Result<Value> {
+    match r {
+        Ok(()) => Ok(json!({ "ok": true, "errors": [] })),
+        Err(CoreError::Invalid(errors)) => Ok(json!({ "ok": false, "errors": errors })),
+        Err(e) => Err(e),
+    }
+}
+
+fn parse_date_or_today(s: Option<&str>) -> Result<NaiveDate> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(today()),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| CoreError::invalid("date", "Date must be written as YYYY-MM-DD")),
+    }
+}
+
+fn status(store: &Store) -> Result<Value> {
+    match store.actor() {
+        Ok(actor) => {
+            let worker = store.worker(actor.worker_id)?;
+            let team = store.team()?;
+            Ok(json!({
+                "initialised": true,
+                "worker": worker,
+                "team": team,
+                "pending": store.pending_count()?,
+                "today": today(),
+            }))
+        }
+        Err(CoreError::NotInitialised) => Ok(json!({ "initialised": false, "today": today() })),
+        Err(e) => Err(e),
+    }
+}
+
+/// A follow-up time point in a person's schedule.
+#[derive(Debug, Serialize)]
+struct ScheduleItem {
+    time_point: TimePoint,
+    label: &'static str,
+    due_on: Option<NaiveDate>,
+    done_on: Option<NaiveDate>,
+    overdue: bool,
+}
+
+fn person_record(store: &Store, person_id: Uuid) -> Result<Value> {
+    let person = store.person(person_id)?;
+    let referrals: Vec<Value> = store
+        .referrals(person_id)?
+        .into_iter()
+        .map(|r| {
+            let attempts = store.contact_attempts(r.id)?;
+            Ok(json!({ "referral": r, "attempts": attempts }))
+        })
+        .collect::<Result<_>>()?;
+    let episodes: Vec<Value> = store
+        .episodes(person_id)?
+        .into_iter()
+        .map(|e| {
+            let handovers = store.handovers(e.id)?;
+            let worker = store.worker(e.worker_id).ok().map(|w| w.name);
+            Ok(json!({ "episode": e, "handovers": handovers, "worker_name": worker }))
+        })
+        .collect::<Result<_>>()?;
+    let measures = store.measures(person_id)?;
+    let on = today();
+    let baseline = measures
+        .iter()
+        .filter(|m| m.time_point == TimePoint::T0)
+        .map(|m| m.taken_on)
+        .min();
+    let schedule: Vec<ScheduleItem> = [TimePoint::T1, TimePoint::T2]
+        .into_iter()
+        .map(|tp| {
+            let due_on = baseline.and_then(|b| measures::follow_up_due_on(b, tp));
+            let done_on = measures
+                .iter()
+                .filter(|m| m.time_point == tp)
+                .map(|m| m.taken_on)
+                .min();
+            ScheduleItem {
+                time_point: tp,
+                label: tp.label(),
+                due_on,
+                done_on,
+                overdue: done_on.is_none() && due_on.is_some_and(|d| d < on),
+            }
+        })
+        .collect();
+    let measure_rows: Vec<Value> = measures
+        .iter()
+        .map(|m| {
+            json!({
+                "measure": m,
+                "summary": m.summary(),
+                "instrument_label": m.instrument.label(),
+                "time_point_label": m.time_point.label(),
+            })
+        })
+        .collect();
+    let onward: Vec<Value> = store
+        .onward_referrals(person_id)?
+        .into_iter()
+        .map(|o| {
+            let service = store.service(o.service_id).ok();
+            json!({
+                "onward": o,
+                "service_name": service.as_ref().map(|s| s.name.clone()),
+                "status_label": o.status.label(),
+            })
+        })
+        .collect();
+    let goals = store.goals(person_id)?;
+    let attainment_words: Vec<Value> = goals
+        .iter()
+        .map(|g| json!(g.ratings.last().map(|r| model::attainment_words(r.score))))
+        .collect();
+    Ok(json!({
+        "person": person,
+        "display_name": person.display_name(),
+        "full_name": person.full_name(),
+        "consents": store.consents(person_id)?,
+        "risk_flags": store.risk_flags(person_id)?,
+        "referrals": referrals,
+        "episodes": episodes,
+        "open_episode": store.open_episode(person_id)?,
+        "sessions": store.sessions(person_id)?,
+        "notes": store.notes(person_id)?,
+        "plan": store.wellbeing_plan(person_id)?,
+        "plan_versions": store.wellbeing_plan_history(person_id)?.len(),
+        "goals": goals,
+        "goal_words": attainment_words,
+        "attainment": store.goal_attainment(person_id)?,
+        "measures": measure_rows,
+        "ons4_bands": ons4_bands(&measures),
+        "schedule": schedule,
+        "onward": onward,
+        "timeline": queries::timeline(store.conn(), person_id)?,
+    }))
+}
+
+/// The latest ONS4 items in words (bands), for the summary.
+fn ons4_bands(measures: &[measures::Measure]) -> Value {
+    let Some(m) = measures
+        .iter()
+        .filter(|m| m.instrument == Instrument::Ons4 && m.items.len() == 4)
+        .max_by_key(|m| m.taken_on)
+    else {
+        return Value::Null;
+    };
+    let band = |i: usize, anxiety: bool| {
+        let v = u8::try_from(m.items[i].clamp(0, 10)).unwrap_or(0);
+        if anxiety {
+            model::ons4_anxiety_band(v)
+        } else {
+            model::ons4_positive_band(v)
+        }
+    };
+    json!({
+        "taken_on": m.taken_on,
+        "life_satisfaction": band(0, false),
+        "worthwhile": band(1, false),
+        "happiness": band(2, false),
+        "anxiety": band(3, true),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), None).unwrap();
+        (dir, store)
+    }
+
+    fn setup(store: &mut Store) {
+        dispatch(
+            store,
+            "setup",
+            json!({ "setup": { "team_name": "Rushcliffe", "worker_name": "Priya Shah", "role": "link_worker" } }),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn status_before_and_after_setup() {
+        let (_d, mut s) = store();
+        let v = dispatch(&mut s, "status", Value::Null).unwrap();
+        assert_eq!(v["initialised"], false);
+        setup(&mut s);
+        let v = dispatch(&mut s, "status", json!({})).unwrap();
+        assert_eq!(v["initialised"], true);
+        assert_eq!(v["worker"]["name"], "Priya Shah");
+    }
+
+    #[test]
+    fn unknown_method_is_refused_in_words() {
+        let (_d, mut s) = store();
+        let e = dispatch(&mut s, "drop_everything", json!({})).unwrap_err();
+        assert_eq!(e.code(), "invalid");
+        let body = ErrorBody::from(&e);
+        assert_eq!(body.field.as_deref(), Some("request"));
+    }
+
+    #[test]
+    fn check_new_referral_names_fields_and_writes_nothing() {
+        let (_d, mut s) = store();
+        setup(&mut s);
+        let before = s.pending_count().unwrap();
+        let v = dispatch(
+            &mut s,
+            "check_new_referral",
+            json!({ "referral": { "person": { "given_name": "", "nhs_number": "123" }, "referral": {} } }),
+        )
+        .unwrap();
+        assert_eq!(v["ok"], false);
+        let fields: Vec<&str> = v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert!(fields.contains(&"given_name"), "{fields:?}");
+        assert!(fields.contains(&"reasons"), "{fields:?}");
+        assert_eq!(s.pending_count().unwrap(), before);
+    }
+
+    #[test]
+    fn take_referral_then_record_is_complete() {
+        let (_d, mut s) = store();
+        setup(&mut s);
+        let referral = json!({
+            "person": { "given_name": "Margaret", "family_name": "Hill", "postcode": "ng11 6ja" },
+            "referral": { "source": "gp", "received_on": today().to_string(), "reasons": ["loneliness"], "consent_to_contact": true }
+        });
+        let ok = dispatch(
+            &mut s,
+            "check_new_referral",
+            json!({ "referral": referral }),
+        )
+        .unwrap();
+        assert_eq!(ok["ok"], true, "{ok}");
+        let taken = dispatch(&mut s, "take_referral", json!({ "referral": referral })).unwrap();
+        let pid = taken["person"]["id"].as_str().unwrap().to_string();
+        let rec = dispatch(&mut s, "person_record", json!({ "person_id": pid })).unwrap();
+        assert_eq!(rec["display_name"], "Margaret");
+        assert_eq!(rec["person"]["postcode"], "NG11 6JA");
+        assert_eq!(rec["referrals"].as_array().unwrap().len(), 1);
+        let err = dispatch(
+            &mut s,
+            "add_note",
+            json!({ "person_id": pid, "body": "   " }),
+        )
+        .unwrap_err();
+        assert_eq!(ErrorBody::from(&err).code, "invalid");
+    }
+
+    #[test]
+    fn vocabularies_carry_codes_and_labels() {
+        let (_d, mut s) = store();
+        let v = dispatch(&mut s, "vocabularies", Value::Null).unwrap();
+        assert_eq!(v["five_ways"][1]["code"], "be_active");
+        assert_eq!(v["five_ways"][1]["label"], "Be active");
+    }
+}

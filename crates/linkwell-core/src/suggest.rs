@@ -1,0 +1,532 @@
+//! Finding services in the directory: filtering by what a link worker asks for (words,
+//! category, Five Ways, day, cost, access, room for new members) and suggesting services for
+//! one person, ranked by their referral reasons, goals and access needs, each suggestion with
+//! the reasons it was made in plain words.
+
+use crate::directory::Service;
+use crate::error::Result;
+use crate::model::{
+    Barrier, FiveWays, OnwardStatus, ReferralReason, ServiceCategory, ServiceStatus, Weekday,
+};
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What the directory screen filters by; every field is optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceFilter {
+    /// Words to look for in the name, description, venue and address.
+    pub text: Option<String>,
+    pub category: Option<String>,
+    pub five_ways: Option<String>,
+    /// mon..sun
+    pub day: Option<String>,
+    pub free_only: bool,
+    pub step_free: bool,
+    pub hearing_loop: bool,
+    pub taking_new_members: bool,
+    /// Include paused and closed services too.
+    pub include_inactive: bool,
+}
+
+fn non_empty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// True when the service matches every filter given.
+pub fn matches(s: &Service, f: &ServiceFilter) -> bool {
+    if s.redirect_to.is_some() {
+        return false;
+    }
+    if !f.include_inactive && s.status != ServiceStatus::Active {
+        return false;
+    }
+    if let Some(c) = non_empty(&f.category)
+        && !ServiceCategory::parse(c).is_some_and(|c| s.categories.contains(&c))
+    {
+        return false;
+    }
+    if let Some(w) = non_empty(&f.five_ways)
+        && !FiveWays::parse(w).is_some_and(|w| s.five_ways.contains(&w))
+    {
+        return false;
+    }
+    if let Some(d) = non_empty(&f.day)
+        && !Weekday::parse(d).is_some_and(|d| s.schedules.iter().any(|x| x.weekday == d))
+    {
+        return false;
+    }
+    if (f.free_only && !s.free)
+        || (f.step_free && !s.step_free)
+        || (f.hearing_loop && !s.hearing_loop)
+        || (f.taking_new_members && !s.taking_new_members)
+    {
+        return false;
+    }
+    if let Some(text) = non_empty(&f.text) {
+        let hay = fold(&format!(
+            "{} {} {} {} {}",
+            s.name,
+            s.description,
+            s.venue.as_deref().unwrap_or(""),
+            s.address.as_deref().unwrap_or(""),
+            s.categories
+                .iter()
+                .map(|c| c.label())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+        if !fold(text).split_whitespace().all(|w| hay.contains(w)) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Lower case with common accents removed, so "cafe" finds "café".
+fn fold(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'á' | 'à' | 'â' | 'ä' | 'Á' | 'À' => 'a',
+            'é' | 'è' | 'ê' | 'ë' | 'É' => 'e',
+            'í' | 'ï' | 'î' => 'i',
+            'ó' | 'ö' | 'ô' => 'o',
+            'ú' | 'ü' | 'û' => 'u',
+            other => other,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The directory filtered, by name.
+pub fn filter_services(store: &Store, f: &ServiceFilter) -> Result<Vec<Service>> {
+    let mut out: Vec<Service> = store
+        .services()?
+        .into_iter()
+        .filter(|s| matches(s, f))
+        .collect();
+    out.sort_by_key(|s| s.name.to_lowercase());
+    Ok(out)
+}
+
+/// One suggested service with its score and the reasons, best first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    pub service: Service,
+    pub score: i32,
+    pub reasons: Vec<String>,
+    /// Things to check with the person before referring (e.g. not taking new members).
+    pub cautions: Vec<String>,
+}
+
+/// Which directory categories help with each referral reason.
+fn categories_for(reason: ReferralReason) -> &'static [ServiceCategory] {
+    use ServiceCategory as C;
+    match reason {
+        ReferralReason::Loneliness | ReferralReason::Isolation => &[
+            C::Befriending,
+            C::CommunityActivities,
+            C::CommunityCafe,
+            C::Arts,
+        ],
+        ReferralReason::Inactivity => &[C::PhysicalActivity],
+        ReferralReason::Weight => &[C::WeightHealthyEating, C::PhysicalActivity],
+        ReferralReason::LongTermCondition => &[C::LongTermCondition, C::NhsServices],
+        ReferralReason::MentalWellbeing => &[C::MentalHealth, C::Arts],
+        ReferralReason::MoneyDebt | ReferralReason::Housing => &[C::WelfareRights],
+        ReferralReason::Employment => &[C::LearningEmployment, C::Volunteering],
+        ReferralReason::CarerSupport => &[C::Befriending, C::LongTermCondition],
+        ReferralReason::Bereavement => &[C::MentalHealth, C::Befriending],
+        ReferralReason::Other => &[],
+    }
+}
+
+/// Word stems (first five letters of words of four or more letters) for loose matching of a
+/// goal's words against a service ("walking" ~ "walk", "gardening" ~ "garden").
+fn stems(s: &str) -> Vec<String> {
+    fold(s)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 4)
+        .filter(|w| !STOP.contains(w))
+        .map(|w| w.chars().take(5).collect())
+        .collect()
+}
+
+const STOP: &[&str] = &[
+    "with", "that", "this", "from", "have", "will", "want", "would", "like", "more", "each",
+    "week", "weeks", "every", "once", "back", "some", "about", "again", "into", "your", "their",
+    "them", "they", "what", "when", "where", "there", "here", "other", "than", "then", "make",
+    "feel", "able", "without", "stopping", "least", "group",
+];
+
+/// Services ranked for one person by their open referral's reasons, their active goals' Five
+/// Ways and words, and what they need to get there (step-free access, hearing loop, cost,
+/// transport). Services the person is already linked to, inactive services and merged
+/// duplicates are left out. Ties go to services taking new members, then by name.
+pub fn suggest_services(store: &Store, person_id: Uuid, limit: usize) -> Result<Vec<Suggestion>> {
+    let person = store.person(person_id)?;
+    let referrals = store.referrals(person_id)?;
+    let open = store.open_episode(person_id)?;
+    let reasons: Vec<ReferralReason> = match &open {
+        Some(ep) => referrals
+            .iter()
+            .filter(|r| r.id == ep.referral_id)
+            .flat_map(|r| r.reasons.clone())
+            .collect(),
+        None => referrals
+            .last()
+            .map(|r| r.reasons.clone())
+            .unwrap_or_default(),
+    };
+    let goals: Vec<_> = store
+        .goals(person_id)?
+        .into_iter()
+        .filter(|g| !g.goal.archived && g.goal.status == crate::model::GoalStatus::Active)
+        .collect();
+    let onward = store.onward_referrals(person_id)?;
+    let linked: Vec<Uuid> = onward
+        .iter()
+        .filter(|o| !matches!(o.status, OnwardStatus::Stopped | OnwardStatus::Declined))
+        .map(|o| o.service_id)
+        .collect();
+    let barriers: Vec<Barrier> = onward.iter().flat_map(|o| o.barriers.clone()).collect();
+    let needs = fold(&format!(
+        "{} {}",
+        person.accessibility_needs.as_deref().unwrap_or(""),
+        person.contact_restrictions.as_deref().unwrap_or("")
+    ));
+    let needs_step_free = barriers.contains(&Barrier::Mobility)
+        || [
+            "wheelchair",
+            "walking frame",
+            "mobility",
+            "stairs",
+            "step-free",
+            "step free",
+            "ground floor",
+            "ground-floor",
+        ]
+        .iter()
+        .any(|w| needs.contains(w));
+    let needs_loop = ["hearing", "deaf", "hearing aid"]
+        .iter()
+        .any(|w| needs.contains(w));
+    let cost_matters =
+        barriers.contains(&Barrier::Cost) || reasons.contains(&ReferralReason::MoneyDebt);
+    let transport_matters = barriers.contains(&Barrier::Transport);
+
+    let mut out = Vec::new();
+    for s in store.services()? {
+        if s.status != ServiceStatus::Active || s.redirect_to.is_some() || linked.contains(&s.id) {
+            continue;
+        }
+        let mut score = 0;
+        let mut why = Vec::new();
+        let mut cautions = Vec::new();
+        for r in &reasons {
+            if let Some(c) = categories_for(*r).iter().find(|c| s.categories.contains(c)) {
+                score += 3;
+                why.push(format!(
+                    "Referred for {}: this is {}",
+                    r.label().to_lowercase(),
+                    c.label().to_lowercase()
+                ));
+            }
+        }
+        let service_stems = stems(&format!("{} {}", s.name, s.description));
+        for g in &goals {
+            if s.five_ways.contains(&g.goal.five_ways) {
+                score += 2;
+                why.push(format!(
+                    "Fits the goal \"{}\" ({})",
+                    g.goal.text,
+                    g.goal.five_ways.label()
+                ));
+            }
+            let goal_stems = stems(&format!(
+                "{} {}",
+                g.goal.text,
+                g.steps
+                    .iter()
+                    .map(|st| st.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+            if let Some(w) = goal_stems.iter().find(|w| service_stems.contains(w)) {
+                score += 3;
+                why.push(format!("Matches \"{w}…\" in the goal \"{}\"", g.goal.text));
+            }
+        }
+        if score == 0 {
+            continue;
+        }
+        if needs_step_free {
+            if s.step_free {
+                score += 2;
+                why.push("Step-free access, which the person needs".into());
+            } else {
+                score -= 3;
+                cautions.push("Not listed as step-free: check access first".into());
+            }
+        }
+        if needs_loop {
+            if s.hearing_loop {
+                score += 1;
+                why.push("Has a hearing loop".into());
+            } else {
+                cautions.push("No hearing loop listed".into());
+            }
+        }
+        if cost_matters {
+            if s.free {
+                score += 2;
+                why.push("Free, and cost is a worry".into());
+            } else {
+                score -= 1;
+                cautions.push(format!(
+                    "Costs {}",
+                    s.cost.as_deref().unwrap_or("something")
+                ));
+            }
+        }
+        if transport_matters && s.transport.is_some() {
+            score += 1;
+            why.push(format!(
+                "Transport: {}",
+                s.transport.as_deref().unwrap_or("")
+            ));
+        }
+        if s.taking_new_members {
+            score += 1;
+        } else {
+            score -= 2;
+            cautions.push("Not taking new members at present".into());
+        }
+        out.push(Suggestion {
+            service: s,
+            score,
+            reasons: why,
+            cautions,
+        });
+    }
+    out.sort_by(|a, b| {
+        b.score
+            .cmp(&a.score)
+            .then(
+                b.service
+                    .taking_new_members
+                    .cmp(&a.service.taking_new_members),
+            )
+            .then(a.service.name.cmp(&b.service.name))
+    });
+    out.truncate(limit);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::{ScheduleInput, ServiceInput};
+    use crate::pathway::{NewReferral, ReferralInput};
+    use crate::people::{PersonInput, SetupInput};
+    use crate::plans::{GoalInput, StepInput};
+
+    fn svc(
+        name: &str,
+        cat: &str,
+        way: &str,
+        step_free: bool,
+        free: bool,
+        room: bool,
+    ) -> ServiceInput {
+        ServiceInput {
+            name: name.into(),
+            description: format!("{name}: a friendly local group."),
+            categories: vec![cat.into()],
+            five_ways: vec![way.into()],
+            schedules: vec![ScheduleInput {
+                weekday: "thu".into(),
+                starts: "13:30".into(),
+                ends: "14:30".into(),
+                frequency: None,
+            }],
+            free,
+            cost: (!free).then(|| "£3".into()),
+            step_free,
+            taking_new_members: room,
+            ..Default::default()
+        }
+    }
+
+    fn fixture(needs: Option<&str>) -> (tempfile::TempDir, Store, Uuid) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.db"), None).unwrap();
+        s.init(&SetupInput {
+            team_name: "T".into(),
+            worker_name: "W".into(),
+            role: "link_worker".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        for input in [
+            svc(
+                "Walking group",
+                "physical_activity",
+                "be_active",
+                true,
+                true,
+                true,
+            ),
+            svc(
+                "Chair yoga",
+                "physical_activity",
+                "be_active",
+                false,
+                false,
+                true,
+            ),
+            svc("Lunch club", "community_cafe", "connect", true, false, true),
+            svc("Debt advice", "welfare_rights", "learn", true, true, true),
+            svc("Art class", "arts", "take_notice", true, false, false),
+        ] {
+            s.add_service(&input).unwrap();
+        }
+        let taken = s
+            .take_referral(&NewReferral {
+                person: PersonInput {
+                    given_name: "Ann".into(),
+                    family_name: "Lee".into(),
+                    accessibility_needs: needs.map(Into::into),
+                    ..Default::default()
+                },
+                referral: ReferralInput {
+                    source: "gp".into(),
+                    received_on: crate::store::today().to_string(),
+                    reasons: vec!["inactivity".into(), "loneliness".into()],
+                    consent_to_contact: true,
+                    ..Default::default()
+                },
+                ..Default::default()
+            })
+            .unwrap();
+        (dir, s, taken.person.id)
+    }
+
+    fn names(v: &[Suggestion]) -> Vec<&str> {
+        v.iter().map(|s| s.service.name.as_str()).collect()
+    }
+
+    #[test]
+    fn ranks_by_reasons_and_explains() {
+        let (_d, s, pid) = fixture(None);
+        let got = suggest_services(&s, pid, 10).unwrap();
+        let n = names(&got);
+        assert!(
+            !n.contains(&"Debt advice"),
+            "unrelated services are left out: {n:?}"
+        );
+        // One matching reason each: equal scores, so by name.
+        assert_eq!(
+            n[..3],
+            ["Chair yoga", "Lunch club", "Walking group"],
+            "{n:?}"
+        );
+        assert!(
+            got[2].reasons.iter().any(|r| r.contains("inactivity")),
+            "{:?}",
+            got[2].reasons
+        );
+        assert!(got[1].reasons.iter().any(|r| r.contains("loneliness")));
+        let art = got.iter().find(|x| x.service.name == "Art class").unwrap();
+        assert!(art.cautions.iter().any(|c| c.contains("new members")));
+        assert_eq!(n.last(), Some(&"Art class"), "full groups rank last: {n:?}");
+    }
+
+    #[test]
+    fn goals_and_access_needs_change_the_order() {
+        let (_d, mut s, pid) = fixture(Some("Uses a wheelchair"));
+        s.add_goal(
+            pid,
+            &GoalInput {
+                text: "Go walking with other people".into(),
+                five_ways: "be_active".into(),
+                steps: vec![StepInput {
+                    text: "Walk to the park".into(),
+                    target_on: None,
+                }],
+            },
+        )
+        .unwrap();
+        let got = suggest_services(&s, pid, 10).unwrap();
+        assert_eq!(got[0].service.name, "Walking group");
+        assert!(got[0].reasons.iter().any(|r| r.contains("Step-free")));
+        assert!(got[0].reasons.iter().any(|r| r.contains("goal")));
+        let yoga = got.iter().find(|x| x.service.name == "Chair yoga").unwrap();
+        assert!(yoga.cautions.iter().any(|c| c.contains("step-free")));
+    }
+
+    #[test]
+    fn already_linked_services_are_not_suggested_again() {
+        let (_d, mut s, pid) = fixture(None);
+        let walk = s
+            .services()
+            .unwrap()
+            .into_iter()
+            .find(|x| x.name == "Walking group")
+            .unwrap();
+        s.refer_onward(pid, walk.id, "agreed").unwrap();
+        let got = suggest_services(&s, pid, 10).unwrap();
+        assert!(!names(&got).contains(&"Walking group"));
+    }
+
+    #[test]
+    fn filters_combine() {
+        let (_d, s, _) = fixture(None);
+        let f = |f: ServiceFilter| {
+            filter_services(&s, &f)
+                .unwrap()
+                .iter()
+                .map(|x| x.name.clone())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        assert_eq!(
+            f(ServiceFilter {
+                text: Some("walk".into()),
+                ..Default::default()
+            }),
+            "Walking group"
+        );
+        assert_eq!(
+            f(ServiceFilter {
+                category: Some("physical_activity".into()),
+                step_free: true,
+                ..Default::default()
+            }),
+            "Walking group"
+        );
+        assert_eq!(
+            f(ServiceFilter {
+                free_only: true,
+                ..Default::default()
+            }),
+            "Debt advice,Walking group"
+        );
+        assert_eq!(
+            f(ServiceFilter {
+                day: Some("mon".into()),
+                ..Default::default()
+            }),
+            ""
+        );
+        assert_eq!(
+            f(ServiceFilter {
+                taking_new_members: true,
+                five_ways: Some("take_notice".into()),
+                ..Default::default()
+            }),
+            ""
+        );
+    }
+}
