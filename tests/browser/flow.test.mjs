@@ -1,0 +1,274 @@
+// A link worker's day in real Chromium over the real core: linkwell-bridge on a random
+// loopback port with a fresh database, the built UI, driven by roles and labels only.
+// Each step checks the screen; the end checks what the core stored (its own export).
+// axe-core runs on every screen visited: no serious or critical violations allowed.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const bridgeBin = process.env.LINKWELL_BRIDGE ?? join(root, 'target', 'debug', 'linkwell-bridge');
+
+let dir, bridge, url, token, browser, context;
+
+function startBridge() {
+  return new Promise((resolve, reject) => {
+    bridge = spawn(bridgeBin, ['--db', join(dir, 'test.db'), '--port', '0', '--ui', join(root, 'ui', 'dist')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('bridge did not start')), 20000);
+    bridge.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/(http:\/\/127\.0\.0\.1:\d+\/\?token=([0-9a-f]+))/);
+      if (m) { clearTimeout(timer); resolve({ url: m[1], token: m[2] }); }
+    });
+    bridge.on('exit', (code) => reject(new Error(`bridge exited ${code}`)));
+  });
+}
+
+async function call(method, args = {}) {
+  const base = new URL(url);
+  const res = await fetch(`${base.origin}/api/${method}`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify(args),
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${method}: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+const axeSeen = [];
+async function axe(page, name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  axeSeen.push(`${name}: ${result.violations.length} violations (${bad.length} serious/critical)`);
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`), [], `axe on ${name}`);
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'linkwell-browser-'));
+  ({ url, token } = await startBridge());
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } });
+});
+
+after(async () => {
+  await browser?.close();
+  bridge?.kill();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (axeSeen.length) console.log(`# axe: ${axeSeen.join('; ')}`);
+});
+
+test('the API refuses calls without the per-launch token', async () => {
+  const base = new URL(url);
+  const res = await fetch(`${base.origin}/api/status`, { method: 'POST', body: '{}' });
+  assert.equal(res.status, 401);
+  const bad = await fetch(`${base.origin}/api/status`, { method: 'POST', headers: { Authorization: 'Bearer nope' }, body: '{}' });
+  assert.equal(bad.status, 401);
+});
+
+let personId;
+const today = new Date().toISOString().slice(0, 10);
+const inAMonth = new Date(Date.now() + 30 * 864e5).toISOString().slice(0, 10);
+
+test('first run: set up with demo data', async () => {
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.getByRole('heading', { name: 'Welcome to Linkwell' }).waitFor();
+  await axe(page, 'setup');
+  await page.getByLabel('Team name').fill('Rushcliffe Social Prescribing');
+  await page.getByLabel('Your name').fill('Priya Shah');
+  await page.getByLabel('Add made-up demo people and services').check();
+  await page.getByRole('button', { name: 'Set up Linkwell' }).click();
+  await page.getByRole('heading', { name: /^Today/ }).waitFor({ timeout: 60000 });
+  await assert.doesNotReject(page.getByRole('status', { name: 'Sync status' }).getByText('Working offline (that is normal)').waitFor());
+  await axe(page, 'today');
+  await page.getByRole('link', { name: 'Caseload' }).click();
+  await page.getByRole('heading', { name: 'Caseload' }).waitFor();
+  await page.getByRole('table').getByRole('row').nth(1).waitFor();
+  await axe(page, 'caseload');
+  await page.close();
+});
+
+test('take a referral, validated as you type with the core’s messages', async () => {
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.getByRole('link', { name: 'New referral' }).click();
+  await page.getByRole('heading', { name: 'New referral' }).waitFor();
+  await page.getByLabel('First name').fill('Margaret');
+  await page.getByLabel('NHS number').fill('943 476 5910');
+  await page.getByLabel('NHS number').blur();
+  // The core's own modulus-11 message appears next to the field while typing.
+  const nhsError = page.locator('[data-field="nhs_number"] .error');
+  await nhsError.waitFor({ state: 'visible' });
+  assert.match(await nhsError.innerText(), /NHS number/i);
+  assert.equal(await page.getByLabel('NHS number').getAttribute('aria-invalid'), 'true');
+  await page.getByLabel('NHS number').fill('943 476 5919');
+  await page.getByLabel('Last name').fill('Hill');
+  await page.getByLabel('Postcode').fill('ng11 6ja');
+  await page.getByLabel('Access needs').fill('Uses a walking frame; ground-floor rooms please');
+  await page.getByLabel('Referral source').selectOption({ label: 'GP' });
+  await page.getByLabel('Referrer’s name').fill('Dr Patel');
+  await page.getByRole('group', { name: /Reasons for referral/ }).getByLabel('Loneliness').check();
+  await page.getByRole('group', { name: /Reasons for referral/ }).getByLabel('Inactivity').check();
+  await page.getByLabel('Consent to contact').check();
+  await nhsError.waitFor({ state: 'hidden' });
+  await axe(page, 'new referral');
+  await page.getByRole('button', { name: 'Take referral' }).click();
+  await page.getByRole('heading', { name: /^Margaret/, level: 1 }).waitFor();
+  personId = new URL(page.url()).hash.split('/')[2].split('?')[0];
+  assert.ok(personId, 'on the person page');
+  await page.close();
+});
+
+test('contact attempt, first session with a note, wellness plan', async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/person/${personId}`);
+  const referral = page.getByRole('region', { name: 'Referral and episode' });
+  await referral.waitFor();
+  await referral.getByLabel('How').selectOption({ label: 'Phone' });
+  await referral.getByLabel('Outcome').selectOption({ label: 'Appointment booked' });
+  await referral.getByRole('button', { name: 'Log attempt' }).click();
+  await page.getByRole('list', { name: 'Contact attempts' }).getByText('Phone – Appointment booked').waitFor();
+
+  const sessions = page.getByRole('region', { name: 'Sessions and notes' });
+  await sessions.getByLabel('Mode').selectOption({ label: 'Face to face' });
+  await sessions.getByLabel('Venue').fill('Keyworth Library');
+  await sessions.getByLabel('Minutes').fill('45');
+  await sessions.getByLabel('Session note').fill('First meeting. Margaret misses the walking club she went to before her hip operation.');
+  await sessions.getByLabel('Next step').fill('Look at walking groups together');
+  await sessions.getByRole('button', { name: 'Save session' }).click();
+  await sessions.getByText('misses the walking club').waitFor();
+
+  const plan = page.getByRole('region', { name: 'Wellness plan' });
+  await plan.getByLabel('What keeps me well').fill('A walk to the shop each morning; phoning my sister on Sundays.');
+  await plan.getByLabel('What makes me unwell or stressed').fill('Letters about money; being indoors all week.');
+  await plan.getByLabel('Early warning signs').fill('Not getting dressed; not answering the phone.');
+  await plan.getByLabel('What I will do when I notice them').fill('Ring my sister; go to the library café.');
+  await plan.getByLabel('What helps in a crisis, and who to contact').fill('My sister Jean, 0115 496 0000; GP surgery.');
+  await plan.getByLabel('Review by').fill(inAMonth);
+  await plan.getByRole('button', { name: 'Save plan' }).click();
+  await plan.getByText(/Version 1, written/).waitFor();
+  await axe(page, 'person record');
+  await page.close();
+});
+
+test('two goals with SMART steps, and a baseline ONS4', async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/person/${personId}`);
+  const goals = page.getByRole('region', { name: 'Goals' });
+  await goals.waitFor();
+  const addGoal = async (text, way, steps) => {
+    await goals.getByLabel('Goal, in the person’s words').fill(text);
+    await goals.getByLabel('Five Ways to Wellbeing').selectOption({ label: way });
+    for (const [i, [s, on]] of steps.entries()) {
+      await goals.getByLabel(`Step ${i + 1}`, { exact: true }).fill(s);
+      await goals.getByLabel(`Step ${i + 1} by`).fill(on);
+    }
+    await goals.getByRole('button', { name: 'Add goal' }).click();
+    await goals.getByRole('heading', { name: text }).waitFor();
+  };
+  await addGoal('Go walking with other people', 'Be active', [['Walk to the park and back', inAMonth], ['Go to one walking group session', inAMonth]]);
+  await addGoal('Phone my sister every Sunday', 'Connect', [['Put a reminder on the calendar', today], ['Ring Jean on Sunday', inAMonth]]);
+  await goals.getByRole('list', { name: 'Steps for Go walking with other people' }).getByRole('listitem').nth(1).waitFor();
+
+  const measures = page.getByRole('region', { name: 'Measures' });
+  await measures.getByLabel('Measure', { exact: true }).selectOption({ label: 'ONS personal wellbeing (ONS4)' });
+  await measures.getByLabel('Time point').selectOption({ label: 'Baseline (T0)' });
+  await measures.getByLabel('Life satisfaction (0 to 10)').fill('4');
+  await measures.getByLabel('Worthwhile (0 to 10)').fill('5');
+  await measures.getByLabel('Happiness yesterday (0 to 10)').fill('3');
+  await measures.getByLabel('Anxiety yesterday (0 to 10)').fill('7');
+  await measures.getByRole('button', { name: 'Record measure' }).click();
+  await measures.getByRole('table', { name: 'Measures recorded' }).getByRole('cell', { name: 'Baseline (T0)' }).waitFor();
+  await measures.getByText(/life satisfaction low/).waitFor();
+  await measures.getByText(/About 4 months \(T1\): due/).waitFor();
+  await page.close();
+});
+
+test('find the walking group in the directory and refer', async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/person/${personId}`);
+  const onward = page.getByRole('region', { name: 'Onward referrals' });
+  await onward.getByRole('button', { name: 'Suggest services for this person' }).click();
+  await onward.getByRole('heading', { name: 'Suggested services' }).waitFor();
+  const walking = onward.getByRole('link', { name: 'East Leake walking group' });
+  await walking.waitFor();
+  await axe(page, 'suggestions');
+  await onward.getByRole('link', { name: 'Find in directory' }).click();
+  await page.getByRole('heading', { name: 'Directory' }).waitFor();
+  await page.getByText(/Finding a service for/).waitFor();
+  await page.getByLabel('Search the directory').fill('walking');
+  await page.getByRole('link', { name: 'East Leake walking group' }).click();
+  await page.getByRole('heading', { name: 'East Leake walking group', level: 1 }).waitFor();
+  await axe(page, 'service page');
+  await page.getByRole('button', { name: 'Refer Margaret to this service' }).click();
+  const list = page.getByRole('region', { name: 'Onward referrals' });
+  await list.getByRole('link', { name: 'East Leake walking group' }).waitFor();
+  await list.getByText(/Referral made\s*since/).waitFor();
+  await page.close();
+});
+
+test('a half-written note survives closing the window', async () => {
+  const draft = 'Rang to say she enjoyed the first walk and wants to';
+  let page = await context.newPage();
+  await page.goto(`${url}#/person/${personId}`);
+  await page.getByRole('heading', { name: /^Margaret/, level: 1 }).waitFor();
+  await page.keyboard.press('Alt+N');
+  const focused = await page.evaluate(() => document.activeElement?.id);
+  assert.equal(focused, 'quick-note', 'Alt+N focuses the quick note');
+  await page.keyboard.type(draft);
+  await page.close(); // mid-note, never saved
+  page = await context.newPage();
+  await page.goto(`${url}#/person/${personId}`);
+  const note = page.getByRole('textbox', { name: 'Quick note' });
+  await note.waitFor();
+  assert.equal(await note.inputValue(), draft);
+  await page.getByText('Draft restored').first().waitFor();
+  // Finishing and saving with Ctrl+S clears the draft.
+  await note.focus();
+  await page.keyboard.press('End');
+  await page.keyboard.type(' come again next week.');
+  await page.keyboard.press('Control+s');
+  await page.getByRole('region', { name: 'Sessions and notes' }).getByText('wants to come again next week.').waitFor();
+  assert.equal(await page.getByRole('textbox', { name: 'Quick note' }).inputValue(), '');
+  const left = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('linkwell.draft.note')));
+  assert.deepEqual(left, []);
+  await page.close();
+});
+
+test('what the core stored matches what the screens showed', async () => {
+  const exp = await call('export_person', { person_id: personId });
+  const r = exp.records;
+  assert.equal(r.person[0].postcode, 'NG11 6JA');
+  assert.equal(r.person[0].nhs_number.replace(/\s/g, ''), '9434765919');
+  assert.deepEqual(JSON.parse(typeof r.referral[0].reasons === 'string' ? r.referral[0].reasons : JSON.stringify(r.referral[0].reasons)).sort(), ['inactivity', 'loneliness']);
+  assert.equal(r.contact_attempt.length, 1);
+  assert.equal(r.contact_attempt[0].outcome, 'appointment_booked');
+  assert.equal(r.session.length, 1);
+  assert.equal(r.session[0].venue, 'Keyworth Library');
+  assert.equal(r.note.length, 2, 'session note and the quick note');
+  assert.ok(r.note_revision.some((n) => n.body.includes('wants to come again next week.')));
+  assert.equal(r.wellbeing_plan.length, 1);
+  assert.equal(r.goal.length, 2);
+  assert.equal(r.goal_step.length, 4);
+  assert.equal(r.measure.length, 1);
+  assert.equal(r.measure[0].time_point, 't0');
+  assert.equal(r.onward_referral.length, 1);
+  assert.equal(r.onward_referral[0].status, 'referral_made');
+  assert.equal(r.service[0].name, 'East Leake walking group');
+  const status = await call('status');
+  assert.ok(status.pending > 0, 'changes wait in the outbox');
+});

@@ -1,0 +1,230 @@
+// The only module that talks to the backend. One typed function per call, one error type,
+// two transports: Tauri's invoke inside the desktop app, HTTP to linkwell-bridge in a browser.
+// Every rule lives in linkwell-core (crates/linkwell-core/src/api.rs); nothing here decides.
+
+export interface FieldError { field: string; message: string }
+
+/** Every failure a screen sees: a stable code, words for the person, the field at fault. */
+export class ApiError extends Error {
+  constructor(
+    public code: string,
+    message: string,
+    public field: string | null = null,
+    public fields: FieldError[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+  /** The message for one field, if the core named it. */
+  forField(name: string): string | undefined {
+    return this.fields.find((f) => f.field === name)?.message;
+  }
+}
+
+type Transport = (method: string, args: unknown) => Promise<unknown>;
+
+interface TauriInternals { invoke: (cmd: string, args?: unknown) => Promise<unknown> }
+
+function tauriTransport(internals: TauriInternals): Transport {
+  return async (method, args) => {
+    try {
+      return await internals.invoke('api', { method, args: args ?? {} });
+    } catch (e) {
+      throw toApiError(e);
+    }
+  };
+}
+
+const TOKEN_KEY = 'linkwell.bridge.token';
+
+function bridgeToken(): string {
+  const url = new URL(window.location.href);
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    return fromUrl;
+  }
+  return sessionStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+function httpTransport(): Transport {
+  const token = bridgeToken();
+  return async (method, args) => {
+    let res: Response;
+    try {
+      res = await fetch(`/api/${method}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: JSON.stringify(args ?? {}),
+      });
+    } catch {
+      throw new ApiError('unreachable', 'Linkwell is not running. Start it again and reload this page.');
+    }
+    const body = await res.json().catch(() => null);
+    if (!res.ok) throw toApiError(body);
+    return body;
+  };
+}
+
+function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
+    const o = e as { code: string; message: string; field?: string | null; fields?: FieldError[] };
+    return new ApiError(o.code, o.message, o.field ?? null, o.fields ?? []);
+  }
+  return new ApiError('internal', typeof e === 'string' ? e : 'Something went wrong. Nothing was changed.');
+}
+
+const internals = (window as unknown as { __TAURI_INTERNALS__?: TauriInternals }).__TAURI_INTERNALS__;
+const transport: Transport = internals ? tauriTransport(internals) : httpTransport();
+export const inDesktopApp = Boolean(internals);
+
+/** Listeners told after every successful change (the sync status refreshes its count). */
+const changeListeners = new Set<() => void>();
+export function onChange(f: () => void): void { changeListeners.add(f); }
+
+async function read<T>(method: string, args?: unknown): Promise<T> {
+  return (await transport(method, args)) as T;
+}
+async function write<T>(method: string, args?: unknown): Promise<T> {
+  const out = (await transport(method, args)) as T;
+  changeListeners.forEach((f) => f());
+  return out;
+}
+
+// ---- Types (the core's serde shapes) ----
+export type Id = string;
+export interface Choice { code: string; label: string }
+export type Vocabularies = Record<string, Choice[]>;
+export interface Worker { id: Id; name: string; role: string; team_id: Id; active: boolean }
+export interface Status {
+  initialised: boolean; today: string; pending?: number;
+  worker?: Worker; team?: { id: Id; name: string; locality: string | null };
+}
+export interface SetupInput { team_name: string; locality?: string; worker_name: string; role: string }
+export interface Appointment { session_id: Id; person_id: Id; person_name: string; starts_at: string; mode: string; venue: string | null }
+export interface FollowUpDue { person_id: Id; person_name: string; time_point: string; baseline_on: string; due_on: string; days_overdue: number }
+export interface Waiting { person_id: Id; person_name: string; referral_id: Id; received_on: string; days_waiting: number; attempts: number }
+export interface ReviewDue { id: Id; person_id: Id; person_name: string; what: string; review_on: string; days_overdue: number }
+export interface Today { date: string; appointments: Appointment[]; follow_ups: FollowUpDue[]; waiting: Waiting[]; risk_reviews: ReviewDue[]; plan_reviews: ReviewDue[] }
+export interface CaseloadFilter { worker_id?: Id | null; status?: string | null; stage?: string | null; sort?: string | null }
+export interface CaseloadRow { person_id: Id; episode_id: Id; name: string; status: string; stage: string; worker_id: Id; opened_on: string; last_contact: string | null; next_appointment: string | null }
+export interface SearchHit { kind: string; id: Id; person_id: Id | null; title: string; snippet: string }
+export interface PersonInput {
+  given_name: string; family_name: string; preferred_name?: string; date_of_birth?: string; nhs_number?: string;
+  address?: string; postcode?: string; phone?: string; email?: string; gp_practice?: string; language?: string;
+  interpreter_needed?: boolean; large_print?: boolean; easy_read?: boolean; accessibility_needs?: string;
+  carer_status?: string; contact_restrictions?: string;
+}
+export interface ReferralInput {
+  source: string; referrer_name?: string; referrer_practice?: string; received_on: string; reasons: string[];
+  conditions: string[]; snomed_code?: string; consent_to_contact: boolean; detail?: string;
+}
+export interface NewReferral { person: PersonInput; referral: ReferralInput; stage?: string; worker_id?: Id | null }
+export interface Check { ok: boolean; errors: FieldError[] }
+export interface Person extends Omit<PersonInput, 'interpreter_needed' | 'large_print' | 'easy_read'> {
+  id: Id; interpreter_needed: boolean; large_print: boolean; easy_read: boolean; created_on: string;
+}
+export interface Referral { id: Id; source: string; referrer_name: string | null; referrer_practice: string | null; received_on: string; reasons: string[]; conditions: string[]; snomed_code: string | null; consent_to_contact: boolean; detail: string | null }
+export interface ContactAttempt { id: Id; attempted_at: string; method: string; outcome: string; note: string | null }
+export interface Episode { id: Id; referral_id: Id; stage: string; worker_id: Id; status: string; opened_on: string; first_contact_on: string | null; closed_on: string | null; closing_reason: string | null }
+export interface Handover { id: Id; from_worker_id: Id; to_worker_id: Id; to_stage: string; handed_on: string; note: string }
+export interface Session { id: Id; starts_at: string; mode: string; venue: string | null; minutes: number | null; attendance: string; actions_agreed: string | null; next_step: string | null }
+export interface NoteRevision { id: Id; supersedes: Id | null; body: string; retracted: boolean; reason: string | null; written_at: string }
+export interface NoteWithHistory { note: { id: Id; session_id: Id | null; created_at: string }; revisions: NoteRevision[] }
+export interface WellbeingPlan { keeps_me_well: string; triggers: string; warning_signs: string; when_i_notice: string; crisis_help: string; written_on: string; review_on: string | null }
+export interface GoalStep { id: Id; text: string; target_on: string | null; status: string }
+export interface GoalDetail { goal: { id: Id; text: string; five_ways: string; set_on: string; status: string; archived: boolean }; steps: GoalStep[]; ratings: { id: Id; rated_on: string; score: number }[] }
+export interface Measure { id: Id; instrument: string; time_point: string; taken_on: string; score: number | null; level: number | null; items: number[] }
+export interface ScheduleItem { time_point: string; label: string; due_on: string | null; done_on: string | null; overdue: boolean }
+export interface OnwardReferral { id: Id; service_id: Id; status: string; barriers: string[]; suggested_on: string; status_on: string; feedback: string | null }
+export interface Consent { id: Id; kind: string; given: boolean; recorded_on: string; note: string | null }
+export interface RiskFlag { id: Id; kind: string; active: boolean; review_on: string; note: string | null }
+export interface TimelineItem { at: string; kind: string; id: Id; summary: string }
+export interface PersonRecord {
+  person: Person; display_name: string; full_name: string; consents: Consent[]; risk_flags: RiskFlag[];
+  referrals: { referral: Referral; attempts: ContactAttempt[] }[];
+  episodes: { episode: Episode; handovers: Handover[]; worker_name: string | null }[];
+  open_episode: Episode | null; sessions: Session[]; notes: NoteWithHistory[];
+  plan: WellbeingPlan | null; plan_versions: number; goals: GoalDetail[]; goal_words: (string | null)[];
+  attainment: number | null;
+  measures: { measure: Measure; summary: string; instrument_label: string; time_point_label: string }[];
+  ons4_bands: Record<string, string> | null; schedule: ScheduleItem[];
+  onward: { onward: OnwardReferral; service_name: string | null; status_label: string }[];
+  timeline: TimelineItem[];
+}
+export interface Schedule { weekday: string; starts: string; ends: string; frequency: string }
+export interface Service {
+  id: Id; name: string; description: string; categories: string[]; five_ways: string[]; schedules: Schedule[];
+  venue: string | null; address: string | null; postcode: string | null; cost: string | null; free: boolean;
+  step_free: boolean; hearing_loop: boolean; transport: string | null; taking_new_members: boolean;
+  contact_name: string | null; contact_phone: string | null; contact_email: string | null; lead: string | null;
+  last_verified_on: string | null; status: string;
+}
+export interface ServiceInput {
+  name: string; description: string; categories: string[]; five_ways: string[];
+  schedules: { weekday: string; starts: string; ends: string; frequency?: string }[];
+  venue?: string; address?: string; postcode?: string; cost?: string; free: boolean; step_free: boolean;
+  hearing_loop: boolean; transport?: string; taking_new_members: boolean; contact_name?: string;
+  contact_phone?: string; contact_email?: string; lead?: string; last_verified_on?: string; status?: string;
+}
+export interface ServiceFilter {
+  text?: string; category?: string; five_ways?: string; day?: string; free_only?: boolean;
+  step_free?: boolean; hearing_loop?: boolean; taking_new_members?: boolean;
+}
+export interface Suggestion { service: Service; score: number; reasons: string[]; cautions: string[] }
+
+// ---- Calls ----
+export const api = {
+  status: () => read<Status>('status'),
+  setup: (setup: SetupInput, demo: boolean) => write<Status>('setup', { setup, demo }),
+  vocabularies: () => read<Vocabularies>('vocabularies'),
+  workers: () => read<Worker[]>('workers'),
+  today: (date?: string) => read<Today>('today', { date }),
+  caseload: (filter: CaseloadFilter) => read<CaseloadRow[]>('caseload', { filter }),
+  search: (text: string, kind?: string) => read<SearchHit[]>('search', { text, kind, limit: 30 }),
+  checkNewReferral: (referral: NewReferral) => read<Check>('check_new_referral', { referral }),
+  takeReferral: (referral: NewReferral) =>
+    write<{ person: Person; referral: Referral; episode: Episode }>('take_referral', { referral }),
+  personRecord: (person_id: Id) => read<PersonRecord>('person_record', { person_id }),
+  recordConsent: (person_id: Id, consent: { kind: string; given: boolean; note?: string }) =>
+    write<Consent>('record_consent', { person_id, consent }),
+  addRiskFlag: (person_id: Id, flag: { kind: string; review_on: string; note?: string }) =>
+    write<RiskFlag>('add_risk_flag', { person_id, flag }),
+  logContactAttempt: (referral_id: Id, attempt: { attempted_at: string; method: string; outcome: string; note?: string }) =>
+    write<ContactAttempt>('log_contact_attempt', { referral_id, attempt }),
+  handOver: (episode_id: Id, to_worker_id: Id, to_stage: string, note: string) =>
+    write<Handover>('hand_over', { episode_id, to_worker_id, to_stage, note }),
+  closeEpisode: (episode_id: Id, reason: string, closed_on: string) =>
+    write<Episode>('close_episode', { episode_id, reason, closed_on }),
+  reopenEpisode: (episode_id: Id) => write<Episode>('reopen_episode', { episode_id }),
+  recordSession: (person_id: Id, session: Record<string, unknown>) => write<Session>('record_session', { person_id, session }),
+  addNote: (person_id: Id, body: string, session_id?: Id) => write<NoteWithHistory>('add_note', { person_id, body, session_id }),
+  reviseNote: (note_id: Id, supersedes: Id, body: string) => write<NoteWithHistory>('revise_note', { note_id, supersedes, body }),
+  retractNote: (note_id: Id, reason: string) => write<NoteWithHistory>('retract_note', { note_id, reason }),
+  saveWellbeingPlan: (person_id: Id, plan: Record<string, string | undefined>) =>
+    write<WellbeingPlan>('save_wellbeing_plan', { person_id, plan }),
+  addGoal: (person_id: Id, goal: { text: string; five_ways: string; steps: { text: string; target_on?: string }[] }) =>
+    write<GoalDetail>('add_goal', { person_id, goal }),
+  setStepStatus: (step_id: Id, status: string) => write<GoalStep>('set_step_status', { step_id, status }),
+  rateGoal: (goal_id: Id, score: number) => write<unknown>('rate_goal', { goal_id, score }),
+  recordMeasure: (person_id: Id, measure: { instrument: string; time_point: string; taken_on: string; score?: number; level?: number; items: number[] }) =>
+    write<Measure>('record_measure', { person_id, measure }),
+  services: (filter: ServiceFilter) => read<Service[]>('services', { filter }),
+  service: (service_id: Id) => read<Service>('service', { service_id }),
+  addService: (service: ServiceInput) => write<Service>('add_service', { service }),
+  updateService: (service_id: Id, service: ServiceInput) => write<Service>('update_service', { service_id, service }),
+  verifyService: (service_id: Id) => write<Service>('verify_service', { service_id }),
+  suggestServices: (person_id: Id) => read<Suggestion[]>('suggest_services', { person_id, limit: 8 }),
+  referOnward: (person_id: Id, service_id: Id, status = 'suggested') =>
+    write<OnwardReferral>('refer_onward', { person_id, service_id, status }),
+  updateOnwardReferral: (onward_id: Id, change: { status?: string; barriers?: string[]; feedback?: string }) =>
+    write<OnwardReferral>('update_onward_referral', { onward_id, ...change }),
+  pendingCount: () => read<number>('pending_count'),
+  exportPerson: (person_id: Id) => read<unknown>('export_person', { person_id }),
+};
+
+/** Tells the desktop shell the first screen is on show (used by the start-up benchmark). */
+export function markReady(): void {
+  if (internals) void internals.invoke('ready').catch(() => undefined);
+}

@@ -1,0 +1,210 @@
+// Small DOM helpers: element building, labelled form fields with their error slots, drafts
+// kept in localStorage so unsaved text survives a closed window, and screen-reader messages.
+
+import { ApiError, type Choice } from './api';
+
+type Child = Node | string | number | null | undefined | false | Child[];
+type Attrs = Record<string, string | number | boolean | null | undefined | ((e: Event) => void)>;
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (typeof v === 'function') el.addEventListener(k.replace(/^on/, ''), v as EventListener);
+    else if (k === 'value' && 'value' in el) (el as HTMLInputElement).value = String(v);
+    else if (k === 'checked') (el as HTMLInputElement).checked = Boolean(v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el: Node, children: Child[]): void {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.appendChild(typeof c === 'object' ? c : document.createTextNode(String(c)));
+  }
+}
+
+let uid = 0;
+export const nextId = (p = 'f') => `${p}-${++uid}`;
+
+/** A labelled control with hint and an error slot wired by aria-describedby. */
+export function field(
+  label: string,
+  control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement,
+  opts: { hint?: string; required?: boolean } = {},
+): HTMLElement {
+  const id = control.id || nextId();
+  control.id = id;
+  const err = h('p', { class: 'error', id: `${id}-error`, hidden: true });
+  const described = [`${id}-error`];
+  let hint: HTMLElement | null = null;
+  if (opts.hint) {
+    hint = h('p', { class: 'hint', id: `${id}-hint` }, opts.hint);
+    described.unshift(`${id}-hint`);
+  }
+  control.setAttribute('aria-describedby', described.join(' '));
+  if (opts.required) control.required = true;
+  const isCheck = control instanceof HTMLInputElement && control.type === 'checkbox';
+  const lab = h('label', { for: id }, label, opts.required ? h('span', { class: 'req' }, ' (required)') : null);
+  return h('div', { class: isCheck ? 'field check' : 'field', 'data-field': control.name }, isCheck ? [control, lab, hint, err] : [lab, hint, control, err]);
+}
+
+export const input = (name: string, attrs: Attrs = {}) => h('input', { name, type: 'text', autocomplete: 'off', ...attrs });
+export const textarea = (name: string, attrs: Attrs = {}) => h('textarea', { name, rows: 3, ...attrs });
+export const checkbox = (name: string, attrs: Attrs = {}) => h('input', { name, type: 'checkbox', ...attrs });
+export function select(name: string, choices: Choice[], attrs: Attrs & { blank?: string } = {}): HTMLSelectElement {
+  const { blank, ...rest } = attrs;
+  return h('select', { name, ...rest },
+    blank !== undefined ? h('option', { value: '' }, blank) : null,
+    choices.map((c) => h('option', { value: c.code }, c.label)));
+}
+
+/** A fieldset of checkboxes sharing one name; the legend is its accessible name. */
+export function checkGroup(legend: string, name: string, choices: Choice[]): HTMLFieldSetElement {
+  const id = nextId('g');
+  return h('fieldset', { class: 'checks', 'data-field': name, 'aria-describedby': `${id}-error` },
+    h('legend', {}, legend),
+    h('div', { class: 'check-grid' }, choices.map((c) => {
+      const cid = nextId();
+      return h('div', { class: 'field check' }, h('input', { type: 'checkbox', name, value: c.code, id: cid }), h('label', { for: cid }, c.label));
+    })),
+    h('p', { class: 'error', id: `${id}-error`, hidden: true }));
+}
+
+export function checkedValues(form: HTMLFormElement, name: string): string[] {
+  return Array.from(form.querySelectorAll<HTMLInputElement>(`input[name="${name}"]:checked`)).map((i) => i.value);
+}
+
+export function val(form: HTMLFormElement, name: string): string {
+  const el = form.elements.namedItem(name) as HTMLInputElement | null;
+  return el ? el.value.trim() : '';
+}
+export const opt = (s: string) => (s === '' ? undefined : s);
+export function bool(form: HTMLFormElement, name: string): boolean {
+  return (form.elements.namedItem(name) as HTMLInputElement | null)?.checked ?? false;
+}
+
+/** Shows field errors next to their controls (and a summary), or clears them. */
+export function showErrors(form: HTMLFormElement, errors: { field: string; message: string }[], only?: Set<string>): void {
+  form.querySelectorAll<HTMLElement>('[data-field]').forEach((wrap) => {
+    const name = wrap.dataset.field ?? '';
+    const msgs = errors.filter((e) => e.field === name && (!only || only.has(name))).map((e) => e.message);
+    const slot = wrap.querySelector<HTMLElement>(':scope > .error');
+    const control = wrap.querySelector<HTMLElement>('input,select,textarea');
+    if (slot) { slot.textContent = msgs.join(' '); slot.hidden = msgs.length === 0; }
+    if (control && wrap.tagName !== 'FIELDSET') control.setAttribute('aria-invalid', msgs.length ? 'true' : 'false');
+    wrap.classList.toggle('invalid', msgs.length > 0);
+  });
+}
+
+/** A form's message area: errors in role=alert, successes politely. */
+export function formMessage(form: HTMLFormElement): HTMLElement {
+  let m = form.querySelector<HTMLElement>(':scope > .form-message');
+  if (!m) {
+    m = h('div', { class: 'form-message', role: 'alert' });
+    form.prepend(m);
+  }
+  return m;
+}
+
+export function reportError(form: HTMLFormElement, e: unknown): void {
+  const err = e instanceof ApiError ? e : new ApiError('internal', String(e));
+  const msg = formMessage(form);
+  if (err.fields.length) {
+    showErrors(form, err.fields);
+    msg.replaceChildren(h('p', {}, 'Nothing was saved. Please check:'), h('ul', {}, err.fields.map((f) => h('li', {}, f.message))));
+    const first = form.querySelector<HTMLElement>('[aria-invalid="true"]');
+    first?.focus();
+  } else {
+    msg.replaceChildren(h('p', {}, err.message));
+  }
+  msg.classList.add('shown');
+}
+
+export function clearMessage(form: HTMLFormElement): void {
+  const m = form.querySelector<HTMLElement>(':scope > .form-message');
+  if (m) { m.replaceChildren(); m.classList.remove('shown'); }
+  showErrors(form, []);
+}
+
+const live = () => document.getElementById('announcer');
+/** Says something to screen readers and shows it briefly. */
+export function announce(text: string): void {
+  const el = live();
+  if (!el) return;
+  el.textContent = '';
+  window.setTimeout(() => { el.textContent = text; }, 30);
+}
+
+// ---- Drafts: every text control in a form with data-draft is saved as it is typed. ----
+const DRAFT_PREFIX = 'linkwell.draft.';
+
+export function keepDraft(form: HTMLFormElement, key: string): { restored: boolean; clear: () => void } {
+  const storeKey = DRAFT_PREFIX + key;
+  form.dataset.draft = key;
+  let restored = false;
+  const saved = localStorage.getItem(storeKey);
+  if (saved) {
+    try {
+      const data = JSON.parse(saved) as Record<string, string | boolean | string[]>;
+      for (const [name, v] of Object.entries(data)) {
+        const els = form.querySelectorAll<HTMLInputElement>(`[name="${name}"]`);
+        els.forEach((el) => {
+          if (el.type === 'checkbox') el.checked = Array.isArray(v) ? v.includes(el.value) : Boolean(v);
+          else if (typeof v === 'string' && v !== '') { el.value = v; restored = true; }
+        });
+      }
+    } catch { /* a damaged draft is ignored */ }
+  }
+  let done = false;
+  const save = () => {
+    if (done) return; // saved and cleared: this form is about to be replaced
+    const data: Record<string, string | boolean | string[]> = {};
+    let any = false;
+    form.querySelectorAll<HTMLInputElement>('input[name],textarea[name],select[name]').forEach((el) => {
+      if (el.type === 'checkbox') {
+        const same = form.querySelectorAll(`[name="${el.name}"]`).length > 1;
+        if (same) { const arr = (data[el.name] as string[]) ?? []; if (el.checked) arr.push(el.value); data[el.name] = arr; }
+        else data[el.name] = el.checked;
+      } else {
+        data[el.name] = el.value;
+        if (el.value.trim() !== '' && el.tagName !== 'SELECT' && el.type !== 'date' && el.type !== 'datetime-local') any = true;
+      }
+    });
+    if (any) localStorage.setItem(storeKey, JSON.stringify(data));
+    else localStorage.removeItem(storeKey);
+  };
+  form.addEventListener('input', save);
+  form.addEventListener('change', save);
+  if (restored) {
+    const note = h('p', { class: 'draft-note', role: 'status' }, 'Draft restored: this text was not saved yet.');
+    form.prepend(note);
+  }
+  return { restored, clear: () => { done = true; localStorage.removeItem(storeKey); form.querySelector('.draft-note')?.remove(); } };
+}
+
+export const labelOf = (choices: Choice[] | undefined, code: string) => choices?.find((c) => c.code === code)?.label ?? code;
+
+export function fmtDate(d: string | null | undefined): string {
+  if (!d) return '';
+  const dt = new Date(d.length === 10 ? `${d}T00:00:00` : d);
+  if (Number.isNaN(dt.getTime())) return d;
+  return dt.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+}
+export function fmtDateTime(d: string | null | undefined): string {
+  if (!d) return '';
+  const dt = new Date(d);
+  if (Number.isNaN(dt.getTime())) return d;
+  return `${fmtDate(d.slice(0, 10))}, ${dt.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}`;
+}
+export function nowLocal(): string {
+  const d = new Date();
+  d.setSeconds(0, 0);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+export const todayIso = () => nowLocal().slice(0, 10);
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
