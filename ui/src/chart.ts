@@ -15,7 +15,7 @@ function s(tag: string, attrs: Record<string, string | number>): SVGElement {
 const COLOURS = ['#1d5f8a', '#8a3d1d', '#2f6b2f', '#6b2f6b'];
 
 export function lineChart(title: string, series: Series[], yMin: number, yMax: number, yLabel: (v: number) => string = String): HTMLElement {
-  const W = 420, H = 180, L = 44, R = 12, T = 12, B = 28;
+  const W = 420, H = 180, L = 44, R = 28, T = 12, B = 28;
   const xs = Array.from(new Set(series.flatMap((se) => se.points.map((p) => p.x)))).sort();
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-label': title, class: 'chart' });
   const xPos = (x: string) => (xs.length <= 1 ? L + (W - L - R) / 2 : L + (xs.indexOf(x) * (W - L - R)) / (xs.length - 1));
@@ -38,6 +38,6 @@ export function lineChart(title: string, series: Series[], yMin: number, yMax: n
     se.points.forEach((p) => svg.append(s('circle', { cx: xPos(p.x), cy: yPos(p.y), r: 4, fill: c })));
   });
   const legend = h('ul', { class: 'legend' }, series.map((se, i) =>
-    h('li', {}, h('span', { class: 'swatch', style: `background:${COLOURS[i % COLOURS.length]}`, 'aria-hidden': 'true' }), se.name)));
+    h('li', {}, h('span', { class: `swatch c${i % COLOURS.length}`, 'aria-hidden': 'true' }), se.name)));
   return h('figure', { class: 'chart-wrap' }, svg as unknown as HTMLElement, legend);
 }

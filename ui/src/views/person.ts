@@ -76,7 +76,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     flags.length ? h('ul', { class: 'flags', 'aria-label': 'Risk flags' }, flags.map((f) => h('li', { class: 'tag danger' }, `${labelOf(v.risk_kind, f.kind)} · review ${fmtDate(f.review_on)}`))) : null,
     h('dl', { class: 'facts' },
       h('dt', {}, 'Date of birth'), h('dd', {}, p.date_of_birth ? fmtDate(p.date_of_birth) : 'Not recorded'),
-      h('dt', {}, 'NHS number'), h('dd', {}, p.nhs_number ?? 'Not recorded'),
+      h('dt', {}, 'NHS number'), h('dd', {}, p.nhs_number ? p.nhs_number.replace(/\D/g, '').replace(/^(\d{3})(\d{3})(\d{4})$/, '$1 $2 $3') : 'Not recorded'),
       h('dt', {}, 'Phone'), h('dd', {}, p.phone ?? 'Not recorded'),
       h('dt', {}, 'Communication'), h('dd', {}, needs.length ? needs.join('; ') : 'No needs recorded'),
       h('dt', {}, 'Consents'), h('dd', {}, r.consents.length ? r.consents.map((c) => `${labelOf(v.consent_kind, c.kind)}: ${c.given ? 'yes' : 'no'}`).join('; ') : 'None recorded'),

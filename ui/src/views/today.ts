@@ -2,7 +2,9 @@
 
 import { api } from '../api';
 import type { Ctx } from '../main';
-import { h, fmtDate, fmtDateTime, labelOf, plural } from '../dom';
+import { h, fmtDate, labelOf, plural } from '../dom';
+
+const WHAT: Record<string, string> = { wellbeing_plan: 'wellness plan review', risk_flag: 'risk flag review' };
 
 function block(title: string, empty: string, items: HTMLElement[]): HTMLElement {
   const id = `h-${title.replace(/\W+/g, '-').toLowerCase()}`;
@@ -21,7 +23,7 @@ export async function todayView(ctx: Ctx): Promise<HTMLElement> {
     h('p', { class: 'lead' }, ctx.status.worker ? `Good to see you, ${ctx.status.worker.name}.` : ''),
     h('div', { class: 'grid' },
       block('Appointments', 'No appointments today.', t.appointments.map((a) =>
-        h('li', {}, h('time', {}, fmtDateTime(a.starts_at).split(', ')[1] ?? ''), ' ', personLink(a.person_id, a.person_name),
+        h('li', {}, h('time', { datetime: a.starts_at }, a.starts_at.slice(11, 16)), ' ', personLink(a.person_id, a.person_name),
           h('span', { class: 'muted' }, ` · ${labelOf(v.session_mode, a.mode)}${a.venue ? ` at ${a.venue}` : ''}`)))),
       block('Waiting for first contact', 'Nobody is waiting.', t.waiting.map((w) =>
         h('li', {}, personLink(w.person_id, w.person_name),
@@ -31,7 +33,7 @@ export async function todayView(ctx: Ctx): Promise<HTMLElement> {
         h('li', {}, personLink(f.person_id, f.person_name), ` – ${labelOf(v.time_point, f.time_point)} measures `,
           h('span', { class: f.days_overdue > 0 ? 'tag warn' : 'tag' }, f.days_overdue > 0 ? `${plural(f.days_overdue, 'day')} overdue` : `due ${fmtDate(f.due_on)}`)))),
       block('Reviews due', 'No plan or risk reviews due.', [...t.risk_reviews, ...t.plan_reviews].map((r) =>
-        h('li', {}, personLink(r.person_id, r.person_name), ` – ${r.what} `,
+        h('li', {}, personLink(r.person_id, r.person_name), ` – ${WHAT[r.what] ?? r.what.replace(/_/g, ' ')} `,
           h('span', { class: r.days_overdue > 0 ? 'tag warn' : 'tag' }, r.days_overdue > 0 ? `${plural(r.days_overdue, 'day')} overdue` : `by ${fmtDate(r.review_on)}`)))),
     ));
 }
