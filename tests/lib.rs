@@ -18,9 +18,22 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// The passphrase test laptops are set up with (databases are encrypted by default).
+pub const TEST_PASSPHRASE: &str = "test passphrase for a synthetic laptop";
+
+/// A `linkwell` command for `db` with the test passphrase in its environment.
+pub fn linkwell_command(db: &Path) -> Command {
+    let mut c = Command::new(binary("linkwell"));
+    c.arg("--db")
+        .arg(db)
+        .env("LINKWELL_PASSPHRASE", TEST_PASSPHRASE);
+    c
+}
+
 /// Runs `linkwell --db DB args...` and returns its output.
 pub fn linkwell(db: &Path, args: &[&str]) -> Output {
     Command::new(binary("linkwell"))
+        .env("LINKWELL_PASSPHRASE", TEST_PASSPHRASE)
         .arg("--db")
         .arg(db)
         .args(args)
@@ -38,4 +51,68 @@ pub fn linkwell_ok(db: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// A `linkwell-server` process on a free loopback port, killed (SIGKILL) when dropped.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl ServerProcess {
+    /// Starts `linkwell-server --data DATA serve --listen 127.0.0.1:0` and reads the bound
+    /// address from its first line of output.
+    pub fn start(data: &Path) -> ServerProcess {
+        use std::io::BufRead as _;
+        let mut child = Command::new(binary("linkwell-server"))
+            .arg("--data")
+            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start linkwell-server");
+        let stdout = child.stdout.take().expect("server stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read server address");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected server output {line:?}"))
+            .to_string();
+        ServerProcess { child, url }
+    }
+
+    /// SIGKILL: no graceful shutdown, as when the machine loses power.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Runs `linkwell-server --data DATA args...`, insisting on success; returns trimmed stdout.
+pub fn server_admin(data: &Path, args: &[&str]) -> String {
+    let out = Command::new(binary("linkwell-server"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run linkwell-server");
+    assert!(
+        out.status.success(),
+        "linkwell-server {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8 output")
+        .trim()
+        .to_string()
 }

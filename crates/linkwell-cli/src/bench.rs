@@ -8,8 +8,18 @@ use std::time::{Duration, Instant};
 
 #[derive(Subcommand, Clone)]
 pub enum BenchWhat {
+    /// Sync over loopback: a worker's day, a week offline, server ingest vs raw SQLite.
+    Sync {
+        #[arg(long, default_value_t = 15)]
+        runs: usize,
+    },
     /// The core: caseload open, full-text search, durable note save vs a bare insert.
     Core,
+    /// Green Book printing: median time and file size of a full book.
+    Print {
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -29,6 +39,8 @@ pub struct CoreBenchOpts {
 pub fn run(what: Option<&BenchWhat>, opts: &CoreBenchOpts) -> Result<()> {
     match what {
         None | Some(BenchWhat::Core) => core(opts),
+        Some(BenchWhat::Sync { runs }) => crate::bench_sync::run(*runs),
+        Some(BenchWhat::Print { runs }) => print(*runs),
     }
 }
 
@@ -166,5 +178,35 @@ fn core(opts: &CoreBenchOpts) -> Result<()> {
         ms(bare),
         note.as_secs_f64() / bare.as_secs_f64()
     );
+    Ok(())
+}
+
+fn print(runs: usize) -> Result<()> {
+    use linkwell_print::{PrintOptions, green_book_pdf, sample_green_book};
+    let book = sample_green_book();
+    for large_print in [false, true] {
+        let opts = PrintOptions {
+            large_print,
+            ..PrintOptions::new(linkwell_core::store::today())
+        };
+        let mut times = Vec::with_capacity(runs);
+        let mut pdf = Vec::new();
+        for _ in 0..runs.max(1) {
+            let t = Instant::now();
+            pdf = green_book_pdf(&book, &opts)?;
+            times.push(t.elapsed());
+        }
+        let pages = linkwell_print::layout_green_book(&book, &opts)?.pages.len();
+        crate::outln!(
+            "green book ({}, {pages} pages): median {}, {} KB (goal ≤ 50 ms, ≤ 200 KB)",
+            if large_print {
+                "large print"
+            } else {
+                "standard print"
+            },
+            ms(percentile(times, 0.5)),
+            pdf.len() / 1024
+        );
+    }
     Ok(())
 }

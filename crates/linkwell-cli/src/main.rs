@@ -16,6 +16,8 @@ macro_rules! outln {
 pub(crate) use outln;
 
 mod bench;
+mod bench_sync;
+mod sync_cmd;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -59,6 +61,9 @@ enum Command {
         /// health_coach, link_worker, supervisor or admin.
         #[arg(long, default_value = "link_worker")]
         role: String,
+        /// Leave the database unencrypted (synthetic test data only; never for real records).
+        #[arg(long)]
+        plaintext: bool,
     },
     /// Seed realistic synthetic data (never real people), deterministic from the seed.
     Demo {
@@ -71,6 +76,9 @@ enum Command {
         /// The date the data is built around (YYYY-MM-DD); defaults to today.
         #[arg(long)]
         today: Option<String>,
+        /// Leave a new database unencrypted (synthetic data only).
+        #[arg(long)]
+        plaintext: bool,
     },
     /// What is due today: appointments, follow-ups, referrals waiting, reviews.
     Today {
@@ -93,6 +101,17 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print Green Book pages or a directory page as PDF.
+    Print {
+        #[command(subcommand)]
+        what: PrintWhat,
+    },
+    /// Encrypt an existing unencrypted database in place (asks for a new passphrase).
+    Encrypt,
+    /// Change the passphrase (LINKWELL_PASSPHRASE / LINKWELL_NEW_PASSPHRASE for scripts).
+    Passphrase,
+    /// Set a new passphrase using the recovery code shown at set-up.
+    Recover,
     /// Show the change log (the outbox sync sends).
     Log {
         #[arg(long, default_value_t = 0)]
@@ -100,12 +119,46 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// Enrol this laptop with the sync server using a one-time code from your administrator.
+    Enrol(sync_cmd::EnrolArgs),
+    /// Sync with the server now (`sync status` shows the state, `sync review` the conflicts).
+    Sync(sync_cmd::SyncArgs),
     /// Benchmarks that print figures (medians, ratios).
     Bench {
         #[command(subcommand)]
         what: Option<bench::BenchWhat>,
         #[command(flatten)]
         opts: bench::CoreBenchOpts,
+    },
+}
+
+#[derive(Subcommand)]
+enum PrintWhat {
+    /// A person's Green Book pages (default: every section with content).
+    GreenBook {
+        person: Uuid,
+        #[arg(long)]
+        out: PathBuf,
+        /// Comma-separated: cover, plan, five-ways, goals, groups, next-steps.
+        #[arg(long)]
+        pages: Option<String>,
+        /// Large print (default: the person's recorded communication needs).
+        #[arg(long)]
+        large_print: bool,
+        /// Blank pages with writing lines, to fill in by hand.
+        #[arg(long)]
+        blank: bool,
+        /// Fix the printed date (YYYY-MM-DD) for byte-identical output.
+        #[arg(long)]
+        fixed_date: Option<String>,
+    },
+    /// A stand-alone directory page for one service.
+    Service {
+        service: Uuid,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        large_print: bool,
     },
 }
 
@@ -125,7 +178,54 @@ fn main() -> ExitCode {
 }
 
 fn open(cli: &Cli) -> Result<Store> {
-    Store::open(&cli.db, None).with_context(|| format!("opening {}", cli.db.display()))
+    open_db(&cli.db)
+}
+
+/// The passphrase from `var` (for scripts) or a prompt on the terminal — never an argument.
+pub(crate) fn secret(var: &str, prompt: &str) -> Result<zeroize::Zeroizing<String>> {
+    use std::io::IsTerminal;
+    if let Ok(p) = std::env::var(var) {
+        return Ok(zeroize::Zeroizing::new(p));
+    }
+    if std::io::stdin().is_terminal() {
+        return Ok(zeroize::Zeroizing::new(rpassword::prompt_password(prompt)?));
+    }
+    anyhow::bail!("{prompt} needed: type it at a terminal, or set {var} for scripts")
+}
+
+/// Opens an existing database, unlocking it with the worker's passphrase if it is encrypted.
+pub(crate) fn open_db(db: &std::path::Path) -> Result<Store> {
+    if linkwell_core::vault::is_encrypted(db) {
+        let pass = secret("LINKWELL_PASSPHRASE", "Passphrase")?;
+        return Store::unlock(db, &pass).with_context(|| format!("unlocking {}", db.display()));
+    }
+    if !db.exists() {
+        anyhow::bail!("{} does not exist: run `linkwell init` first", db.display());
+    }
+    eprintln!(
+        "warning: {} is not encrypted; run `linkwell encrypt` to protect it",
+        db.display()
+    );
+    Store::open(db, None).with_context(|| format!("opening {}", db.display()))
+}
+
+/// Opens the database for set-up: a new one is created encrypted (unless `plaintext`, for
+/// synthetic benchmark data only) and its recovery code is shown once.
+fn open_or_create(db: &std::path::Path, plaintext: bool) -> Result<Store> {
+    if db.exists() {
+        return open_db(db);
+    }
+    if plaintext {
+        return Ok(Store::open(db, None)?);
+    }
+    let pass = secret("LINKWELL_PASSPHRASE", "New passphrase")?;
+    let (store, code) =
+        Store::create_encrypted(db, &pass, linkwell_core::vault::KdfParams::default())?;
+    eprintln!(
+        "Your recovery code (shown once; write it down and keep it somewhere safe):\n\n    {}\n\nIt unlocks this database if the passphrase is forgotten.",
+        code.0.as_str()
+    );
+    Ok(store)
 }
 
 fn print_json(v: &impl serde::Serialize) -> Result<()> {
@@ -142,13 +242,38 @@ fn parse_date(s: Option<&str>) -> Result<chrono::NaiveDate> {
 
 fn run(cli: Cli) -> Result<()> {
     match &cli.command {
+        Command::Encrypt => {
+            if linkwell_core::vault::is_encrypted(&cli.db) {
+                anyhow::bail!("{} is already encrypted", cli.db.display());
+            }
+            let pass = secret("LINKWELL_PASSPHRASE", "New passphrase")?;
+            let code = linkwell_core::vault::encrypt_existing(&cli.db, &pass, Default::default())?;
+            outln!("{} is now encrypted.", cli.db.display());
+            eprintln!(
+                "Your recovery code (shown once; keep it safe):\n\n    {}\n",
+                code.0.as_str()
+            );
+        }
+        Command::Passphrase => {
+            let old = secret("LINKWELL_PASSPHRASE", "Current passphrase")?;
+            let new = secret("LINKWELL_NEW_PASSPHRASE", "New passphrase")?;
+            linkwell_core::vault::change_passphrase(&cli.db, &old, &new)?;
+            outln!("Passphrase changed. Your recovery code still works.");
+        }
+        Command::Recover => {
+            let code = secret("LINKWELL_RECOVERY_CODE", "Recovery code")?;
+            let new = secret("LINKWELL_NEW_PASSPHRASE", "New passphrase")?;
+            linkwell_core::vault::recover(&cli.db, &code, &new)?;
+            outln!("Unlocked with the recovery code and set your new passphrase.");
+        }
         Command::Init {
             team,
             locality,
             name,
             role,
+            plaintext,
         } => {
-            let mut store = open(&cli)?;
+            let mut store = open_or_create(&cli.db, *plaintext)?;
             let actor = store.init(&SetupInput {
                 team_name: team.clone(),
                 locality: locality.clone(),
@@ -173,8 +298,9 @@ fn run(cli: Cli) -> Result<()> {
             sessions,
             seed,
             today,
+            plaintext,
         } => {
-            let mut store = open(&cli)?;
+            let mut store = open_or_create(&cli.db, *plaintext)?;
             let today = parse_date(today.as_deref())?;
             let summary = demo::seed(
                 &mut store,
@@ -304,7 +430,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Export { person, out } => {
-            let store = open(&cli)?;
+            let mut store = open(&cli)?;
             let v = match person {
                 Some(p) => store.export_person(*p)?,
                 None => store.export_all()?,
@@ -315,6 +441,43 @@ fn run(cli: Cli) -> Result<()> {
                     .with_context(|| format!("writing {}", path.display()))?,
                 None => outln!("{text}"),
             }
+        }
+        Command::Print { what } => {
+            let mut store = open(&cli)?;
+            let (pdf, out) = match what {
+                PrintWhat::GreenBook {
+                    person,
+                    out,
+                    pages,
+                    large_print,
+                    blank,
+                    fixed_date,
+                } => {
+                    let options = linkwell_core::print::GreenBookOptions {
+                        pages: pages.clone(),
+                        large_print: large_print.then_some(true),
+                        blank: *blank,
+                        fixed_date: fixed_date
+                            .as_deref()
+                            .map(|d| parse_date(Some(d)))
+                            .transpose()?,
+                    };
+                    (store.green_book_pdf(*person, &options)?, out)
+                }
+                PrintWhat::Service {
+                    service,
+                    out,
+                    large_print,
+                } => {
+                    let options = linkwell_core::print::GreenBookOptions {
+                        large_print: Some(*large_print),
+                        ..Default::default()
+                    };
+                    (store.service_page_pdf(*service, &options)?, out)
+                }
+            };
+            std::fs::write(out, &pdf).with_context(|| format!("writing {}", out.display()))?;
+            outln!("Wrote {} ({} KB)", out.display(), pdf.len() / 1024);
         }
         Command::Log { after, limit } => {
             let store = open(&cli)?;
@@ -335,6 +498,8 @@ fn run(cli: Cli) -> Result<()> {
             }
             outln!("{} pending", store.pending_count()?);
         }
+        Command::Enrol(args) => sync_cmd::enrol(&cli.db, cli.json, args)?,
+        Command::Sync(args) => sync_cmd::sync(&cli.db, cli.json, args)?,
         Command::Bench { what, opts } => bench::run(what.as_ref(), opts)?,
     }
     Ok(())

@@ -49,6 +49,15 @@ pub enum CoreError {
     #[error("the database could not be opened: wrong passphrase or not a Linkwell database")]
     NotADatabase,
 
+    #[error("wrong passphrase ({failures} failed attempts){}", if *.wait_seconds > 0 { format!("; wait {} seconds before trying again", .wait_seconds) } else { String::new() })]
+    WrongPassphrase { failures: u32, wait_seconds: i64 },
+
+    #[error("too many wrong passphrases: wait {seconds} seconds before trying again")]
+    TryAgainLater { seconds: i64 },
+
+    #[error("Linkwell is locked: unlock it with your passphrase")]
+    Locked,
+
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
 
@@ -89,6 +98,9 @@ impl CoreError {
             CoreError::NewerSchema { .. } => "newer_schema",
             CoreError::NotInitialised => "not_initialised",
             CoreError::NotADatabase => "not_a_database",
+            CoreError::WrongPassphrase { .. } => "wrong_passphrase",
+            CoreError::TryAgainLater { .. } => "try_again_later",
+            CoreError::Locked => "locked",
             CoreError::Database(_) | CoreError::Migration(_) | CoreError::Corrupt(_) => "internal",
         }
     }

@@ -42,8 +42,10 @@ fn person_scope(kind: EntityKind) -> Option<&'static str> {
 
 impl Store {
     /// Everything held about one person, including who changed what and when.
-    pub fn export_person(&self, person_id: Uuid) -> Result<Value> {
+    /// Records the export in the audit trail first, so the export shows it too.
+    pub fn export_person(&mut self, person_id: Uuid) -> Result<Value> {
         self.person(person_id)?;
+        self.record_audit(Some(person_id), "exported_data")?;
         let id = person_id.to_string();
         let mut records = Map::new();
         let mut ids = Vec::new();

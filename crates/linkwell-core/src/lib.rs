@@ -14,13 +14,17 @@ pub mod model;
 pub mod pathway;
 pub mod people;
 pub mod plans;
+pub mod print;
 pub mod queries;
 pub mod schema;
 pub mod search;
+pub mod session;
 pub mod sessions;
 pub mod store;
 pub mod suggest;
+pub mod sync;
 pub mod validate;
+pub mod vault;
 
 pub use error::{CoreError, FieldError, Result};
 pub use store::{Actor, DbKey, SCHEMA_VERSION, Store};

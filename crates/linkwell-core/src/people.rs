@@ -413,6 +413,13 @@ impl Store {
         })
     }
 
+    /// Opens a person's record for a worker to read: recorded in the audit trail.
+    pub fn view_person(&mut self, id: Uuid) -> Result<Person> {
+        let p = self.person(id)?;
+        self.record_audit(Some(id), "viewed_record")?;
+        Ok(p)
+    }
+
     pub fn person(&self, id: Uuid) -> Result<Person> {
         store::get(self.conn(), EntityKind::Person, id)
     }

@@ -19,11 +19,15 @@ use std::sync::LazyLock;
 use uuid::Uuid;
 
 /// Append-only: add a new file at the end, never edit one that has shipped.
-static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| Migrations::new(vec![M::up(include_str!("../migrations/0001_initial.sql"))]));
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/0001_initial.sql")),
+        M::up(include_str!("../migrations/0002_sync.sql")),
+    ])
+});
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Who is writing: every change is attributed to a worker and a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -33,7 +37,8 @@ pub struct Actor {
     pub team_id: Uuid,
 }
 
-/// A 32-byte SQLCipher key, used raw (no per-open key derivation).
+/// A 32-byte SQLCipher key, used raw (no per-open key derivation). Zeroed when dropped.
+#[derive(zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct DbKey(pub [u8; 32]);
 
 impl std::fmt::Debug for DbKey {
@@ -78,8 +83,10 @@ impl Store {
 
     fn from_connection(mut conn: Connection, key: Option<&DbKey>) -> Result<Store> {
         if let Some(key) = key {
-            let hex: String = key.0.iter().map(|b| format!("{b:02x}")).collect();
-            conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";"))?;
+            let hex: zeroize::Zeroizing<String> =
+                zeroize::Zeroizing::new(key.0.iter().map(|b| format!("{b:02x}")).collect());
+            let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex.as_str()));
+            conn.execute_batch(&pragma)?;
         }
         // The first real read tells whether the key (or the lack of one) fits the file.
         let user_version: i64 = match conn.query_row("PRAGMA user_version", [], |r| r.get(0)) {
@@ -115,6 +122,11 @@ impl Store {
     /// Read access for queries. Reads take `&Connection`; writes go through [`Store::write`].
     pub fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The sync engine's own transactions: pulled changes are applied, not logged again.
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     pub fn actor(&self) -> Result<Actor> {
@@ -270,6 +282,8 @@ impl Writer<'_> {
                 base
             ],
         )?;
+        // Ids only: logs never carry names, notes or other personal data.
+        tracing::debug!(seq, entity = entity.as_str(), id = %entity_id, op = op.as_str(), "change recorded");
         self.tx.execute(
             "UPDATE device SET hlc_wall_ms = ?1, hlc_counter = ?2, next_seq = ?3",
             params![hlc.wall_ms as i64, hlc.counter, seq + 1],

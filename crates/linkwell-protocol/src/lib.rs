@@ -64,6 +64,93 @@ impl<'de> Deserialize<'de> for Hlc {
     }
 }
 
+/// The header every request carries with the client's [`PROTOCOL_VERSION`].
+pub const PROTOCOL_HEADER: &str = "linkwell-protocol";
+/// The header every request carries with the client's local schema version.
+pub const SCHEMA_HEADER: &str = "linkwell-schema";
+
+/// A device exchanges a one-time enrolment code for its own credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    pub protocol_version: u32,
+    pub schema_version: u32,
+    pub code: String,
+}
+
+/// A team as the server knows it (shared organisation-wide).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub locality: Option<String>,
+}
+
+/// A worker as the server knows it (shared organisation-wide).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkerInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub role: String,
+    pub team_id: Uuid,
+    pub active: bool,
+}
+
+/// What an enrolled device receives once: its identity and its bearer credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrolResponse {
+    pub organisation_id: Uuid,
+    pub device_id: Uuid,
+    /// The bearer token; the server keeps only its hash, so it cannot be shown again.
+    pub token: String,
+    pub worker: WorkerInfo,
+    pub teams: Vec<TeamInfo>,
+    pub epoch: Uuid,
+}
+
+/// Why a request or a whole batch was refused, in words for the person at the laptop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A stable code: `unauthorised`, `revoked`, `please_update`, `server_too_old`,
+    /// `sequence_gap`, `cloned_device`, `bad_request`, `forbidden`, `internal`.
+    pub code: String,
+    pub message: String,
+    /// For `sequence_gap`: the device sequence number the server expects next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_seq: Option<u64>,
+}
+
+/// Which conflict rule decided between two values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictRule {
+    /// Per-field last-writer-wins on (HLC, device).
+    LastWriterWins,
+    /// A safety field changed concurrently: the server's value is kept and a person reviews.
+    Safety,
+    /// A status state machine: the furthest state is kept.
+    FurthestState,
+    /// Add-wins set: an archive concurrent with a change is undone.
+    AddWins,
+    /// The writer's clock was more than 24 hours ahead of the server and was clamped.
+    ClockAhead,
+}
+
+/// A losing value, kept and shown in "changes to review".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictRecord {
+    pub conflict_id: Uuid,
+    pub entity: EntityKind,
+    pub entity_id: Uuid,
+    pub field: String,
+    pub rule: ConflictRule,
+    pub kept: serde_json::Value,
+    pub lost: serde_json::Value,
+    pub lost_mutation_id: Uuid,
+    pub lost_device_id: Uuid,
+    /// True when a person must look at it (safety fields); other rules decide by themselves.
+    pub needs_review: bool,
+}
+
 /// The kinds of record a mutation can touch. The string form is stored in the change log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -268,6 +355,9 @@ pub struct PullResponse {
     /// The cursor to ask from next; advances past changes this device may not see.
     pub next_after: u64,
     pub has_more: bool,
+    /// Losing values recorded by the server within this page's range, visible to this device.
+    #[serde(default)]
+    pub conflicts: Vec<ConflictRecord>,
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 mod bad_inputs;
 mod pathway;
 mod plans_measures;
+mod print;
 mod queries;
+mod security;
 mod store;
 
 use linkwell_core::Store;

@@ -1,0 +1,350 @@
+//! Green Book printing from the store: gathers a person's plan, goals, groups and next steps
+//! into linkwell-print's plain input, renders the PDF, and records that it was printed.
+//! Only scores of instruments the organisation has enabled are printed, never their items.
+
+use crate::error::{CoreError, Result};
+use crate::model::{Attendance, Instrument, OnwardStatus, StepStatus};
+use crate::store::{self, Store, today};
+use linkwell_print as lp;
+use linkwell_protocol::EntityKind;
+use uuid::Uuid;
+
+/// What to print, as the link worker chooses it.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct GreenBookOptions {
+    /// Comma-separated sections (cover, plan, five-ways, goals, groups, next-steps); empty
+    /// means every section with content.
+    pub pages: Option<String>,
+    /// None follows the person's recorded communication needs (large print / easy read).
+    pub large_print: Option<bool>,
+    pub blank: bool,
+    /// For reproducible bytes in tests: the printed date and document timestamp.
+    pub fixed_date: Option<chrono::NaiveDate>,
+}
+
+impl From<lp::PrintError> for CoreError {
+    fn from(e: lp::PrintError) -> Self {
+        match e {
+            lp::PrintError::UnknownSection { .. } => CoreError::invalid("pages", e.to_string()),
+            lp::PrintError::NothingToPrint(_) => CoreError::NotAllowed(e.to_string()),
+            other => CoreError::Corrupt(format!("printing failed: {other}")),
+        }
+    }
+}
+
+fn print_options(o: &GreenBookOptions, needs_large_print: bool) -> Result<lp::PrintOptions> {
+    let printed_on = o.fixed_date.unwrap_or_else(today);
+    let pages = match o.pages.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => None,
+        Some(list) => Some(lp::Section::parse(list)?),
+    };
+    Ok(lp::PrintOptions {
+        pages,
+        large_print: o.large_print.unwrap_or(needs_large_print),
+        blank: o.blank,
+        printed_on,
+        fixed_timestamp: o.fixed_date.and_then(|d| d.and_hms_opt(9, 0, 0)),
+    })
+}
+
+fn five_ways(w: crate::model::FiveWays) -> lp::FiveWays {
+    use crate::model::FiveWays as F;
+    match w {
+        F::Connect => lp::FiveWays::Connect,
+        F::BeActive => lp::FiveWays::BeActive,
+        F::TakeNotice => lp::FiveWays::TakeNotice,
+        F::Learn => lp::FiveWays::Learn,
+        F::Give => lp::FiveWays::Give,
+    }
+}
+
+fn access_words(s: &crate::directory::Service) -> String {
+    let mut parts = Vec::new();
+    if s.step_free {
+        parts.push("Step-free access".to_string());
+    }
+    if s.hearing_loop {
+        parts.push("Hearing loop".to_string());
+    }
+    if let Some(t) = &s.transport {
+        parts.push(t.clone());
+    }
+    if parts.is_empty() {
+        "Ask the contact about access".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+fn contact_words(s: &crate::directory::Service) -> String {
+    [
+        s.contact_name.as_deref(),
+        s.contact_phone.as_deref(),
+        s.contact_email.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+fn when_words(s: &crate::directory::Service) -> String {
+    if s.schedules.is_empty() {
+        "Ask the contact for times".into()
+    } else {
+        s.schedules
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+fn place_words(s: &crate::directory::Service) -> String {
+    [s.venue.as_deref(), s.address.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Store {
+    /// A person's Green Book content, gathered from their record.
+    pub fn green_book(&self, person_id: Uuid) -> Result<lp::GreenBook> {
+        let person = self.person(person_id)?;
+        let team = self.team()?;
+        let episode = self
+            .open_episode(person_id)?
+            .or(self.episodes(person_id)?.into_iter().next());
+        let worker = match &episode {
+            Some(e) => Some(self.worker(e.worker_id)?),
+            None => None,
+        };
+        let plan = self.wellbeing_plan(person_id)?.map(|p| lp::WellnessPlan {
+            keeps_me_well: p.keeps_me_well,
+            triggers: p.triggers,
+            warning_signs: p.warning_signs,
+            what_i_do: p.when_i_notice,
+            crisis_help: p.crisis_help,
+            written_on: p.written_on,
+            review_on: p.review_on,
+        });
+        let goals = self
+            .goals(person_id)?
+            .into_iter()
+            .map(|g| lp::Goal {
+                text: g.goal.text,
+                five_ways: five_ways(g.goal.five_ways),
+                steps: g
+                    .steps
+                    .into_iter()
+                    .filter(|s| s.status != StepStatus::Dropped)
+                    .map(|s| lp::Step {
+                        text: s.text,
+                        target_on: s.target_on,
+                        done: s.status == StepStatus::Done,
+                    })
+                    .collect(),
+                ratings: g
+                    .ratings
+                    .into_iter()
+                    .map(|r| lp::Rating {
+                        rated_on: r.rated_on,
+                        score: r.score,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut groups = Vec::new();
+        for o in self.onward_referrals(person_id)? {
+            if matches!(o.status, OnwardStatus::Stopped | OnwardStatus::Declined) {
+                continue;
+            }
+            let s = self.service(o.service_id)?;
+            groups.push(lp::GroupBlock {
+                name: s.name.clone(),
+                what_happens: s.description.clone(),
+                when: when_words(&s),
+                place: place_words(&s),
+                postcode: s.postcode.clone().unwrap_or_default(),
+                cost: s
+                    .cost
+                    .clone()
+                    .unwrap_or_else(|| if s.free { "Free".into() } else { String::new() }),
+                access: access_words(&s),
+                contact: contact_words(&s),
+            });
+        }
+        let sessions = self.sessions(person_id)?;
+        let now = chrono::Local::now().naive_local();
+        let next_appointment = sessions
+            .iter()
+            .filter(|s| s.attendance == Attendance::Booked && s.starts_at >= now)
+            .min_by_key(|s| s.starts_at)
+            .map(|s| {
+                let place = s
+                    .venue
+                    .as_deref()
+                    .map(|v| format!(" at {v}"))
+                    .unwrap_or_default();
+                format!("{}{place}", s.starts_at.format("%A %-d %B %Y, %H:%M"))
+            });
+        let actions_agreed: Vec<String> = sessions
+            .iter()
+            .find(|s| s.attendance == Attendance::Attended)
+            .and_then(|s| s.actions_agreed.clone())
+            .map(|a| {
+                a.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let next_steps =
+            (next_appointment.is_some() || !actions_agreed.is_empty()).then_some(lp::NextSteps {
+                next_appointment,
+                actions_agreed,
+            });
+        let mut measures = Vec::new();
+        for m in self.measures(person_id)?.into_iter().rev() {
+            if m.instrument.is_licensed() && self.licence(m.instrument)?.is_none() {
+                continue;
+            }
+            if !matches!(
+                m.instrument,
+                Instrument::Ons4 | Instrument::Pam | Instrument::Swemwbs | Instrument::Eq5d
+            ) {
+                continue;
+            }
+            if measures
+                .iter()
+                .any(|(i, _): &(Instrument, lp::MeasureLine)| *i == m.instrument)
+            {
+                continue;
+            }
+            measures.push((
+                m.instrument,
+                lp::MeasureLine {
+                    label: format!(
+                        "{} on {}",
+                        m.instrument.label(),
+                        m.taken_on.format("%-d %B %Y")
+                    ),
+                    value: m.summary(),
+                },
+            ));
+        }
+        Ok(lp::GreenBook {
+            person_preferred_name: person.preferred_name.clone(),
+            person_full_name: person.full_name(),
+            worker: worker.map(|w| lp::WorkerContact {
+                name: w.name,
+                phone: w.phone.unwrap_or_default(),
+                email: w.email.unwrap_or_default(),
+            }),
+            service: lp::ServiceInfo {
+                name: team.name,
+                phone: String::new(),
+                email: String::new(),
+                crisis_contacts: lp::CrisisContact::uk_defaults(),
+            },
+            plan,
+            goals,
+            groups,
+            next_steps,
+            measures: measures.into_iter().map(|(_, l)| l).collect(),
+        })
+    }
+
+    /// Prints a person's Green Book to PDF bytes and records the printing in the audit trail.
+    pub fn green_book_pdf(
+        &mut self,
+        person_id: Uuid,
+        options: &GreenBookOptions,
+    ) -> Result<Vec<u8>> {
+        let book = self.green_book(person_id)?;
+        let person = self.person(person_id)?;
+        let opts = print_options(options, person.large_print || person.easy_read)?;
+        let pdf = lp::green_book_pdf(&book, &opts)?;
+        self.record_audit(Some(person_id), "printed_green_book")?;
+        Ok(pdf)
+    }
+
+    /// A stand-alone directory page for one service (for a noticeboard or another person).
+    pub fn service_page_pdf(
+        &self,
+        service_id: Uuid,
+        options: &GreenBookOptions,
+    ) -> Result<Vec<u8>> {
+        let s = self.service(service_id)?;
+        let page = lp::ServicePage {
+            name: s.name.clone(),
+            description: s.description.clone(),
+            categories: s.categories.iter().map(|c| c.label().to_string()).collect(),
+            what_happens: s.description.clone(),
+            when: when_words(&s),
+            place: place_words(&s),
+            postcode: s.postcode.clone().unwrap_or_default(),
+            cost: s.cost.clone().unwrap_or_default(),
+            access: access_words(&s),
+            contact: contact_words(&s),
+            last_checked: s.last_verified_on,
+        };
+        let opts = print_options(options, false)?;
+        Ok(lp::service_page_pdf(&page, &opts)?)
+    }
+
+    /// Appends to the audit trail (who looked at, printed or exported whose record). Synced
+    /// like every other change; never updated or deleted.
+    pub fn record_audit(&mut self, person_id: Option<Uuid>, action: &str) -> Result<()> {
+        tracing::info!(person = ?person_id, action, "audit");
+        self.write(|w| {
+            let actor = w.actor();
+            let id = w.new_id();
+            let mut m = serde_json::Map::new();
+            m.insert("person_id".into(), person_id.map(|p| p.to_string()).into());
+            m.insert("action".into(), action.into());
+            m.insert(
+                "at".into(),
+                chrono::Local::now()
+                    .naive_local()
+                    .format("%Y-%m-%dT%H:%M:%S")
+                    .to_string()
+                    .into(),
+            );
+            m.insert("worker_id".into(), actor.worker_id.to_string().into());
+            m.insert("device_id".into(), actor.device_id.to_string().into());
+            w.record(
+                EntityKind::AuditEvent,
+                id,
+                linkwell_protocol::Operation::Create,
+                m,
+            )
+        })
+    }
+
+    /// The audit trail of a person's record, newest first. Supervisors and admins only.
+    pub fn audit_trail(
+        &self,
+        person_id: Uuid,
+    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
+        let me = self.worker(self.actor()?.worker_id)?;
+        if !matches!(
+            me.role,
+            crate::model::Role::Supervisor | crate::model::Role::Admin
+        ) {
+            return Err(CoreError::NotAllowed(
+                "only a supervisor can see who looked at a record".into(),
+            ));
+        }
+        store::load_where(
+            self.conn(),
+            EntityKind::AuditEvent,
+            "person_id = ?1",
+            &person_id.to_string(),
+            "at DESC, rowid DESC",
+        )
+    }
+}

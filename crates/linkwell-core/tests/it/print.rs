@@ -1,0 +1,157 @@
+//! Green Book pages from a real record, read back with real PDF tools.
+
+use crate::TestDb;
+use linkwell_core::directory::{ScheduleInput, ServiceInput};
+use linkwell_core::plans::{GoalInput, StepInput, WellbeingPlanInput};
+use linkwell_core::print::GreenBookOptions;
+use std::process::Command;
+
+fn pdftotext(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext is not installed: apt-get install -y poppler-utils");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_persons_green_book_prints_their_plan_goals_and_groups() {
+    let mut db = TestDb::new();
+    let mut input = crate::new_referral("Siobhán", "Ní Bhriain");
+    input.person.preferred_name = Some("Shiv".into());
+    let p = db.store.take_referral(&input).unwrap().person.id;
+    db.store
+        .save_wellbeing_plan(
+            p,
+            &WellbeingPlanInput {
+                keeps_me_well: "Walking the dog by the canal".into(),
+                crisis_help: "My sister Aoife".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    db.store
+        .add_goal(
+            p,
+            &GoalInput {
+                text: "Join a group where I can sing".into(),
+                five_ways: "connect".into(),
+                steps: vec![StepInput {
+                    text: "Ring the choir leader".into(),
+                    target_on: Some("2027-01-15".into()),
+                }],
+            },
+        )
+        .unwrap();
+    let svc = db
+        .store
+        .add_service(&ServiceInput {
+            name: "East Leake walking group".into(),
+            description: "A gentle walk, then tea".into(),
+            categories: vec!["physical_activity".into()],
+            schedules: vec![ScheduleInput {
+                weekday: "thu".into(),
+                starts: "13:30".into(),
+                ends: "15:00".into(),
+                frequency: None,
+            }],
+            postcode: Some("LE12 6LG".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    db.store.refer_onward(p, svc.id, "agreed").unwrap();
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22);
+    let opts = GreenBookOptions {
+        fixed_date: date,
+        ..Default::default()
+    };
+    let pdf = db.store.green_book_pdf(p, &opts).unwrap();
+    let text = pdftotext(&pdf);
+    for expected in [
+        "Shiv",
+        "Walking the dog by the canal",
+        "Join a group where I can sing",
+        "Ring the choir leader",
+        "East Leake walking group",
+        "Thursdays 13:30",
+        "LE12 6LG",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert_eq!(
+        pdf,
+        db.store.green_book_pdf(p, &opts).unwrap(),
+        "same data and options give the same bytes"
+    );
+    let err = db
+        .store
+        .green_book_pdf(
+            p,
+            &GreenBookOptions {
+                pages: Some("goals,gaols".into()),
+                ..opts.clone()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.fields(), ["pages"]);
+    let page = db.store.service_page_pdf(svc.id, &opts).unwrap();
+    assert!(pdftotext(&page).contains("East Leake walking group"));
+}
+
+#[test]
+fn large_print_follows_the_recorded_communication_need() {
+    let mut db = TestDb::new();
+    let mut input = crate::new_referral("Doreen", "Taylor");
+    input.person.large_print = true;
+    let p = db.store.take_referral(&input).unwrap().person.id;
+    db.store
+        .save_wellbeing_plan(
+            p,
+            &WellbeingPlanInput {
+                keeps_me_well: "Radio 4 in the morning".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let book = db.store.green_book(p).unwrap();
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22);
+    let large = db
+        .store
+        .green_book_pdf(
+            p,
+            &GreenBookOptions {
+                fixed_date: date,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let standard = db
+        .store
+        .green_book_pdf(
+            p,
+            &GreenBookOptions {
+                fixed_date: date,
+                large_print: Some(false),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_ne!(large, standard);
+    let opts = linkwell_print::PrintOptions {
+        large_print: true,
+        ..linkwell_print::PrintOptions::new(date.unwrap())
+    };
+    let doc = linkwell_print::layout_green_book(&book, &opts).unwrap();
+    assert!(
+        doc.pages
+            .iter()
+            .flat_map(|p| &p.runs)
+            .all(|r| r.size_pt >= 16.0 - 1e-9 || r.size_pt < 12.0),
+        "body text is at least 16 pt"
+    );
+}

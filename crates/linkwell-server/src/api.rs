@@ -1,0 +1,222 @@
+//! The HTTP API: `POST /v1/enrol`, `POST /v1/push`, `POST /v1/pull`, `GET /v1/whoami` and
+//! an unauthenticated `GET /health` that reveals nothing. Every `/v1` request carries the
+//! protocol and schema versions; every request but enrolment carries a device's bearer token.
+//! Built by [`router`] so the handlers are tested without sockets.
+
+use crate::storage::{DeviceCtx, Storage, StorageError, now_ms};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use linkwell_protocol::{
+    EnrolRequest, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION, PullRequest, PushRequest,
+    SCHEMA_HEADER,
+};
+use std::sync::Arc;
+
+/// The oldest client schema the server accepts (the first schema with sync state).
+pub const MIN_CLIENT_SCHEMA: u32 = 2;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Arc<dyn Storage>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AppState")
+    }
+}
+
+/// An HTTP error with a body the client shows in the person's words.
+#[derive(Debug)]
+pub struct ApiError(StatusCode, ErrorBody);
+
+impl ApiError {
+    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        ApiError(
+            status,
+            ErrorBody {
+                code: code.into(),
+                message: message.into(),
+                expected_seq: None,
+            },
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(self.1)).into_response()
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        let msg = e.to_string();
+        match e {
+            StorageError::Unauthorised => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", msg)
+            }
+            StorageError::Revoked => ApiError::new(StatusCode::FORBIDDEN, "revoked", msg),
+            StorageError::BadCode => ApiError::new(StatusCode::FORBIDDEN, "bad_code", msg),
+            StorageError::Gap { expected } => {
+                let mut err = ApiError::new(StatusCode::CONFLICT, "sequence_gap", msg);
+                err.1.expected_seq = Some(expected);
+                err
+            }
+            StorageError::Cloned { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "cloned_device", msg)
+            }
+            StorageError::Batch(_) => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", msg),
+            StorageError::Admin(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_set_up", msg)
+            }
+            StorageError::Db(_) | StorageError::Json(_) => {
+                tracing::error!(error = %e, "storage error");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the server could not store this; nothing was lost on the laptop — try again later",
+                )
+            }
+        }
+    }
+}
+
+/// Checks the client's protocol and schema versions: an old client is told to update.
+pub fn check_versions(protocol: u32, schema: u32) -> Result<(), ApiError> {
+    if protocol < PROTOCOL_VERSION || schema < MIN_CLIENT_SCHEMA {
+        return Err(ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "please_update",
+            "this version of Linkwell is too old for the server: please update Linkwell, then sync again (your changes are kept on this laptop)",
+        ));
+    }
+    if protocol > PROTOCOL_VERSION {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "server_too_old",
+            "the server is older than this version of Linkwell: ask your administrator to update it (your changes are kept on this laptop)",
+        ));
+    }
+    Ok(())
+}
+
+fn header_u32(h: &HeaderMap, name: &str) -> u32 {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, ApiError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(Into::into),
+        Err(_) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server failed; try again",
+        )),
+    }
+}
+
+/// Versions from the headers, then the bearer token: the device, or a refusal.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<DeviceCtx, ApiError> {
+    check_versions(
+        header_u32(headers, PROTOCOL_HEADER),
+        header_u32(headers, SCHEMA_HEADER),
+    )?;
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::from(StorageError::Unauthorised))?
+        .to_string();
+    let storage = state.storage.clone();
+    blocking(move || storage.authenticate(&token)).await
+}
+
+async fn enrol(
+    State(state): State<AppState>,
+    Json(req): Json<EnrolRequest>,
+) -> Result<Response, ApiError> {
+    check_versions(req.protocol_version, req.schema_version)?;
+    let storage = state.storage.clone();
+    let resp = blocking(move || storage.enrol(&req.code)).await?;
+    Ok(Json(resp).into_response())
+}
+
+async fn push(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let ctx = authenticate(&state, &headers).await?;
+    let req: PushRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the batch could not be read: {e}"),
+        )
+    })?;
+    check_versions(req.protocol_version, req.schema_version)?;
+    let storage = state.storage.clone();
+    let n = req.mutations.len();
+    let resp = blocking(move || storage.push(&ctx, &req, now_ms())).await?;
+    tracing::debug!(mutations = n, "push stored");
+    Ok(Json(resp).into_response())
+}
+
+async fn pull(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let ctx = authenticate(&state, &headers).await?;
+    let req: PullRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the request could not be read: {e}"),
+        )
+    })?;
+    check_versions(req.protocol_version, req.schema_version)?;
+    let storage = state.storage.clone();
+    let resp = blocking(move || storage.pull(&ctx, &req)).await?;
+    Ok(Json(resp).into_response())
+}
+
+async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let ctx = authenticate(&state, &headers).await?;
+    let storage = state.storage.clone();
+    let epoch = blocking(move || storage.epoch()).await?;
+    Ok(Json(serde_json::json!({
+        "device_id": ctx.device_id,
+        "worker_id": ctx.worker_id,
+        "teams": ctx.teams,
+        "epoch": epoch,
+    }))
+    .into_response())
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+/// The whole API as a router over the given storage.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/v1/enrol", post(enrol))
+        .route("/v1/push", post(push))
+        .route("/v1/pull", post(pull))
+        .route("/v1/whoami", get(whoami))
+        .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
+        .with_state(state)
+}

@@ -1,0 +1,13 @@
+//! linkwell-server: the central sync server. Devices enrol with a one-time code, then push
+//! batches of their change log and pull what colleagues changed, filtered to their teams.
+//!
+//! - [`api`]: the HTTP routes (axum), built by [`api::router`].
+//! - [`storage`]: the one storage trait and its SQLite implementation.
+//! - [`rules`]: batch validation, visibility and conflict rules, independent of storage.
+
+pub mod api;
+pub mod rules;
+pub mod storage;
+
+pub use api::{AppState, router};
+pub use storage::{DeviceCtx, SqliteStorage, Storage, StorageError};

@@ -1,0 +1,265 @@
+//! `linkwell-server`: the central sync server and its admin commands.
+//!
+//! `linkwell-server --data DIR init --org NAME`, `team add`, `worker add`, `enrol-code`,
+//! `device list|revoke`, `backup`, `restore`, and `serve` (TLS with `--cert/--key`; plain
+//! HTTP is refused on anything but a loopback address). Logs carry ids only, never names.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use linkwell_server::{AppState, SqliteStorage, router};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(
+    name = "linkwell-server",
+    version,
+    about = "Linkwell's central sync server"
+)]
+struct Cli {
+    /// The directory holding the server's database file.
+    #[arg(
+        long,
+        env = "LINKWELL_SERVER_DATA",
+        global = true,
+        default_value = "linkwell-server-data"
+    )]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Set up the organisation (once).
+    Init {
+        #[arg(long)]
+        org: String,
+    },
+    /// Teams.
+    Team {
+        #[command(subcommand)]
+        cmd: TeamCmd,
+    },
+    /// Workers.
+    Worker {
+        #[command(subcommand)]
+        cmd: WorkerCmd,
+    },
+    /// Issue a one-time enrolment code for a worker's laptop.
+    EnrolCode {
+        #[arg(long)]
+        worker: Uuid,
+        /// How long the code stays valid.
+        #[arg(long, default_value_t = 72)]
+        hours: i64,
+    },
+    /// Devices.
+    Device {
+        #[command(subcommand)]
+        cmd: DeviceCmd,
+    },
+    /// Write a consistent copy of the database (safe while serving).
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replace the database with a backup and start a new epoch, so laptops re-send what the
+    /// backup lacks.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Serve the sync API.
+    Serve {
+        /// Address to listen on; port 0 picks a free port (printed on stdout).
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        /// PEM certificate chain: serve over TLS.
+        #[arg(long, requires = "key")]
+        cert: Option<PathBuf>,
+        /// PEM private key.
+        #[arg(long, requires = "cert")]
+        key: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TeamCmd {
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        locality: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum WorkerCmd {
+    Add {
+        #[arg(long)]
+        name: String,
+        /// health_coach, link_worker, supervisor or admin.
+        #[arg(long, default_value = "link_worker")]
+        role: String,
+        /// Team id or name.
+        #[arg(long)]
+        team: String,
+    },
+    /// Let a worker see another team's people too.
+    Join {
+        #[arg(long)]
+        worker: Uuid,
+        #[arg(long)]
+        team: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCmd {
+    List,
+    Revoke { device: Uuid },
+}
+
+fn db_path(data: &Path) -> PathBuf {
+    data.join("linkwell-server.db")
+}
+
+fn open(data: &Path) -> Result<SqliteStorage> {
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    Ok(SqliteStorage::open(&db_path(data))?)
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("LINKWELL_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Init { org } => {
+            let id = open(&cli.data)?.init_org(&org)?;
+            println!("organisation {id}");
+        }
+        Command::Team {
+            cmd: TeamCmd::Add { name, locality },
+        } => {
+            let id = open(&cli.data)?.add_team(&name, locality.as_deref())?;
+            println!("{id}");
+        }
+        Command::Worker {
+            cmd: WorkerCmd::Add { name, role, team },
+        } => {
+            let id = open(&cli.data)?.add_worker(&name, &role, &team)?;
+            println!("{id}");
+        }
+        Command::Worker {
+            cmd: WorkerCmd::Join { worker, team },
+        } => {
+            open(&cli.data)?.join_team(worker, &team)?;
+        }
+        Command::EnrolCode { worker, hours } => {
+            let code = open(&cli.data)?.issue_code(worker, hours)?;
+            println!("{code}");
+        }
+        Command::Device {
+            cmd: DeviceCmd::List,
+        } => {
+            for (device, worker, enrolled, revoked, seq) in open(&cli.data)?.devices()? {
+                println!(
+                    "{device}  worker {worker}  enrolled {enrolled}  changes {seq}  {}",
+                    revoked.map_or("active".to_string(), |r| format!("revoked {r}"))
+                );
+            }
+        }
+        Command::Device {
+            cmd: DeviceCmd::Revoke { device },
+        } => {
+            open(&cli.data)?.revoke_device(device)?;
+            println!("revoked {device}");
+        }
+        Command::Backup { to } => {
+            open(&cli.data)?.backup_to(&to)?;
+            println!("backed up to {}", to.display());
+        }
+        Command::Restore { from } => {
+            let path = db_path(&cli.data);
+            std::fs::create_dir_all(&cli.data)?;
+            for suffix in ["-wal", "-shm"] {
+                let p = PathBuf::from(format!("{}{suffix}", path.display()));
+                if p.exists() {
+                    std::fs::remove_file(&p)?;
+                }
+            }
+            std::fs::copy(&from, &path).with_context(|| format!("copying {}", from.display()))?;
+            let epoch = SqliteStorage::open(&path)?.new_epoch()?;
+            println!("restored; new epoch {epoch}: laptops will re-send what the backup lacks");
+        }
+        Command::Serve { listen, cert, key } => {
+            let storage = open(&cli.data)?;
+            storage
+                .epoch()
+                .context("run `linkwell-server init --org NAME` first")?;
+            serve(storage, listen, cert.zip(key))?;
+        }
+    }
+    Ok(())
+}
+
+use linkwell_server::Storage as _;
+
+fn serve(
+    storage: SqliteStorage,
+    listen: SocketAddr,
+    tls: Option<(PathBuf, PathBuf)>,
+) -> Result<()> {
+    if tls.is_none() && !listen.ip().is_loopback() {
+        bail!(
+            "refusing to serve plain HTTP on {listen}: give --cert and --key for TLS, or listen on a loopback address"
+        );
+    }
+    let app = router(AppState {
+        storage: Arc::new(storage),
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = std::net::TcpListener::bind(listen)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        // Tests and scripts read the bound port from this line.
+        println!("listening on {scheme}://{addr}");
+        use std::io::Write as _;
+        std::io::stdout().flush()?;
+        let handle = axum_server::Handle::new();
+        let h = handle.clone();
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            h.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+        });
+        match tls {
+            Some((cert, key)) => {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                    .await
+                    .with_context(|| format!("loading {} and {}", cert.display(), key.display()))?;
+                axum_server::from_tcp_rustls(listener, config)?
+                    .handle(handle)
+                    .serve(app.into_make_service())
+                    .await?;
+            }
+            None => {
+                axum_server::from_tcp(listener)?
+                    .handle(handle)
+                    .serve(app.into_make_service())
+                    .await?;
+            }
+        }
+        Ok::<_, anyhow::Error>(())
+    })
+}

@@ -1,0 +1,1154 @@
+//! Server storage behind one trait. [`SqliteStorage`] is the default (one file under
+//! `--data DIR`, zero set-up); a PostgreSQL implementation can follow behind the same
+//! [`Storage`] trait, reusing the pure rules in [`crate::rules`].
+//!
+//! One connection behind a mutex: every push batch is one transaction and server sequence
+//! numbers are assigned inside it, so commit order equals sequence order.
+
+use crate::rules::{self, Decision, FieldState};
+use chrono::{DateTime, Duration, Utc};
+use linkwell_protocol::{
+    ConflictRecord, ConflictRule, EnrolResponse, EntityKind, Hlc, Mutation, MutationResult,
+    Operation, PullRequest, PullResponse, PushRequest, PushResponse, ServerChange, TeamInfo,
+    WorkerInfo,
+};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use uuid::Uuid;
+
+/// The device id the server signs its own changes with (teams, workers, corrections).
+pub const SERVER_DEVICE: Uuid = Uuid::nil();
+
+/// Largest pull page.
+pub const MAX_PAGE: u32 = 5_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("no valid credential: enrol this device first")]
+    Unauthorised,
+    #[error("this device has been revoked: ask your administrator")]
+    Revoked,
+    #[error(
+        "this enrolment code is not valid (wrong, already used or expired): ask your administrator for a new one"
+    )]
+    BadCode,
+    #[error("the server expected change number {expected} from this device next")]
+    Gap { expected: u64 },
+    #[error(
+        "change number {device_seq} was already received with different content: this database looks like a copy of another laptop's; stop using it and call your administrator"
+    )]
+    Cloned { device_seq: u64 },
+    #[error("{0}")]
+    Batch(#[from] rules::BatchError),
+    #[error("{0}")]
+    Admin(String),
+    #[error("server storage error: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("server storage error: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// An authenticated device and what it may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCtx {
+    pub device_id: Uuid,
+    pub worker_id: Uuid,
+    pub teams: Vec<Uuid>,
+}
+
+/// What the HTTP layer (and the simulation) needs from storage.
+pub trait Storage: Send + Sync + 'static {
+    /// The device a bearer token belongs to; revoked devices are refused.
+    fn authenticate(&self, token: &str) -> Result<DeviceCtx>;
+    /// Exchanges a one-time code for a device credential.
+    fn enrol(&self, code: &str) -> Result<EnrolResponse>;
+    /// Stores one batch in one transaction.
+    fn push(&self, ctx: &DeviceCtx, req: &PushRequest, now_ms: u64) -> Result<PushResponse>;
+    /// One page of changes after a cursor, filtered to what the device may see.
+    fn pull(&self, ctx: &DeviceCtx, req: &PullRequest) -> Result<PullResponse>;
+    fn epoch(&self) -> Result<Uuid>;
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE team (id TEXT PRIMARY KEY, name TEXT NOT NULL, locality TEXT);
+CREATE TABLE worker (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
+    team_id TEXT NOT NULL REFERENCES team(id), active INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE membership (
+    worker_id TEXT NOT NULL REFERENCES worker(id), team_id TEXT NOT NULL REFERENCES team(id),
+    PRIMARY KEY (worker_id, team_id)
+) WITHOUT ROWID;
+CREATE TABLE enrolment (
+    code_hash TEXT PRIMARY KEY, worker_id TEXT NOT NULL REFERENCES worker(id),
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, device_id TEXT
+);
+CREATE TABLE device (
+    id TEXT PRIMARY KEY, worker_id TEXT NOT NULL REFERENCES worker(id),
+    token_hash TEXT NOT NULL UNIQUE, enrolled_at TEXT NOT NULL, revoked_at TEXT,
+    last_seq INTEGER NOT NULL DEFAULT 0, clone_suspected_at TEXT
+);
+-- Every mutation ever received, with the result it got: a retry gets the same answer.
+CREATE TABLE received (
+    mutation_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, device_seq INTEGER NOT NULL,
+    payload_hash TEXT NOT NULL, result TEXT NOT NULL, received_at TEXT NOT NULL,
+    UNIQUE (device_id, device_seq)
+);
+-- The ordered stream devices pull: effective changes (after conflict rules) and corrections.
+CREATE TABLE change (
+    server_seq INTEGER PRIMARY KEY, mutation TEXT NOT NULL, team_id TEXT, person_id TEXT,
+    device_id TEXT
+);
+-- Which team or person each record belongs to (its visibility).
+CREATE TABLE entity (
+    kind TEXT NOT NULL, id TEXT NOT NULL, team_id TEXT, person_id TEXT,
+    PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+-- Each field's current value and the clock that wrote it.
+CREATE TABLE field (
+    kind TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+    hlc TEXT NOT NULL, server_seq INTEGER NOT NULL, device_id TEXT NOT NULL,
+    PRIMARY KEY (kind, id, name)
+) WITHOUT ROWID;
+-- Every losing value, kept and shown.
+CREATE TABLE conflict (
+    id TEXT PRIMARY KEY, server_seq INTEGER NOT NULL, kind TEXT NOT NULL, entity_id TEXT NOT NULL,
+    field TEXT NOT NULL, rule TEXT NOT NULL, kept TEXT NOT NULL, lost TEXT NOT NULL,
+    lost_mutation_id TEXT NOT NULL, lost_device_id TEXT NOT NULL, needs_review INTEGER NOT NULL,
+    team_id TEXT, person_id TEXT, created_at TEXT NOT NULL, reviewed_at TEXT
+);
+CREATE INDEX conflict_seq ON conflict(server_seq);
+-- What could not be placed (e.g. a note for a person reassigned meanwhile): never dropped.
+CREATE TABLE quarantine (
+    mutation_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, mutation TEXT NOT NULL,
+    reason TEXT NOT NULL, created_at TEXT NOT NULL, resolved_at TEXT
+);
+PRAGMA user_version = 1;
+"#;
+
+/// The SQLite storage: one file.
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStorage")
+    }
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
+    let s: String = r.get(i)?;
+    Uuid::parse_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn opt_uuid(s: Option<String>) -> Option<Uuid> {
+    s.and_then(|s| Uuid::parse_str(&s).ok())
+}
+
+/// Normalises a typed enrolment code: case and separators do not matter.
+fn normalise_code(code: &str) -> String {
+    code.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the server database file.
+    pub fn open(path: &Path) -> Result<SqliteStorage> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // An acknowledged change is a kept change: fsync on every commit.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if v == 0 {
+            conn.execute_batch(&format!("BEGIN; {SCHEMA} COMMIT;"))?;
+        } else if v > 1 {
+            return Err(StorageError::Admin(
+                "this server database was written by a newer linkwell-server; please update".into(),
+            ));
+        }
+        Ok(SqliteStorage {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sets up the organisation once; gives the server its first epoch.
+    pub fn init_org(&self, name: &str) -> Result<Uuid> {
+        let conn = self.lock();
+        let existing: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'org_id'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(id) = existing {
+            return Ok(opt_uuid(Some(id)).unwrap_or_default());
+        }
+        let id = Uuid::now_v7();
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('org_id', ?1), ('org_name', ?2), ('epoch', ?3)",
+            params![id.to_string(), name, Uuid::now_v7().to_string()],
+        )?;
+        Ok(id)
+    }
+
+    fn org_id(conn: &Connection) -> Result<Uuid> {
+        let v: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'org_id'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        opt_uuid(v).ok_or_else(|| {
+            StorageError::Admin("the organisation is not set up: run `linkwell-server init`".into())
+        })
+    }
+
+    /// Gives the server a new epoch: done after a restore from backup, so that clients re-send
+    /// what the server no longer has and pull again from the start.
+    pub fn new_epoch(&self) -> Result<Uuid> {
+        let e = Uuid::now_v7();
+        self.lock().execute(
+            "INSERT INTO meta (key, value) VALUES ('epoch', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [e.to_string()],
+        )?;
+        Ok(e)
+    }
+
+    /// A consistent copy of the database, taken while serving.
+    pub fn backup_to(&self, path: &Path) -> Result<()> {
+        let p = path.to_string_lossy().into_owned();
+        self.lock().execute("VACUUM INTO ?1", [p])?;
+        Ok(())
+    }
+
+    fn server_change(
+        tx: &Transaction<'_>,
+        entity: EntityKind,
+        id: Uuid,
+        payload: Map<String, Value>,
+        now_ms: u64,
+    ) -> Result<u64> {
+        let m = server_mutation(entity, id, Operation::Create, payload, now_ms);
+        tx.execute(
+            "INSERT INTO change (mutation) VALUES (?1)",
+            [serde_json::to_string(&m)?],
+        )?;
+        Ok(tx.last_insert_rowid() as u64)
+    }
+
+    pub fn add_team(&self, name: &str, locality: Option<&str>) -> Result<Uuid> {
+        let mut conn = self.lock();
+        Self::org_id(&conn)?;
+        let tx = conn.transaction()?;
+        let id = Uuid::now_v7();
+        tx.execute(
+            "INSERT INTO team (id, name, locality) VALUES (?1, ?2, ?3)",
+            params![id.to_string(), name, locality],
+        )?;
+        let mut p = Map::new();
+        p.insert("name".into(), name.into());
+        p.insert("locality".into(), locality.map_or(Value::Null, Value::from));
+        Self::server_change(&tx, EntityKind::Team, id, p, now_ms())?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn find_team(conn: &Connection, team: &str) -> Result<Uuid> {
+        let id: Option<String> = conn
+            .query_row(
+                "SELECT id FROM team WHERE id = ?1 OR name = ?1 ORDER BY id LIMIT 1",
+                [team],
+                |r| r.get(0),
+            )
+            .optional()?;
+        opt_uuid(id).ok_or_else(|| StorageError::Admin(format!("no team {team:?}")))
+    }
+
+    /// Adds a worker to a team (by id or name); the worker row reaches every laptop.
+    pub fn add_worker(&self, name: &str, role: &str, team: &str) -> Result<Uuid> {
+        const ROLES: [&str; 4] = ["health_coach", "link_worker", "supervisor", "admin"];
+        if !ROLES.contains(&role) {
+            return Err(StorageError::Admin(format!(
+                "role must be one of {}",
+                ROLES.join(", ")
+            )));
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let team_id = Self::find_team(&tx, team)?;
+        let id = Uuid::now_v7();
+        tx.execute(
+            "INSERT INTO worker (id, name, role, team_id) VALUES (?1, ?2, ?3, ?4)",
+            params![id.to_string(), name, role, team_id.to_string()],
+        )?;
+        tx.execute(
+            "INSERT INTO membership (worker_id, team_id) VALUES (?1, ?2)",
+            params![id.to_string(), team_id.to_string()],
+        )?;
+        let mut p = Map::new();
+        p.insert("name".into(), name.into());
+        p.insert("role".into(), role.into());
+        p.insert("team_id".into(), team_id.to_string().into());
+        p.insert("phone".into(), Value::Null);
+        p.insert("email".into(), Value::Null);
+        p.insert("active".into(), true.into());
+        Self::server_change(&tx, EntityKind::Worker, id, p, now_ms())?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Lets a worker also see another team's people (e.g. a health coach covering two teams).
+    pub fn join_team(&self, worker: Uuid, team: &str) -> Result<()> {
+        let conn = self.lock();
+        let team_id = Self::find_team(&conn, team)?;
+        conn.execute(
+            "INSERT OR IGNORE INTO membership (worker_id, team_id) VALUES (?1, ?2)",
+            params![worker.to_string(), team_id.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Issues a one-time enrolment code for a worker's laptop; only its hash is kept.
+    pub fn issue_code(&self, worker: Uuid, valid_hours: i64) -> Result<String> {
+        use rand::Rng;
+        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        let mut rng = rand::rng();
+        let raw: String = (0..16)
+            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+            .collect();
+        let conn = self.lock();
+        let known: Option<i64> = conn
+            .query_row(
+                "SELECT 1 FROM worker WHERE id = ?1 AND active = 1",
+                [worker.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if known.is_none() {
+            return Err(StorageError::Admin(format!("no active worker {worker}")));
+        }
+        let now = Utc::now();
+        conn.execute(
+            "INSERT INTO enrolment (code_hash, worker_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                sha256_hex(&raw),
+                worker.to_string(),
+                now.to_rfc3339(),
+                (now + Duration::hours(valid_hours)).to_rfc3339()
+            ],
+        )?;
+        Ok(format!(
+            "{}-{}-{}-{}",
+            &raw[0..4],
+            &raw[4..8],
+            &raw[8..12],
+            &raw[12..16]
+        ))
+    }
+
+    /// Revokes a device: it gets nothing more, from the next request on.
+    pub fn revoke_device(&self, device: Uuid) -> Result<()> {
+        let n = self.lock().execute(
+            "UPDATE device SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![device.to_string(), Utc::now().to_rfc3339()],
+        )?;
+        if n == 0 {
+            return Err(StorageError::Admin(format!("no active device {device}")));
+        }
+        Ok(())
+    }
+
+    /// Devices as `(device, worker, enrolled_at, revoked_at, last_seq)`.
+    pub fn devices(&self) -> Result<Vec<(Uuid, Uuid, String, Option<String>, u64)>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT id, worker_id, enrolled_at, revoked_at, last_seq FROM device ORDER BY enrolled_at",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                uuid_col(r, 0)?,
+                uuid_col(r, 1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get::<_, i64>(4)? as u64,
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Counts for the admin and the tests: (stream changes, quarantined, conflicts to review).
+    pub fn counts(&self) -> Result<(u64, u64, u64)> {
+        let conn = self.lock();
+        let q = |sql: &str| {
+            conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|v| v as u64)
+        };
+        Ok((
+            q("SELECT COUNT(*) FROM change")?,
+            q("SELECT COUNT(*) FROM quarantine")?,
+            q("SELECT COUNT(*) FROM conflict WHERE needs_review = 1 AND reviewed_at IS NULL")?,
+        ))
+    }
+
+    /// Quarantined mutations (for a supervisor, and the tests).
+    pub fn quarantined(&self) -> Result<Vec<(Mutation, String)>> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare("SELECT mutation, reason FROM quarantine ORDER BY created_at")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (m, reason) = row?;
+            out.push((serde_json::from_str(&m)?, reason));
+        }
+        Ok(out)
+    }
+
+    /// The server's current view of one record: field name to value (for the tests).
+    pub fn record(&self, kind: EntityKind, id: Uuid) -> Result<Map<String, Value>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT name, value FROM field WHERE kind = ?1 AND id = ?2")?;
+        let rows = stmt.query_map(params![kind.as_str(), id.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Map::new();
+        for row in rows {
+            let (k, v) = row?;
+            out.insert(k, serde_json::from_str(&v)?);
+        }
+        Ok(out)
+    }
+
+    /// Every record id of a kind the server holds (for the tests).
+    pub fn ids(&self, kind: EntityKind) -> Result<Vec<Uuid>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT id FROM entity WHERE kind = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([kind.as_str()], |r| uuid_col(r, 0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Losing values recorded (for the tests).
+    pub fn conflicts(&self) -> Result<Vec<ConflictRecord>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(&format!("{CONFLICT_SELECT} ORDER BY c.server_seq"))?;
+        let rows = stmt.query_map([], conflict_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+const CONFLICT_SELECT: &str = "SELECT c.id, c.kind, c.entity_id, c.field, c.rule, c.kept, c.lost, c.lost_mutation_id, c.lost_device_id, c.needs_review FROM conflict c";
+
+fn conflict_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConflictRecord> {
+    let kind: String = r.get(1)?;
+    let rule: String = r.get(4)?;
+    let json = |i: usize| -> rusqlite::Result<Value> {
+        let s: String = r.get(i)?;
+        Ok(serde_json::from_str(&s).unwrap_or(Value::Null))
+    };
+    Ok(ConflictRecord {
+        conflict_id: uuid_col(r, 0)?,
+        entity: EntityKind::parse(&kind).unwrap_or(EntityKind::AuditEvent),
+        entity_id: uuid_col(r, 2)?,
+        field: r.get(3)?,
+        rule: serde_json::from_value(Value::String(rule)).unwrap_or(ConflictRule::LastWriterWins),
+        kept: json(5)?,
+        lost: json(6)?,
+        lost_mutation_id: uuid_col(r, 7)?,
+        lost_device_id: uuid_col(r, 8)?,
+        needs_review: r.get(9)?,
+    })
+}
+
+fn rule_str(rule: ConflictRule) -> String {
+    match serde_json::to_value(rule) {
+        Ok(Value::String(s)) => s,
+        _ => "last_writer_wins".into(),
+    }
+}
+
+pub fn now_ms() -> u64 {
+    Utc::now().timestamp_millis().max(0) as u64
+}
+
+fn server_mutation(
+    entity: EntityKind,
+    id: Uuid,
+    op: Operation,
+    payload: Map<String, Value>,
+    now_ms: u64,
+) -> Mutation {
+    let text = serde_json::to_string(&payload).unwrap_or_default();
+    Mutation {
+        mutation_id: Uuid::now_v7(),
+        device_id: SERVER_DEVICE,
+        worker_id: SERVER_DEVICE,
+        device_seq: 0,
+        hlc: Hlc {
+            wall_ms: now_ms,
+            counter: 0,
+            device: SERVER_DEVICE,
+        },
+        entity,
+        entity_id: id,
+        op,
+        payload: Value::Object(payload),
+        payload_hash: linkwell_core::store::payload_hash(&text),
+        base_server_seq: 0,
+    }
+}
+
+/// Where a record belongs: `(team_id, person_id)`.
+type Scope = (Option<Uuid>, Option<Uuid>);
+
+fn lookup_scope(tx: &Transaction<'_>, kind: EntityKind, id: Uuid) -> Result<Option<Scope>> {
+    Ok(tx
+        .prepare_cached("SELECT team_id, person_id FROM entity WHERE kind = ?1 AND id = ?2")?
+        .query_row(params![kind.as_str(), id.to_string()], |r| {
+            Ok((
+                opt_uuid(r.get::<_, Option<String>>(0)?),
+                opt_uuid(r.get::<_, Option<String>>(1)?),
+            ))
+        })
+        .optional()?)
+}
+
+fn payload_uuid(p: &Map<String, Value>, field: &str) -> Option<Uuid> {
+    p.get(field)
+        .and_then(Value::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok())
+}
+
+/// The scope of a record the server has not seen yet, from its payload; Err is a reason.
+fn scope_for_new(
+    tx: &Transaction<'_>,
+    ctx: &DeviceCtx,
+    m: &Mutation,
+    p: &Map<String, Value>,
+) -> Result<std::result::Result<Scope, String>> {
+    if rules::is_shared(m.entity) {
+        return Ok(Ok((None, None)));
+    }
+    if m.entity == EntityKind::Person {
+        return Ok(match payload_uuid(p, "team_id") {
+            Some(t) => Ok((Some(t), Some(m.entity_id))),
+            None => Err("person.team_id is missing".into()),
+        });
+    }
+    if m.entity == EntityKind::AuditEvent && payload_uuid(p, "person_id").is_none() {
+        return Ok(Ok((ctx.teams.first().copied(), None)));
+    }
+    let (kind, field) = match rules::parent_kind(m.entity) {
+        Some(k) => (k, rules::parent_field(m.entity).unwrap_or("person_id")),
+        None => (EntityKind::Person, "person_id"),
+    };
+    let Some(parent) = payload_uuid(p, field) else {
+        return Ok(Err(format!("{}.{field} is missing", m.entity.as_str())));
+    };
+    Ok(match lookup_scope(tx, kind, parent)? {
+        None => Err(format!(
+            "the {} this {} belongs to is not known to the server",
+            kind.as_str(),
+            m.entity.as_str()
+        )),
+        Some(_) if kind == EntityKind::Person => Ok((None, Some(parent))),
+        Some((_, person)) => Ok((None, person)),
+    })
+}
+
+/// The team a scope is visible to now (a person's current team).
+fn team_of(tx: &Transaction<'_>, scope: Scope) -> Result<Option<Uuid>> {
+    match scope {
+        (_, Some(person)) => Ok(lookup_scope(tx, EntityKind::Person, person)?.and_then(|s| s.0)),
+        (team, None) => Ok(team),
+    }
+}
+
+fn store_change(tx: &Transaction<'_>, m: &Mutation, scope: Scope) -> Result<u64> {
+    let (team, person) = scope;
+    tx.prepare_cached(
+        "INSERT INTO change (mutation, team_id, person_id, device_id) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        serde_json::to_string(m)?,
+        team.map(|t| t.to_string()),
+        person.map(|p| p.to_string()),
+        m.device_id.to_string()
+    ])?;
+    Ok(tx.last_insert_rowid() as u64)
+}
+
+fn quarantine(tx: &Transaction<'_>, m: &Mutation, reason: String) -> Result<MutationResult> {
+    tx.execute(
+        "INSERT OR IGNORE INTO quarantine (mutation_id, device_id, mutation, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            m.mutation_id.to_string(),
+            m.device_id.to_string(),
+            serde_json::to_string(m)?,
+            reason,
+            Utc::now().to_rfc3339()
+        ],
+    )?;
+    tracing::warn!(mutation = %m.mutation_id, device = %m.device_id, "quarantined");
+    Ok(MutationResult::Quarantined { reason })
+}
+
+/// Refuses a change, except notes and measures, which are quarantined instead: never dropped.
+fn unplaced(tx: &Transaction<'_>, m: &Mutation, reason: String) -> Result<MutationResult> {
+    if rules::never_rejected(m.entity) {
+        quarantine(tx, m, reason)
+    } else {
+        Ok(MutationResult::Rejected { reason })
+    }
+}
+
+struct Loser {
+    field: String,
+    kept: Value,
+    lost: Value,
+    rule: ConflictRule,
+    needs_review: bool,
+}
+
+/// Places one mutation: scope, access, conflict rules; returns its result.
+fn place(
+    tx: &Transaction<'_>,
+    ctx: &DeviceCtx,
+    m: &Mutation,
+    now_ms: u64,
+) -> Result<MutationResult> {
+    if let Err(reason) = rules::check_mutation(m) {
+        return unplaced(tx, m, reason);
+    }
+    let Value::Object(payload) = &m.payload else {
+        return unplaced(tx, m, "the change is not a set of fields".into());
+    };
+    let (hlc, clamped) = rules::clamp_hlc(m.hlc, now_ms);
+    let existing = lookup_scope(tx, m.entity, m.entity_id)?;
+    let scope = match existing {
+        Some(s) => s,
+        None if m.op != Operation::Create => {
+            return unplaced(tx, m, "this record is not known to the server".into());
+        }
+        None => match scope_for_new(tx, ctx, m, payload)? {
+            Ok(s) => s,
+            Err(reason) => return unplaced(tx, m, reason),
+        },
+    };
+    if !rules::is_shared(m.entity) {
+        let team = if existing.is_none() && m.entity == EntityKind::Person {
+            scope.0
+        } else {
+            team_of(tx, scope)?
+        };
+        if !team.is_some_and(|t| ctx.teams.contains(&t)) {
+            return unplaced(
+                tx,
+                m,
+                "this record belongs to a person supported by a team this worker is not in".into(),
+            );
+        }
+    }
+    let mut effective = Map::new();
+    let mut losers = Vec::new();
+    if existing.is_none() {
+        tx.prepare_cached(
+            "INSERT INTO entity (kind, id, team_id, person_id) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            m.entity.as_str(),
+            m.entity_id.to_string(),
+            scope.0.map(|t| t.to_string()),
+            scope.1.map(|p| p.to_string())
+        ])?;
+        effective = payload.clone();
+    } else if m.entity.is_append_only() {
+        return unplaced(
+            tx,
+            m,
+            "this record already exists; insert-only records are never overwritten".into(),
+        );
+    } else {
+        let mut get = tx.prepare_cached(
+            "SELECT value, hlc, server_seq, device_id FROM field WHERE kind = ?1 AND id = ?2 AND name = ?3",
+        )?;
+        for (k, v) in payload {
+            let stored = get
+                .query_row(
+                    params![m.entity.as_str(), m.entity_id.to_string(), k],
+                    |r| {
+                        let value: String = r.get(0)?;
+                        let hlc: String = r.get(1)?;
+                        Ok((value, hlc, r.get::<_, i64>(2)?, uuid_col(r, 3)?))
+                    },
+                )
+                .optional()?;
+            let decision = match stored {
+                None => Decision::Take,
+                Some((value, shlc, seq, dev)) => {
+                    let state = FieldState {
+                        value: serde_json::from_str(&value)?,
+                        hlc: Hlc::decode(&shlc).unwrap_or(Hlc {
+                            wall_ms: 0,
+                            counter: 0,
+                            device: dev,
+                        }),
+                        server_seq: seq as u64,
+                        device_id: dev,
+                    };
+                    let d =
+                        rules::decide(m.entity, k, &state, v, hlc, m.base_server_seq, m.device_id);
+                    if let Decision::Keep { rule, needs_review } = d {
+                        losers.push(Loser {
+                            field: k.clone(),
+                            kept: state.value,
+                            lost: v.clone(),
+                            rule,
+                            needs_review,
+                        });
+                    }
+                    d
+                }
+            };
+            if decision == Decision::Take {
+                effective.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let mut main_seq = {
+        // Always an entry in the stream, even when every field lost: the writer's own laptop
+        // learns from it that the server has the change (its reply may have been lost).
+        let text = serde_json::to_string(&effective)?;
+        let eff = Mutation {
+            hlc,
+            payload_hash: linkwell_core::store::payload_hash(&text),
+            payload: Value::Object(effective.clone()),
+            ..m.clone()
+        };
+        let seq = store_change(tx, &eff, scope)?;
+        let mut put = tx.prepare_cached(
+            "INSERT INTO field (kind, id, name, value, hlc, server_seq, device_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (kind, id, name) DO UPDATE SET value = excluded.value, hlc = excluded.hlc,
+               server_seq = excluded.server_seq, device_id = excluded.device_id",
+        )?;
+        for (k, v) in &effective {
+            put.execute(params![
+                m.entity.as_str(),
+                m.entity_id.to_string(),
+                k,
+                serde_json::to_string(v)?,
+                hlc.encode(),
+                seq as i64,
+                m.device_id.to_string()
+            ])?;
+        }
+        if m.entity == EntityKind::Person
+            && let Some(team) = payload_uuid(&effective, "team_id")
+        {
+            // A reassignment: the person and everything of theirs now belongs to that team.
+            tx.execute(
+                "UPDATE entity SET team_id = ?1 WHERE kind = 'person' AND id = ?2",
+                params![team.to_string(), m.entity_id.to_string()],
+            )?;
+        }
+        Some(seq)
+    };
+    let mut first_conflict = None;
+    let mut review_conflict = None;
+    let record_conflict = |seq: u64, l: &Loser| -> Result<Uuid> {
+        let id = Uuid::now_v7();
+        tx.prepare_cached(
+            "INSERT INTO conflict (id, server_seq, kind, entity_id, field, rule, kept, lost, lost_mutation_id, lost_device_id, needs_review, team_id, person_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )?
+        .execute(params![
+            id.to_string(),
+            seq as i64,
+            m.entity.as_str(),
+            m.entity_id.to_string(),
+            l.field,
+            rule_str(l.rule),
+            serde_json::to_string(&l.kept)?,
+            serde_json::to_string(&l.lost)?,
+            m.mutation_id.to_string(),
+            m.device_id.to_string(),
+            l.needs_review,
+            scope.0.map(|t| t.to_string()),
+            scope.1.map(|p| p.to_string()),
+            Utc::now().to_rfc3339()
+        ])?;
+        Ok(id)
+    };
+    if !losers.is_empty() {
+        // A correction re-broadcasts the kept values so the losing laptop converges.
+        let mut p = Map::new();
+        for l in &losers {
+            p.insert(l.field.clone(), l.kept.clone());
+        }
+        let corr = server_mutation(m.entity, m.entity_id, Operation::Update, p, now_ms);
+        let seq = store_change(tx, &corr, scope)?;
+        for l in &losers {
+            let id = record_conflict(seq, l)?;
+            first_conflict.get_or_insert(id);
+            if l.needs_review {
+                review_conflict.get_or_insert(id);
+            }
+        }
+        main_seq.get_or_insert(seq);
+    }
+    if clamped && let Some(seq) = main_seq {
+        let id = record_conflict(
+            seq,
+            &Loser {
+                field: "hlc".into(),
+                kept: Value::String(hlc.encode()),
+                lost: Value::String(m.hlc.encode()),
+                rule: ConflictRule::ClockAhead,
+                needs_review: false,
+            },
+        )?;
+        tracing::warn!(device = %m.device_id, mutation = %m.mutation_id, "clock more than 24h ahead: clamped");
+        first_conflict.get_or_insert(id);
+    }
+    let server_seq = main_seq.unwrap_or(0);
+    Ok(
+        match review_conflict.or(if losers.is_empty() {
+            None
+        } else {
+            first_conflict
+        }) {
+            Some(conflict_id) => MutationResult::Merged {
+                server_seq,
+                conflict_id,
+            },
+            None => MutationResult::Applied { server_seq },
+        },
+    )
+}
+
+impl Storage for SqliteStorage {
+    fn authenticate(&self, token: &str) -> Result<DeviceCtx> {
+        let conn = self.lock();
+        let row: Option<(Uuid, Uuid, Option<String>, bool)> = conn
+            .prepare_cached(
+                "SELECT d.id, d.worker_id, d.revoked_at, w.active FROM device d JOIN worker w ON w.id = d.worker_id WHERE d.token_hash = ?1",
+            )?
+            .query_row([sha256_hex(token)], |r| {
+                Ok((uuid_col(r, 0)?, uuid_col(r, 1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let Some((device_id, worker_id, revoked, active)) = row else {
+            return Err(StorageError::Unauthorised);
+        };
+        if revoked.is_some() || !active {
+            return Err(StorageError::Revoked);
+        }
+        let mut stmt = conn.prepare_cached(
+            "SELECT team_id FROM membership WHERE worker_id = ?1 ORDER BY team_id",
+        )?;
+        let teams = stmt
+            .query_map([worker_id.to_string()], |r| uuid_col(r, 0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(DeviceCtx {
+            device_id,
+            worker_id,
+            teams,
+        })
+    }
+
+    fn enrol(&self, code: &str) -> Result<EnrolResponse> {
+        let mut conn = self.lock();
+        let organisation_id = Self::org_id(&conn)?;
+        let tx = conn.transaction()?;
+        let hash = sha256_hex(&normalise_code(code));
+        let row: Option<(Uuid, String, Option<String>)> = tx
+            .query_row(
+                "SELECT worker_id, expires_at, used_at FROM enrolment WHERE code_hash = ?1",
+                [&hash],
+                |r| Ok((uuid_col(r, 0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((worker_id, expires, used)) = row else {
+            return Err(StorageError::BadCode);
+        };
+        let expired = DateTime::parse_from_rfc3339(&expires)
+            .map(|e| e < Utc::now())
+            .unwrap_or(true);
+        if used.is_some() || expired {
+            return Err(StorageError::BadCode);
+        }
+        let worker = tx.query_row(
+            "SELECT id, name, role, team_id, active FROM worker WHERE id = ?1",
+            [worker_id.to_string()],
+            |r| {
+                Ok(WorkerInfo {
+                    id: uuid_col(r, 0)?,
+                    name: r.get(1)?,
+                    role: r.get(2)?,
+                    team_id: uuid_col(r, 3)?,
+                    active: r.get(4)?,
+                })
+            },
+        )?;
+        if !worker.active {
+            return Err(StorageError::Revoked);
+        }
+        let device_id = Uuid::now_v7();
+        let token = format!("lw1_{}", random_hex(32));
+        let now = Utc::now().to_rfc3339();
+        tx.execute(
+            "INSERT INTO device (id, worker_id, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                device_id.to_string(),
+                worker_id.to_string(),
+                sha256_hex(&token),
+                now
+            ],
+        )?;
+        tx.execute(
+            "UPDATE enrolment SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
+            params![hash, now, device_id.to_string()],
+        )?;
+        let teams = {
+            let mut stmt = tx.prepare(
+                "SELECT t.id, t.name, t.locality FROM team t JOIN membership m ON m.team_id = t.id WHERE m.worker_id = ?1 ORDER BY t.id",
+            )?;
+            stmt.query_map([worker_id.to_string()], |r| {
+                Ok(TeamInfo {
+                    id: uuid_col(r, 0)?,
+                    name: r.get(1)?,
+                    locality: r.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?
+        };
+        let epoch: String =
+            tx.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
+                r.get(0)
+            })?;
+        tx.commit()?;
+        tracing::info!(device = %device_id, worker = %worker_id, "device enrolled");
+        Ok(EnrolResponse {
+            organisation_id,
+            device_id,
+            token,
+            worker,
+            teams,
+            epoch: opt_uuid(Some(epoch)).unwrap_or_default(),
+        })
+    }
+
+    fn push(&self, ctx: &DeviceCtx, req: &PushRequest, now_ms: u64) -> Result<PushResponse> {
+        rules::check_batch(req, ctx.device_id, ctx.worker_id)?;
+        let mut conn = self.lock();
+        let epoch = Self::epoch_of(&conn)?;
+        let outcome = (|| -> Result<Vec<(Uuid, MutationResult)>> {
+            let tx = conn.transaction()?;
+            let mut last_seq: u64 = tx
+                .query_row(
+                    "SELECT last_seq FROM device WHERE id = ?1",
+                    [ctx.device_id.to_string()],
+                    |r| r.get::<_, i64>(0),
+                )?
+                .max(0) as u64;
+            let mut results = Vec::with_capacity(req.mutations.len());
+            let received_at = Utc::now().to_rfc3339();
+            for m in &req.mutations {
+                let seen: Option<(String, String)> = tx
+                    .prepare_cached(
+                        "SELECT payload_hash, result FROM received WHERE mutation_id = ?1",
+                    )?
+                    .query_row([m.mutation_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                if let Some((hash, result)) = seen {
+                    if hash != m.payload_hash {
+                        return Err(StorageError::Cloned {
+                            device_seq: m.device_seq,
+                        });
+                    }
+                    let stored: MutationResult = serde_json::from_str(&result)?;
+                    results.push((
+                        m.mutation_id,
+                        match stored {
+                            MutationResult::Applied { server_seq } => {
+                                MutationResult::Duplicate { server_seq }
+                            }
+                            other => other,
+                        },
+                    ));
+                    continue;
+                }
+                if m.device_seq <= last_seq {
+                    return Err(StorageError::Cloned {
+                        device_seq: m.device_seq,
+                    });
+                }
+                if m.device_seq != last_seq + 1 {
+                    return Err(StorageError::Gap {
+                        expected: last_seq + 1,
+                    });
+                }
+                let result = place(&tx, ctx, m, now_ms)?;
+                tx.prepare_cached(
+                    "INSERT INTO received (mutation_id, device_id, device_seq, payload_hash, result, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    m.mutation_id.to_string(),
+                    m.device_id.to_string(),
+                    m.device_seq as i64,
+                    m.payload_hash,
+                    serde_json::to_string(&result)?,
+                    received_at
+                ])?;
+                last_seq = m.device_seq;
+                results.push((m.mutation_id, result));
+            }
+            tx.execute(
+                "UPDATE device SET last_seq = ?2 WHERE id = ?1",
+                params![ctx.device_id.to_string(), last_seq as i64],
+            )?;
+            tx.commit()?;
+            Ok(results)
+        })();
+        match outcome {
+            Ok(results) => Ok(PushResponse { epoch, results }),
+            Err(e) => {
+                if let StorageError::Cloned { device_seq } = e {
+                    tracing::error!(device = %ctx.device_id, device_seq, "cloned device suspected");
+                    conn.execute(
+                        "UPDATE device SET clone_suspected_at = ?2 WHERE id = ?1",
+                        params![ctx.device_id.to_string(), Utc::now().to_rfc3339()],
+                    )?;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn pull(&self, ctx: &DeviceCtx, req: &PullRequest) -> Result<PullResponse> {
+        let mut conn = self.lock();
+        let epoch = Self::epoch_of(&conn)?;
+        if req.epoch.is_some_and(|e| e != epoch) {
+            // Restored from a backup: the cursor means nothing here; start again from zero.
+            return Ok(PullResponse {
+                epoch,
+                changes: Vec::new(),
+                next_after: 0,
+                has_more: true,
+                conflicts: Vec::new(),
+            });
+        }
+        let limit = req.limit.clamp(1, MAX_PAGE);
+        let tx = conn.transaction()?;
+        let visible = "((c.person_id IS NULL AND (c.team_id IS NULL OR c.team_id IN (SELECT team_id FROM membership WHERE worker_id = ?2)))
+              OR p.team_id IN (SELECT team_id FROM membership WHERE worker_id = ?2))";
+        let mut changes = Vec::new();
+        {
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT c.server_seq, c.mutation FROM change c
+                 LEFT JOIN entity p ON p.kind = 'person' AND p.id = c.person_id
+                 WHERE c.server_seq > ?1 AND {visible}
+                 ORDER BY c.server_seq LIMIT ?3"
+            ))?;
+            let mut rows = stmt.query(params![
+                req.after_server_seq as i64,
+                ctx.worker_id.to_string(),
+                limit as i64 + 1
+            ])?;
+            while let Some(r) = rows.next()? {
+                let seq: i64 = r.get(0)?;
+                let m: String = r.get(1)?;
+                let mut mutation: Mutation = serde_json::from_str(&m)?;
+                if mutation.device_id == ctx.device_id {
+                    // The device's own change: it needs only to know the server has it.
+                    mutation.payload = Value::Object(Map::new());
+                }
+                changes.push(ServerChange {
+                    server_seq: seq as u64,
+                    mutation,
+                });
+            }
+        }
+        let has_more = changes.len() > limit as usize;
+        changes.truncate(limit as usize);
+        let next_after = if has_more {
+            changes
+                .last()
+                .map_or(req.after_server_seq, |c| c.server_seq)
+        } else {
+            // Past everything, visible or not: the cursor never stalls on what it may not see.
+            let max: Option<i64> =
+                tx.query_row("SELECT MAX(server_seq) FROM change", [], |r| r.get(0))?;
+            (max.unwrap_or(0).max(0) as u64).max(req.after_server_seq)
+        };
+        let conflicts = {
+            let mut stmt = tx.prepare_cached(&format!(
+                "{CONFLICT_SELECT} LEFT JOIN entity p ON p.kind = 'person' AND p.id = c.person_id
+                 WHERE c.server_seq > ?1 AND c.server_seq <= ?3 AND {visible} ORDER BY c.server_seq"
+            ))?;
+            stmt.query_map(
+                params![
+                    req.after_server_seq as i64,
+                    ctx.worker_id.to_string(),
+                    next_after as i64
+                ],
+                conflict_from_row,
+            )?
+            .collect::<Result<Vec<_>, _>>()?
+        };
+        tx.commit()?;
+        Ok(PullResponse {
+            epoch,
+            changes,
+            next_after,
+            has_more,
+            conflicts,
+        })
+    }
+
+    fn epoch(&self) -> Result<Uuid> {
+        Self::epoch_of(&self.lock())
+    }
+}
+
+impl SqliteStorage {
+    fn epoch_of(conn: &Connection) -> Result<Uuid> {
+        let v: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        opt_uuid(v).ok_or_else(|| {
+            StorageError::Admin("the organisation is not set up: run `linkwell-server init`".into())
+        })
+    }
+}

@@ -1,0 +1,282 @@
+//! The HTTP handlers through the router, without sockets (tower `oneshot`): enrolment,
+//! authentication, version checks, push idempotence, gaps, cloned devices and pull filtering.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use linkwell_protocol::{
+    EnrolResponse, EntityKind, ErrorBody, Hlc, Mutation, MutationResult, Operation,
+    PROTOCOL_VERSION, PullResponse, PushResponse,
+};
+use linkwell_server::{AppState, SqliteStorage, router};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    storage: Arc<SqliteStorage>,
+    team: Uuid,
+    other_team: Uuid,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Arc::new(SqliteStorage::open(&dir.path().join("s.db")).unwrap());
+    storage.init_org("Org").unwrap();
+    let team = storage.add_team("A", None).unwrap();
+    let other_team = storage.add_team("B", None).unwrap();
+    Fixture {
+        _dir: dir,
+        storage,
+        team,
+        other_team,
+    }
+}
+
+async fn call(f: &Fixture, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+    let mut req = Request::post(path)
+        .header("content-type", "application/json")
+        .header("linkwell-protocol", PROTOCOL_VERSION.to_string())
+        .header("linkwell-schema", "2");
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let resp = router(AppState {
+        storage: f.storage.clone(),
+    })
+    .oneshot(req.body(Body::from(body.to_string())).unwrap())
+    .await
+    .unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn enrol(f: &Fixture, team: Uuid) -> EnrolResponse {
+    let w = f
+        .storage
+        .add_worker("W", "link_worker", &team.to_string())
+        .unwrap();
+    let code = f.storage.issue_code(w, 1).unwrap();
+    let (status, body) = call(
+        f,
+        "/v1/enrol",
+        None,
+        json!({"protocol_version": PROTOCOL_VERSION, "schema_version": 2, "code": code.to_lowercase()}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The code is one-time.
+    let (again, _) = call(
+        f,
+        "/v1/enrol",
+        None,
+        json!({"protocol_version": PROTOCOL_VERSION, "schema_version": 2, "code": code}),
+    )
+    .await;
+    assert_eq!(again, StatusCode::FORBIDDEN);
+    serde_json::from_value(body).unwrap()
+}
+
+fn mutation(
+    e: &EnrolResponse,
+    seq: u64,
+    kind: EntityKind,
+    id: Uuid,
+    op: Operation,
+    p: Value,
+) -> Mutation {
+    let text = serde_json::to_string(&p).unwrap();
+    Mutation {
+        mutation_id: Uuid::now_v7(),
+        device_id: e.device_id,
+        worker_id: e.worker.id,
+        device_seq: seq,
+        hlc: Hlc {
+            wall_ms: 1_000 + seq,
+            counter: 0,
+            device: e.device_id,
+        },
+        entity: kind,
+        entity_id: id,
+        op,
+        payload: p,
+        payload_hash: linkwell_core::store::payload_hash(&text),
+        base_server_seq: 0,
+    }
+}
+
+fn person(team: Uuid, name: &str) -> Value {
+    let mut m = Map::new();
+    m.insert("team_id".into(), team.to_string().into());
+    m.insert("given_name".into(), name.into());
+    m.insert("family_name".into(), "Test".into());
+    m.insert("created_on".into(), "2025-01-01".into());
+    Value::Object(m)
+}
+
+fn push_body(ms: &[Mutation]) -> Value {
+    json!({"protocol_version": PROTOCOL_VERSION, "schema_version": 2, "mutations": ms})
+}
+
+fn pull_body(after: u64) -> Value {
+    json!({"protocol_version": PROTOCOL_VERSION, "schema_version": 2, "epoch": null, "after_server_seq": after, "limit": 100})
+}
+
+#[tokio::test]
+async fn push_is_idempotent_and_refuses_gaps_and_clones() {
+    let f = fixture();
+    let e = enrol(&f, f.team).await;
+    let pid = Uuid::now_v7();
+    let m1 = mutation(
+        &e,
+        1,
+        EntityKind::Person,
+        pid,
+        Operation::Create,
+        person(f.team, "Ann"),
+    );
+    let (s, body) = call(
+        &f,
+        "/v1/push",
+        Some(&e.token),
+        push_body(std::slice::from_ref(&m1)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let first: PushResponse = serde_json::from_value(body).unwrap();
+    let MutationResult::Applied { server_seq } = first.results[0].1 else {
+        panic!("{first:?}")
+    };
+    // The same batch again: acknowledged with the stored result, nothing stored twice.
+    let (_, body) = call(
+        &f,
+        "/v1/push",
+        Some(&e.token),
+        push_body(std::slice::from_ref(&m1)),
+    )
+    .await;
+    let again: PushResponse = serde_json::from_value(body).unwrap();
+    assert_eq!(again.results[0].1, MutationResult::Duplicate { server_seq });
+    // A gap: refused with the number expected.
+    let m3 = mutation(
+        &e,
+        3,
+        EntityKind::Person,
+        pid,
+        Operation::Update,
+        json!({"given_name": "Anne"}),
+    );
+    let (s, body) = call(&f, "/v1/push", Some(&e.token), push_body(&[m3])).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let err: ErrorBody = serde_json::from_value(body).unwrap();
+    assert_eq!(
+        (err.code.as_str(), err.expected_seq),
+        ("sequence_gap", Some(2))
+    );
+    // Same sequence number, different content: a cloned database.
+    let clone = mutation(
+        &e,
+        1,
+        EntityKind::Person,
+        Uuid::now_v7(),
+        Operation::Create,
+        person(f.team, "Bob"),
+    );
+    let (s, body) = call(&f, "/v1/push", Some(&e.token), push_body(&[clone])).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(body["code"], "cloned_device");
+    // One bad mutation does not block the next.
+    let bad = mutation(
+        &e,
+        2,
+        EntityKind::Person,
+        pid,
+        Operation::Update,
+        json!({"shoe_size": 9}),
+    );
+    let good = mutation(
+        &e,
+        3,
+        EntityKind::Person,
+        pid,
+        Operation::Update,
+        json!({"given_name": "Anne"}),
+    );
+    let (_, body) = call(&f, "/v1/push", Some(&e.token), push_body(&[bad, good])).await;
+    let r: PushResponse = serde_json::from_value(body).unwrap();
+    assert!(matches!(r.results[0].1, MutationResult::Rejected { .. }));
+    assert!(matches!(r.results[1].1, MutationResult::Applied { .. }));
+}
+
+#[tokio::test]
+async fn pull_shows_only_the_devices_teams_and_skips_past_the_rest() {
+    let f = fixture();
+    let a = enrol(&f, f.team).await;
+    let b = enrol(&f, f.other_team).await;
+    let pa = Uuid::now_v7();
+    let pb = Uuid::now_v7();
+    call(
+        &f,
+        "/v1/push",
+        Some(&a.token),
+        push_body(&[mutation(
+            &a,
+            1,
+            EntityKind::Person,
+            pa,
+            Operation::Create,
+            person(f.team, "Ann"),
+        )]),
+    )
+    .await;
+    call(
+        &f,
+        "/v1/push",
+        Some(&b.token),
+        push_body(&[mutation(
+            &b,
+            1,
+            EntityKind::Person,
+            pb,
+            Operation::Create,
+            person(f.other_team, "Bea"),
+        )]),
+    )
+    .await;
+    let (s, body) = call(&f, "/v1/pull", Some(&b.token), pull_body(0)).await;
+    assert_eq!(s, StatusCode::OK);
+    let page: PullResponse = serde_json::from_value(body.clone()).unwrap();
+    assert!(
+        !body.to_string().contains("Ann"),
+        "another team's person leaked"
+    );
+    assert!(!page.has_more);
+    let max = page.next_after;
+    // The cursor is past everything, including what b may not see.
+    let (_, body) = call(&f, "/v1/pull", Some(&a.token), pull_body(0)).await;
+    let pa_page: PullResponse = serde_json::from_value(body).unwrap();
+    assert_eq!(pa_page.next_after, max);
+    assert!(pa_page.changes.iter().all(|c| c.mutation.entity_id != pb));
+
+    // No credentials, a made-up one, an old client: refused, never data.
+    let (s, body) = call(&f, "/v1/pull", None, pull_body(0)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(body.get("changes").is_none());
+    let (s, _) = call(&f, "/v1/pull", Some("lw1_nope"), pull_body(0)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let old = json!({"protocol_version": 0, "schema_version": 1, "epoch": null, "after_server_seq": 0, "limit": 10});
+    let (s, body) = call(&f, "/v1/pull", Some(&a.token), old).await;
+    assert_eq!(s, StatusCode::UPGRADE_REQUIRED);
+    assert!(body["message"].as_str().unwrap().contains("please update"));
+    // Revoked: nothing.
+    f.storage.revoke_device(a.device_id).unwrap();
+    let (s, body) = call(&f, "/v1/pull", Some(&a.token), pull_body(0)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(body["code"], "revoked");
+}

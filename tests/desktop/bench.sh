@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Desktop benchmark: cold start to first screen under Xvfb, idle memory (RSS of the app and
+# its WebKit processes) with a 250-person caseload open, and release binary size, next to a
+# minimal Tauri app measured the same way in the same run.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+runs="${RUNS:-5}"
+(cd "$root/ui" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+(cd "$root" && cargo build --release -p linkwell-desktop -p linkwell-cli --quiet)
+# The minimal app shares the target folder so common dependencies build once.
+cp "$root/Cargo.lock" "$here/minimal/Cargo.lock"
+(cd "$here/minimal" && CARGO_TARGET_DIR="$root/target" cargo build --release --quiet)
+app="$root/target/release/linkwell-desktop"
+minimal="$root/target/release/minimal-tauri"
+
+work="$(mktemp -d)"
+display=":${LINKWELL_DISPLAY:-98}"
+Xvfb "$display" -screen 0 1280x900x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+trap 'kill $xvfb 2>/dev/null || true; rm -rf "$work"' EXIT
+export DISPLAY="$display" WEBKIT_DISABLE_COMPOSITING_MODE=1 LINKWELL_BENCH=1
+sleep 1
+
+# A caseload of about 250 active people for this laptop's worker.
+"$root/target/release/linkwell" --db "$work/bench.db" init --team "Bench team" --name "Priya Shah" >/dev/null
+"$root/target/release/linkwell" --db "$work/bench.db" demo --people 760 --sessions 6000 | tail -1
+
+rss_tree() { # total RSS in kB of a process and all its descendants
+  local total=0 p
+  for p in $1 $(pgrep -P "$1" 2>/dev/null) $(for c in $(pgrep -P "$1" 2>/dev/null); do pgrep -P "$c"; done); do
+    total=$((total + $(awk '/VmRSS/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
+measure() { # name binary -> "median_ms rss_mb"
+  local name=$1 bin=$2 times=() rss=0 i
+  for i in $(seq "$runs"); do
+    local log="$work/$name-$i.log" t0 t1 pid
+    t0=$(date +%s%N)
+    LINKWELL_DB="$work/bench.db" LINKWELL_START=caseload "$bin" 2>"$log" &
+    pid=$!
+    for _ in $(seq 300); do grep -q 'first screen after' "$log" && break; sleep 0.02; done
+    t1=$(date +%s%N)
+    times+=($(( (t1 - t0) / 1000000 )))
+    if [ "$i" = "$runs" ]; then sleep 5; rss=$(rss_tree "$pid"); fi
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  done
+  local median
+  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "$median $((rss / 1024))"
+}
+
+read -r l_ms l_mb < <(measure linkwell "$app")
+read -r m_ms m_mb < <(measure minimal "$minimal")
+l_size=$(stat -c %s "$app"); m_size=$(stat -c %s "$minimal")
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo
+echo "                        Linkwell   minimal Tauri   ratio   goal"
+printf 'cold start (median %s) %6s ms   %6s ms      %5s   ≤ 1000 ms, ≤ 1.3×\n' "$runs" "$l_ms" "$m_ms" "$(ratio "$l_ms" "$m_ms")"
+printf 'idle RSS, caseload open %5s MB   %6s MB      %5s   ≤ 150 MB, ≤ 1.3×\n' "$l_mb" "$m_mb" "$(ratio "$l_mb" "$m_mb")"
+printf 'release binary          %5s MB   %6s MB      %5s   ≤ 20 MB, ≤ 1.3×\n' "$(mb "$l_size")" "$(mb "$m_size")" "$(ratio "$l_size" "$m_size")"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The real window: builds the UI and the debug desktop app, starts Xvfb, drives the app with
+# tauri-driver + WebKitWebDriver (Debian's webkit2gtk-driver) and webdriverio, saves
+# screenshots to tests/desktop/screenshots/, ends with "N passed, N failed".
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+command -v WebKitWebDriver >/dev/null || { echo "apt-get install -y webkit2gtk-driver" >&2; exit 1; }
+command -v Xvfb >/dev/null || { echo "apt-get install -y xvfb" >&2; exit 1; }
+command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
+(cd "$root/ui" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+(cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+(cd "$root" && cargo build -p linkwell-desktop --quiet)
+
+display=":${LINKWELL_DISPLAY:-97}"
+Xvfb "$display" -screen 0 1280x900x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+trap 'kill $xvfb 2>/dev/null || true' EXIT
+export DISPLAY="$display"
+export WEBKIT_DISABLE_COMPOSITING_MODE=1
+sleep 1
+
+cd "$here"
+set +e
+node --test --test-concurrency=1 --test-reporter=spec window.test.mjs 2>&1 | tee "$here/last-run.log"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -cE '^✔ ' "$here/last-run.log" || true)
+failed=$(grep -E '^✖ ' "$here/last-run.log" | sort -u | wc -l)
+echo "desktop: $passed passed, $failed failed"
+exit "$status"
