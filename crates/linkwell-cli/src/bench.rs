@@ -54,6 +54,107 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// The figures measured on one database.
+struct Figures {
+    caseload_size: usize,
+    caseload: Duration,
+    search_p50: Duration,
+    search_p95: Duration,
+    note: Duration,
+}
+
+fn measure(store: &mut Store, runs: usize) -> Result<Figures> {
+    let actor = store.actor()?;
+    let now = chrono::Local::now().naive_local();
+    let filter = queries::CaseloadFilter {
+        worker_id: Some(actor.worker_id),
+        status: Some("active".into()),
+        ..Default::default()
+    };
+    let rows = queries::caseload(store.conn(), &filter, now)?;
+    let caseload_size = rows.len();
+    let person = rows.first().map(|r| r.person_id);
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let rows = queries::caseload(store.conn(), &filter, now)?;
+        times.push(t.elapsed());
+        std::hint::black_box(rows);
+    }
+    let caseload = percentile(times, 0.5);
+
+    let queries_text = [
+        "walking group",
+        "benefits",
+        "allotment",
+        "bus pass",
+        "dementia respite",
+        "tablet grandchildren",
+        "lung",
+        "food bank",
+        "anxious money",
+        "knit",
+    ];
+    let mut times = Vec::new();
+    for _ in 0..(runs / queries_text.len()).max(1) {
+        for q in queries_text {
+            let t = Instant::now();
+            let hits = search::search(store.conn(), q, Some("note"), 20)?;
+            times.push(t.elapsed());
+            std::hint::black_box(hits);
+        }
+    }
+    let (search_p50, search_p95) = (percentile(times.clone(), 0.5), percentile(times, 0.95));
+
+    let person = person.ok_or_else(|| anyhow::anyhow!("no active person to write notes for"))?;
+    let mut times = Vec::with_capacity(runs);
+    for i in 0..runs {
+        let t = Instant::now();
+        store.add_note(
+            person,
+            None,
+            &format!("Benchmark note {i}: talked about the walking group and the bus pass."),
+        )?;
+        times.push(t.elapsed());
+    }
+    Ok(Figures {
+        caseload_size,
+        caseload,
+        search_p50,
+        search_p95,
+        note: percentile(times, 0.5),
+    })
+}
+
+/// A bare one-row insert transaction with the same pragmas, on the same disk, in this run.
+fn bare_insert(dir: &std::path::Path, runs: usize, key: Option<&str>) -> Result<Duration> {
+    let path = dir.join(if key.is_some() {
+        "bare-encrypted.db"
+    } else {
+        "bare.db"
+    });
+    let bare = rusqlite::Connection::open(&path)?;
+    if let Some(k) = key {
+        bare.execute_batch(&format!("PRAGMA key = \"x'{k}'\";"))?;
+    }
+    bare.pragma_update(None, "journal_mode", "WAL")?;
+    bare.pragma_update(None, "synchronous", "FULL")?;
+    bare.pragma_update(None, "foreign_keys", "ON")?;
+    bare.execute_batch("CREATE TABLE IF NOT EXISTS t (id TEXT PRIMARY KEY, body TEXT NOT NULL)")?;
+    let mut times = Vec::with_capacity(runs);
+    for i in 0..runs {
+        let t = Instant::now();
+        let tx = bare.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO t (id, body) VALUES (?1, ?2)",
+            rusqlite::params![uuid::Uuid::now_v7().to_string(), format!("row {i}")],
+        )?;
+        tx.commit()?;
+        times.push(t.elapsed());
+    }
+    Ok(percentile(times, 0.5))
+}
+
 fn core(opts: &CoreBenchOpts) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let path = opts
@@ -81,102 +182,55 @@ fn core(opts: &CoreBenchOpts) -> Result<()> {
             t.elapsed().as_secs_f64()
         );
     }
-    let actor = store.actor()?;
-    let now = chrono::Local::now().naive_local();
-    let filter = queries::CaseloadFilter {
-        worker_id: Some(actor.worker_id),
-        status: Some("active".into()),
-        ..Default::default()
-    };
-    let size = queries::caseload(store.conn(), &filter, now)?.len();
-    let mut times = Vec::with_capacity(opts.runs);
-    for _ in 0..opts.runs {
+    store
+        .conn()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    // An encrypted copy of the same data, so plain and encrypted are compared in one run.
+    let enc_path = dir.path().join("bench-encrypted.db");
+    std::fs::copy(&path, &enc_path)?;
+    let passphrase = "benchmark passphrase, synthetic data";
+    linkwell_core::vault::encrypt_existing(
+        &enc_path,
+        passphrase,
+        linkwell_core::vault::KdfParams::default(),
+    )?;
+    let mut unlock_times = Vec::new();
+    for _ in 0..5 {
         let t = Instant::now();
-        let rows = queries::caseload(store.conn(), &filter, now)?;
-        times.push(t.elapsed());
-        std::hint::black_box(rows);
+        let key = linkwell_core::vault::unlock(&enc_path, passphrase)?;
+        unlock_times.push(t.elapsed());
+        drop(key);
     }
+    let mut encrypted = Store::unlock(&enc_path, passphrase)?;
+
+    let plain = measure(&mut store, opts.runs)?;
+    let enc = measure(&mut encrypted, opts.runs)?;
+    let bare = bare_insert(dir.path(), opts.runs, None)?;
+    let pct = |a: Duration, b: Duration| (a.as_secs_f64() / b.as_secs_f64() - 1.0) * 100.0;
     crate::outln!(
-        "caseload open ({size} active people): median {} (goal ≤ 1 ms)",
-        ms(percentile(times, 0.5))
+        "caseload open ({} active people): median {} plain, {} encrypted ({:+.0}%) (goal ≤ 1 ms, overhead ≤ 15%)",
+        plain.caseload_size,
+        ms(plain.caseload),
+        ms(enc.caseload),
+        pct(enc.caseload, plain.caseload)
     );
-
-    let queries_text = [
-        "walking group",
-        "benefits",
-        "allotment",
-        "bus pass",
-        "dementia respite",
-        "tablet grandchildren",
-        "lung",
-        "food bank",
-        "anxious money",
-        "knit",
-    ];
-    let mut times = Vec::new();
-    for _ in 0..(opts.runs / queries_text.len()).max(1) {
-        for q in queries_text {
-            let t = Instant::now();
-            let hits = search::search(store.conn(), q, Some("note"), 20)?;
-            times.push(t.elapsed());
-            std::hint::black_box(hits);
-        }
-    }
-    let p50 = percentile(times.clone(), 0.5);
     crate::outln!(
-        "full-text search over notes: median {}, p95 {} (goal p95 ≤ 20 ms)",
-        ms(p50),
-        ms(percentile(times, 0.95))
+        "full-text search over notes: median {}, p95 {} plain; p95 {} encrypted (goal p95 ≤ 20 ms)",
+        ms(plain.search_p50),
+        ms(plain.search_p95),
+        ms(enc.search_p95)
     );
-
-    let person = queries::caseload(store.conn(), &filter, now)?
-        .first()
-        .map(|r| r.person_id);
-    let Some(person) = person else {
-        crate::outln!("no active person to write notes for; skipping the note-save figure");
-        return Ok(());
-    };
-    let mut note_times = Vec::with_capacity(opts.runs);
-    for i in 0..opts.runs {
-        let t = Instant::now();
-        store.add_note(
-            person,
-            None,
-            &format!("Benchmark note {i}: talked about the walking group and the bus pass."),
-        )?;
-        note_times.push(t.elapsed());
-    }
-    let note = percentile(note_times, 0.5);
-
-    // A bare one-row insert transaction with the same pragmas, on the same disk, in this run.
-    let bare_path = path.with_extension("bare.db");
-    let _ = std::fs::remove_file(&bare_path);
-    let bare = rusqlite::Connection::open(&bare_path)?;
-    bare.pragma_update(None, "journal_mode", "WAL")?;
-    bare.pragma_update(None, "synchronous", "FULL")?;
-    bare.pragma_update(None, "foreign_keys", "ON")?;
-    bare.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY, body TEXT NOT NULL)")?;
-    let mut bare_times = Vec::with_capacity(opts.runs);
-    for i in 0..opts.runs {
-        let t = Instant::now();
-        let tx = bare.unchecked_transaction()?;
-        tx.execute(
-            "INSERT INTO t (id, body) VALUES (?1, ?2)",
-            rusqlite::params![uuid::Uuid::now_v7().to_string(), format!("row {i}")],
-        )?;
-        tx.commit()?;
-        bare_times.push(t.elapsed());
-    }
-    drop(bare);
-    for ext in ["bare.db", "bare.db-wal", "bare.db-shm"] {
-        let _ = std::fs::remove_file(path.with_extension(ext));
-    }
-    let bare = percentile(bare_times, 0.5);
     crate::outln!(
-        "durable note save (note + revision + change log + search index, fsync): median {}; bare one-row insert: median {}; ratio {:.2} (goal ≤ 1.5)",
-        ms(note),
+        "durable note save (note + revision + change log + search index, fsync): median {} plain, {} encrypted ({:+.0}%); bare one-row insert: median {}; ratio {:.2} (goal ≤ 1.5)",
+        ms(plain.note),
+        ms(enc.note),
+        pct(enc.note, plain.note),
         ms(bare),
-        note.as_secs_f64() / bare.as_secs_f64()
+        plain.note.as_secs_f64() / bare.as_secs_f64()
+    );
+    crate::outln!(
+        "unlock (Argon2id 64 MiB, 3 passes, then open): median {}",
+        ms(percentile(unlock_times, 0.5))
     );
     Ok(())
 }

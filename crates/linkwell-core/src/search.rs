@@ -24,11 +24,10 @@ pub(crate) fn reindex(conn: &Connection, entity: EntityKind, id: Uuid) -> Result
     match entity {
         EntityKind::Person => {
             let row = conn
-                .query_row(
-                    "SELECT given_name || ' ' || family_name || COALESCE(' (' || preferred_name || ')', ''),
+                .prepare_cached("SELECT given_name || ' ' || family_name || COALESCE(' (' || preferred_name || ')', ''),
                             concat_ws(' ', given_name, family_name, preferred_name, nhs_number, postcode, phone, email, gp_practice)
-                     FROM person WHERE id = ?1",
-                    [id.to_string()],
+                     FROM person WHERE id = ?1")?
+                .query_row([id.to_string()],
                     |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
                 )
                 .optional()?;
@@ -36,13 +35,12 @@ pub(crate) fn reindex(conn: &Connection, entity: EntityKind, id: Uuid) -> Result
         }
         EntityKind::NoteRevision => {
             let found = conn
-                .query_row(
-                    "SELECT n.id, n.person_id, r.body, r.retracted,
+                .prepare_cached("SELECT n.id, n.person_id, r.body, r.retracted,
                             COALESCE(p.preferred_name, p.given_name) || ' ' || p.family_name
                      FROM note_revision r JOIN note n ON n.id = r.note_id JOIN person p ON p.id = n.person_id
                      WHERE n.id = (SELECT note_id FROM note_revision WHERE id = ?1)
-                     ORDER BY r.written_at DESC, r.rowid DESC LIMIT 1",
-                    [id.to_string()],
+                     ORDER BY r.written_at DESC, r.rowid DESC LIMIT 1")?
+                .query_row([id.to_string()],
                     |r| {
                         Ok((
                             crate::store::id_at(r, 0)?,
@@ -62,9 +60,8 @@ pub(crate) fn reindex(conn: &Connection, entity: EntityKind, id: Uuid) -> Result
         }
         EntityKind::Service => {
             let row = conn
-                .query_row(
-                    "SELECT name, concat_ws(' ', name, description, venue, postcode, categories, five_ways, lead) FROM service WHERE id = ?1 AND status != 'closed'",
-                    [id.to_string()],
+                .prepare_cached("SELECT name, concat_ws(' ', name, description, venue, postcode, categories, five_ways, lead) FROM service WHERE id = ?1 AND status != 'closed'")?
+                .query_row([id.to_string()],
                     |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
                 )
                 .optional()?;

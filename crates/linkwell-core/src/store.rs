@@ -110,6 +110,9 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // The generic apply path prepares one statement shape per table and operation: keep
+        // them all cached rather than re-parsing SQL on every write.
+        conn.set_prepared_statement_cache_capacity(256);
         MIGRATIONS.to_latest(&mut conn)?;
         let actor = load_actor(&conn)?;
         Ok(Store {
@@ -251,11 +254,12 @@ impl Writer<'_> {
         op: Operation,
         payload: &Map<String, Value>,
     ) -> Result<()> {
-        let (wall, counter, seq, base): (i64, u32, i64, i64) = self.tx.query_row(
-            "SELECT hlc_wall_ms, hlc_counter, next_seq, last_server_seq FROM device",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )?;
+        let (wall, counter, seq, base): (i64, u32, i64, i64) = self
+            .tx
+            .prepare_cached(
+                "SELECT hlc_wall_ms, hlc_counter, next_seq, last_server_seq FROM device",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         let last = Hlc {
             wall_ms: wall.max(0) as u64,
             counter,
@@ -265,10 +269,11 @@ impl Writer<'_> {
         let payload_text = serde_json::to_string(payload)?;
         let hash = payload_hash(&payload_text);
         let mutation_id = next_id(self.ids);
-        self.tx.execute(
+        self.tx.prepare_cached(
             "INSERT INTO change_log (seq, mutation_id, hlc, entity, entity_id, op, payload, payload_hash, worker_id, device_id, base_server_seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
+        )?
+        .execute(params![
                 seq,
                 mutation_id.to_string(),
                 hlc.encode(),
@@ -280,14 +285,12 @@ impl Writer<'_> {
                 self.actor.worker_id.to_string(),
                 self.actor.device_id.to_string(),
                 base
-            ],
-        )?;
+            ])?;
         // Ids only: logs never carry names, notes or other personal data.
         tracing::debug!(seq, entity = entity.as_str(), id = %entity_id, op = op.as_str(), "change recorded");
-        self.tx.execute(
-            "UPDATE device SET hlc_wall_ms = ?1, hlc_counter = ?2, next_seq = ?3",
-            params![hlc.wall_ms as i64, hlc.counter, seq + 1],
-        )?;
+        self.tx
+            .prepare_cached("UPDATE device SET hlc_wall_ms = ?1, hlc_counter = ?2, next_seq = ?3")?
+            .execute(params![hlc.wall_ms as i64, hlc.counter, seq + 1])?;
         Ok(())
     }
 }
