@@ -7,6 +7,10 @@ set -euo pipefail
 packages=(
   build-essential pkg-config libssl-dev   # SQLCipher (rusqlite bundled-sqlcipher) links OpenSSL
   qpdf poppler-utils                      # reading printed PDFs back in tests
+  libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev  # Tauri on Linux
+  xvfb webkit2gtk-driver                  # the real desktop window under test
+  chromium                                # browser end-to-end tests (Debian's; never downloaded)
+  nodejs npm                              # building the UI and running the browser tests
 )
 
 missing=()
@@ -22,3 +26,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo is missing (install Rust with rustup)" >&2; exit 1; }
+command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --quiet

@@ -24,8 +24,26 @@ echo "ok: linkwell-core has no tauri, axum, hyper, reqwest or ureq dependency"
 step "build binaries (end-to-end tests run them as real processes)"
 cargo build --workspace --bins --locked
 
-step "tests"
-cargo test --workspace --locked --no-fail-fast
-
 step "benchmark smoke run (figures only, small data; the full run is \`linkwell bench\`)"
 "${CARGO_TARGET_DIR:-target}/debug/linkwell" bench --people 500 --sessions 5000 --runs 20
+"${CARGO_TARGET_DIR:-target}/debug/linkwell" bench print --runs 5
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+
+step "Rust tests (unit, integration, end-to-end across processes)"
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee -a "$log" || status=1
+
+step "browser end-to-end (Debian chromium, playwright-core, axe-core)"
+bash tests/browser/run.sh 2>&1 | tee -a "$log" || status=1
+
+step "the real desktop window (Xvfb, tauri-driver, WebKitWebDriver)"
+bash tests/desktop/run.sh 2>&1 | tee -a "$log" || status=1
+
+passed=$(grep -oE 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -oE '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+passed=$((passed + $(grep -oE '^(browser|desktop): [0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')))
+echo
+echo "$passed passed, $failed failed"
+exit "$status"
