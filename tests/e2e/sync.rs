@@ -80,8 +80,17 @@ fn setup() -> Org {
     }
 }
 
+/// Opens a laptop database as the app would: unlocked with the test passphrase.
+fn open(db: &Path) -> Store {
+    if linkwell_core::vault::is_encrypted(db) {
+        Store::unlock(db, linkwell_e2e::TEST_PASSPHRASE).unwrap()
+    } else {
+        Store::open(db, None).unwrap()
+    }
+}
+
 fn token(db: &Path) -> String {
-    let store = Store::open(db, None).unwrap();
+    let store = open(db);
     store
         .conn()
         .query_row("SELECT token FROM sync_state", [], |r| r.get(0))
@@ -93,14 +102,14 @@ fn sync(db: &Path, url: &str) -> String {
 }
 
 fn person_row(db: &Path, id: Uuid) -> serde_json::Map<String, serde_json::Value> {
-    let store = Store::open(db, None).unwrap();
+    let store = open(db);
     linkwell_core::store::load(store.conn(), EntityKind::Person, id)
         .unwrap()
         .unwrap_or_default()
 }
 
 fn count(db: &Path, sql: &str) -> i64 {
-    let store = Store::open(db, None).unwrap();
+    let store = open(db);
     store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
@@ -113,7 +122,7 @@ fn two_laptops_sharing_a_person_converge_field_by_field() {
 
     // The health coach registers a person and writes a note, then syncs.
     let person = {
-        let mut s = Store::open(&org.coach, None).unwrap();
+        let mut s = open(&org.coach);
         let p = s
             .add_person(&PersonInput {
                 given_name: "Ada".into(),
@@ -133,7 +142,7 @@ fn two_laptops_sharing_a_person_converge_field_by_field() {
 
     // Both laptops go offline and edit the same person.
     let base = {
-        let s = Store::open(&org.coach, None).unwrap();
+        let s = open(&org.coach);
         s.person(person).unwrap()
     };
     let to_input = |p: &linkwell_core::people::Person| PersonInput {
@@ -146,7 +155,7 @@ fn two_laptops_sharing_a_person_converge_field_by_field() {
         ..Default::default()
     };
     {
-        let mut s = Store::open(&org.coach, None).unwrap();
+        let mut s = open(&org.coach);
         let mut i = to_input(&base);
         i.phone = Some("07700 900123".into());
         i.contact_restrictions = Some("Letters only".into());
@@ -155,7 +164,7 @@ fn two_laptops_sharing_a_person_converge_field_by_field() {
             .unwrap();
     }
     {
-        let mut s = Store::open(&org.worker, None).unwrap();
+        let mut s = open(&org.worker);
         let mut i = to_input(&base);
         i.postcode = Some("NG11 6JS".into());
         i.address = Some("1 Test Street".into());
@@ -237,7 +246,7 @@ fn access_is_refused_without_credentials_for_other_teams_and_after_revocation() 
     let url = org.server.url.clone();
     sync(&org.coach, &url);
     let person = {
-        let mut s = Store::open(&org.coach, None).unwrap();
+        let mut s = open(&org.coach);
         let p = s
             .add_person(&PersonInput {
                 given_name: "Bea".into(),
@@ -302,7 +311,7 @@ fn access_is_refused_without_credentials_for_other_teams_and_after_revocation() 
     let text = serde_json::to_string(&page).unwrap();
     assert!(!text.contains("Secretname") && !text.contains("private words"));
     assert!(!text.contains(&person.to_string()));
-    let other = Store::open(&org.other, None).unwrap().actor().unwrap();
+    let other = open(&org.other).actor().unwrap();
     let mut payload = serde_json::Map::new();
     payload.insert("person_id".into(), person.to_string().into());
     payload.insert("created_at".into(), "2025-01-01T10:00:00".into());
@@ -344,11 +353,7 @@ fn access_is_refused_without_credentials_for_other_teams_and_after_revocation() 
     );
 
     // A revoked device gets nothing more.
-    let device = Store::open(&org.worker, None)
-        .unwrap()
-        .actor()
-        .unwrap()
-        .device_id;
+    let device = open(&org.worker).actor().unwrap().device_id;
     sync(&org.worker, &url);
     server_admin(&org.data, &["device", "revoke", &device.to_string()]);
     let out = linkwell(&org.worker, &["sync", "--server", &url]);
@@ -387,7 +392,7 @@ fn server_and_client_killed_mid_sync_then_recovery_loses_nothing() {
     sync(&org.worker, &url);
     const NOTES: usize = 400;
     let person = {
-        let mut s = Store::open(&org.coach, None).unwrap();
+        let mut s = open(&org.coach);
         let p = s
             .add_person(&PersonInput {
                 given_name: "Cal".into(),

@@ -161,6 +161,15 @@ fn now_text() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// `sync_state`: server URL, last attempt, last success, last error, pull complete.
+type StateRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    bool,
+);
+
 /// Credentials and cursor, read from the database.
 struct Session {
     token: String,
@@ -533,12 +542,13 @@ impl Store {
             }
             if m.device_id == own_device {
                 // Our own change is on the server at this position (even if its reply was
-                // lost): from here on the stream, not our copy, is the truth for its fields.
+                // lost): from here on the stream is the truth for its fields.
                 tx.prepare_cached(
                     "UPDATE change_log SET acked_at = COALESCE(acked_at, ?2), server_seq = COALESCE(server_seq, ?3) WHERE mutation_id = ?1",
                 )?
                 .execute(params![m.mutation_id.to_string(), now, ch.server_seq as i64])?;
-                continue;
+                // Its effective fields are applied again: an earlier change in the stream
+                // (e.g. after a restore) may have overwritten them here.
             }
             let sp = tx.savepoint()?;
             match apply_one(&sp, m) {
@@ -598,7 +608,7 @@ impl Store {
     /// The honest sync status.
     pub fn sync_status(&self) -> Result<SyncStatus, SyncError> {
         let pending = self.pending_count()?;
-        let row: Option<(Option<String>, Option<String>, Option<String>, Option<String>, bool)> =
+        let row: Option<StateRow> =
             self.conn()
                 .query_row(
                     "SELECT server_url, last_attempt_at, last_success_at, last_error, pull_complete FROM sync_state",

@@ -87,13 +87,17 @@ pub fn check_mutation(m: &Mutation) -> Result<(), String> {
             return Err(format!("{}.{k} has the wrong type of value", table.name));
         }
     }
-    if m.op == Operation::Create && m.entity != EntityKind::Person {
-        if let Some(field) = parent_field(m.entity) {
-            let parent = payload.get(field).and_then(Value::as_str);
-            if parent.and_then(|p| Uuid::parse_str(p).ok()).is_none() && field != "person_id_opt" {
-                return Err(format!("{}.{field} is missing", table.name));
-            }
-        }
+    if m.op == Operation::Create
+        && m.entity != EntityKind::Person
+        && let Some(field) = parent_field(m.entity)
+        && field != "person_id_opt"
+        && payload
+            .get(field)
+            .and_then(Value::as_str)
+            .and_then(|p| Uuid::parse_str(p).ok())
+            .is_none()
+    {
+        return Err(format!("{}.{field} is missing", table.name));
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use linkwell_protocol::{
     Operation, PullRequest, PullResponse, PushRequest, PushResponse, ServerChange, TeamInfo,
     WorkerInfo,
 };
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -131,6 +131,9 @@ CREATE TABLE quarantine (
 );
 PRAGMA user_version = 1;
 "#;
+
+/// A device as listed for the administrator: id, worker, enrolled at, revoked at, last seq.
+pub type DeviceRow = (Uuid, Uuid, String, Option<String>, u64);
 
 /// The SQLite storage: one file.
 pub struct SqliteStorage {
@@ -252,7 +255,7 @@ impl SqliteStorage {
     }
 
     fn server_change(
-        tx: &Transaction<'_>,
+        tx: &Connection,
         entity: EntityKind,
         id: Uuid,
         payload: Map<String, Value>,
@@ -389,7 +392,7 @@ impl SqliteStorage {
     }
 
     /// Devices as `(device, worker, enrolled_at, revoked_at, last_seq)`.
-    pub fn devices(&self) -> Result<Vec<(Uuid, Uuid, String, Option<String>, u64)>> {
+    pub fn devices(&self) -> Result<Vec<DeviceRow>> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
             "SELECT id, worker_id, enrolled_at, revoked_at, last_seq FROM device ORDER BY enrolled_at",
@@ -423,8 +426,9 @@ impl SqliteStorage {
     /// Quarantined mutations (for a supervisor, and the tests).
     pub fn quarantined(&self) -> Result<Vec<(Mutation, String)>> {
         let conn = self.lock();
-        let mut stmt =
-            conn.prepare("SELECT mutation, reason FROM quarantine ORDER BY created_at")?;
+        let mut stmt = conn.prepare(
+            "SELECT mutation, reason FROM quarantine WHERE resolved_at IS NULL ORDER BY created_at",
+        )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = Vec::new();
         for row in rows {
@@ -530,7 +534,7 @@ fn server_mutation(
 /// Where a record belongs: `(team_id, person_id)`.
 type Scope = (Option<Uuid>, Option<Uuid>);
 
-fn lookup_scope(tx: &Transaction<'_>, kind: EntityKind, id: Uuid) -> Result<Option<Scope>> {
+fn lookup_scope(tx: &Connection, kind: EntityKind, id: Uuid) -> Result<Option<Scope>> {
     Ok(tx
         .prepare_cached("SELECT team_id, person_id FROM entity WHERE kind = ?1 AND id = ?2")?
         .query_row(params![kind.as_str(), id.to_string()], |r| {
@@ -550,7 +554,7 @@ fn payload_uuid(p: &Map<String, Value>, field: &str) -> Option<Uuid> {
 
 /// The scope of a record the server has not seen yet, from its payload; Err is a reason.
 fn scope_for_new(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ctx: &DeviceCtx,
     m: &Mutation,
     p: &Map<String, Value>,
@@ -586,14 +590,14 @@ fn scope_for_new(
 }
 
 /// The team a scope is visible to now (a person's current team).
-fn team_of(tx: &Transaction<'_>, scope: Scope) -> Result<Option<Uuid>> {
+fn team_of(tx: &Connection, scope: Scope) -> Result<Option<Uuid>> {
     match scope {
         (_, Some(person)) => Ok(lookup_scope(tx, EntityKind::Person, person)?.and_then(|s| s.0)),
         (team, None) => Ok(team),
     }
 }
 
-fn store_change(tx: &Transaction<'_>, m: &Mutation, scope: Scope) -> Result<u64> {
+fn store_change(tx: &Connection, m: &Mutation, scope: Scope) -> Result<u64> {
     let (team, person) = scope;
     tx.prepare_cached(
         "INSERT INTO change (mutation, team_id, person_id, device_id) VALUES (?1, ?2, ?3, ?4)",
@@ -607,7 +611,7 @@ fn store_change(tx: &Transaction<'_>, m: &Mutation, scope: Scope) -> Result<u64>
     Ok(tx.last_insert_rowid() as u64)
 }
 
-fn quarantine(tx: &Transaction<'_>, m: &Mutation, reason: String) -> Result<MutationResult> {
+fn quarantine(tx: &Connection, m: &Mutation, reason: String) -> Result<MutationResult> {
     tx.execute(
         "INSERT OR IGNORE INTO quarantine (mutation_id, device_id, mutation, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
@@ -622,8 +626,58 @@ fn quarantine(tx: &Transaction<'_>, m: &Mutation, reason: String) -> Result<Muta
     Ok(MutationResult::Quarantined { reason })
 }
 
+/// Places again what was quarantined only because its parent had not arrived yet (e.g. after
+/// a restore, one laptop's note re-sent before another laptop re-sent the person).
+fn retry_quarantine(tx: &Connection, now_ms: u64) -> Result<()> {
+    let waiting: Vec<(String, String)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT mutation_id, mutation FROM quarantine WHERE resolved_at IS NULL AND reason LIKE '%not known to the server%' ORDER BY created_at, mutation_id",
+        )?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    for (id, text) in waiting {
+        let m: Mutation = serde_json::from_str(&text)?;
+        let worker: Option<String> = tx
+            .query_row(
+                "SELECT worker_id FROM device WHERE id = ?1",
+                [m.device_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(worker) = worker else { continue };
+        let teams = {
+            let mut stmt =
+                tx.prepare_cached("SELECT team_id FROM membership WHERE worker_id = ?1")?;
+            stmt.query_map([&worker], |r| uuid_col(r, 0))?
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        let ctx = DeviceCtx {
+            device_id: m.device_id,
+            worker_id: m.worker_id,
+            teams,
+        };
+        tx.execute_batch("SAVEPOINT retry_quarantine")?;
+        let placed = !matches!(
+            place(tx, &ctx, &m, now_ms)?,
+            MutationResult::Rejected { .. } | MutationResult::Quarantined { .. }
+        );
+        if placed {
+            tx.execute(
+                "UPDATE quarantine SET resolved_at = ?2 WHERE mutation_id = ?1",
+                params![id, Utc::now().to_rfc3339()],
+            )?;
+            tx.execute_batch("RELEASE retry_quarantine")?;
+            tracing::info!(mutation = %m.mutation_id, "quarantined change placed");
+        } else {
+            tx.execute_batch("ROLLBACK TO retry_quarantine; RELEASE retry_quarantine")?;
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a change, except notes and measures, which are quarantined instead: never dropped.
-fn unplaced(tx: &Transaction<'_>, m: &Mutation, reason: String) -> Result<MutationResult> {
+fn unplaced(tx: &Connection, m: &Mutation, reason: String) -> Result<MutationResult> {
     if rules::never_rejected(m.entity) {
         quarantine(tx, m, reason)
     } else {
@@ -640,12 +694,7 @@ struct Loser {
 }
 
 /// Places one mutation: scope, access, conflict rules; returns its result.
-fn place(
-    tx: &Transaction<'_>,
-    ctx: &DeviceCtx,
-    m: &Mutation,
-    now_ms: u64,
-) -> Result<MutationResult> {
+fn place(tx: &Connection, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<MutationResult> {
     if let Err(reason) = rules::check_mutation(m) {
         return unplaced(tx, m, reason);
     }
@@ -1018,6 +1067,10 @@ impl Storage for SqliteStorage {
                     });
                 }
                 let result = place(&tx, ctx, m, now_ms)?;
+                let placed_new = !matches!(
+                    result,
+                    MutationResult::Rejected { .. } | MutationResult::Quarantined { .. }
+                ) && m.op == Operation::Create;
                 tx.prepare_cached(
                     "INSERT INTO received (mutation_id, device_id, device_seq, payload_hash, result, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?
@@ -1031,6 +1084,9 @@ impl Storage for SqliteStorage {
                 ])?;
                 last_seq = m.device_seq;
                 results.push((m.mutation_id, result));
+                if placed_new {
+                    retry_quarantine(&tx, now_ms)?;
+                }
             }
             tx.execute(
                 "UPDATE device SET last_seq = ?2 WHERE id = ?1",
@@ -1087,11 +1143,7 @@ impl Storage for SqliteStorage {
             while let Some(r) = rows.next()? {
                 let seq: i64 = r.get(0)?;
                 let m: String = r.get(1)?;
-                let mut mutation: Mutation = serde_json::from_str(&m)?;
-                if mutation.device_id == ctx.device_id {
-                    // The device's own change: it needs only to know the server has it.
-                    mutation.payload = Value::Object(Map::new());
-                }
+                let mutation: Mutation = serde_json::from_str(&m)?;
                 changes.push(ServerChange {
                     server_seq: seq as u64,
                     mutation,
