@@ -13,10 +13,11 @@ command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
 (cd "$root" && cargo build -p linkwell-desktop --quiet)
 
 display=":${LINKWELL_DISPLAY:-97}"
-Xvfb "$display" -screen 0 1280x900x24 -nolisten tcp >/dev/null 2>&1 &
+fbdir="$(mktemp -d)"
+Xvfb "$display" -screen 0 1280x900x24 -fbdir "$fbdir" -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
-trap 'kill $xvfb 2>/dev/null || true' EXIT
-export DISPLAY="$display"
+trap 'kill $xvfb 2>/dev/null || true; rm -rf "$fbdir"' EXIT
+export DISPLAY="$display" XVFB_FBDIR="$fbdir"
 export WEBKIT_DISABLE_COMPOSITING_MODE=1
 sleep 1
 

@@ -5,7 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { deflateSync, crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,11 +23,11 @@ let driver, browser, dir;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'linkwell-desktop-'));
   process.env.LINKWELL_DB = join(dir, 'desktop.db');
-  driver = spawn(process.env.TAURI_DRIVER ?? 'tauri-driver', ['--port', '4444', '--native-port', '4445'], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  driver = spawn(process.env.TAURI_DRIVER ?? 'tauri-driver', ['--port', '4444', '--native-port', '4445', '--native-driver', '/usr/bin/WebKitWebDriver'], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
   await new Promise((r) => setTimeout(r, 1500));
   browser = await remote({
     hostname: '127.0.0.1', port: 4444, logLevel: 'warn', connectionRetryCount: 5,
-    capabilities: { 'tauri:options': { application: app }, browserName: 'wry' },
+    capabilities: { 'tauri:options': { application: app }, 'wdio:enforceWebDriverClassic': true },
   });
 });
 
@@ -36,7 +37,36 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const shot = (name) => browser.saveScreenshot(join(shots, `${name}.png`));
+// WebKitWebDriver's screenshot call hangs under Xvfb, so screenshots are taken from Xvfb's
+// own framebuffer file (-fbdir, XWD format) and written out as PNG.
+function xwdToPng(buf) {
+  const u = (i) => buf.readUInt32BE(i * 4);
+  const headerSize = u(0), width = u(4), height = u(5), byteOrder = u(7), bpp = u(11), bytesPerLine = u(12), ncolors = u(19);
+  const data = headerSize + ncolors * 12;
+  if (bpp !== 32) throw new Error(`unsupported XWD depth ${bpp}`);
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    raw[y * (width * 3 + 1)] = 0;
+    for (let x = 0; x < width; x++) {
+      const px = byteOrder === 0 ? buf.readUInt32LE(data + y * bytesPerLine + x * 4) : buf.readUInt32BE(data + y * bytesPerLine + x * 4);
+      const o = y * (width * 3 + 1) + 1 + x * 3;
+      raw[o] = (px >> 16) & 255; raw[o + 1] = (px >> 8) & 255; raw[o + 2] = px & 255;
+    }
+  }
+  const chunk = (type, body) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(body.length);
+    const tb = Buffer.concat([Buffer.from(type), body]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(tb) >>> 0);
+    return Buffer.concat([len, tb, crc]);
+  };
+  const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4); ihdr[8] = 8; ihdr[9] = 2;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+const shot = async (name) => {
+  await browser.pause(400);
+  const fb = process.env.XVFB_FBDIR;
+  if (fb) writeFileSync(join(shots, `${name}.png`), xwdToPng(readFileSync(join(fb, 'Xvfb_screen0'))));
+};
 const byLabel = async (text) => {
   const label = await browser.$(`//label[normalize-space(.)="${text}" or normalize-space(.)="${text} (required)"]`);
   await label.waitForExist({ timeout: 10000 });

@@ -5,7 +5,10 @@ struct Started(Instant);
 
 #[tauri::command]
 fn ready(state: tauri::State<'_, Started>) {
-    eprintln!("linkwell: first screen after {} ms", state.0.elapsed().as_millis());
+    eprintln!(
+        "linkwell: first screen after {} ms",
+        state.0.elapsed().as_millis()
+    );
 }
 
 fn main() {
