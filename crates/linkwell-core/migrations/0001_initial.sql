@@ -133,7 +133,8 @@ CREATE TABLE session (
     actions_agreed TEXT,
     next_step TEXT
 );
-CREATE INDEX session_person ON session(person_id, starts_at);
+-- (person, attendance, time) answers "last attended" and "next booked" from the index alone.
+CREATE INDEX session_person ON session(person_id, attendance, starts_at);
 CREATE INDEX session_worker_day ON session(worker_id, starts_at);
 
 -- A note's identity; its text lives in revisions (append-only: nothing is overwritten).
@@ -295,14 +296,19 @@ CREATE TABLE audit_event (
 );
 CREATE INDEX audit_event_person ON audit_event(person_id, at);
 
--- Full-text index over people, notes and the directory. Only `body` is searched; `title` is
--- what a result shows (a note's title names its person, but a name search finds the person).
-CREATE VIRTUAL TABLE search_index USING fts5(
-    kind UNINDEXED,
-    ref_id UNINDEXED,
-    person_id UNINDEXED,
-    title UNINDEXED,
-    body,
+-- Full-text indexes, one per kind so each search reads only its own postings. Only `body`
+-- is searched; `title` is what a result shows (a note's title names its person, but a name
+-- search finds the person, not every note about them).
+CREATE VIRTUAL TABLE person_search USING fts5(
+    ref_id UNINDEXED, person_id UNINDEXED, title UNINDEXED, body,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE note_search USING fts5(
+    ref_id UNINDEXED, person_id UNINDEXED, title UNINDEXED, body,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE service_search USING fts5(
+    ref_id UNINDEXED, person_id UNINDEXED, title UNINDEXED, body,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 

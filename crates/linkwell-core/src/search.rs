@@ -71,6 +71,14 @@ pub(crate) fn reindex(conn: &Connection, entity: EntityKind, id: Uuid) -> Result
     }
 }
 
+fn table(kind: &str) -> &'static str {
+    match kind {
+        "person" => "person_search",
+        "service" => "service_search",
+        _ => "note_search",
+    }
+}
+
 fn put(
     conn: &Connection,
     kind: &str,
@@ -78,21 +86,22 @@ fn put(
     person_id: Option<Uuid>,
     doc: Option<(String, String)>,
 ) -> Result<()> {
+    let fts = table(kind);
     let key = id.to_string();
     let existing: Option<i64> = conn
         .prepare_cached("SELECT doc_id FROM search_doc WHERE ref_id = ?1")?
         .query_row([&key], |r| r.get(0))
         .optional()?;
     if let Some(doc_id) = existing {
-        conn.prepare_cached("DELETE FROM search_index WHERE rowid = ?1")?
+        conn.prepare_cached(&format!("DELETE FROM {fts} WHERE rowid = ?1"))?
             .execute([doc_id])?;
     }
     match doc {
         Some((title, body)) => {
-            conn.prepare_cached(
-                "INSERT INTO search_index (kind, ref_id, person_id, title, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![kind, key, person_id.map(|p| p.to_string()), title, body])?;
+            conn.prepare_cached(&format!(
+                "INSERT INTO {fts} (ref_id, person_id, title, body) VALUES (?1, ?2, ?3, ?4)"
+            ))?
+            .execute(params![key, person_id.map(|p| p.to_string()), title, body])?;
             let doc_id = conn.last_insert_rowid();
             conn.prepare_cached(
                 "INSERT OR REPLACE INTO search_doc (ref_id, doc_id) VALUES (?1, ?2)",
@@ -119,8 +128,9 @@ fn fts_query(text: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
-/// Searches people, notes and the directory: people first, then services, then notes, each
-/// best match first.
+/// Searches people, the directory and notes — in that order. People and services come best
+/// match first; notes newest first, which is what a worker looking for "that note about the
+/// bus pass" wants, and lets the search stop after `limit` matches instead of ranking them all.
 pub fn search(
     conn: &Connection,
     text: &str,
@@ -130,21 +140,35 @@ pub fn search(
     let Some(q) = fts_query(text) else {
         return Ok(Vec::new());
     };
-    let mut stmt = conn.prepare_cached(
-        "SELECT kind, ref_id, person_id, title, snippet(search_index, 4, '[', ']', '…', 16)
-         FROM search_index WHERE search_index MATCH ?1 AND (?2 IS NULL OR kind = ?2)
-         ORDER BY CASE kind WHEN 'person' THEN 0 WHEN 'service' THEN 1 ELSE 2 END, rank LIMIT ?3",
-    )?;
-    let rows = stmt.query_map(params![q, kind, limit], |r| {
-        Ok(SearchHit {
-            kind: r.get(0)?,
-            id: crate::store::id_at(r, 1)?,
-            person_id: crate::store::opt_id_at(r, 2)?,
-            title: r.get(3)?,
-            snippet: r.get(4)?,
-        })
-    })?;
-    rows.collect::<Result<_, _>>().map_err(Into::into)
+    let mut hits = Vec::new();
+    for k in ["person", "service", "note"] {
+        if kind.is_some_and(|want| want != k) {
+            continue;
+        }
+        let left = limit.saturating_sub(hits.len() as u32);
+        if left == 0 {
+            break;
+        }
+        let order = if k == "note" { "rowid DESC" } else { "rank" };
+        let fts = table(k);
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT ref_id, person_id, title, snippet({fts}, 3, '[', ']', '…', 16)
+             FROM {fts} WHERE {fts} MATCH ?1 ORDER BY {order} LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![q, left], |r| {
+            Ok(SearchHit {
+                kind: k.to_string(),
+                id: crate::store::id_at(r, 0)?,
+                person_id: crate::store::opt_id_at(r, 1)?,
+                title: r.get(2)?,
+                snippet: r.get(3)?,
+            })
+        })?;
+        for row in rows {
+            hits.push(row?);
+        }
+    }
+    Ok(hits)
 }
 
 #[cfg(test)]

@@ -109,6 +109,9 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // 32 MiB of page cache: a caseload or search touches pages all over a large file, and
+        // with SQLCipher every cache miss is also a page decryption.
+        conn.pragma_update(None, "cache_size", -32768)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         // The generic apply path prepares one statement shape per table and operation: keep
         // them all cached rather than re-parsing SQL on every write.
