@@ -726,9 +726,12 @@ fn apply_one(conn: &Connection, m: &Mutation) -> Result<(), CoreError> {
         return Ok(());
     }
     let pending = pending_fields(conn, m.entity, m.entity_id)?;
+    // Fields that already hold the value are not written again (no re-index): the usual case
+    // for this laptop's own changes coming back.
+    let current = store::load(conn, m.entity, m.entity_id)?.unwrap_or_default();
     let fields: Map<String, Value> = payload
         .iter()
-        .filter(|(k, _)| !pending.contains(*k))
+        .filter(|(k, v)| !pending.contains(*k) && current.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if fields.is_empty() {
