@@ -93,7 +93,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Result<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(CoreError::Corrupt("key file: bad hex".into()));
     }
     (0..s.len())
