@@ -186,15 +186,30 @@ pub fn caseload(
         _ => "name",
     };
     let now = now.format("%Y-%m-%dT%H:%M:%S").to_string();
+    // Conditions are left out rather than written as "?1 IS NULL OR ...", which would stop
+    // SQLite using the (worker, status) index and scan every episode.
+    let worker = if filter.worker_id.is_some() {
+        "e.worker_id = ?1"
+    } else {
+        "?1 IS NULL"
+    };
+    let status = if filter.status.is_some() {
+        "e.status = ?2"
+    } else {
+        "e.status IN ('referred', 'contacting', 'active') AND ?2 IS NULL"
+    };
+    let stage = if filter.stage.is_some() {
+        "e.stage = ?3"
+    } else {
+        "?3 IS NULL"
+    };
     let sql = format!(
         "SELECT p.id, e.id, COALESCE(p.preferred_name, p.given_name) || ' ' || p.family_name AS name,
                 e.status, e.stage, e.worker_id, e.opened_on,
                 (SELECT MAX(s.starts_at) FROM session s WHERE s.person_id = p.id AND s.starts_at <= ?4 AND s.attendance = 'attended') AS last_contact,
                 (SELECT MIN(s.starts_at) FROM session s WHERE s.person_id = p.id AND s.starts_at > ?4 AND s.attendance = 'booked')
          FROM episode e JOIN person p ON p.id = e.person_id
-         WHERE (?1 IS NULL OR e.worker_id = ?1)
-           AND (CASE WHEN ?2 IS NULL THEN e.status != 'closed' ELSE e.status = ?2 END)
-           AND (?3 IS NULL OR e.stage = ?3)
+         WHERE {worker} AND {status} AND {stage}
          ORDER BY {order}"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
