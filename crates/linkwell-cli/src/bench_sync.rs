@@ -72,7 +72,7 @@ fn write_mutations(store: &mut Store, person: Uuid, n: usize, per_tx: usize) -> 
             let mut k = 0;
             while k < chunk {
                 i += 1;
-                if i % 4 == 0 && k + 2 <= chunk {
+                if i.is_multiple_of(4) && k + 2 <= chunk {
                     let note = w.new_id();
                     let mut p = Map::new();
                     p.insert("person_id".into(), person.to_string().into());
