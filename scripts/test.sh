@@ -6,6 +6,9 @@ bash scripts/setup.sh
 
 step() { printf '\n== %s\n' "$*"; }
 
+step "build the web UI (the desktop shell embeds ui/dist at compile time)"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+
 step "format"
 cargo fmt --all -- --check
 
