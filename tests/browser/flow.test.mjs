@@ -8,16 +8,18 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
+// CI keeps cargo's build outside the clone (CARGO_TARGET_DIR); follow it like cargo does.
+const targetDir = process.env.CARGO_TARGET_DIR ? resolve(root, process.env.CARGO_TARGET_DIR) : join(root, 'target');
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const bridgeBin = process.env.LINKWELL_BRIDGE ?? join(root, 'target', 'debug', 'linkwell-bridge');
+const bridgeBin = process.env.LINKWELL_BRIDGE ?? join(targetDir, 'debug', 'linkwell-bridge');
 
 let dir, bridge, url, token, browser, context;
 

@@ -8,13 +8,15 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { deflateSync, crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remote } from 'webdriverio';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const app = process.env.LINKWELL_DESKTOP ?? join(root, 'target', 'debug', 'linkwell-desktop');
+// CI keeps cargo's build outside the clone (CARGO_TARGET_DIR); follow it like cargo does.
+const targetDir = process.env.CARGO_TARGET_DIR ? resolve(root, process.env.CARGO_TARGET_DIR) : join(root, 'target');
+const app = process.env.LINKWELL_DESKTOP ?? join(targetDir, 'debug', 'linkwell-desktop');
 const shots = join(here, 'screenshots');
 mkdirSync(shots, { recursive: true });
 
