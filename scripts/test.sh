@@ -44,9 +44,10 @@ bash tests/browser/run.sh 2>&1 | tee -a "$log" || status=1
 step "the real desktop window (Xvfb, tauri-driver, WebKitWebDriver)"
 bash tests/desktop/run.sh 2>&1 | tee -a "$log" || status=1
 
-passed=$(grep -oE 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-failed=$(grep -oE '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
-passed=$((passed + $(grep -oE '^(browser|desktop): [0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')))
+# Counting must not stop the script when a pattern has no match (pipefail + set -e).
+count() { { grep -oE "$1" "$log" || true; } | { grep -oE "[0-9]+ $2" || true; } | awk '{s+=$1} END {print s+0}'; }
+passed=$(( $(count 'test result: [a-zA-Z]+\. [0-9]+ passed' passed) + $(count '^(browser|desktop): [0-9]+ passed' passed) ))
+failed=$(( $(count 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' failed) + $(count '^(browser|desktop): [0-9]+ passed, [0-9]+ failed' failed) ))
 echo
 echo "$passed passed, $failed failed"
 exit "$status"

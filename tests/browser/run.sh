@@ -22,6 +22,6 @@ set -e
 passed=$(grep -cE '^✔ ' "$here/last-run.log" || true)
 failed=$(grep -cE '^✖ ' "$here/last-run.log" || true)
 # The spec reporter repeats failures in a summary; count each test once.
-failed=$(grep -E '^✖ ' "$here/last-run.log" | sort -u | wc -l)
+failed=$( (grep -E '^✖ ' "$here/last-run.log" || true) | sort -u | wc -l)
 echo "browser: $passed passed, $failed failed"
 exit "$status"
