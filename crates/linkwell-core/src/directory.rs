@@ -190,36 +190,11 @@ fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
             }
         })
         .collect();
-    let postcode = i
-        .postcode
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .and_then(|v| {
-            validate::postcode(v)
-                .map_err(|m| c.fail("postcode", m))
-                .ok()
-        });
-    let contact_phone = i
-        .contact_phone
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .and_then(|v| {
-            validate::phone(v)
-                .map_err(|m| c.fail("contact_phone", m))
-                .ok()
-        });
-    let contact_email = i
-        .contact_email
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .and_then(|v| {
-            validate::email(v)
-                .map_err(|m| c.fail("contact_email", m))
-                .ok()
-        });
+    let postcode = c.optional_checked("postcode", i.postcode.as_deref(), validate::postcode);
+    let contact_phone =
+        c.optional_checked("contact_phone", i.contact_phone.as_deref(), validate::phone);
+    let contact_email =
+        c.optional_checked("contact_email", i.contact_email.as_deref(), validate::email);
     let last_verified_on = c.optional_date(
         "last_verified_on",
         "Last checked",

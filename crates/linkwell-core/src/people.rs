@@ -262,39 +262,12 @@ pub(crate) fn person_fields(c: &mut Checker, i: &PersonInput, today: NaiveDate) 
             c.fail("date_of_birth", "Date of birth is more than 120 years ago");
         }
     }
-    let nhs_number = i
-        .nhs_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .and_then(|v| {
-            validate::nhs_number(v)
-                .map_err(|m| c.fail("nhs_number", m))
-                .ok()
-        });
+    let nhs_number =
+        c.optional_checked("nhs_number", i.nhs_number.as_deref(), validate::nhs_number);
     let address = c.optional("address", "Address", i.address.as_deref(), 300);
-    let postcode = i
-        .postcode
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .and_then(|v| {
-            validate::postcode(v)
-                .map_err(|m| c.fail("postcode", m))
-                .ok()
-        });
-    let phone = i
-        .phone
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .and_then(|v| validate::phone(v).map_err(|m| c.fail("phone", m)).ok());
-    let email = i
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .and_then(|v| validate::email(v).map_err(|m| c.fail("email", m)).ok());
+    let postcode = c.optional_checked("postcode", i.postcode.as_deref(), validate::postcode);
+    let phone = c.optional_checked("phone", i.phone.as_deref(), validate::phone);
+    let email = c.optional_checked("email", i.email.as_deref(), validate::email);
     PersonFields(Person {
         id: Uuid::nil(),
         team_id: Uuid::nil(),

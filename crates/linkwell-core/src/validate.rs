@@ -51,6 +51,17 @@ impl Checker {
         Some(v.to_string())
     }
 
+    /// Optional text checked and normalised by `rule` (e.g. [`postcode`]); empty becomes None.
+    pub fn optional_checked(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        rule: fn(&str) -> Result<String, String>,
+    ) -> Option<String> {
+        let v = value.map(str::trim).filter(|v| !v.is_empty())?;
+        rule(v).map_err(|m| self.fail(field, m)).ok()
+    }
+
     pub fn date(&mut self, field: &str, label: &str, value: &str) -> Option<NaiveDate> {
         match parse_date(value) {
             Ok(d) => Some(d),
