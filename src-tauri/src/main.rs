@@ -1,30 +1,35 @@
 //! The Linkwell desktop app: a Tauri window showing the web UI (ui/dist) over linkwell-core.
-//! One thin command, `api`, hands a method and its arguments to `linkwell_core::api::dispatch`
-//! and maps the error to `{code, message, field, fields}`; no rule lives here. The app state
-//! owns the store; the database lives in the platform's app-data folder (or `LINKWELL_DB`).
+//! One thin command, `api`, hands a method and its arguments to the core's [`Gate`] (profiles,
+//! unlock, lock, then `linkwell_core::api::dispatch`) and maps the error to
+//! `{code, message, field, fields}`; no rule lives here. Each worker's encrypted database
+//! lives in the platform's app-data folder under `profiles/` (or one file at `LINKWELL_DB`).
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-use linkwell_core::Store;
-use linkwell_core::api::{ErrorBody, dispatch};
+use linkwell_core::api::ErrorBody;
+use linkwell_core::gate::{Gate, Profiles};
 use serde_json::Value;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tauri::{Manager, State, WebviewUrl, WebviewWindowBuilder};
 
 struct AppState {
-    store: Mutex<Store>,
+    gate: Arc<Mutex<Gate>>,
     started: Instant,
 }
 
-#[tauri::command]
-async fn api(state: State<'_, AppState>, method: String, args: Value) -> Result<Value, ErrorBody> {
-    let mut store = state.store.lock().map_err(|_| ErrorBody {
+fn restart_needed() -> ErrorBody {
+    ErrorBody {
         code: "internal".into(),
         message: "Linkwell needs to be restarted.".into(),
         field: None,
         fields: Vec::new(),
-    })?;
-    dispatch(&mut store, &method, args).map_err(|e| ErrorBody::from(&e))
+    }
+}
+
+#[tauri::command]
+async fn api(state: State<'_, AppState>, method: String, args: Value) -> Result<Value, ErrorBody> {
+    let mut gate = state.gate.lock().map_err(|_| restart_needed())?;
+    gate.call(&method, args).map_err(|e| ErrorBody::from(&e))
 }
 
 /// The UI calls this once its first screen is on show; with `LINKWELL_BENCH` set the time
@@ -50,23 +55,45 @@ fn open_externally(url: &str) {
     let _ = std::process::Command::new(cmd.0).args(cmd.1).spawn();
 }
 
+/// Locks an idle session even when the window sends nothing: the key must not stay in
+/// memory on a laptop left open in a café.
+fn watch_idle(gate: Arc<Mutex<Gate>>) {
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_secs(5));
+            match gate.lock() {
+                Ok(mut g) => g.tick(Instant::now()),
+                Err(_) => return,
+            }
+        }
+    });
+}
+
 fn main() {
     let started = Instant::now();
     tauri::Builder::default()
         .setup(move |app| {
-            let path = match std::env::var_os("LINKWELL_DB") {
-                Some(p) => std::path::PathBuf::from(p),
+            let gate = match std::env::var_os("LINKWELL_DB") {
+                Some(p) => Gate::new(Profiles::Single(p.into())),
                 None => {
                     let dir = app.path().app_data_dir()?;
                     std::fs::create_dir_all(&dir)?;
-                    dir.join("linkwell.db")
+                    let gate = Gate::new(Profiles::Dir(dir.join("profiles")));
+                    // Keep a database from before profiles existed.
+                    gate.adopt(&dir.join("linkwell.db"))?;
+                    gate
                 }
             };
-            let store = Store::open(&path, None)?;
-            app.manage(AppState {
-                store: Mutex::new(store),
-                started,
-            });
+            let gate = Arc::new(Mutex::new(gate));
+            // The start-up benchmark opens a caseload without a person at the keyboard.
+            if std::env::var_os("LINKWELL_BENCH").is_some()
+                && let Ok(pass) = std::env::var("LINKWELL_PASSPHRASE")
+                && let Ok(mut g) = gate.lock()
+            {
+                g.call("unlock", serde_json::json!({ "passphrase": pass }))?;
+            }
+            watch_idle(Arc::clone(&gate));
+            app.manage(AppState { gate, started });
             // LINKWELL_START opens a given screen (e.g. "caseload") for the benchmark.
             let start = match std::env::var("LINKWELL_START") {
                 Ok(screen)

@@ -82,6 +82,8 @@ test('the API refuses calls without the per-launch token', async () => {
 });
 
 let personId;
+let recoveryCode;
+const PASSPHRASE = 'kettle on by the allotment gate';
 const today = new Date().toISOString().slice(0, 10);
 const inAMonth = new Date(Date.now() + 30 * 864e5).toISOString().slice(0, 10);
 
@@ -93,7 +95,26 @@ test('first run: set up with demo data', async () => {
   await page.getByLabel('Team name').fill('Rushcliffe Social Prescribing');
   await page.getByLabel('Your name').fill('Priya Shah');
   await page.getByLabel('Add made-up demo people and services').check();
+  // A passphrase too short, then two that differ: the core's words, next to the fields.
+  await page.getByLabel('Choose a passphrase').fill('short');
+  await page.getByLabel('Type the passphrase again').fill('short');
   await page.getByRole('button', { name: 'Set up Linkwell' }).click();
+  await page.locator('[data-field="passphrase"] .error').getByText(/at least 10 characters/).waitFor();
+  await page.getByLabel('Choose a passphrase').fill(PASSPHRASE);
+  await page.getByLabel('Type the passphrase again').fill(`${PASSPHRASE}!`);
+  await page.getByRole('button', { name: 'Set up Linkwell' }).click();
+  await page.locator('[data-field="passphrase_again"] .error').getByText(/different/).waitFor();
+  await page.getByLabel('Type the passphrase again').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Set up Linkwell' }).click();
+  // The recovery code is shown once, and must be acknowledged.
+  await page.getByRole('heading', { name: 'Your recovery code' }).waitFor({ timeout: 60000 });
+  recoveryCode = await page.getByLabel('Recovery code', { exact: true }).innerText();
+  assert.match(recoveryCode, /^[A-Z2-9]{4}(-[A-Z2-9]{4}){5}$/);
+  await axe(page, 'recovery code');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByText('Tick the box once you have written the code down').waitFor();
+  await page.getByLabel('I have written down my recovery code').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('heading', { name: /^Today/ }).waitFor({ timeout: 60000 });
   await assert.doesNotReject(page.getByRole('status', { name: 'Sync status' }).getByText('Working offline (that is normal)').waitFor());
   await axe(page, 'today');
@@ -232,6 +253,8 @@ test('a half-written note survives closing the window', async () => {
   const focused = await page.evaluate(() => document.activeElement?.id);
   assert.equal(focused, 'quick-note', 'Alt+N focuses the quick note');
   await page.keyboard.type(draft);
+  // Each keystroke is kept as it is typed: the core has the whole text within moments.
+  for (let i = 0; i < 40 && (await call('draft', { key: `note.${personId}` }))?.body !== draft; i++) await page.waitForTimeout(50);
   await page.close(); // mid-note, never saved
   page = await context.newPage();
   await page.goto(`${url}#/person/${personId}`);
@@ -246,8 +269,66 @@ test('a half-written note survives closing the window', async () => {
   await page.keyboard.press('Control+s');
   await page.getByRole('region', { name: 'Sessions and notes' }).getByText('wants to come again next week.').waitFor();
   assert.equal(await page.getByRole('textbox', { name: 'Quick note' }).inputValue(), '');
-  const left = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('linkwell.draft.note')));
-  assert.deepEqual(left, []);
+  assert.equal(await call('draft', { key: `note.${personId}` }), null, 'saving clears the draft');
+  await page.close();
+});
+
+test('drafts and records never sit unencrypted on disk', async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/person/${personId}`);
+  const note = page.getByRole('textbox', { name: 'Quick note' });
+  await note.fill('Unsaved thought about the zebracrossing');
+  await note.blur();
+  await page.waitForFunction(() => document.querySelector('#quick-note') !== null);
+  // The draft is in the core (encrypted), not in the browser's own storage.
+  for (let i = 0; i < 50 && !(await call('draft', { key: `note.${personId}` })); i++) await page.waitForTimeout(100);
+  assert.match((await call('draft', { key: `note.${personId}` })).body, /zebracrossing/);
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+  assert.doesNotMatch(stored, /zebracrossing|Margaret/);
+  for (const f of ['test.db', 'test.db-wal']) {
+    let bytes;
+    try { bytes = readFileSync(join(dir, f)); } catch { continue; }
+    assert.ok(!bytes.subarray(0, 16).toString('latin1').startsWith('SQLite format 3'), `${f} is encrypted`);
+    for (const secret of ['Margaret', 'zebracrossing', 'Keyworth Library']) assert.equal(bytes.indexOf(secret), -1, `${f} shows ${secret}`);
+  }
+  await page.close();
+});
+
+test('locking hides every person; unlocking needs the passphrase and keeps the draft', async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/person/${personId}`);
+  await page.getByRole('heading', { name: /^Margaret/, level: 1 }).waitFor();
+  await page.getByRole('textbox', { name: 'Quick note' }).fill('Written just before lunch');
+  await page.getByRole('button', { name: 'Lock' }).click();
+  await page.getByRole('heading', { name: 'Linkwell is locked' }).waitFor();
+  const shown = await page.evaluate(() => document.body.innerText + document.title);
+  assert.doesNotMatch(shown, /Margaret|Hill|Written just before lunch/);
+  await axe(page, 'locked');
+  // Locked means locked for every caller, not just this page.
+  const base = new URL(url);
+  const res = await fetch(`${base.origin}/api/person_record`, {
+    method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: JSON.stringify({ person_id: personId }),
+  });
+  assert.equal(res.status, 423);
+  assert.doesNotMatch(await res.text(), /Margaret/);
+  await page.getByLabel('Passphrase').fill('not my passphrase at all');
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.locator('[data-field="passphrase"] .error').getByText('That passphrase is not right').waitFor();
+  await page.getByLabel('Passphrase').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.getByRole('heading', { name: /^Margaret/, level: 1 }).waitFor();
+  assert.equal(await page.getByRole('textbox', { name: 'Quick note' }).inputValue(), 'Written just before lunch');
+  // Alt+L locks from anywhere; the recovery code sets a new passphrase.
+  await page.keyboard.press('Alt+L');
+  await page.getByRole('heading', { name: 'Linkwell is locked' }).waitFor();
+  await page.getByRole('button', { name: 'Forgotten your passphrase?' }).click();
+  await page.getByLabel('Recovery code').fill(recoveryCode.toLowerCase());
+  await page.getByLabel(/^New passphrase/).fill('a new kettle by the gate');
+  await page.getByLabel('Type the new passphrase again').fill('a new kettle by the gate');
+  await page.getByRole('button', { name: 'Set new passphrase and unlock' }).click();
+  await page.getByRole('heading', { name: /^Margaret/, level: 1 }).waitFor();
+  await page.getByRole('textbox', { name: 'Quick note' }).fill('');
+  await page.getByRole('textbox', { name: 'Quick note' }).blur();
   await page.close();
 });
 

@@ -83,11 +83,17 @@ test('first run, demo data, Today', async () => {
   await (await byLabel('Team name')).setValue('Rushcliffe Social Prescribing');
   await (await byLabel('Your name')).setValue('Priya Shah');
   await (await byLabel('Add made-up demo people and services')).click();
+  await (await byLabel('Choose a passphrase')).setValue('kettle on by the allotment gate');
+  await (await byLabel('Type the passphrase again')).setValue('kettle on by the allotment gate');
   await (await button('Set up Linkwell')).click();
+  await (await heading('Your recovery code')).waitForDisplayed({ timeout: 90000 });
+  await shot('02-recovery-code');
+  await (await byLabel('I have written down my recovery code and will keep it safe')).click();
+  await (await button('Continue')).click();
   await (await heading('Today')).waitForDisplayed({ timeout: 90000 });
   const sync = await browser.$('[aria-label="Sync status"]');
   assert.match(await sync.getText(), /offline/i);
-  await shot('02-today');
+  await shot('03-today');
 });
 
 test('take a referral and open the record', async () => {
@@ -99,7 +105,7 @@ test('take a referral and open the record', async () => {
   await (await byLabel('Postcode')).click();
   const err = await browser.$('[data-field="nhs_number"] .error');
   await err.waitForDisplayed({ timeout: 5000 });
-  await shot('03-referral-validation');
+  await shot('04-referral-validation');
   await (await byLabel('NHS number')).clearValue();
   await (await byLabel('NHS number')).setValue('943 476 5919');
   await (await byLabel('Referral source')).selectByVisibleText('GP');
@@ -107,8 +113,23 @@ test('take a referral and open the record', async () => {
   await (await byLabel('Consent to contact')).click();
   await (await button('Take referral')).click();
   await (await heading('Margaret')).waitForDisplayed({ timeout: 10000 });
-  await shot('04-person');
+  await shot('05-person');
   await (await browser.$('//a[normalize-space(.)="Directory"]')).click();
   await (await heading('Directory')).waitForDisplayed();
-  await shot('05-directory');
+  await shot('06-directory');
+});
+
+test('lock hides every person; the passphrase unlocks', async () => {
+  await (await button('Lock')).click();
+  await (await heading('Linkwell is locked')).waitForDisplayed({ timeout: 10000 });
+  const body = await (await browser.$('body')).getText();
+  assert.doesNotMatch(body, /Margaret|Hill/);
+  await shot('07-locked');
+  await (await byLabel('Passphrase')).setValue('not the passphrase');
+  await (await button('Unlock')).click();
+  await (await browser.$('//p[contains(., "That passphrase is not right")]')).waitForDisplayed({ timeout: 10000 });
+  await (await byLabel('Passphrase')).setValue('kettle on by the allotment gate');
+  await (await button('Unlock')).click();
+  await (await heading('Directory')).waitForDisplayed({ timeout: 10000 });
+  await shot('08-unlocked');
 });

@@ -52,10 +52,13 @@ function httpTransport(): Transport {
   return async (method, args) => {
     let res: Response;
     try {
+      const body = JSON.stringify(args ?? {});
       res = await fetch(`/api/${method}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-        body: JSON.stringify(args ?? {}),
+        body,
+        // A draft saved as the page closes must still arrive (keepalive allows 64 KB).
+        keepalive: method === 'save_draft' && body.length < 60000,
       });
     } catch {
       throw new ApiError('unreachable', 'Linkwell is not running. Start it again and reload this page.');
@@ -83,11 +86,23 @@ export const inDesktopApp = Boolean(internals);
 const changeListeners = new Set<() => void>();
 export function onChange(f: () => void): void { changeListeners.add(f); }
 
+/** Listeners told when a call finds Linkwell locked (idle time, or locked elsewhere). */
+const lockListeners = new Set<() => void>();
+export function onLocked(f: () => void): void { lockListeners.add(f); }
+
+async function call(method: string, args?: unknown): Promise<unknown> {
+  try {
+    return await transport(method, args);
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'locked') lockListeners.forEach((f) => f());
+    throw e;
+  }
+}
 async function read<T>(method: string, args?: unknown): Promise<T> {
-  return (await transport(method, args)) as T;
+  return (await call(method, args)) as T;
 }
 async function write<T>(method: string, args?: unknown): Promise<T> {
-  const out = (await transport(method, args)) as T;
+  const out = (await call(method, args)) as T;
   changeListeners.forEach((f) => f());
   return out;
 }
@@ -174,8 +189,31 @@ export interface ServiceFilter {
 }
 export interface Suggestion { service: Service; score: number; reasons: string[]; cautions: string[] }
 
+export interface Profile { id: string; name: string; encrypted: boolean }
+export interface LockState {
+  state: 'setup' | 'locked' | 'unlocked'; profiles: Profile[]; current: string | null;
+  can_add_profile: boolean; idle_lock_minutes: number; recovery_code?: string;
+}
+type DraftFields = Record<string, string | boolean | string[]>;
+
 // ---- Calls ----
 export const api = {
+  lockState: () => read<LockState>('lock_state'),
+  createProfile: (setup: SetupInput, passphrase: string, passphrase_again: string, demo: boolean) =>
+    read<LockState>('create_profile', { setup, passphrase, passphrase_again, demo }),
+  unlock: (profile: string | null, passphrase: string) => read<LockState>('unlock', { profile, passphrase }),
+  lock: () => read<LockState>('lock'),
+  keepAlive: () => read<null>('keep_alive'),
+  changePassphrase: (current: string, new_passphrase: string, new_passphrase_again: string) =>
+    read<unknown>('change_passphrase', { current, new_passphrase, new_passphrase_again }),
+  recover: (profile: string | null, recovery_code: string, new_passphrase: string, new_passphrase_again: string) =>
+    read<LockState>('recover', { profile, recovery_code, new_passphrase, new_passphrase_again }),
+  encryptProfile: (profile: string | null, passphrase: string, passphrase_again: string) =>
+    read<LockState>('encrypt_profile', { profile, passphrase, passphrase_again }),
+  setIdleLock: (minutes: number) => read<LockState>('set_idle_lock', { minutes }),
+  saveDraft: (key: string, fields: DraftFields) => read<null>('save_draft', { key, fields }),
+  draft: (key: string) => read<DraftFields | null>('draft', { key }),
+  discardDraft: (key: string) => read<null>('discard_draft', { key }),
   status: () => read<Status>('status'),
   setup: (setup: SetupInput, demo: boolean) => write<Status>('setup', { setup, demo }),
   vocabularies: () => read<Vocabularies>('vocabularies'),

@@ -1,7 +1,8 @@
 // Small DOM helpers: element building, labelled form fields with their error slots, drafts
-// kept in localStorage so unsaved text survives a closed window, and screen-reader messages.
+// kept (encrypted, by the core) so unsaved text survives a closed window, and screen-reader
+// messages.
 
-import { ApiError, type Choice } from './api';
+import { api, ApiError, type Choice } from './api';
 
 type Child = Node | string | number | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined | ((e: Event) => void)>;
@@ -139,51 +140,77 @@ export function announce(text: string): void {
   window.setTimeout(() => { el.textContent = text; }, 30);
 }
 
-// ---- Drafts: every text control in a form with data-draft is saved as it is typed. ----
-const DRAFT_PREFIX = 'linkwell.draft.';
+// ---- Drafts: every control in a form with data-draft is kept as it is typed. ----
+// Drafts live in the core's encrypted database, never in the web view's own storage: unsaved
+// note text is health data too.
+type DraftValue = string | boolean | string[];
+const flushers = new Set<() => void>();
 
-export function keepDraft(form: HTMLFormElement, key: string): { restored: boolean; clear: () => void } {
-  const storeKey = DRAFT_PREFIX + key;
+/** Saves every pending draft now (before the window closes or Linkwell locks). */
+export async function flushDrafts(): Promise<void> {
+  await Promise.all(Array.from(flushers, (f) => f()));
+}
+
+export function keepDraft(form: HTMLFormElement, key: string, onRestore?: () => void): { clear: () => void } {
   form.dataset.draft = key;
-  let restored = false;
-  const saved = localStorage.getItem(storeKey);
-  if (saved) {
-    try {
-      const data = JSON.parse(saved) as Record<string, string | boolean | string[]>;
-      for (const [name, v] of Object.entries(data)) {
-        const els = form.querySelectorAll<HTMLInputElement>(`[name="${name}"]`);
-        els.forEach((el) => {
-          if (el.type === 'checkbox') el.checked = Array.isArray(v) ? v.includes(el.value) : Boolean(v);
-          else if (typeof v === 'string' && v !== '') { el.value = v; restored = true; }
-        });
-      }
-    } catch { /* a damaged draft is ignored */ }
-  }
   let done = false;
-  const save = () => {
-    if (done) return; // saved and cleared: this form is about to be replaced
-    const data: Record<string, string | boolean | string[]> = {};
-    let any = false;
+  let dirty = false;
+  const collect = () => {
+    const data: Record<string, DraftValue> = {};
     form.querySelectorAll<HTMLInputElement>('input[name],textarea[name],select[name]').forEach((el) => {
+      if (el.type === 'password') return;
       if (el.type === 'checkbox') {
         const same = form.querySelectorAll(`[name="${el.name}"]`).length > 1;
         if (same) { const arr = (data[el.name] as string[]) ?? []; if (el.checked) arr.push(el.value); data[el.name] = arr; }
         else data[el.name] = el.checked;
       } else {
         data[el.name] = el.value;
-        if (el.value.trim() !== '' && el.tagName !== 'SELECT' && el.type !== 'date' && el.type !== 'datetime-local') any = true;
       }
     });
-    if (any) localStorage.setItem(storeKey, JSON.stringify(data));
-    else localStorage.removeItem(storeKey);
+    return data;
   };
-  form.addEventListener('input', save);
-  form.addEventListener('change', save);
-  if (restored) {
-    const note = h('p', { class: 'draft-note', role: 'status' }, 'Draft restored: this text was not saved yet.');
-    form.prepend(note);
-  }
-  return { restored, clear: () => { done = true; localStorage.removeItem(storeKey); form.querySelector('.draft-note')?.remove(); } };
+  // Saved as it is typed, one save in flight at a time (so an older draft can never land
+  // after a newer one); keystrokes made meanwhile go in the next save.
+  let inFlight: Promise<void> | null = null;
+  const flush = async (): Promise<void> => {
+    if (inFlight) { await inFlight; return flush(); }
+    if (!dirty || done) return;
+    dirty = false;
+    inFlight = api.saveDraft(key, collect()).then(() => undefined, () => { dirty = true; });
+    await inFlight;
+    inFlight = null;
+    if (dirty && !done) void flush();
+  };
+  const schedule = () => { dirty = true; if (!inFlight) void flush(); };
+  form.addEventListener('input', schedule);
+  form.addEventListener('change', schedule);
+  form.addEventListener('focusout', () => void flush());
+  flushers.add(flush);
+  void api.draft(key).then((saved) => {
+    if (!saved || done) return;
+    let restored = false;
+    for (const [name, v] of Object.entries(saved)) {
+      form.querySelectorAll<HTMLInputElement>(`[name="${name}"]`).forEach((el) => {
+        if (el.type === 'checkbox') el.checked = Array.isArray(v) ? v.includes(el.value) : Boolean(v);
+        else if (typeof v === 'string' && v !== '' && (el.tagName === 'SELECT' || el.value === '')) {
+          el.value = v;
+          if (el.tagName === 'TEXTAREA' || el.type === 'text') restored = true;
+        }
+      });
+    }
+    if (restored) {
+      form.prepend(h('p', { class: 'draft-note', role: 'status' }, 'Draft restored: this text was not saved yet.'));
+      onRestore?.();
+    }
+  }).catch(() => undefined);
+  return {
+    clear: () => {
+      done = true;
+      flushers.delete(flush);
+      void api.discardDraft(key).catch(() => undefined);
+      form.querySelector('.draft-note')?.remove();
+    },
+  };
 }
 
 export const labelOf = (choices: Choice[] | undefined, code: string) => choices?.find((c) => c.code === code)?.label ?? code;

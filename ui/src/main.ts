@@ -1,17 +1,18 @@
-// The app shell: header with navigation, search and the sync status, a hash router over the
-// screens, and the keyboard shortcuts (Ctrl+K search, Alt+N note, Ctrl+S save).
+// The app shell: the front door (set-up, unlock, lock), then the header with navigation,
+// search, the sync status and Lock, a hash router over the screens, and the keyboard
+// shortcuts (Ctrl+K search, Alt+N note, Ctrl+S save, Alt+L lock).
 
 import '@fontsource/atkinson-hyperlegible/400.css';
 import '@fontsource/atkinson-hyperlegible/700.css';
 import './style.css';
-import { api, ApiError, markReady, onChange, type Status, type Vocabularies } from './api';
-import { h, plural } from './dom';
+import { api, ApiError, markReady, onChange, onLocked, type LockState, type Status, type Vocabularies } from './api';
+import { h, plural, flushDrafts } from './dom';
 import { todayView } from './views/today';
 import { caseloadView } from './views/caseload';
 import { referralView } from './views/referral';
 import { personView } from './views/person';
 import { directoryView, serviceView, serviceFormView } from './views/directory';
-import { setupView } from './views/setup';
+import { setupView, recoveryCodeView, lockView, settingsView } from './views/setup';
 import { searchBox } from './views/search';
 
 export interface Ctx {
@@ -24,6 +25,10 @@ export interface Ctx {
 const app = document.getElementById('app')!;
 let ctx: Ctx;
 let syncEl: HTMLElement;
+let vocab: Vocabularies;
+let lockState: LockState;
+/** True while the working screens are on show (false on the front door). */
+let open = false;
 
 function shell(): { main: HTMLElement } {
   const nav = h('nav', { 'aria-label': 'Main' },
@@ -33,7 +38,10 @@ function shell(): { main: HTMLElement } {
   syncEl = h('div', { class: 'sync', role: 'status', 'aria-live': 'polite', 'aria-label': 'Sync status' });
   const header = h('header', { class: 'top' },
     h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◎'), ' Linkwell'),
-    nav, searchBox(() => ctx), syncEl);
+    nav, searchBox(() => ctx), syncEl,
+    h('div', { class: 'who' },
+      h('a', { href: '#/settings', 'data-nav': '#/settings' }, 'Settings'),
+      h('button', { type: 'button', class: 'lock-button', 'aria-keyshortcuts': 'Alt+L', onclick: () => void lockNow() }, 'Lock')));
   const main = h('main', { id: 'main', tabindex: '-1' });
   const footer = h('footer', { class: 'keys' },
     h('h2', { class: 'visually-hidden' }, 'Keyboard shortcuts'),
@@ -41,7 +49,8 @@ function shell(): { main: HTMLElement } {
       h('li', {}, h('kbd', {}, 'Ctrl'), '+', h('kbd', {}, 'K'), ' search'),
       h('li', {}, h('kbd', {}, 'Alt'), '+', h('kbd', {}, 'N'), ' add a note'),
       h('li', {}, h('kbd', {}, 'Ctrl'), '+', h('kbd', {}, 'S'), ' save the form you are in'),
-      h('li', {}, h('kbd', {}, 'Alt'), '+', h('kbd', {}, '1–4'), ' screens')));
+      h('li', {}, h('kbd', {}, 'Alt'), '+', h('kbd', {}, '1–4'), ' screens'),
+      h('li', {}, h('kbd', {}, 'Alt'), '+', h('kbd', {}, 'L'), ' lock')));
   app.replaceChildren(header, main, footer, h('div', { id: 'announcer', class: 'visually-hidden', 'aria-live': 'polite' }));
   return { main };
 }
@@ -61,6 +70,7 @@ async function refreshStatus(): Promise<void> {
 }
 
 async function route(): Promise<void> {
+  if (!open) return;
   const hash = location.hash || '#/today';
   const [path, query = ''] = hash.slice(1).split('?');
   const params = new URLSearchParams(query);
@@ -74,6 +84,7 @@ async function route(): Promise<void> {
   try {
     switch (parts[0]) {
       case 'caseload': view = await caseloadView(ctx); break;
+      case 'settings': view = settingsView(lockState); break;
       case 'referral': view = await referralView(ctx); break;
       case 'person': view = await personView(ctx, parts[1], params.get('section') ?? undefined); break;
       case 'directory':
@@ -109,41 +120,85 @@ function shortcuts(): void {
       const active = document.activeElement as HTMLElement | null;
       const form = active?.closest('form') ?? document.querySelector<HTMLFormElement>('main form[data-primary]');
       form?.requestSubmit();
-    } else if (e.altKey && ['1', '2', '3', '4'].includes(key)) {
+    } else if (e.altKey && key === 'l' && open) {
+      e.preventDefault();
+      void lockNow();
+    } else if (e.altKey && ['1', '2', '3', '4'].includes(key) && open) {
       e.preventDefault();
       location.hash = ['#/today', '#/caseload', '#/referral/new', '#/directory'][Number(key) - 1];
     }
   });
 }
 
+/** Replaces everything on screen with a front-door view: nothing of any person stays. */
+function frontDoor(view: HTMLElement): void {
+  open = false;
+  app.replaceChildren(h('main', { id: 'main', tabindex: '-1' }, view));
+  document.title = `${view.querySelector('h1')?.textContent ?? 'Linkwell'} – Linkwell`;
+  window.scrollTo(0, 0);
+}
+
+async function lockNow(): Promise<void> {
+  await flushDrafts();
+  try { lockState = await api.lock(); } catch { /* shown locked regardless */ }
+  showLocked();
+}
+
+async function showLocked(): Promise<void> {
+  if (open) await flushDrafts().catch(() => undefined);
+  try { lockState = await api.lockState(); } catch { /* keep the last known profiles */ }
+  if (lockState.state === 'unlocked') { void enter(lockState); return; }
+  if (lockState.state === 'setup') { frontDoor(setupView(vocab, created)); return; }
+  frontDoor(lockView(lockState, vocab, (s) => (s.recovery_code ? created(s) : void enter(s)), () => void showLocked()));
+}
+
+function created(state: LockState): void {
+  lockState = state;
+  frontDoor(recoveryCodeView(state.recovery_code ?? '', () => void enter(state)));
+}
+
+async function enter(state: LockState): Promise<void> {
+  lockState = { ...state, recovery_code: undefined };
+  const status = await api.status();
+  ctx = { vocab, status, go: (hash) => { if (location.hash === hash) void route(); else location.hash = hash; }, refreshStatus };
+  open = true;
+  shell();
+  void refreshStatus();
+  await route();
+}
+
+// The core locks itself after the idle time; the window finds out within a few seconds and
+// hides everything. Typing and clicking count as use.
+let lastKeepAlive = 0;
+function watchLock(): void {
+  window.setInterval(() => {
+    if (!open) return;
+    api.lockState().then((s) => { if (s.state !== 'unlocked') void showLocked(); }).catch(() => undefined);
+  }, 5000);
+  const busy = () => {
+    if (!open || Date.now() - lastKeepAlive < 30000) return;
+    lastKeepAlive = Date.now();
+    void api.keepAlive().catch(() => undefined);
+  };
+  for (const ev of ['keydown', 'pointerdown', 'input', 'wheel']) document.addEventListener(ev, busy, { passive: true });
+  window.addEventListener('pagehide', () => void flushDrafts());
+  onLocked(() => { if (open) void showLocked(); });
+}
+
 async function start(): Promise<void> {
-  let status: Status;
-  let vocab: Vocabularies;
   try {
-    [status, vocab] = await Promise.all([api.status(), api.vocabularies()]);
+    [lockState, vocab] = await Promise.all([api.lockState(), api.vocabularies()]);
   } catch (e) {
     app.replaceChildren(h('main', { id: 'main' }, h('h1', {}, 'Linkwell could not start'), h('p', {}, e instanceof Error ? e.message : String(e))));
     return;
   }
-  ctx = { vocab, status, go: (hash) => { if (location.hash === hash) void route(); else location.hash = hash; }, refreshStatus };
-  if (!status.initialised) {
-    app.replaceChildren(h('main', { id: 'main', tabindex: '-1' }, setupView(ctx, async () => {
-      ctx.status = await api.status();
-      boot();
-    })));
-    requestAnimationFrame(() => markReady());
-    return;
-  }
-  boot();
-}
-
-function boot(): void {
-  shell();
   onChange(() => void refreshStatus());
-  void refreshStatus();
   window.addEventListener('hashchange', () => void route());
   shortcuts();
-  void route().then(() => requestAnimationFrame(() => markReady()));
+  watchLock();
+  if (lockState.state === 'unlocked') await enter(lockState);
+  else await showLocked();
+  requestAnimationFrame(() => markReady());
 }
 
 void start();

@@ -5,12 +5,15 @@
 //! thread fits that exactly, with no async runtime, a handful of dependencies and a short
 //! build on a two-core machine.
 //!
+//! The bridge holds a [`Gate`], as the desktop shell does: nothing about any person is served
+//! until a worker unlocks a profile, and idle time locks it again (checked between requests).
+//!
 //! Routes: `POST /api/<method>` with the JSON arguments as body and the token in
 //! `Authorization: Bearer <token>`; everything else is a static file from the UI folder
 //! (unknown paths fall back to `index.html`, so reloading a screen works).
 
-use linkwell_core::Store;
-use linkwell_core::api::{ErrorBody, dispatch};
+use linkwell_core::api::ErrorBody;
+use linkwell_core::gate::Gate;
 use rand::Rng;
 use serde_json::{Value, json};
 use std::path::{Component, Path, PathBuf};
@@ -27,7 +30,7 @@ pub fn new_token() -> String {
 
 pub struct Bridge {
     server: Server,
-    store: Store,
+    gate: Gate,
     ui: PathBuf,
     token: String,
     port: u16,
@@ -65,7 +68,9 @@ pub fn status_for(code: &str) -> u16 {
         "invalid" => 422,
         "not_found" => 404,
         "not_allowed" | "not_initialised" | "newer_schema" => 409,
-        "not_a_database" => 423,
+        "not_a_database" | "locked" => 423,
+        "wrong_passphrase" => 403,
+        "try_again_later" => 429,
         _ => 500,
     }
 }
@@ -80,7 +85,7 @@ fn tokens_equal(a: &str, b: &str) -> bool {
 
 /// One API call: checks the token, parses the body and hands it to the core.
 pub fn api_call(
-    store: &mut Store,
+    gate: &mut Gate,
     token: &str,
     presented: Option<&str>,
     method: &str,
@@ -106,7 +111,7 @@ pub fn api_call(
             }
         }
     };
-    match dispatch(store, method, args) {
+    match gate.call(method, args) {
         Ok(v) => Answer::json(200, &v),
         Err(e) => {
             let body = ErrorBody::from(&e);
@@ -181,7 +186,7 @@ pub fn static_file(ui: &Path, url_path: &str) -> Answer {
 
 impl Bridge {
     /// Listens on 127.0.0.1 only (`port` 0 picks a free port).
-    pub fn bind(store: Store, port: u16, ui: PathBuf, token: String) -> anyhow::Result<Bridge> {
+    pub fn bind(gate: Gate, port: u16, ui: PathBuf, token: String) -> anyhow::Result<Bridge> {
         let server = Server::http(("127.0.0.1", port))
             .map_err(|e| anyhow::anyhow!("could not listen on 127.0.0.1:{port}: {e}"))?;
         let port = server
@@ -191,7 +196,7 @@ impl Bridge {
             .unwrap_or(port);
         Ok(Bridge {
             server,
-            store,
+            gate,
             ui,
             token,
             port,
@@ -207,10 +212,16 @@ impl Bridge {
         format!("http://127.0.0.1:{}/?token={}", self.port, self.token)
     }
 
-    /// Serves requests one at a time until the process ends.
+    /// Serves requests one at a time until the process ends, waking every few seconds to
+    /// lock an idle session even when no request comes.
     pub fn serve(mut self) {
-        while let Ok(req) = self.server.recv() {
-            self.respond(req);
+        loop {
+            match self.server.recv_timeout(std::time::Duration::from_secs(5)) {
+                Ok(Some(req)) => self.respond(req),
+                Ok(None) => {}
+                Err(_) => break,
+            }
+            self.gate.tick(std::time::Instant::now());
         }
     }
 
@@ -250,7 +261,7 @@ impl Bridge {
                 let _ = std::io::Read::read_to_end(&mut req.as_reader(), &mut body);
                 let method = method.split('?').next().unwrap_or("").to_string();
                 api_call(
-                    &mut self.store,
+                    &mut self.gate,
                     &self.token,
                     presented.as_deref(),
                     &method,
@@ -286,21 +297,29 @@ impl Bridge {
 mod tests {
     use super::*;
 
-    fn store() -> (tempfile::TempDir, Store) {
+    use linkwell_core::gate::Profiles;
+    use linkwell_core::vault::KdfParams;
+
+    fn store() -> (tempfile::TempDir, Gate) {
         let d = tempfile::tempdir().unwrap();
-        let s = Store::open(&d.path().join("b.db"), None).unwrap();
-        (d, s)
+        let kdf = KdfParams {
+            memory_kib: 8 * 1024,
+            passes: 1,
+            lanes: 1,
+        };
+        let g = Gate::with_kdf(Profiles::Single(d.path().join("b.db")), kdf);
+        (d, g)
     }
 
     #[test]
     fn token_is_required() {
         let (_d, mut s) = store();
-        assert_eq!(api_call(&mut s, "abc", None, "status", b"").status, 401);
+        assert_eq!(api_call(&mut s, "abc", None, "lock_state", b"").status, 401);
         assert_eq!(
-            api_call(&mut s, "abc", Some("abd"), "status", b"").status,
+            api_call(&mut s, "abc", Some("abd"), "lock_state", b"").status,
             401
         );
-        let ok = api_call(&mut s, "abc", Some("abc"), "status", b"");
+        let ok = api_call(&mut s, "abc", Some("abc"), "lock_state", b"");
         assert_eq!(ok.status, 200);
     }
 
@@ -308,9 +327,15 @@ mod tests {
     fn core_errors_map_to_statuses_with_the_core_words() {
         let (_d, mut s) = store();
         let a = api_call(&mut s, "t", Some("t"), "today", b"{}");
-        assert_eq!(a.status, 409, "not set up yet");
-        let setup = br#"{"setup":{"team_name":"T","worker_name":"W","role":"link_worker"}}"#;
-        assert_eq!(api_call(&mut s, "t", Some("t"), "setup", setup).status, 200);
+        assert_eq!(
+            a.status, 423,
+            "nothing is served before a profile is unlocked"
+        );
+        let setup = br#"{"passphrase":"long enough passphrase","passphrase_again":"long enough passphrase","setup":{"team_name":"T","worker_name":"W","role":"link_worker"}}"#;
+        assert_eq!(
+            api_call(&mut s, "t", Some("t"), "create_profile", setup).status,
+            200
+        );
         let a = api_call(
             &mut s,
             "t",
@@ -333,6 +358,13 @@ mod tests {
         assert_eq!(
             api_call(&mut s, "t", Some("t"), "status", b"{nope").status,
             400
+        );
+        assert_eq!(api_call(&mut s, "t", Some("t"), "lock", b"").status, 200);
+        assert_eq!(api_call(&mut s, "t", Some("t"), "today", b"{}").status, 423);
+        let wrong = br#"{"passphrase":"not the passphrase"}"#;
+        assert_eq!(
+            api_call(&mut s, "t", Some("t"), "unlock", wrong).status,
+            403
         );
     }
 

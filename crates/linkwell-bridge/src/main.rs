@@ -3,9 +3,10 @@
 //! at launch. It is a transport like the desktop shell: each call goes to
 //! `linkwell_core::api::dispatch`, so the rules are the core's, never the bridge's.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Parser;
 use linkwell_bridge::{Bridge, new_token};
+use linkwell_core::gate::{Gate, Profiles};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -15,9 +16,17 @@ use std::path::PathBuf;
     about = "Serve the Linkwell UI and API on 127.0.0.1 for a browser"
 )]
 struct Cli {
-    /// The local database file (created if missing).
-    #[arg(long, env = "LINKWELL_DB", default_value = "linkwell.db")]
+    /// One local database file (created at first set-up if missing).
+    #[arg(
+        long,
+        env = "LINKWELL_DB",
+        default_value = "linkwell.db",
+        conflicts_with = "profiles"
+    )]
     db: PathBuf,
+    /// A folder of worker profiles (one encrypted database each) instead of one file.
+    #[arg(long)]
+    profiles: Option<PathBuf>,
     /// Port on 127.0.0.1; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     port: u16,
@@ -31,10 +40,12 @@ struct Cli {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let store = linkwell_core::Store::open(&cli.db, None)
-        .with_context(|| format!("could not open the database {}", cli.db.display()))?;
+    let profiles = match cli.profiles {
+        Some(dir) => Profiles::Dir(dir),
+        None => Profiles::Single(cli.db),
+    };
     let token = new_token();
-    let bridge = Bridge::bind(store, cli.port, cli.ui.clone(), token)?;
+    let bridge = Bridge::bind(Gate::new(profiles), cli.port, cli.ui.clone(), token)?;
     let url = bridge.url();
     // The one line a test or a person needs: where to go, token included.
     println!("Linkwell bridge listening: {url}");

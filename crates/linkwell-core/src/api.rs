@@ -195,6 +195,17 @@ pub enum Request {
         feedback: Option<String>,
     },
     PendingCount,
+    /// Unsaved form text, kept in the encrypted database (see `drafts`).
+    SaveDraft {
+        key: String,
+        fields: serde_json::Map<String, Value>,
+    },
+    Draft {
+        key: String,
+    },
+    DiscardDraft {
+        key: String,
+    },
     ExportPerson {
         person_id: Uuid,
     },
@@ -267,6 +278,37 @@ macro_rules! vocab {
     };
 }
 
+/// Every pick list the forms need (code and label); needs no store, so the unlock screen
+/// can have it too.
+pub fn vocabularies() -> Value {
+    vocab! {
+        "role" => model::Role,
+        "referral_source" => model::ReferralSource,
+        "referral_reason" => model::ReferralReason,
+        "snomed_code" => model::SnomedCode,
+        "contact_method" => model::ContactMethod,
+        "contact_outcome" => model::ContactOutcome,
+        "stage" => model::Stage,
+        "episode_status" => model::EpisodeStatus,
+        "closing_reason" => model::ClosingReason,
+        "session_mode" => model::SessionMode,
+        "attendance" => model::Attendance,
+        "consent_kind" => model::ConsentKind,
+        "risk_kind" => model::RiskKind,
+        "five_ways" => model::FiveWays,
+        "goal_status" => model::GoalStatus,
+        "step_status" => model::StepStatus,
+        "instrument" => model::Instrument,
+        "time_point" => model::TimePoint,
+        "follow_up_decision" => model::FollowUpDecisionKind,
+        "service_category" => model::ServiceCategory,
+        "service_status" => model::ServiceStatus,
+        "weekday" => model::Weekday,
+        "onward_status" => model::OnwardStatus,
+        "barrier" => model::Barrier,
+    }
+}
+
 /// Runs one request against the store.
 pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
     use Request as R;
@@ -290,32 +332,7 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
             }
             status(store)
         }
-        R::Vocabularies => Ok(vocab! {
-            "role" => model::Role,
-            "referral_source" => model::ReferralSource,
-            "referral_reason" => model::ReferralReason,
-            "snomed_code" => model::SnomedCode,
-            "contact_method" => model::ContactMethod,
-            "contact_outcome" => model::ContactOutcome,
-            "stage" => model::Stage,
-            "episode_status" => model::EpisodeStatus,
-            "closing_reason" => model::ClosingReason,
-            "session_mode" => model::SessionMode,
-            "attendance" => model::Attendance,
-            "consent_kind" => model::ConsentKind,
-            "risk_kind" => model::RiskKind,
-            "five_ways" => model::FiveWays,
-            "goal_status" => model::GoalStatus,
-            "step_status" => model::StepStatus,
-            "instrument" => model::Instrument,
-            "time_point" => model::TimePoint,
-            "follow_up_decision" => model::FollowUpDecisionKind,
-            "service_category" => model::ServiceCategory,
-            "service_status" => model::ServiceStatus,
-            "weekday" => model::Weekday,
-            "onward_status" => model::OnwardStatus,
-            "barrier" => model::Barrier,
-        }),
+        R::Vocabularies => Ok(vocabularies()),
         R::Workers => to(store.workers()?),
         R::Today { date } => {
             let on = parse_date_or_today(date.as_deref())?;
@@ -433,6 +450,15 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
             barriers.as_deref(),
             feedback.as_deref(),
         )?),
+        R::SaveDraft { key, fields } => {
+            store.save_draft(&key, &fields)?;
+            Ok(Value::Null)
+        }
+        R::Draft { key } => to(store.draft(&key)?),
+        R::DiscardDraft { key } => {
+            store.discard_draft(&key)?;
+            Ok(Value::Null)
+        }
         R::PendingCount => to(store.pending_count()?),
         R::ExportPerson { person_id } => store.export_person(person_id),
     }

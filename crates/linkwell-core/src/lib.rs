@@ -7,8 +7,10 @@
 pub mod api;
 pub mod demo;
 pub mod directory;
+pub mod drafts;
 pub mod error;
 pub mod export;
+pub mod gate;
 pub mod measures;
 pub mod model;
 pub mod pathway;

@@ -68,6 +68,43 @@ fn check_worker(
     (name, role, phone, email)
 }
 
+type CheckedWorker = (String, Option<Role>, Option<String>, Option<String>);
+
+fn checked_setup(input: &SetupInput) -> Result<(String, Option<String>, CheckedWorker)> {
+    let mut c = Checker::new();
+    let team_name = c.required("team_name", "Team name", &input.team_name, 120);
+    let locality = c.optional("locality", "Locality", input.locality.as_deref(), 120);
+    let worker = check_worker(
+        &mut c,
+        &WorkerInput {
+            name: input.worker_name.clone(),
+            role: input.role.clone(),
+            phone: input.phone.clone(),
+            email: input.email.clone(),
+        },
+    );
+    // The set-up form calls the worker's name `worker_name`: report it under that name.
+    c.finish().map_err(|e| match e {
+        CoreError::Invalid(errs) => CoreError::Invalid(
+            errs.into_iter()
+                .map(|mut f| {
+                    if f.field == "name" {
+                        f.field = "worker_name".into();
+                    }
+                    f
+                })
+                .collect(),
+        ),
+        other => other,
+    })?;
+    Ok((team_name, locality, worker))
+}
+
+/// Checks a set-up form without writing anything (the profile is only created once it passes).
+pub fn check_setup(input: &SetupInput) -> Result<()> {
+    checked_setup(input).map(|_| ())
+}
+
 impl Store {
     /// Sets up a new laptop database: the team, its first worker and this device's identity.
     pub fn init(&mut self, input: &SetupInput) -> Result<Actor> {
@@ -76,19 +113,7 @@ impl Store {
                 "this database is already set up".into(),
             ));
         }
-        let mut c = Checker::new();
-        let team_name = c.required("team_name", "Team name", &input.team_name, 120);
-        let locality = c.optional("locality", "Locality", input.locality.as_deref(), 120);
-        let (name, role, phone, email) = check_worker(
-            &mut c,
-            &WorkerInput {
-                name: input.worker_name.clone(),
-                role: input.role.clone(),
-                phone: input.phone.clone(),
-                email: input.email.clone(),
-            },
-        );
-        c.finish()?;
+        let (team_name, locality, (name, role, phone, email)) = checked_setup(input)?;
         let team = Team {
             id: self.new_id(),
             name: team_name,

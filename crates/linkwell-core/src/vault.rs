@@ -77,9 +77,14 @@ pub fn is_encrypted(db: &Path) -> bool {
 const MIN_PASSPHRASE: usize = 10;
 
 fn check_passphrase(p: &str) -> Result<()> {
+    check_new_passphrase("passphrase", p)
+}
+
+/// The rule for a new passphrase, reported against the form field `field`.
+pub fn check_new_passphrase(field: &str, p: &str) -> Result<()> {
     if p.chars().count() < MIN_PASSPHRASE {
         return Err(CoreError::invalid(
-            "passphrase",
+            field,
             format!(
                 "The passphrase must be at least {MIN_PASSPHRASE} characters; a few words together are easy to remember and hard to guess"
             ),

@@ -175,8 +175,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     const cur = n.revisions[n.revisions.length - 1];
     const rev = h('form', { 'aria-label': 'Revise note', hidden: true },
       field('Revised note', textarea('body', { rows: 3, value: cur.body })), h('button', { type: 'submit' }, 'Save revision'));
-    const revDraft = keepDraft(rev, `revise.${n.note.id}`);
-    if (revDraft.restored) rev.hidden = false;
+    const revDraft = keepDraft(rev, `revise.${n.note.id}`, () => { rev.hidden = false; });
     saving(rev, () => api.reviseNote(n.note.id, cur.id, val(rev, 'body')), 'Note revised', re('sessions'), () => revDraft.clear());
     return h('article', { class: cur.retracted ? 'note retracted' : 'note' },
       h('p', { class: 'meta' }, fmtDateTime(n.note.created_at), n.revisions.length > 1 ? ` · revised ${plural(n.revisions.length - 1, 'time')}` : ''),

@@ -1,26 +1,42 @@
-// First run: name the team and the worker, and offer made-up demo data to try things out.
+// The front door: first set-up (the worker, their team and a passphrase), the recovery code
+// shown once, the unlock screen (with "who are you?" on a shared laptop, and a forgotten
+// passphrase), and the lock settings. Nothing here shows anything about a person.
 
-import { api } from '../api';
-import type { Ctx } from '../main';
-import { h, field, input, select, checkbox, val, bool, reportError } from '../dom';
+import { api, ApiError, type LockState, type Profile, type Vocabularies } from '../api';
+import { h, field, input, select, checkbox, val, bool, reportError, clearMessage, formMessage } from '../dom';
 
-export function setupView(ctx: Ctx, done: () => Promise<void>): HTMLElement {
+const passphrase = (name: string, autocomplete: string) =>
+  input(name, { type: 'password', autocomplete, spellcheck: 'false' });
+
+const PASS_HINT = 'At least 10 characters. A few words together are easy to remember and hard to guess.';
+
+/** First run (or another worker on a shared laptop): who you are, your team, your passphrase. */
+export function setupView(vocab: Vocabularies, done: (state: LockState) => void, back?: () => void): HTMLElement {
   const form = h('form', { 'data-primary': true, novalidate: true },
+    field('Your name', input('worker_name', { autocomplete: 'name' }), { required: true }),
+    field('Your role', select('role', vocab.role, { value: 'link_worker' })),
     field('Team name', input('team_name', { autocomplete: 'organization' }), { required: true }),
     field('Locality', input('locality'), { hint: 'For example, Rushcliffe' }),
-    field('Your name', input('worker_name', { autocomplete: 'name' }), { required: true }),
-    field('Your role', select('role', ctx.vocab.role, { value: 'link_worker' })),
+    field('Choose a passphrase', passphrase('passphrase', 'new-password'), { required: true, hint: PASS_HINT }),
+    field('Type the passphrase again', passphrase('passphrase_again', 'new-password'), { required: true }),
     field('Add made-up demo people and services', checkbox('demo'), { hint: 'For trying Linkwell out. Never use demo data for real people.' }),
-    h('button', { type: 'submit', class: 'primary' }, 'Set up Linkwell'));
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary' }, 'Set up Linkwell'),
+      back ? h('button', { type: 'button', class: 'secondary', onclick: back }, 'Back') : null));
   (form.elements.namedItem('role') as HTMLSelectElement).value = 'link_worker';
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const btn = form.querySelector('button')!;
+    clearMessage(form);
+    const btn = form.querySelector<HTMLButtonElement>('button[type=submit]')!;
     btn.disabled = true;
     btn.textContent = bool(form, 'demo') ? 'Setting up with demo data…' : 'Setting up…';
+    const pass = (form.elements.namedItem('passphrase') as HTMLInputElement).value;
+    const again = (form.elements.namedItem('passphrase_again') as HTMLInputElement).value;
     try {
-      await api.setup({ team_name: val(form, 'team_name'), locality: val(form, 'locality') || undefined, worker_name: val(form, 'worker_name'), role: val(form, 'role') }, bool(form, 'demo'));
-      await done();
+      const state = await api.createProfile(
+        { team_name: val(form, 'team_name'), locality: val(form, 'locality') || undefined, worker_name: val(form, 'worker_name'), role: val(form, 'role') },
+        pass, again, bool(form, 'demo'));
+      done(state);
     } catch (err) {
       btn.disabled = false;
       btn.textContent = 'Set up Linkwell';
@@ -28,7 +44,173 @@ export function setupView(ctx: Ctx, done: () => Promise<void>): HTMLElement {
     }
   });
   return h('section', { class: 'setup card' },
-    h('h1', {}, 'Welcome to Linkwell'),
-    h('p', {}, 'Linkwell keeps your records on this laptop and works without the internet. Tell it who you are to begin.'),
+    h('h1', {}, back ? 'Add a worker to this laptop' : 'Welcome to Linkwell'),
+    h('p', {}, 'Linkwell keeps your records on this laptop, encrypted, and works without the internet. Your passphrase unlocks them; nobody else can read them without it.'),
     form);
+}
+
+/** The recovery code, shown this once. */
+export function recoveryCodeView(code: string, done: () => void): HTMLElement {
+  const form = h('form', { novalidate: true },
+    field('I have written down my recovery code and will keep it safe', checkbox('kept')),
+    h('button', { type: 'submit', class: 'primary' }, 'Continue'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!bool(form, 'kept')) {
+      formMessage(form).replaceChildren(h('p', {}, 'Tick the box once you have written the code down: it will not be shown again.'));
+      formMessage(form).classList.add('shown');
+      return;
+    }
+    done();
+  });
+  return h('section', { class: 'setup card' },
+    h('h1', {}, 'Your recovery code'),
+    h('p', { class: 'recovery-code', 'aria-label': 'Recovery code' }, code),
+    h('p', {}, 'Write this code down on paper and keep it somewhere safe, away from this laptop. It is shown only now.'),
+    h('p', {}, 'If you forget your passphrase, this code lets you choose a new one. If both are lost, changes not yet synced cannot be recovered; synced records come back from the server once the laptop is enrolled again.'),
+    form);
+}
+
+function waitMessage(err: unknown): string {
+  if (err instanceof ApiError && err.code === 'wrong_passphrase') {
+    const m = /wait (\d+) seconds/.exec(err.message);
+    return m ? `That passphrase is not right. Wait ${m[1]} seconds before trying again.` : 'That passphrase is not right. Try again.';
+  }
+  if (err instanceof ApiError && err.code === 'try_again_later') {
+    const m = /wait (\d+) seconds/.exec(err.message);
+    return `Too many wrong passphrases. Wait ${m?.[1] ?? 'a few'} seconds before trying again.`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The unlock screen: who you are (on a shared laptop), your passphrase, and the ways out. */
+export function lockView(state: LockState, vocab: Vocabularies, unlocked: (state: LockState) => void, reshow: () => void): HTMLElement {
+  const profiles = state.profiles;
+  let chosen: Profile = profiles[0];
+  const section = h('section', { class: 'setup card lock' });
+  const who = profiles.length > 1
+    ? h('fieldset', { class: 'checks', 'data-field': 'profile' },
+      h('legend', {}, 'Who are you?'),
+      profiles.map((p, i) => {
+        const id = `profile-${p.id}`;
+        return h('div', { class: 'field check' },
+          h('input', { type: 'radio', name: 'profile', value: p.id, id, checked: i === 0, onchange: () => { chosen = p; render(); } }),
+          h('label', { for: id }, p.name));
+      }),
+      h('p', { class: 'error', hidden: true }))
+    : h('p', {}, `This laptop's Linkwell belongs to ${chosen.name}.`);
+
+  const body = h('div', {});
+  const render = () => body.replaceChildren(chosen.encrypted ? unlockForm() : encryptForm());
+
+  const unlockForm = () => {
+    const form = h('form', { 'data-primary': true, novalidate: true },
+      field('Passphrase', passphrase('passphrase', 'current-password'), { required: true }),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary' }, 'Unlock'),
+        h('button', { type: 'button', class: 'secondary', onclick: () => body.replaceChildren(recoverForm()) }, 'Forgotten your passphrase?')));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      clearMessage(form);
+      const pass = form.elements.namedItem('passphrase') as HTMLInputElement;
+      const btn = form.querySelector<HTMLButtonElement>('button[type=submit]')!;
+      btn.disabled = true;
+      btn.textContent = 'Unlocking…';
+      try {
+        unlocked(await api.unlock(chosen.id, pass.value));
+      } catch (err) {
+        btn.disabled = false;
+        btn.textContent = 'Unlock';
+        pass.value = '';
+        if (err instanceof ApiError && err.fields.length) reportError(form, err);
+        else reportError(form, new ApiError('invalid', waitMessage(err), 'passphrase', [{ field: 'passphrase', message: waitMessage(err) }]));
+      }
+    });
+    requestAnimationFrame(() => (form.elements.namedItem('passphrase') as HTMLInputElement | null)?.focus());
+    return form;
+  };
+
+  const recoverForm = () => {
+    const form = h('form', { novalidate: true },
+      h('h2', {}, 'Choose a new passphrase with your recovery code'),
+      field('Recovery code', input('recovery_code', { spellcheck: 'false', autocapitalize: 'characters' }), { required: true, hint: 'The code you wrote down when Linkwell was set up, for example ABCD-EFGH-…' }),
+      field('New passphrase', passphrase('new_passphrase', 'new-password'), { required: true, hint: PASS_HINT }),
+      field('Type the new passphrase again', passphrase('new_passphrase_again', 'new-password'), { required: true }),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary' }, 'Set new passphrase and unlock'),
+        h('button', { type: 'button', class: 'secondary', onclick: render }, 'Back')));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      clearMessage(form);
+      const v = (n: string) => (form.elements.namedItem(n) as HTMLInputElement).value;
+      try {
+        unlocked(await api.recover(chosen.id, v('recovery_code'), v('new_passphrase'), v('new_passphrase_again')));
+      } catch (err) { reportError(form, err); }
+    });
+    return form;
+  };
+
+  const encryptForm = () => {
+    const form = h('form', { novalidate: true },
+      h('p', {}, 'These records were saved before Linkwell encrypted its data. Choose a passphrase to encrypt them now; this takes a moment and nothing is lost.'),
+      field('Choose a passphrase', passphrase('passphrase', 'new-password'), { required: true, hint: PASS_HINT }),
+      field('Type the passphrase again', passphrase('passphrase_again', 'new-password'), { required: true }),
+      h('button', { type: 'submit', class: 'primary' }, 'Encrypt and unlock'));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      clearMessage(form);
+      const v = (n: string) => (form.elements.namedItem(n) as HTMLInputElement).value;
+      try {
+        unlocked(await api.encryptProfile(chosen.id, v('passphrase'), v('passphrase_again')));
+      } catch (err) { reportError(form, err); }
+    });
+    return form;
+  };
+
+  render();
+  section.append(
+    h('h1', {}, 'Linkwell is locked'),
+    h('p', {}, 'Your records stay encrypted on this laptop until you unlock them. No internet is needed.'),
+    who, body);
+  if (state.can_add_profile) {
+    section.append(h('p', {}, h('button', { type: 'button', class: 'link', onclick: () => {
+      section.replaceChildren(setupView(vocab, unlocked, reshow));
+    } }, 'Add another worker to this laptop')));
+  }
+  return section;
+}
+
+/** Lock settings: change the passphrase, and how long Linkwell waits before locking itself. */
+export function settingsView(state: LockState): HTMLElement {
+  const change = h('form', { novalidate: true },
+    h('h2', {}, 'Change your passphrase'),
+    field('Current passphrase', passphrase('current', 'current-password'), { required: true }),
+    field('New passphrase', passphrase('new_passphrase', 'new-password'), { required: true, hint: PASS_HINT }),
+    field('Type the new passphrase again', passphrase('new_passphrase_again', 'new-password'), { required: true }),
+    h('button', { type: 'submit', class: 'primary' }, 'Change passphrase'));
+  change.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearMessage(change);
+    const v = (n: string) => (change.elements.namedItem(n) as HTMLInputElement).value;
+    try {
+      await api.changePassphrase(v('current'), v('new_passphrase'), v('new_passphrase_again'));
+      change.reset();
+      formMessage(change).replaceChildren(h('p', {}, 'Passphrase changed. Use the new one next time you unlock. Your recovery code still works.'));
+      formMessage(change).classList.add('shown');
+    } catch (err) { reportError(change, err); }
+  });
+  const idle = h('form', { novalidate: true },
+    h('h2', {}, 'Locking'),
+    field('Lock after this many minutes without use', input('minutes', { type: 'number', min: 1, max: 60, value: state.idle_lock_minutes, inputmode: 'numeric' }), { hint: 'Between 1 and 60. Linkwell also locks when you press Lock or Alt+L.' }),
+    h('button', { type: 'submit' }, 'Save'));
+  idle.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearMessage(idle);
+    try {
+      const s = await api.setIdleLock(Number(val(idle, 'minutes')));
+      formMessage(idle).replaceChildren(h('p', {}, `Linkwell will lock after ${s.idle_lock_minutes} minutes without use.`));
+      formMessage(idle).classList.add('shown');
+    } catch (err) { reportError(idle, err); }
+  });
+  return h('section', { class: 'settings' }, h('h1', {}, 'Settings'), change, idle);
 }

@@ -1,6 +1,7 @@
 //! Integration tests of linkwell-core over real SQLite files in temporary directories.
 
 mod bad_inputs;
+mod gate;
 mod pathway;
 mod plans_measures;
 mod print;

@@ -1,0 +1,595 @@
+//! The front door every UI transport (the desktop shell, the browser bridge) talks through:
+//! worker profiles on a shared laptop, set-up with a passphrase, unlock, lock and auto-lock.
+//! Only while a profile is unlocked do calls reach [`crate::api::dispatch`]; locked, every
+//! call about people fails with `locked` and no key is held.
+//!
+//! A profile is one worker's encrypted database with its key file and a small, unencrypted
+//! `profile.json` holding only what the unlock screen needs (the worker's display name and
+//! their auto-lock setting) — nothing about any person.
+
+use crate::api;
+use crate::error::{CoreError, Result};
+use crate::people::SetupInput;
+use crate::session::{DEFAULT_IDLE_LOCK, Session};
+use crate::store::Store;
+use crate::vault::{self, KdfParams};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
+
+/// Where the profiles live.
+#[derive(Debug, Clone)]
+pub enum Profiles {
+    /// One folder per worker under this folder (the desktop app's data folder).
+    Dir(PathBuf),
+    /// One database file (a demo, a test, or `LINKWELL_DB`): a single profile.
+    Single(PathBuf),
+}
+
+const SINGLE_ID: &str = "default";
+const DB_NAME: &str = "linkwell.db";
+const MIN_IDLE_MINUTES: u32 = 1;
+const MAX_IDLE_MINUTES: u32 = 60;
+
+/// What the unlock screen may show about a profile: never anything about a person.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ProfileMeta {
+    name: String,
+    #[serde(default)]
+    idle_lock_minutes: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileInfo {
+    pub id: String,
+    pub name: String,
+    /// False for a database from before encryption: it must be encrypted before use.
+    pub encrypted: bool,
+}
+
+fn meta_path(db: &Path) -> PathBuf {
+    db.with_file_name("profile.json")
+}
+
+fn single_meta_path(db: &Path) -> PathBuf {
+    let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".profile.json");
+    db.with_file_name(name)
+}
+
+fn io(e: std::io::Error) -> CoreError {
+    CoreError::Corrupt(format!("profile could not be written: {e}"))
+}
+
+/// Calls the gate answers itself; everything else goes to the unlocked store.
+#[derive(Deserialize)]
+#[serde(tag = "method", content = "args", rename_all = "snake_case")]
+enum GateRequest {
+    LockState,
+    CreateProfile {
+        passphrase: Zeroizing<String>,
+        passphrase_again: Zeroizing<String>,
+        setup: SetupInput,
+        #[serde(default)]
+        demo: bool,
+    },
+    Unlock {
+        #[serde(default)]
+        profile: Option<String>,
+        passphrase: Zeroizing<String>,
+    },
+    Lock,
+    /// The worker is busy in the window (typing, reading): counts as activity.
+    KeepAlive,
+    ChangePassphrase {
+        current: Zeroizing<String>,
+        new_passphrase: Zeroizing<String>,
+        new_passphrase_again: Zeroizing<String>,
+    },
+    Recover {
+        #[serde(default)]
+        profile: Option<String>,
+        recovery_code: Zeroizing<String>,
+        new_passphrase: Zeroizing<String>,
+        new_passphrase_again: Zeroizing<String>,
+    },
+    EncryptProfile {
+        #[serde(default)]
+        profile: Option<String>,
+        passphrase: Zeroizing<String>,
+        passphrase_again: Zeroizing<String>,
+    },
+    SetIdleLock {
+        minutes: u32,
+    },
+    Vocabularies,
+}
+
+const GATE_METHODS: &[&str] = &[
+    "lock_state",
+    "create_profile",
+    "unlock",
+    "lock",
+    "keep_alive",
+    "change_passphrase",
+    "recover",
+    "encrypt_profile",
+    "set_idle_lock",
+    "vocabularies",
+];
+
+fn same(field: &str, a: &str, b: &str) -> Result<()> {
+    if a == b {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(
+            field,
+            "The two passphrases are different: type the same passphrase twice",
+        ))
+    }
+}
+
+#[derive(Debug)]
+pub struct Gate {
+    profiles: Profiles,
+    kdf: KdfParams,
+    session: Option<Session>,
+    current: Option<String>,
+}
+
+impl Gate {
+    pub fn new(profiles: Profiles) -> Gate {
+        Gate::with_kdf(profiles, KdfParams::default())
+    }
+
+    /// With other Argon2id costs (tests use cheap ones).
+    pub fn with_kdf(profiles: Profiles, kdf: KdfParams) -> Gate {
+        Gate {
+            profiles,
+            kdf,
+            session: None,
+            current: None,
+        }
+    }
+
+    /// Moves a database from before profiles existed (one `linkwell.db` in the data folder)
+    /// into its own profile, so an upgrade keeps the worker's records. Only when there are no
+    /// profiles yet; the key file, WAL and shared-memory files move with it.
+    pub fn adopt(&self, legacy: &Path) -> Result<bool> {
+        let Profiles::Dir(root) = &self.profiles else {
+            return Ok(false);
+        };
+        if !legacy.exists() || !self.list()?.is_empty() {
+            return Ok(false);
+        }
+        let dir = root.join(uuid::Uuid::now_v7().simple().to_string());
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        let db = dir.join(DB_NAME);
+        for (from, to) in [
+            (vault::key_file(legacy), vault::key_file(&db)),
+            (sidecar(legacy, "-wal"), sidecar(&db, "-wal")),
+            (sidecar(legacy, "-shm"), sidecar(&db, "-shm")),
+            (single_meta_path(legacy), meta_path(&db)),
+        ] {
+            if from.exists() {
+                std::fs::rename(from, to).map_err(io)?;
+            }
+        }
+        // The database itself last: until it moves, the old place is still complete.
+        std::fs::rename(legacy, &db).map_err(io)?;
+        Ok(true)
+    }
+
+    /// Every profile on this laptop, by name.
+    pub fn list(&self) -> Result<Vec<ProfileInfo>> {
+        match &self.profiles {
+            Profiles::Single(db) => {
+                if !db.exists() {
+                    return Ok(Vec::new());
+                }
+                let meta = read_meta(&single_meta_path(db));
+                Ok(vec![ProfileInfo {
+                    id: SINGLE_ID.into(),
+                    name: meta.map(|m| m.name).unwrap_or_else(|| "This laptop".into()),
+                    encrypted: vault::is_encrypted(db),
+                }])
+            }
+            Profiles::Dir(root) => {
+                let mut out = Vec::new();
+                let entries = match std::fs::read_dir(root) {
+                    Ok(e) => e,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+                    Err(e) => return Err(io(e)),
+                };
+                for entry in entries.flatten() {
+                    let db = entry.path().join(DB_NAME);
+                    let Some(id) = entry.file_name().to_str().map(str::to_string) else {
+                        continue;
+                    };
+                    if !db.exists() || !valid_id(&id) {
+                        continue;
+                    }
+                    let name = read_meta(&meta_path(&db))
+                        .map(|m| m.name)
+                        .unwrap_or_else(|| "Worker".into());
+                    out.push(ProfileInfo {
+                        id,
+                        name,
+                        encrypted: vault::is_encrypted(&db),
+                    });
+                }
+                out.sort_by_key(|p| p.name.to_lowercase());
+                Ok(out)
+            }
+        }
+    }
+
+    fn db_of(&self, id: &str) -> Result<PathBuf> {
+        let not_found = || CoreError::NotFound {
+            entity: "profile",
+            id: id.to_string(),
+        };
+        let db = match &self.profiles {
+            Profiles::Single(db) if id == SINGLE_ID => db.clone(),
+            Profiles::Dir(root) if valid_id(id) => root.join(id).join(DB_NAME),
+            _ => return Err(not_found()),
+        };
+        if db.exists() {
+            Ok(db)
+        } else {
+            Err(not_found())
+        }
+    }
+
+    fn meta_path_of(&self, db: &Path) -> PathBuf {
+        match self.profiles {
+            Profiles::Single(_) => single_meta_path(db),
+            Profiles::Dir(_) => meta_path(db),
+        }
+    }
+
+    /// The profile a call means: the one named, or the only one there is.
+    fn pick(&self, profile: Option<&str>) -> Result<String> {
+        if let Some(p) = profile.filter(|p| !p.is_empty()) {
+            return Ok(p.to_string());
+        }
+        let all = self.list()?;
+        match all.as_slice() {
+            [one] => Ok(one.id.clone()),
+            [] => Err(CoreError::NotInitialised),
+            _ => Err(CoreError::invalid("profile", "Choose who you are")),
+        }
+    }
+
+    fn idle_for(&self, db: &Path) -> Duration {
+        read_meta(&self.meta_path_of(db))
+            .and_then(|m| m.idle_lock_minutes)
+            .map(|m| Duration::from_secs(u64::from(m) * 60))
+            .unwrap_or(DEFAULT_IDLE_LOCK)
+    }
+
+    fn open_session(&mut self, id: String, db: PathBuf, store: Store) {
+        let mut session = Session::new(&db, self.idle_for(&db));
+        session.unlocked_with(store);
+        self.session = Some(session);
+        self.current = Some(id);
+        tracing::info!("unlocked");
+    }
+
+    /// Locks now: the store, and SQLCipher's copy of the key with it, is dropped.
+    pub fn lock(&mut self) {
+        if let Some(mut s) = self.session.take() {
+            s.lock();
+        }
+        self.current = None;
+    }
+
+    /// Locks if the worker has been idle too long; call it every few seconds from a timer.
+    pub fn tick(&mut self, now: Instant) {
+        let unlocked = self.session.as_mut().is_some_and(|s| s.check_idle(now));
+        if !unlocked && self.session.is_some() {
+            self.lock();
+        }
+    }
+
+    pub fn is_unlocked(&mut self) -> bool {
+        self.tick(Instant::now());
+        self.session.is_some()
+    }
+
+    /// The unlocked store for one call (counts as activity), or `Locked`.
+    pub fn store(&mut self) -> Result<&mut Store> {
+        self.tick(Instant::now());
+        self.session
+            .as_mut()
+            .ok_or(CoreError::Locked)
+            .and_then(Session::store)
+    }
+
+    /// One call from the UI: the gate's own, or — when unlocked — the core API's.
+    pub fn call(&mut self, method: &str, args: Value) -> Result<Value> {
+        if !GATE_METHODS.contains(&method) {
+            let store = self.store()?;
+            return api::dispatch(store, method, args);
+        }
+        let args = if args.is_null() { json!({}) } else { args };
+        let request: GateRequest =
+            serde_json::from_value(json!({ "method": method, "args": args }))
+                .or_else(|e| serde_json::from_value(json!({ "method": method })).map_err(|_| e))
+                .map_err(|e| {
+                    CoreError::invalid("request", format!("Malformed call {method}: {e}"))
+                })?;
+        self.handle(request)
+    }
+
+    fn handle(&mut self, request: GateRequest) -> Result<Value> {
+        use GateRequest as G;
+        match request {
+            G::LockState => self.lock_state(),
+            G::Vocabularies => Ok(api::vocabularies()),
+            G::Lock => {
+                self.lock();
+                self.lock_state()
+            }
+            G::KeepAlive => {
+                self.store()?;
+                Ok(Value::Null)
+            }
+            G::CreateProfile {
+                passphrase,
+                passphrase_again,
+                setup,
+                demo,
+            } => self.create_profile(&passphrase, &passphrase_again, setup, demo),
+            G::Unlock {
+                profile,
+                passphrase,
+            } => {
+                let id = self.pick(profile.as_deref())?;
+                let db = self.db_of(&id)?;
+                if !vault::is_encrypted(&db) {
+                    return Err(CoreError::NotAllowed(
+                        "this database is not encrypted yet: choose a passphrase to encrypt it first"
+                            .into(),
+                    ));
+                }
+                if passphrase.is_empty() {
+                    return Err(CoreError::invalid("passphrase", "Type your passphrase"));
+                }
+                self.lock();
+                let store = Store::unlock(&db, &passphrase)?;
+                self.open_session(id, db, store);
+                self.lock_state()
+            }
+            G::ChangePassphrase {
+                current,
+                new_passphrase,
+                new_passphrase_again,
+            } => {
+                self.store()?;
+                let db = self.current_db()?;
+                vault::check_new_passphrase("new_passphrase", &new_passphrase)?;
+                same(
+                    "new_passphrase_again",
+                    &new_passphrase,
+                    &new_passphrase_again,
+                )?;
+                vault::change_passphrase(&db, &current, &new_passphrase).map_err(|e| match e {
+                    CoreError::WrongPassphrase { .. } => {
+                        CoreError::invalid("current", "That is not your current passphrase")
+                    }
+                    other => other,
+                })?;
+                tracing::info!("passphrase changed");
+                Ok(json!({ "changed": true }))
+            }
+            G::Recover {
+                profile,
+                recovery_code,
+                new_passphrase,
+                new_passphrase_again,
+            } => {
+                let id = self.pick(profile.as_deref())?;
+                let db = self.db_of(&id)?;
+                vault::check_new_passphrase("new_passphrase", &new_passphrase)?;
+                same(
+                    "new_passphrase_again",
+                    &new_passphrase,
+                    &new_passphrase_again,
+                )?;
+                self.lock();
+                let key = vault::recover(&db, &recovery_code, &new_passphrase)?;
+                let store = Store::open(&db, Some(&key))?;
+                self.open_session(id, db, store);
+                tracing::info!("passphrase reset with the recovery code");
+                self.lock_state()
+            }
+            G::EncryptProfile {
+                profile,
+                passphrase,
+                passphrase_again,
+            } => {
+                let id = self.pick(profile.as_deref())?;
+                let db = self.db_of(&id)?;
+                same("passphrase_again", &passphrase, &passphrase_again)?;
+                self.lock();
+                let code = vault::encrypt_existing(&db, &passphrase, self.kdf)?;
+                let store = Store::unlock(&db, &passphrase)?;
+                if let Ok(actor) = store.actor() {
+                    let name = store.worker(actor.worker_id)?.name;
+                    self.write_meta(&db, |m| m.name = name)?;
+                }
+                self.open_session(id, db, store);
+                let mut state = self.lock_state()?;
+                state["recovery_code"] = json!(code.0.as_str());
+                Ok(state)
+            }
+            G::SetIdleLock { minutes } => {
+                self.store()?;
+                if !(MIN_IDLE_MINUTES..=MAX_IDLE_MINUTES).contains(&minutes) {
+                    return Err(CoreError::invalid(
+                        "minutes",
+                        format!(
+                            "Lock after between {MIN_IDLE_MINUTES} and {MAX_IDLE_MINUTES} minutes without use"
+                        ),
+                    ));
+                }
+                let db = self.current_db()?;
+                self.write_meta(&db, |m| m.idle_lock_minutes = Some(minutes))?;
+                if let Some(s) = self.session.as_mut() {
+                    s.set_idle_lock(Duration::from_secs(u64::from(minutes) * 60));
+                }
+                self.lock_state()
+            }
+        }
+    }
+
+    fn current_db(&self) -> Result<PathBuf> {
+        let id = self.current.as_deref().ok_or(CoreError::Locked)?;
+        self.db_of(id)
+    }
+
+    fn write_meta(&self, db: &Path, change: impl FnOnce(&mut ProfileMeta)) -> Result<()> {
+        let path = self.meta_path_of(db);
+        let mut meta = read_meta(&path).unwrap_or_default();
+        change(&mut meta);
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&meta)?).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)
+    }
+
+    /// Where the unlock screen stands: set-up, locked (with the profiles to choose from), or
+    /// unlocked (with whose profile and the auto-lock time).
+    pub fn lock_state(&mut self) -> Result<Value> {
+        let unlocked = self.is_unlocked();
+        let profiles = self.list()?;
+        let state = if unlocked {
+            "unlocked"
+        } else if profiles.is_empty() {
+            "setup"
+        } else {
+            "locked"
+        };
+        let idle = match (&self.current, unlocked) {
+            (Some(id), true) => self
+                .db_of(id)
+                .map(|db| self.idle_for(&db))
+                .unwrap_or(DEFAULT_IDLE_LOCK),
+            _ => DEFAULT_IDLE_LOCK,
+        };
+        Ok(json!({
+            "state": state,
+            "profiles": profiles,
+            "current": if unlocked { self.current.clone() } else { None },
+            "can_add_profile": matches!(self.profiles, Profiles::Dir(_)),
+            "idle_lock_minutes": idle.as_secs() / 60,
+        }))
+    }
+
+    fn create_profile(
+        &mut self,
+        passphrase: &str,
+        passphrase_again: &str,
+        setup: SetupInput,
+        demo: bool,
+    ) -> Result<Value> {
+        // Check everything the worker typed before anything is created on disk.
+        let mut errors = Vec::new();
+        if let Err(CoreError::Invalid(e)) = crate::people::check_setup(&setup) {
+            errors.extend(e);
+        }
+        if let Err(CoreError::Invalid(e)) = vault::check_new_passphrase("passphrase", passphrase) {
+            errors.extend(e);
+        } else if let Err(CoreError::Invalid(e)) =
+            same("passphrase_again", passphrase, passphrase_again)
+        {
+            errors.extend(e);
+        }
+        if !errors.is_empty() {
+            return Err(CoreError::Invalid(errors));
+        }
+        let (id, db) = match &self.profiles {
+            Profiles::Single(db) => {
+                if db.exists() {
+                    return Err(CoreError::NotAllowed(
+                        "Linkwell is already set up with this database".into(),
+                    ));
+                }
+                (SINGLE_ID.to_string(), db.clone())
+            }
+            Profiles::Dir(root) => {
+                let id = uuid::Uuid::now_v7().simple().to_string();
+                let dir = root.join(&id);
+                std::fs::create_dir_all(&dir).map_err(io)?;
+                (id, dir.join(DB_NAME))
+            }
+        };
+        self.lock();
+        match self.build_profile(&db, passphrase, setup, demo) {
+            Ok((store, code)) => {
+                self.open_session(id, db, store);
+                let mut state = self.lock_state()?;
+                state["recovery_code"] = json!(code.0.as_str());
+                Ok(state)
+            }
+            Err(e) => {
+                // No half-made profile is left behind.
+                self.remove_profile_files(&db);
+                Err(e)
+            }
+        }
+    }
+
+    fn build_profile(
+        &self,
+        db: &Path,
+        passphrase: &str,
+        setup: SetupInput,
+        demo: bool,
+    ) -> Result<(Store, vault::RecoveryCode)> {
+        let name = setup.worker_name.trim().to_string();
+        let (mut store, code) = Store::create_encrypted(db, passphrase, self.kdf)?;
+        api::handle(&mut store, api::Request::Setup { setup, demo })?;
+        self.write_meta(db, |m| m.name = name)?;
+        Ok((store, code))
+    }
+
+    fn remove_profile_files(&self, db: &Path) {
+        match &self.profiles {
+            Profiles::Dir(_) => {
+                if let Some(dir) = db.parent() {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            }
+            Profiles::Single(_) => {
+                for p in [
+                    db.to_path_buf(),
+                    vault::key_file(db),
+                    single_meta_path(db),
+                    sidecar(db, "-wal"),
+                    sidecar(db, "-shm"),
+                ] {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+        }
+    }
+}
+
+fn sidecar(db: &Path, suffix: &str) -> PathBuf {
+    let mut p = db.as_os_str().to_os_string();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+fn read_meta(path: &Path) -> Option<ProfileMeta> {
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+}

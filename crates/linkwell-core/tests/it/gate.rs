@@ -1,0 +1,358 @@
+//! The front door the desktop app and the bridge use: profiles on a shared laptop, set-up with
+//! a passphrase, unlock, lock, auto-lock, recovery, and drafts kept encrypted.
+
+use crate::new_referral;
+use linkwell_core::CoreError;
+use linkwell_core::gate::{Gate, Profiles};
+use linkwell_core::vault::KdfParams;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const FAST: KdfParams = KdfParams {
+    memory_kib: 8 * 1024,
+    passes: 1,
+    lanes: 1,
+};
+const PASS: &str = "correct horse battery staple";
+
+fn setup_args(worker: &str, pass: &str, again: &str) -> Value {
+    json!({
+        "passphrase": pass,
+        "passphrase_again": again,
+        "setup": { "team_name": "Rushcliffe", "worker_name": worker, "role": "link_worker" },
+    })
+}
+
+fn invalid_fields(e: CoreError) -> Vec<String> {
+    match e {
+        CoreError::Invalid(errs) => errs.into_iter().map(|e| e.field).collect(),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+fn caseload_names(gate: &mut Gate) -> Vec<String> {
+    let rows = gate.call("caseload", json!({})).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.extend(files_under(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+fn assert_no_file_contains(dir: &Path, needle: &str) {
+    for f in files_under(dir) {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "{} contains {needle:?}",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn a_bad_set_up_form_names_its_fields_and_leaves_nothing_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("profiles");
+    let mut gate = Gate::with_kdf(Profiles::Dir(root.clone()), FAST);
+    assert_eq!(gate.lock_state().unwrap()["state"], "setup");
+    let e = gate
+        .call("create_profile", setup_args("", "short", "short"))
+        .unwrap_err();
+    let fields = invalid_fields(e);
+    assert!(fields.contains(&"worker_name".to_string()), "{fields:?}");
+    assert!(fields.contains(&"passphrase".to_string()), "{fields:?}");
+    let e = gate
+        .call(
+            "create_profile",
+            setup_args("Priya Shah", PASS, "correct horse battery"),
+        )
+        .unwrap_err();
+    assert_eq!(invalid_fields(e), vec!["passphrase_again"]);
+    assert!(!root.exists() || files_under(&root).is_empty());
+    assert!(matches!(
+        gate.call("caseload", json!({})),
+        Err(CoreError::Locked)
+    ));
+}
+
+#[test]
+fn set_up_unlocks_lock_hides_everything_and_unlock_needs_the_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gate = Gate::with_kdf(Profiles::Dir(dir.path().join("profiles")), FAST);
+    let state = gate
+        .call("create_profile", setup_args("Priya Shah", PASS, PASS))
+        .unwrap();
+    assert_eq!(state["state"], "unlocked");
+    let code = state["recovery_code"].as_str().unwrap().to_string();
+    assert!(code.len() >= 24, "a recovery code is shown once: {code}");
+    gate.store()
+        .unwrap()
+        .take_referral(&new_referral("Siobhán", "Gallagher"))
+        .unwrap();
+    assert_eq!(caseload_names(&mut gate), vec!["Siobhán Gallagher"]);
+
+    let locked = gate.call("lock", Value::Null).unwrap();
+    assert_eq!(locked["state"], "locked");
+    assert_eq!(locked["profiles"][0]["name"], "Priya Shah");
+    assert!(!locked.to_string().contains("Siobhán"));
+    for method in ["caseload", "today", "search", "keep_alive", "pending_count"] {
+        assert!(
+            matches!(
+                gate.call(method, json!({"text": "Siob"})),
+                Err(CoreError::Locked)
+            ),
+            "{method} answered while locked"
+        );
+    }
+    // The pick lists need no unlocking: the set-up and unlock screens use them.
+    assert!(gate.call("vocabularies", Value::Null).unwrap()["role"].is_array());
+
+    let e = gate
+        .call("unlock", json!({ "passphrase": "not my passphrase" }))
+        .unwrap_err();
+    assert!(matches!(e, CoreError::WrongPassphrase { failures: 1, .. }));
+    assert_eq!(gate.lock_state().unwrap()["state"], "locked");
+    gate.call("unlock", json!({ "passphrase": PASS })).unwrap();
+    assert_eq!(caseload_names(&mut gate), vec!["Siobhán Gallagher"]);
+    assert_no_file_contains(dir.path(), "Gallagher");
+}
+
+#[test]
+fn each_worker_on_a_shared_laptop_has_a_separate_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gate = Gate::with_kdf(Profiles::Dir(dir.path().to_path_buf()), FAST);
+    gate.call("create_profile", setup_args("Priya Shah", PASS, PASS))
+        .unwrap();
+    gate.store()
+        .unwrap()
+        .take_referral(&new_referral("Zoë", "Priyasperson"))
+        .unwrap();
+    let second = "another long passphrase";
+    let state = gate
+        .call("create_profile", setup_args("Tom Okafor", second, second))
+        .unwrap();
+    assert_eq!(state["state"], "unlocked");
+    assert!(
+        caseload_names(&mut gate).is_empty(),
+        "Tom sees none of Priya's people"
+    );
+    gate.call("lock", Value::Null).unwrap();
+
+    let state = gate.lock_state().unwrap();
+    let profiles = state["profiles"].as_array().unwrap();
+    let names: Vec<_> = profiles
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Priya Shah", "Tom Okafor"]);
+    // With two profiles the worker must say who they are.
+    let e = gate
+        .call("unlock", json!({ "passphrase": PASS }))
+        .unwrap_err();
+    assert_eq!(invalid_fields(e), vec!["profile"]);
+    // Tom's passphrase does not open Priya's profile.
+    let priya = profiles[0]["id"].as_str().unwrap();
+    assert!(matches!(
+        gate.call("unlock", json!({ "profile": priya, "passphrase": second })),
+        Err(CoreError::WrongPassphrase { .. })
+    ));
+    gate.call("unlock", json!({ "profile": priya, "passphrase": PASS }))
+        .unwrap();
+    assert_eq!(caseload_names(&mut gate), vec!["Zoë Priyasperson"]);
+    assert!(matches!(
+        gate.call("unlock", json!({ "profile": "../etc", "passphrase": PASS })),
+        Err(CoreError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn idle_time_locks_and_the_setting_is_kept_per_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("one.db");
+    let mut gate = Gate::with_kdf(Profiles::Single(db.clone()), FAST);
+    gate.call("create_profile", setup_args("Priya Shah", PASS, PASS))
+        .unwrap();
+    assert_eq!(gate.lock_state().unwrap()["idle_lock_minutes"], 5);
+    let e = gate
+        .call("set_idle_lock", json!({ "minutes": 0 }))
+        .unwrap_err();
+    assert_eq!(invalid_fields(e), vec!["minutes"]);
+    let e = gate
+        .call("set_idle_lock", json!({ "minutes": 600 }))
+        .unwrap_err();
+    assert_eq!(invalid_fields(e), vec!["minutes"]);
+    gate.call("set_idle_lock", json!({ "minutes": 2 })).unwrap();
+
+    let start = Instant::now();
+    gate.tick(start + Duration::from_secs(60));
+    assert!(gate.is_unlocked(), "one minute idle is not two");
+    gate.tick(start + Duration::from_secs(125));
+    assert!(!gate.is_unlocked());
+    assert!(matches!(gate.store(), Err(CoreError::Locked)));
+
+    // A restart keeps the setting.
+    let mut again = Gate::with_kdf(Profiles::Single(db), FAST);
+    again.call("unlock", json!({ "passphrase": PASS })).unwrap();
+    assert_eq!(again.lock_state().unwrap()["idle_lock_minutes"], 2);
+}
+
+#[test]
+fn drafts_survive_a_lock_and_are_encrypted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gate = Gate::with_kdf(Profiles::Dir(dir.path().to_path_buf()), FAST);
+    gate.call("create_profile", setup_args("Priya Shah", PASS, PASS))
+        .unwrap();
+    let key = "note.0190f5d2-0000-7000-8000-000000000000";
+    gate.call(
+        "save_draft",
+        json!({ "key": key, "fields": { "body": "Talked about the Tuesday pottery draftword" } }),
+    )
+    .unwrap();
+    gate.lock();
+    assert!(matches!(
+        gate.call("draft", json!({ "key": key })),
+        Err(CoreError::Locked)
+    ));
+    assert_no_file_contains(dir.path(), "draftword");
+    gate.call("unlock", json!({ "passphrase": PASS })).unwrap();
+    let draft = gate.call("draft", json!({ "key": key })).unwrap();
+    assert_eq!(draft["body"], "Talked about the Tuesday pottery draftword");
+    // Clearing the text discards the draft.
+    gate.call(
+        "save_draft",
+        json!({ "key": key, "fields": { "body": "  " } }),
+    )
+    .unwrap();
+    assert!(gate.call("draft", json!({ "key": key })).unwrap().is_null());
+    let e = gate
+        .call("save_draft", json!({ "key": "../x y", "fields": {} }))
+        .unwrap_err();
+    assert_eq!(invalid_fields(e), vec!["key"]);
+    let e = gate
+        .call(
+            "save_draft",
+            json!({ "key": "k", "fields": { "score": 3 } }),
+        )
+        .unwrap_err();
+    assert_eq!(invalid_fields(e), vec!["score"]);
+}
+
+#[test]
+fn recovery_code_resets_a_forgotten_passphrase_and_change_needs_the_current_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gate = Gate::with_kdf(Profiles::Dir(dir.path().to_path_buf()), FAST);
+    let state = gate
+        .call("create_profile", setup_args("Priya Shah", PASS, PASS))
+        .unwrap();
+    let code = state["recovery_code"].as_str().unwrap().to_string();
+    let newer = "a brand new passphrase";
+    let e = gate
+        .call(
+            "change_passphrase",
+            json!({ "current": "wrong one entirely", "new_passphrase": newer, "new_passphrase_again": newer }),
+        )
+        .unwrap_err();
+    assert_eq!(invalid_fields(e), vec!["current"]);
+    gate.call(
+        "change_passphrase",
+        json!({ "current": PASS, "new_passphrase": newer, "new_passphrase_again": newer }),
+    )
+    .unwrap();
+    gate.lock();
+    assert!(gate.call("unlock", json!({ "passphrase": PASS })).is_err());
+
+    let forgot = "remembered this time";
+    let e = gate
+        .call(
+            "recover",
+            json!({ "recovery_code": "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF", "new_passphrase": forgot, "new_passphrase_again": forgot }),
+        )
+        .unwrap_err();
+    assert_eq!(invalid_fields(e), vec!["recovery_code"]);
+    let state = gate
+        .call(
+            "recover",
+            json!({ "recovery_code": code.to_lowercase(), "new_passphrase": forgot, "new_passphrase_again": forgot }),
+        )
+        .unwrap();
+    assert_eq!(state["state"], "unlocked");
+    gate.lock();
+    gate.call("unlock", json!({ "passphrase": forgot }))
+        .unwrap();
+}
+
+#[test]
+fn an_unencrypted_database_must_be_encrypted_before_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.db");
+    {
+        let mut store = linkwell_core::Store::open(&db, None).unwrap();
+        store
+            .init(&linkwell_core::people::SetupInput {
+                team_name: "Rushcliffe".into(),
+                worker_name: "Priya Shah".into(),
+                role: "link_worker".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        store
+            .take_referral(&new_referral("Łukasz", "Oldfile"))
+            .unwrap();
+    }
+    let mut gate = Gate::with_kdf(Profiles::Single(db.clone()), FAST);
+    let state = gate.lock_state().unwrap();
+    assert_eq!(state["state"], "locked");
+    assert_eq!(state["profiles"][0]["encrypted"], false);
+    assert!(matches!(
+        gate.call("unlock", json!({ "passphrase": PASS })),
+        Err(CoreError::NotAllowed(_))
+    ));
+    let state = gate
+        .call(
+            "encrypt_profile",
+            json!({ "passphrase": PASS, "passphrase_again": PASS }),
+        )
+        .unwrap();
+    assert_eq!(state["state"], "unlocked");
+    assert!(state["recovery_code"].is_string());
+    assert_eq!(state["profiles"][0]["name"], "Priya Shah");
+    assert_eq!(caseload_names(&mut gate), vec!["Łukasz Oldfile"]);
+    gate.lock();
+    assert_no_file_contains(dir.path(), "Oldfile");
+}
+
+#[test]
+fn a_database_from_before_profiles_is_adopted_into_a_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let legacy = dir.path().join("linkwell.db");
+    let mut single = Gate::with_kdf(Profiles::Single(legacy.clone()), FAST);
+    single
+        .call("create_profile", setup_args("Priya Shah", PASS, PASS))
+        .unwrap();
+    single
+        .store()
+        .unwrap()
+        .take_referral(&new_referral("Nguyễn", "Kept"))
+        .unwrap();
+    single.lock();
+    let mut gate = Gate::with_kdf(Profiles::Dir(dir.path().join("profiles")), FAST);
+    assert!(gate.adopt(&legacy).unwrap());
+    assert!(!legacy.exists());
+    assert!(!gate.adopt(&legacy).unwrap(), "only once");
+    gate.call("unlock", json!({ "passphrase": PASS })).unwrap();
+    assert_eq!(caseload_names(&mut gate), vec!["Nguyễn Kept"]);
+}
