@@ -63,11 +63,16 @@ impl ServerProcess {
     /// Starts `linkwell-server --data DATA serve --listen 127.0.0.1:0` and reads the bound
     /// address from its first line of output.
     pub fn start(data: &Path) -> ServerProcess {
+        Self::start_on(data, "127.0.0.1:0")
+    }
+
+    /// Starts the server on a given address (to bring it back where laptops expect it).
+    pub fn start_on(data: &Path, listen: &str) -> ServerProcess {
         use std::io::BufRead as _;
         let mut child = Command::new(binary("linkwell-server"))
             .arg("--data")
             .arg(data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .spawn()

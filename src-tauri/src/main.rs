@@ -55,14 +55,15 @@ fn open_externally(url: &str) {
     let _ = std::process::Command::new(cmd.0).args(cmd.1).spawn();
 }
 
-/// Locks an idle session even when the window sends nothing: the key must not stay in
-/// memory on a laptop left open in a café.
+/// Locks an idle session even when the window sends nothing (the key must not stay in
+/// memory on a laptop left open in a café), and syncs by itself when due — the core decides
+/// when (every 15 minutes, sooner after coming back online).
 fn watch_idle(gate: Arc<Mutex<Gate>>) {
     std::thread::spawn(move || {
         loop {
             std::thread::sleep(Duration::from_secs(5));
             match gate.lock() {
-                Ok(mut g) => g.tick(Instant::now()),
+                Ok(mut g) => g.auto_sync(Instant::now()),
                 Err(_) => return,
             }
         }
@@ -83,7 +84,8 @@ fn main() {
                     gate.adopt(&dir.join("linkwell.db"))?;
                     gate
                 }
-            };
+            }
+            .with_connector(linkwell_sync_http::connector());
             let gate = Arc::new(Mutex::new(gate));
             // The start-up benchmark opens a caseload without a person at the keyboard.
             if std::env::var_os("LINKWELL_BENCH").is_some()

@@ -1,4 +1,5 @@
 //! End-to-end tests across real processes.
 
+mod app_sync;
 mod cli;
 mod sync;

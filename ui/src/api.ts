@@ -194,6 +194,15 @@ export interface LockState {
   state: 'setup' | 'locked' | 'unlocked'; profiles: Profile[]; current: string | null;
   can_add_profile: boolean; idle_lock_minutes: number; recovery_code?: string;
 }
+export interface SyncStatus {
+  enrolled: boolean; server_url: string | null; pending: number; last_attempt_at: string | null;
+  last_success_at: string | null; last_error: string | null; pull_complete: boolean; to_review: number;
+  held: number; all_synced: boolean;
+}
+export interface SyncOutcome {
+  ok: boolean; offline: boolean; error: string | null; status: SyncStatus;
+  report: { pushed: number; pulled: number; refused: number; held: number } | null;
+}
 type DraftFields = Record<string, string | boolean | string[]>;
 
 // ---- Calls ----
@@ -259,6 +268,10 @@ export const api = {
   updateOnwardReferral: (onward_id: Id, change: { status?: string; barriers?: string[]; feedback?: string }) =>
     write<OnwardReferral>('update_onward_referral', { onward_id, ...change }),
   pendingCount: () => read<number>('pending_count'),
+  syncStatus: () => read<SyncStatus>('sync_status'),
+  syncNow: () => write<SyncOutcome>('sync_now'),
+  joinServer: (server: string, code: string, passphrase: string, passphrase_again: string) =>
+    read<LockState>('create_profile', { join: { server, code }, passphrase, passphrase_again }),
   exportPerson: (person_id: Id) => read<unknown>('export_person', { person_id }),
 };
 

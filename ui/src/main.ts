@@ -6,7 +6,7 @@ import '@fontsource/atkinson-hyperlegible/400.css';
 import '@fontsource/atkinson-hyperlegible/700.css';
 import './style.css';
 import { api, ApiError, markReady, onChange, onLocked, type LockState, type Status, type Vocabularies } from './api';
-import { h, plural, flushDrafts } from './dom';
+import { h, plural, flushDrafts, announce } from './dom';
 import { todayView } from './views/today';
 import { caseloadView } from './views/caseload';
 import { referralView } from './views/referral';
@@ -25,6 +25,7 @@ export interface Ctx {
 const app = document.getElementById('app')!;
 let ctx: Ctx;
 let syncEl: HTMLElement;
+let syncButtonEl: HTMLElement;
 let vocab: Vocabularies;
 let lockState: LockState;
 /** True while the working screens are on show (false on the front door). */
@@ -36,9 +37,10 @@ function shell(): { main: HTMLElement } {
       [['#/today', 'Today'], ['#/caseload', 'Caseload'], ['#/referral/new', 'New referral'], ['#/directory', 'Directory']]
         .map(([href, text]) => h('li', {}, h('a', { href, 'data-nav': href }, text)))));
   syncEl = h('div', { class: 'sync', role: 'status', 'aria-live': 'polite', 'aria-label': 'Sync status' });
+  syncButtonEl = h('div', { class: 'sync-action' });
   const header = h('header', { class: 'top' },
     h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◎'), ' Linkwell'),
-    nav, searchBox(() => ctx), syncEl,
+    nav, searchBox(() => ctx), syncEl, syncButtonEl,
     h('div', { class: 'who' },
       h('a', { href: '#/settings', 'data-nav': '#/settings' }, 'Settings'),
       h('button', { type: 'button', class: 'lock-button', 'aria-keyshortcuts': 'Alt+L', onclick: () => void lockNow() }, 'Lock')));
@@ -55,17 +57,61 @@ function shell(): { main: HTMLElement } {
   return { main };
 }
 
+let syncing = false;
+
+function timeAgo(iso: string): string {
+  const d = new Date(iso);
+  const same = d.toDateString() === new Date().toDateString();
+  const t = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  return same ? `today at ${t}` : `${d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })} at ${t}`;
+}
+
+/** Shows the sync lines, touching the live region only when the words change. */
+function show(lines: [string, string | null][]): void {
+  const text = lines.map(([, t]) => t ?? '').join('|');
+  if (syncEl.dataset.text === text) return;
+  syncEl.dataset.text = text;
+  syncEl.replaceChildren(...lines.filter(([, t]) => t).map(([cls, t]) => h('span', { class: cls || null }, t)));
+}
+
+/** The sync line: honest about what is waiting, when it last worked and what went wrong. */
 async function refreshStatus(): Promise<void> {
   try {
-    const pending = await api.pendingCount();
-    ctx.status.pending = pending;
-    syncEl.replaceChildren(
-      h('span', { class: 'dot', 'aria-hidden': 'true' }),
-      h('span', {}, 'Working offline (that is normal)'),
-      h('span', { class: 'pending' }, pending === 0 ? 'All changes synced' : `${plural(pending, 'change')} waiting to sync`),
-    );
+    const s = await api.syncStatus();
+    ctx.status.pending = s.pending;
+    if (!s.enrolled) {
+      show([['', 'Working offline (that is normal)'], ['pending', `${plural(s.pending, 'change')} kept on this laptop`]]);
+      syncButtonEl.replaceChildren();
+      return;
+    }
+    const headline = s.all_synced ? 'All synced' : s.pending > 0 ? `${plural(s.pending, 'change')} waiting to sync` : 'Not fully synced yet';
+    const when = s.last_success_at ? `Last synced ${timeAgo(s.last_success_at)}` : 'Not synced yet';
+    const problem = s.last_error
+      ? (/could not be reached/.test(s.last_error) ? 'Offline: Linkwell will sync when the server can be reached' : `Last try: ${s.last_error}`)
+      : null;
+    const btn = h('button', { type: 'button', class: 'sync-now', 'aria-busy': syncing ? 'true' : null, disabled: syncing, onclick: () => void syncNow() },
+      syncing ? 'Syncing…' : 'Sync now');
+    show([['pending', headline], ['', when], ['sync-problem', problem], ['', s.to_review > 0 ? `${plural(s.to_review, 'change')} to review` : null]]);
+    syncButtonEl.replaceChildren(btn);
   } catch {
     syncEl.textContent = 'Status unavailable';
+  }
+}
+
+async function syncNow(): Promise<void> {
+  if (syncing) return;
+  syncing = true;
+  await refreshStatus();
+  try {
+    const out = await api.syncNow();
+    announce(out.ok && out.report
+      ? `Sync finished: ${plural(out.report.pushed, 'change')} sent, ${plural(out.report.pulled, 'change')} received.`
+      : out.offline ? 'The server could not be reached. Your changes are kept on this laptop.' : `Sync did not finish: ${out.error ?? 'unknown problem'}`);
+  } catch (e) {
+    announce(e instanceof ApiError ? e.message : String(e));
+  } finally {
+    syncing = false;
+    await refreshStatus();
   }
 }
 
@@ -173,7 +219,7 @@ let lastKeepAlive = 0;
 function watchLock(): void {
   window.setInterval(() => {
     if (!open) return;
-    api.lockState().then((s) => { if (s.state !== 'unlocked') void showLocked(); }).catch(() => undefined);
+    api.lockState().then((s) => { if (s.state !== 'unlocked') void showLocked(); else if (!syncing) void refreshStatus(); }).catch(() => undefined);
   }, 5000);
   const busy = () => {
     if (!open || Date.now() - lastKeepAlive < 30000) return;

@@ -213,7 +213,7 @@ impl Bridge {
     }
 
     /// Serves requests one at a time until the process ends, waking every few seconds to
-    /// lock an idle session even when no request comes.
+    /// lock an idle session even when no request comes, and to sync when it is due.
     pub fn serve(mut self) {
         loop {
             match self.server.recv_timeout(std::time::Duration::from_secs(5)) {
@@ -221,7 +221,7 @@ impl Bridge {
                 Ok(None) => {}
                 Err(_) => break,
             }
-            self.gate.tick(std::time::Instant::now());
+            self.gate.auto_sync(std::time::Instant::now());
         }
     }
 

@@ -45,7 +45,8 @@ fn main() -> Result<()> {
         None => Profiles::Single(cli.db),
     };
     let token = new_token();
-    let bridge = Bridge::bind(Gate::new(profiles), cli.port, cli.ui.clone(), token)?;
+    let gate = Gate::new(profiles).with_connector(linkwell_sync_http::connector());
+    let bridge = Bridge::bind(gate, cli.port, cli.ui.clone(), token)?;
     let url = bridge.url();
     // The one line a test or a person needs: where to go, token included.
     println!("Linkwell bridge listening: {url}");

@@ -195,6 +195,10 @@ pub enum Request {
         feedback: Option<String>,
     },
     PendingCount,
+    /// The honest state of sync: pending, last success, what failed, all synced or not.
+    SyncStatus,
+    /// Changes the server decided that a person should look at.
+    SyncReview,
     /// Unsaved form text, kept in the encrypted database (see `drafts`).
     SaveDraft {
         key: String,
@@ -276,6 +280,13 @@ macro_rules! vocab {
     ($($key:literal => $ty:ty),+ $(,)?) => {
         json!({ $($key: choices(<$ty>::ALL, <$ty>::as_str, <$ty>::label)),+ })
     };
+}
+
+fn sync_failure(e: crate::sync::SyncError) -> CoreError {
+    match e {
+        crate::sync::SyncError::Core(c) => c,
+        other => CoreError::NotAllowed(other.to_string()),
+    }
 }
 
 /// Every pick list the forms need (code and label); needs no store, so the unlock screen
@@ -460,6 +471,8 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
             Ok(Value::Null)
         }
         R::PendingCount => to(store.pending_count()?),
+        R::SyncStatus => to(store.sync_status().map_err(sync_failure)?),
+        R::SyncReview => to(store.review_items().map_err(sync_failure)?),
         R::ExportPerson { person_id } => store.export_person(person_id),
     }
 }

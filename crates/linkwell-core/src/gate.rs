@@ -12,6 +12,7 @@ use crate::error::{CoreError, Result};
 use crate::people::SetupInput;
 use crate::session::{DEFAULT_IDLE_LOCK, Session};
 use crate::store::Store;
+use crate::sync::{Backoff, SyncError, SyncTransport, TransportError};
 use crate::vault::{self, KdfParams};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -63,6 +64,20 @@ fn io(e: std::io::Error) -> CoreError {
     CoreError::Corrupt(format!("profile could not be written: {e}"))
 }
 
+/// Makes a sync transport for a server address. The shell and the bridge pass one in (HTTP
+/// lives outside the core); without it, sync is simply not offered.
+pub type Connector = Box<dyn Fn(&str) -> Box<dyn SyncTransport> + Send>;
+
+/// How often an enrolled, unlocked laptop syncs by itself when all is well.
+const AUTO_SYNC_EVERY: Duration = Duration::from_secs(15 * 60);
+
+/// Joining an organisation's server at set-up, instead of naming the team by hand.
+#[derive(Deserialize)]
+struct Join {
+    server: String,
+    code: Zeroizing<String>,
+}
+
 /// Calls the gate answers itself; everything else goes to the unlocked store.
 #[derive(Deserialize)]
 #[serde(tag = "method", content = "args", rename_all = "snake_case")]
@@ -71,10 +86,15 @@ enum GateRequest {
     CreateProfile {
         passphrase: Zeroizing<String>,
         passphrase_again: Zeroizing<String>,
-        setup: SetupInput,
+        #[serde(default)]
+        setup: Option<SetupInput>,
+        #[serde(default)]
+        join: Option<Join>,
         #[serde(default)]
         demo: bool,
     },
+    /// Push and pull now; the outcome is also kept for the status line.
+    SyncNow,
     Unlock {
         #[serde(default)]
         profile: Option<String>,
@@ -118,6 +138,7 @@ const GATE_METHODS: &[&str] = &[
     "encrypt_profile",
     "set_idle_lock",
     "vocabularies",
+    "sync_now",
 ];
 
 fn same(field: &str, a: &str, b: &str) -> Result<()> {
@@ -131,12 +152,23 @@ fn same(field: &str, a: &str, b: &str) -> Result<()> {
     }
 }
 
-#[derive(Debug)]
 pub struct Gate {
     profiles: Profiles,
     kdf: KdfParams,
     session: Option<Session>,
     current: Option<String>,
+    connector: Option<Connector>,
+    backoff: Backoff,
+    next_auto_sync: Option<Instant>,
+}
+
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gate")
+            .field("profiles", &self.profiles)
+            .field("unlocked", &self.session.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Gate {
@@ -151,7 +183,53 @@ impl Gate {
             kdf,
             session: None,
             current: None,
+            connector: None,
+            backoff: Backoff::default(),
+            next_auto_sync: None,
         }
+    }
+
+    /// Offers sync through this connector (the shell's or the bridge's HTTP transport).
+    pub fn with_connector(mut self, connector: Connector) -> Gate {
+        self.connector = Some(connector);
+        self
+    }
+
+    /// Syncs by itself while unlocked and enrolled: every 15 minutes when all is well, and
+    /// with growing waits (5 s doubling to 15 min) while the server cannot be reached, so a
+    /// laptop back in Wi-Fi syncs soon after without anyone pressing anything. Call it from a
+    /// timer; it returns at once when nothing is due.
+    pub fn auto_sync(&mut self, now: Instant) {
+        self.tick(now);
+        if self.connector.is_none() || self.session.is_none() {
+            return;
+        }
+        if self.next_auto_sync.is_some_and(|due| now < due) {
+            return;
+        }
+        // Disjoint fields: the connector is read while the session's store is in use.
+        let (Some(connect), Some(session)) = (self.connector.as_ref(), self.session.as_mut())
+        else {
+            return;
+        };
+        let Ok(store) = session.store_without_activity() else {
+            return;
+        };
+        let Ok(Some(url)) = store.sync_server_url() else {
+            self.next_auto_sync = Some(now + AUTO_SYNC_EVERY);
+            return;
+        };
+        let mut transport = connect(&url);
+        let wait = match store.sync(&mut *transport) {
+            Ok(_) => {
+                self.backoff.succeeded();
+                AUTO_SYNC_EVERY
+            }
+            Err(e) if e.is_offline() => self.backoff.failed(),
+            // Refusals need a person (shown in the status line); try again later anyway.
+            Err(_) => AUTO_SYNC_EVERY,
+        };
+        self.next_auto_sync = Some(now + wait);
     }
 
     /// Moves a database from before profiles existed (one `linkwell.db` in the data folder)
@@ -341,8 +419,10 @@ impl Gate {
                 passphrase,
                 passphrase_again,
                 setup,
+                join,
                 demo,
-            } => self.create_profile(&passphrase, &passphrase_again, setup, demo),
+            } => self.create_profile(&passphrase, &passphrase_again, setup, join, demo),
+            G::SyncNow => self.sync_now(),
             G::Unlock {
                 profile,
                 passphrase,
@@ -488,17 +568,91 @@ impl Gate {
         }))
     }
 
+    fn sync_now(&mut self) -> Result<Value> {
+        self.store()?;
+        let Some(connect) = self.connector.as_ref() else {
+            return Err(CoreError::NotAllowed(
+                "sync is not available in this window".into(),
+            ));
+        };
+        let store = self
+            .session
+            .as_mut()
+            .ok_or(CoreError::Locked)
+            .and_then(Session::store)?;
+        let url = store
+            .sync_server_url()
+            .map_err(sync_error)?
+            .ok_or_else(|| {
+                CoreError::NotAllowed(
+                    "this laptop is not joined to a server: it keeps everything here".into(),
+                )
+            })?;
+        let mut transport = connect(&url);
+        let outcome = store.sync(&mut *transport);
+        let status = store.sync_status().map_err(sync_error)?;
+        // Offline: the next automatic try comes soon (backoff), so coming back into Wi-Fi
+        // syncs without another press.
+        let wait = match &outcome {
+            Ok(_) => {
+                self.backoff.succeeded();
+                AUTO_SYNC_EVERY
+            }
+            Err(e) if e.is_offline() => self.backoff.failed(),
+            Err(_) => AUTO_SYNC_EVERY,
+        };
+        self.next_auto_sync = Some(Instant::now() + wait);
+        Ok(json!({
+            "ok": outcome.is_ok(),
+            "offline": outcome.as_ref().err().is_some_and(SyncError::is_offline),
+            "report": outcome.as_ref().ok(),
+            "error": outcome.as_ref().err().map(ToString::to_string),
+            "status": status,
+        }))
+    }
+
     fn create_profile(
         &mut self,
         passphrase: &str,
         passphrase_again: &str,
-        setup: SetupInput,
+        setup: Option<SetupInput>,
+        join: Option<Join>,
         demo: bool,
     ) -> Result<Value> {
         // Check everything the worker typed before anything is created on disk.
         let mut errors = Vec::new();
-        if let Err(CoreError::Invalid(e)) = crate::people::check_setup(&setup) {
-            errors.extend(e);
+        match (&setup, &join) {
+            (_, Some(j)) => {
+                let server = j.server.trim();
+                if !(server.starts_with("https://") || server.starts_with("http://")) {
+                    errors.push(crate::FieldError::new(
+                        "server",
+                        "Type the server address you were given, starting https://",
+                    ));
+                }
+                if j.code.trim().is_empty() {
+                    errors.push(crate::FieldError::new(
+                        "code",
+                        "Type the enrolment code you were given",
+                    ));
+                }
+                if self.connector.is_none() {
+                    return Err(CoreError::NotAllowed(
+                        "joining a server is not available in this window".into(),
+                    ));
+                }
+            }
+            (Some(setup), None) => {
+                if let Err(CoreError::Invalid(e)) = crate::people::check_setup(setup) {
+                    errors.extend(e);
+                }
+            }
+            (None, None) => {
+                return Err(CoreError::invalid(
+                    "setup",
+                    "Say who you are and your team, or join your organisation's server",
+                ));
+            }
         }
         if let Err(CoreError::Invalid(e)) = vault::check_new_passphrase("passphrase", passphrase) {
             errors.extend(e);
@@ -527,7 +681,12 @@ impl Gate {
             }
         };
         self.lock();
-        match self.build_profile(&db, passphrase, setup, demo) {
+        let built = match (setup, join) {
+            (_, Some(join)) => self.join_profile(&db, passphrase, &join),
+            (Some(setup), None) => self.build_profile(&db, passphrase, setup, demo),
+            (None, None) => unreachable!("checked above"),
+        };
+        match built {
             Ok((store, code)) => {
                 self.open_session(id, db, store);
                 let mut state = self.lock_state()?;
@@ -556,6 +715,40 @@ impl Gate {
         Ok((store, code))
     }
 
+    /// Set-up by enrolment: the worker and their teams come from the server, then a first
+    /// sync brings down what this worker may see.
+    fn join_profile(
+        &self,
+        db: &Path,
+        passphrase: &str,
+        join: &Join,
+    ) -> Result<(Store, vault::RecoveryCode)> {
+        let connect = self
+            .connector
+            .as_ref()
+            .ok_or_else(|| CoreError::NotAllowed("joining a server is not available".into()))?;
+        let server = join.server.trim().trim_end_matches('/');
+        let mut transport = connect(server);
+        let (mut store, code) = Store::create_encrypted(db, passphrase, self.kdf)?;
+        let enrolled = store
+            .enrol(&mut *transport, server, &join.code)
+            .map_err(|e| match e {
+                SyncError::Transport(TransportError::Unreachable(_)) => CoreError::invalid(
+                    "server",
+                    "That server could not be reached: check the address and the connection",
+                ),
+                SyncError::Transport(TransportError::Refused { body, .. }) => {
+                    CoreError::invalid("code", body.message)
+                }
+                other => sync_error(other),
+            })?;
+        // A first sync now is a convenience: if it fails, the status line says so.
+        let _ = store.sync(&mut *transport);
+        let name = enrolled.worker.name.clone();
+        self.write_meta(db, |m| m.name = name)?;
+        Ok((store, code))
+    }
+
     fn remove_profile_files(&self, db: &Path) {
         match &self.profiles {
             Profiles::Dir(_) => {
@@ -575,6 +768,14 @@ impl Gate {
                 }
             }
         }
+    }
+}
+
+/// A sync failure as the core's error (for calls that must answer with one).
+fn sync_error(e: SyncError) -> CoreError {
+    match e {
+        SyncError::Core(c) => c,
+        other => CoreError::NotAllowed(other.to_string()),
     }
 }
 

@@ -72,6 +72,14 @@ impl Session {
         self.store_at(Instant::now())
     }
 
+    /// The store for background work (auto-sync): does not count as the worker's activity.
+    pub fn store_without_activity(&mut self) -> Result<&mut Store> {
+        if !self.check_idle(Instant::now()) {
+            return Err(CoreError::Locked);
+        }
+        self.store.as_mut().ok_or(CoreError::Locked)
+    }
+
     pub fn store_at(&mut self, now: Instant) -> Result<&mut Store> {
         if !self.check_idle(now) {
             return Err(CoreError::Locked);

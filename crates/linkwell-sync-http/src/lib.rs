@@ -120,3 +120,15 @@ impl SyncTransport for HttpTransport {
         self.post("/v1/pull", Some(token), req)
     }
 }
+
+/// The connector the desktop app and the bridge give the core's gate: HTTP(S) to the server,
+/// also trusting an organisation's own CA when `LINKWELL_CA_CERT` names its PEM file.
+pub fn connector() -> linkwell_core::gate::Connector {
+    let pem = std::env::var_os("LINKWELL_CA_CERT").and_then(|p| std::fs::read(p).ok());
+    Box::new(
+        move |url| match pem.as_deref().map(|p| HttpTransport::with_ca_pem(url, p)) {
+            Some(Ok(t)) => Box::new(t),
+            _ => Box::new(HttpTransport::new(url)),
+        },
+    )
+}

@@ -12,30 +12,48 @@ const PASS_HINT = 'At least 10 characters. A few words together are easy to reme
 
 /** First run (or another worker on a shared laptop): who you are, your team, your passphrase. */
 export function setupView(vocab: Vocabularies, done: (state: LockState) => void, back?: () => void): HTMLElement {
-  const form = h('form', { 'data-primary': true, novalidate: true },
+  const how = h('fieldset', { class: 'checks' },
+    h('legend', {}, 'How are you starting?'),
+    h('div', { class: 'field check' }, h('input', { type: 'radio', name: 'how', value: 'alone', id: 'how-alone', checked: true }), h('label', { for: 'how-alone' }, 'On this laptop for now')),
+    h('div', { class: 'field check' }, h('input', { type: 'radio', name: 'how', value: 'join', id: 'how-join' }), h('label', { for: 'how-join' }, 'Join my organisation’s server (I have an enrolment code)')));
+  const alone = h('div', {},
     field('Your name', input('worker_name', { autocomplete: 'name' }), { required: true }),
     field('Your role', select('role', vocab.role, { value: 'link_worker' })),
     field('Team name', input('team_name', { autocomplete: 'organization' }), { required: true }),
-    field('Locality', input('locality'), { hint: 'For example, Rushcliffe' }),
+    field('Locality', input('locality'), { hint: 'For example, Rushcliffe' }));
+  const join = h('div', { hidden: true },
+    field('Server address', input('server', { type: 'url', inputmode: 'url', spellcheck: 'false' }), { required: true, hint: 'From your administrator, for example https://sync.example.nhs.uk' }),
+    field('Enrolment code', input('code', { spellcheck: 'false', autocapitalize: 'characters' }), { required: true, hint: 'The one-time code your administrator gave you' }));
+  const demo = field('Add made-up demo people and services', checkbox('demo'), { hint: 'For trying Linkwell out. Never use demo data for real people.' });
+  const form = h('form', { 'data-primary': true, novalidate: true },
+    how, alone, join,
     field('Choose a passphrase', passphrase('passphrase', 'new-password'), { required: true, hint: PASS_HINT }),
     field('Type the passphrase again', passphrase('passphrase_again', 'new-password'), { required: true }),
-    field('Add made-up demo people and services', checkbox('demo'), { hint: 'For trying Linkwell out. Never use demo data for real people.' }),
+    demo,
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'primary' }, 'Set up Linkwell'),
       back ? h('button', { type: 'button', class: 'secondary', onclick: back }, 'Back') : null));
   (form.elements.namedItem('role') as HTMLSelectElement).value = 'link_worker';
+  const joining = () => (form.querySelector<HTMLInputElement>('input[name="how"]:checked')?.value ?? 'alone') === 'join';
+  how.addEventListener('change', () => {
+    alone.hidden = joining();
+    demo.hidden = joining();
+    join.hidden = !joining();
+  });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearMessage(form);
     const btn = form.querySelector<HTMLButtonElement>('button[type=submit]')!;
     btn.disabled = true;
-    btn.textContent = bool(form, 'demo') ? 'Setting up with demo data…' : 'Setting up…';
+    btn.textContent = joining() ? 'Joining the server…' : bool(form, 'demo') ? 'Setting up with demo data…' : 'Setting up…';
     const pass = (form.elements.namedItem('passphrase') as HTMLInputElement).value;
     const again = (form.elements.namedItem('passphrase_again') as HTMLInputElement).value;
     try {
-      const state = await api.createProfile(
-        { team_name: val(form, 'team_name'), locality: val(form, 'locality') || undefined, worker_name: val(form, 'worker_name'), role: val(form, 'role') },
-        pass, again, bool(form, 'demo'));
+      const state = joining()
+        ? await api.joinServer(val(form, 'server'), val(form, 'code'), pass, again)
+        : await api.createProfile(
+          { team_name: val(form, 'team_name'), locality: val(form, 'locality') || undefined, worker_name: val(form, 'worker_name'), role: val(form, 'role') },
+          pass, again, bool(form, 'demo'));
       done(state);
     } catch (err) {
       btn.disabled = false;

@@ -1,0 +1,208 @@
+//! The app's own sync, end to end: a real `linkwell-server`, and the real `linkwell-bridge`
+//! (the same core gate the desktop window holds) driven through its HTTP API as the UI drives
+//! it — joining the server at set-up, "Sync now", the honest status line, and offline.
+
+use linkwell_e2e::{ServerProcess, binary, linkwell_ok, server_admin};
+use serde_json::{Value, json};
+use std::io::BufRead as _;
+use std::process::{Child, Command, Stdio};
+
+const PASS: &str = "kettle on by the allotment gate";
+
+struct BridgeProcess {
+    child: Child,
+    base: String,
+    token: String,
+}
+
+impl Drop for BridgeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl BridgeProcess {
+    fn start(profiles: &std::path::Path, ui: &std::path::Path) -> BridgeProcess {
+        let mut child = Command::new(binary("linkwell-bridge"))
+            .arg("--profiles")
+            .arg(profiles)
+            .arg("--ui")
+            .arg(ui)
+            .args(["--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start linkwell-bridge");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("Linkwell bridge listening: ")
+            .unwrap_or_else(|| panic!("unexpected bridge output {line:?}"));
+        let (base, token) = url.split_once("/?token=").unwrap();
+        BridgeProcess {
+            child,
+            base: base.to_string(),
+            token: token.to_string(),
+        }
+    }
+
+    /// One API call as the UI makes it: (HTTP status, JSON body).
+    fn call(&self, method: &str, args: Value) -> (u16, Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut res = agent
+            .post(&format!("{}/api/{method}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .send_json(args)
+            .expect("bridge answers");
+        let status = res.status().as_u16();
+        (status, res.body_mut().read_json().unwrap_or(Value::Null))
+    }
+
+    fn ok(&self, method: &str, args: Value) -> Value {
+        let (status, body) = self.call(method, args);
+        assert_eq!(status, 200, "{method}: {body}");
+        body
+    }
+}
+
+#[test]
+fn a_laptop_joins_at_set_up_syncs_now_and_says_honestly_when_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    server_admin(&data, &["init", "--org", "Test Social Prescribing"]);
+    server_admin(&data, &["team", "add", "--name", "Rushcliffe"]);
+    let worker = server_admin(
+        &data,
+        &[
+            "worker",
+            "add",
+            "--name",
+            "Priya Shah",
+            "--team",
+            "Rushcliffe",
+        ],
+    );
+    let coach = server_admin(
+        &data,
+        &[
+            "worker",
+            "add",
+            "--name",
+            "Coach",
+            "--role",
+            "health_coach",
+            "--team",
+            "Rushcliffe",
+        ],
+    );
+    let mut server = ServerProcess::start(&data);
+    let ui = dir.path().join("ui");
+    std::fs::create_dir_all(&ui).unwrap();
+    let app = BridgeProcess::start(&dir.path().join("profiles"), &ui);
+
+    // A wrong code is refused next to the field; nothing is left half set up.
+    let (status, body) = app.call(
+        "create_profile",
+        json!({ "join": { "server": server.url, "code": "WRONG-CODE" }, "passphrase": PASS, "passphrase_again": PASS }),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["field"], "code");
+    assert_eq!(app.ok("lock_state", json!({}))["state"], "setup");
+
+    let code = server_admin(&data, &["enrol-code", "--worker", &worker]);
+    let state = app.ok(
+        "create_profile",
+        json!({ "join": { "server": server.url, "code": code }, "passphrase": PASS, "passphrase_again": PASS }),
+    );
+    assert_eq!(state["state"], "unlocked");
+    assert_eq!(
+        state["profiles"][0]["name"], "Priya Shah",
+        "the name comes from the server"
+    );
+    assert!(state["recovery_code"].is_string());
+    let status = app.ok("sync_status", json!({}));
+    assert_eq!(status["enrolled"], true);
+    assert_eq!(status["all_synced"], true, "{status}");
+
+    // Work offline-first, then press Sync now.
+    let taken = app.ok(
+        "take_referral",
+        json!({ "referral": {
+            "person": { "given_name": "Margaret", "family_name": "Hill" },
+            "referral": { "source": "gp", "received_on": "2026-11-20", "reasons": ["loneliness"], "consent_to_contact": true },
+        }}),
+    );
+    let person = taken["person"]["id"].as_str().unwrap().to_string();
+    let status = app.ok("sync_status", json!({}));
+    assert!(status["pending"].as_i64().unwrap() > 0);
+    assert_eq!(
+        status["all_synced"], false,
+        "never 'all synced' with changes waiting"
+    );
+    let out = app.ok("sync_now", json!({}));
+    assert_eq!(out["ok"], true, "{out}");
+    assert!(out["report"]["pushed"].as_u64().unwrap() > 0);
+    assert_eq!(out["status"]["pending"], 0);
+    assert_eq!(out["status"]["all_synced"], true);
+    assert!(out["status"]["last_success_at"].is_string());
+
+    // A colleague in the same team receives it through the server.
+    let coach_db = dir.path().join("coach.db");
+    let coach_code = server_admin(&data, &["enrol-code", "--worker", &coach]);
+    linkwell_ok(
+        &coach_db,
+        &["enrol", "--server", &server.url, "--code", &coach_code],
+    );
+    linkwell_ok(&coach_db, &["sync"]);
+    let found = linkwell_ok(&coach_db, &["--json", "search", "Margaret"]);
+    assert!(found.contains(&person), "{found}");
+
+    // The server goes away: the status says so in words, and nothing is lost.
+    server.kill();
+    app.ok(
+        "add_note",
+        json!({ "person_id": person, "body": "Rang back, going on Tuesday" }),
+    );
+    let out = app.ok("sync_now", json!({}));
+    assert_eq!(out["ok"], false);
+    assert_eq!(out["offline"], true);
+    let status = &out["status"];
+    assert!(status["pending"].as_i64().unwrap() > 0);
+    assert_eq!(status["all_synced"], false);
+    assert!(
+        status["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{status}"
+    );
+    let record = app.ok("person_record", json!({ "person_id": person }));
+    assert!(record.to_string().contains("Rang back, going on Tuesday"));
+
+    // Back online: the app syncs by itself (backoff retries), with nobody pressing anything.
+    let listen = server.url.trim_start_matches("http://").to_string();
+    let _server = ServerProcess::start_on(&data, &listen);
+    let mut synced = false;
+    for _ in 0..60 {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        if app.ok("sync_status", json!({}))["all_synced"] == true {
+            synced = true;
+            break;
+        }
+    }
+    assert!(synced, "no automatic sync after the server came back");
+    linkwell_ok(&coach_db, &["sync"]);
+    let notes = linkwell_ok(&coach_db, &["--json", "search", "Tuesday"]);
+    assert!(notes.contains("Tuesday"), "{notes}");
+
+    // Locked, sync is refused like everything else about people.
+    app.ok("lock", json!({}));
+    assert_eq!(app.call("sync_now", json!({})).0, 423);
+}
