@@ -332,6 +332,21 @@ test('locking hides every person; unlocking needs the passphrase and keeps the d
   await page.close();
 });
 
+test('at 200% zoom every screen reflows without sideways scrolling', async () => {
+  // 200% zoom of a 1280×900 window is a 640×450 CSS-pixel viewport (WCAG 1.4.4 / 1.4.10).
+  const zoomed = await browser.newContext({ locale: 'en-GB', viewport: { width: 640, height: 450 }, deviceScaleFactor: 2 });
+  const page = await zoomed.newPage();
+  for (const [hash, heading] of [['#/today', /^Today/], ['#/caseload', 'Caseload'], ['#/referral/new', 'New referral'], [`#/person/${personId}`, /^Margaret/], ['#/directory', 'Directory'], ['#/settings', 'Settings']]) {
+    await page.goto(`${url}${hash}`);
+    await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(wide <= 1, `${hash} scrolls sideways by ${wide}px at 200%`);
+    await page.getByRole('button', { name: 'Lock' }).scrollIntoViewIfNeeded();
+    assert.ok(await page.getByRole('button', { name: 'Lock' }).isVisible(), `Lock reachable on ${hash}`);
+  }
+  await zoomed.close();
+});
+
 test('what the core stored matches what the screens showed', async () => {
   const exp = await call('export_person', { person_id: personId });
   const r = exp.records;
