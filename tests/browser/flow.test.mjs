@@ -259,9 +259,9 @@ test('a half-written note survives closing the window', async () => {
   page = await context.newPage();
   await page.goto(`${url}#/person/${personId}`);
   const note = page.getByRole('textbox', { name: 'Quick note' });
-  await note.waitFor();
-  assert.equal(await note.inputValue(), draft);
+  // The draft comes back from the core (encrypted) a moment after the form appears.
   await page.getByText('Draft restored').first().waitFor();
+  assert.equal(await note.inputValue(), draft);
   // Finishing and saving with Ctrl+S clears the draft.
   await note.focus();
   await page.keyboard.press('End');
@@ -317,6 +317,7 @@ test('locking hides every person; unlocking needs the passphrase and keeps the d
   await page.getByLabel('Passphrase').fill(PASSPHRASE);
   await page.getByRole('button', { name: 'Unlock' }).click();
   await page.getByRole('heading', { name: /^Margaret/, level: 1 }).waitFor();
+  await page.getByText('Draft restored').first().waitFor();
   assert.equal(await page.getByRole('textbox', { name: 'Quick note' }).inputValue(), 'Written just before lunch');
   // Alt+L locks from anywhere; the recovery code sets a new passphrase.
   await page.keyboard.press('Alt+L');
