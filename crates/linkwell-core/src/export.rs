@@ -4,40 +4,26 @@
 
 use crate::error::Result;
 use crate::store::{Store, load_where};
-use linkwell_protocol::EntityKind;
+use linkwell_protocol::{EntityKind, PersonLink};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-/// How each kind of record is tied to a person, as a SQL condition on `?1` (the person id).
-fn person_scope(kind: EntityKind) -> Option<&'static str> {
-    Some(match kind {
-        EntityKind::Person => "id = ?1",
-        EntityKind::Consent
-        | EntityKind::RiskFlag
-        | EntityKind::Referral
-        | EntityKind::Episode
-        | EntityKind::Session
-        | EntityKind::Note
-        | EntityKind::WellbeingPlan
-        | EntityKind::Goal
-        | EntityKind::Measure
-        | EntityKind::FollowUpDecision
-        | EntityKind::OnwardReferral
-        | EntityKind::AuditEvent => "person_id = ?1",
-        EntityKind::ContactAttempt => {
-            "referral_id IN (SELECT id FROM referral WHERE person_id = ?1)"
-        }
-        EntityKind::Handover => "episode_id IN (SELECT id FROM episode WHERE person_id = ?1)",
-        EntityKind::NoteRevision => "note_id IN (SELECT id FROM note WHERE person_id = ?1)",
-        EntityKind::GoalStep | EntityKind::GoalRating => {
-            "goal_id IN (SELECT id FROM goal WHERE person_id = ?1)"
-        }
-        EntityKind::Team
-        | EntityKind::Worker
-        | EntityKind::InstrumentLicence
-        | EntityKind::Provider
-        | EntityKind::Service => return None,
-    })
+/// How each kind of record is tied to a person, as a SQL condition on `?1` (the person id),
+/// derived from the protocol's one table of person links.
+fn person_scope(kind: EntityKind) -> Option<String> {
+    match kind.person_link() {
+        PersonLink::Own => Some("id = ?1".into()),
+        PersonLink::Via {
+            parent: EntityKind::Person,
+            field,
+            ..
+        } => Some(format!("{field} = ?1")),
+        PersonLink::Via { parent, field, .. } => Some(format!(
+            "{field} IN (SELECT id FROM {} WHERE person_id = ?1)",
+            crate::schema::table(parent).name
+        )),
+        PersonLink::None => None,
+    }
 }
 
 impl Store {
@@ -53,7 +39,7 @@ impl Store {
             let Some(scope) = person_scope(kind) else {
                 continue;
             };
-            let rows = load_where(self.conn(), kind, scope, &id, "rowid")?;
+            let rows = load_where(self.conn(), kind, &scope, &id, "rowid")?;
             ids.extend(
                 rows.iter()
                     .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_string)),

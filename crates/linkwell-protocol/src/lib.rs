@@ -239,6 +239,44 @@ impl EntityKind {
         EntityKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// How a record of this kind belongs to a person. The one table the core (subject access
+    /// exports) and the server (which team may see a record) both read.
+    pub fn person_link(self) -> PersonLink {
+        use EntityKind as K;
+        let via = |parent, field| PersonLink::Via {
+            parent,
+            field,
+            optional: false,
+        };
+        match self {
+            K::Person => PersonLink::Own,
+            K::Consent
+            | K::RiskFlag
+            | K::Referral
+            | K::Episode
+            | K::Session
+            | K::Note
+            | K::WellbeingPlan
+            | K::Goal
+            | K::Measure
+            | K::FollowUpDecision
+            | K::OnwardReferral => via(K::Person, "person_id"),
+            // An audit event may be about no one (e.g. an export of the whole database).
+            K::AuditEvent => PersonLink::Via {
+                parent: K::Person,
+                field: "person_id",
+                optional: true,
+            },
+            K::ContactAttempt => via(K::Referral, "referral_id"),
+            K::Handover => via(K::Episode, "episode_id"),
+            K::NoteRevision => via(K::Note, "note_id"),
+            K::GoalStep | K::GoalRating => via(K::Goal, "goal_id"),
+            K::Team | K::Worker | K::InstrumentLicence | K::Provider | K::Service => {
+                PersonLink::None
+            }
+        }
+    }
+
     /// Insert-only kinds: never updated, never overwritten; concurrent writes are all kept.
     pub fn is_append_only(self) -> bool {
         matches!(
@@ -254,6 +292,22 @@ impl EntityKind {
                 | EntityKind::AuditEvent
         )
     }
+}
+
+/// How a kind of record is tied to a person (see [`EntityKind::person_link`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonLink {
+    /// The person record itself.
+    Own,
+    /// The payload's `field` holds the id of a `parent` record: the person, or a record
+    /// that belongs to the person (a note revision's note, a goal step's goal).
+    Via {
+        parent: EntityKind,
+        field: &'static str,
+        optional: bool,
+    },
+    /// Not about one person: teams, workers, the directory, licences.
+    None,
 }
 
 /// What a mutation does to its entity.
@@ -363,6 +417,31 @@ pub struct PullResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Exports and team scope look one step up at most: a record's parent is the person or
+    /// a record tied straight to the person.
+    #[test]
+    fn every_person_link_reaches_the_person_in_one_step() {
+        for kind in EntityKind::ALL {
+            if let PersonLink::Via { parent, .. } = kind.person_link()
+                && parent != EntityKind::Person
+            {
+                assert!(
+                    matches!(
+                        parent.person_link(),
+                        PersonLink::Via {
+                            parent: EntityKind::Person,
+                            field: "person_id",
+                            optional: false
+                        }
+                    ),
+                    "{} hangs off {}, which is not tied to a person directly",
+                    kind.as_str(),
+                    parent.as_str()
+                );
+            }
+        }
+    }
 
     #[test]
     fn hlc_string_order_is_clock_order() {

@@ -4,7 +4,9 @@
 //! fuzz target can drive them.
 
 use linkwell_core::schema::{self, ColType};
-use linkwell_protocol::{ConflictRule, EntityKind, Hlc, Mutation, Operation, PushRequest};
+use linkwell_protocol::{
+    ConflictRule, EntityKind, Hlc, Mutation, Operation, PersonLink, PushRequest,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -88,9 +90,11 @@ pub fn check_mutation(m: &Mutation) -> Result<(), String> {
         }
     }
     if m.op == Operation::Create
-        && m.entity != EntityKind::Person
-        && let Some(field) = parent_field(m.entity)
-        && field != "person_id_opt"
+        && let PersonLink::Via {
+            field,
+            optional: false,
+            ..
+        } = m.entity.person_link()
         && payload
             .get(field)
             .and_then(Value::as_str)
@@ -125,40 +129,6 @@ pub fn is_shared(kind: EntityKind) -> bool {
             | EntityKind::Team
             | EntityKind::Worker
     )
-}
-
-/// The payload field naming a record's parent, from which its person is found.
-pub fn parent_field(kind: EntityKind) -> Option<&'static str> {
-    Some(match kind {
-        EntityKind::ContactAttempt => "referral_id",
-        EntityKind::Handover => "episode_id",
-        EntityKind::NoteRevision => "note_id",
-        EntityKind::GoalStep | EntityKind::GoalRating => "goal_id",
-        EntityKind::Consent
-        | EntityKind::RiskFlag
-        | EntityKind::Referral
-        | EntityKind::Episode
-        | EntityKind::Session
-        | EntityKind::Note
-        | EntityKind::WellbeingPlan
-        | EntityKind::Goal
-        | EntityKind::Measure
-        | EntityKind::FollowUpDecision
-        | EntityKind::OnwardReferral => "person_id",
-        EntityKind::AuditEvent => "person_id_opt",
-        _ => return None,
-    })
-}
-
-/// The kind of a record's parent (for kinds whose parent is not the person).
-pub fn parent_kind(kind: EntityKind) -> Option<EntityKind> {
-    Some(match kind {
-        EntityKind::ContactAttempt => EntityKind::Referral,
-        EntityKind::Handover => EntityKind::Episode,
-        EntityKind::NoteRevision => EntityKind::Note,
-        EntityKind::GoalStep | EntityKind::GoalRating => EntityKind::Goal,
-        _ => return None,
-    })
 }
 
 /// How a field's concurrent writes are decided.

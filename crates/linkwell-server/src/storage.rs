@@ -9,8 +9,8 @@ use crate::rules::{self, Decision, FieldState};
 use chrono::{DateTime, Duration, Utc};
 use linkwell_protocol::{
     ConflictRecord, ConflictRule, EnrolResponse, EntityKind, Hlc, Mutation, MutationResult,
-    Operation, PullRequest, PullResponse, PushRequest, PushResponse, ServerChange, TeamInfo,
-    WorkerInfo,
+    Operation, PersonLink, PullRequest, PullResponse, PushRequest, PushResponse, ServerChange,
+    TeamInfo, WorkerInfo,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Map, Value};
@@ -571,9 +571,9 @@ fn scope_for_new(
     if m.entity == EntityKind::AuditEvent && payload_uuid(p, "person_id").is_none() {
         return Ok(Ok((ctx.teams.first().copied(), None)));
     }
-    let (kind, field) = match rules::parent_kind(m.entity) {
-        Some(k) => (k, rules::parent_field(m.entity).unwrap_or("person_id")),
-        None => (EntityKind::Person, "person_id"),
+    let (kind, field) = match m.entity.person_link() {
+        PersonLink::Via { parent, field, .. } => (parent, field),
+        PersonLink::Own | PersonLink::None => (EntityKind::Person, "person_id"),
     };
     let Some(parent) = payload_uuid(p, field) else {
         return Ok(Err(format!("{}.{field} is missing", m.entity.as_str())));
