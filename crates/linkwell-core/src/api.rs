@@ -249,19 +249,21 @@ impl From<&CoreError> for ErrorBody {
 
 /// Parses a method and its arguments into a [`Request`] and runs it.
 pub fn dispatch(store: &mut Store, method: &str, args: Value) -> Result<Value> {
+    handle(store, parse_call(method, args)?)
+}
+
+/// Reads a named call with JSON arguments into a closed set of calls (`Request`, or the
+/// gate's own). Unit variants take no arguments, so a call is retried without them.
+pub(crate) fn parse_call<T: serde::de::DeserializeOwned>(method: &str, args: Value) -> Result<T> {
     let args = if args.is_null() { json!({}) } else { args };
-    let request: Request = serde_json::from_value(json!({ "method": method, "args": args }))
-        .or_else(|e| {
-            // Unit variants take no arguments: retry without them.
-            serde_json::from_value(json!({ "method": method })).map_err(|_| e)
-        })
+    serde_json::from_value(json!({ "method": method, "args": args }))
+        .or_else(|e| serde_json::from_value(json!({ "method": method })).map_err(|_| e))
         .map_err(|e| {
             CoreError::invalid(
                 "request",
                 format!("Unknown or malformed call {method}: {e}"),
             )
-        })?;
-    handle(store, request)
+        })
 }
 
 fn to<T: Serialize>(v: T) -> Result<Value> {
@@ -280,13 +282,6 @@ macro_rules! vocab {
     ($($key:literal => $ty:ty),+ $(,)?) => {
         json!({ $($key: choices(<$ty>::ALL, <$ty>::as_str, <$ty>::label)),+ })
     };
-}
-
-fn sync_failure(e: crate::sync::SyncError) -> CoreError {
-    match e {
-        crate::sync::SyncError::Core(c) => c,
-        other => CoreError::NotAllowed(other.to_string()),
-    }
 }
 
 /// Every pick list the forms need (code and label); needs no store, so the unlock screen
@@ -471,8 +466,12 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
             Ok(Value::Null)
         }
         R::PendingCount => to(store.pending_count()?),
-        R::SyncStatus => to(store.sync_status().map_err(sync_failure)?),
-        R::SyncReview => to(store.review_items().map_err(sync_failure)?),
+        R::SyncStatus => to(store
+            .sync_status()
+            .map_err(crate::sync::SyncError::into_core)?),
+        R::SyncReview => to(store
+            .review_items()
+            .map_err(crate::sync::SyncError::into_core)?),
         R::ExportPerson { person_id } => store.export_person(person_id),
     }
 }

@@ -157,6 +157,8 @@ pub struct Gate {
     kdf: KdfParams,
     session: Option<Session>,
     current: Option<String>,
+    /// The profiles as listed at unlock (None while locked).
+    listed: Option<Vec<ProfileInfo>>,
     connector: Option<Connector>,
     backoff: Backoff,
     next_auto_sync: Option<Instant>,
@@ -183,6 +185,7 @@ impl Gate {
             kdf,
             session: None,
             current: None,
+            listed: None,
             connector: None,
             backoff: Backoff::default(),
             next_auto_sync: None,
@@ -220,13 +223,20 @@ impl Gate {
             return;
         };
         let mut transport = connect(&url);
-        let wait = match store.sync(&mut *transport) {
+        let outcome = store.sync(&mut *transport);
+        self.schedule_next_sync(&outcome, now);
+    }
+
+    /// When to sync by itself next: soon (backoff) after an offline failure, so coming back
+    /// into Wi-Fi syncs without a press; otherwise in 15 minutes (refusals need a person and
+    /// are shown in the status line).
+    fn schedule_next_sync<T>(&mut self, outcome: &std::result::Result<T, SyncError>, now: Instant) {
+        let wait = match outcome {
             Ok(_) => {
                 self.backoff.succeeded();
                 AUTO_SYNC_EVERY
             }
             Err(e) if e.is_offline() => self.backoff.failed(),
-            // Refusals need a person (shown in the status line); try again later anyway.
             Err(_) => AUTO_SYNC_EVERY,
         };
         self.next_auto_sync = Some(now + wait);
@@ -353,6 +363,8 @@ impl Gate {
         session.unlocked_with(store);
         self.session = Some(session);
         self.current = Some(id);
+        // Listed once per unlock: the window asks for the lock state every few seconds.
+        self.listed = self.list().ok();
         tracing::info!("unlocked");
     }
 
@@ -362,6 +374,7 @@ impl Gate {
             s.lock();
         }
         self.current = None;
+        self.listed = None;
     }
 
     /// Locks if the worker has been idle too long; call it every few seconds from a timer.
@@ -392,13 +405,7 @@ impl Gate {
             let store = self.store()?;
             return api::dispatch(store, method, args);
         }
-        let args = if args.is_null() { json!({}) } else { args };
-        let request: GateRequest =
-            serde_json::from_value(json!({ "method": method, "args": args }))
-                .or_else(|e| serde_json::from_value(json!({ "method": method })).map_err(|_| e))
-                .map_err(|e| {
-                    CoreError::invalid("request", format!("Malformed call {method}: {e}"))
-                })?;
+        let request: GateRequest = api::parse_call(method, args)?;
         self.handle(request)
     }
 
@@ -544,7 +551,12 @@ impl Gate {
     /// unlocked (with whose profile and the auto-lock time).
     pub fn lock_state(&mut self) -> Result<Value> {
         let unlocked = self.is_unlocked();
-        let profiles = self.list()?;
+        // Locked, the profiles are read afresh for the unlock screen; unlocked, from the
+        // list taken at unlock, so the window's frequent checks touch no files.
+        let profiles = match &self.listed {
+            Some(listed) if unlocked => listed.clone(),
+            _ => self.list()?,
+        };
         let state = if unlocked {
             "unlocked"
         } else if profiles.is_empty() {
@@ -552,13 +564,10 @@ impl Gate {
         } else {
             "locked"
         };
-        let idle = match (&self.current, unlocked) {
-            (Some(id), true) => self
-                .db_of(id)
-                .map(|db| self.idle_for(&db))
-                .unwrap_or(DEFAULT_IDLE_LOCK),
-            _ => DEFAULT_IDLE_LOCK,
-        };
+        let idle = self
+            .session
+            .as_ref()
+            .map_or(DEFAULT_IDLE_LOCK, Session::idle_lock);
         Ok(json!({
             "state": state,
             "profiles": profiles,
@@ -582,7 +591,7 @@ impl Gate {
             .and_then(Session::store)?;
         let url = store
             .sync_server_url()
-            .map_err(sync_error)?
+            .map_err(SyncError::into_core)?
             .ok_or_else(|| {
                 CoreError::NotAllowed(
                     "this laptop is not joined to a server: it keeps everything here".into(),
@@ -590,18 +599,8 @@ impl Gate {
             })?;
         let mut transport = connect(&url);
         let outcome = store.sync(&mut *transport);
-        let status = store.sync_status().map_err(sync_error)?;
-        // Offline: the next automatic try comes soon (backoff), so coming back into Wi-Fi
-        // syncs without another press.
-        let wait = match &outcome {
-            Ok(_) => {
-                self.backoff.succeeded();
-                AUTO_SYNC_EVERY
-            }
-            Err(e) if e.is_offline() => self.backoff.failed(),
-            Err(_) => AUTO_SYNC_EVERY,
-        };
-        self.next_auto_sync = Some(Instant::now() + wait);
+        let status = store.sync_status().map_err(SyncError::into_core)?;
+        self.schedule_next_sync(&outcome, Instant::now());
         Ok(json!({
             "ok": outcome.is_ok(),
             "offline": outcome.as_ref().err().is_some_and(SyncError::is_offline),
@@ -740,7 +739,7 @@ impl Gate {
                 SyncError::Transport(TransportError::Refused { body, .. }) => {
                     CoreError::invalid("code", body.message)
                 }
-                other => sync_error(other),
+                other => other.into_core(),
             })?;
         // A first sync now is a convenience: if it fails, the status line says so.
         let _ = store.sync(&mut *transport);
@@ -768,14 +767,6 @@ impl Gate {
                 }
             }
         }
-    }
-}
-
-/// A sync failure as the core's error (for calls that must answer with one).
-fn sync_error(e: SyncError) -> CoreError {
-    match e {
-        SyncError::Core(c) => c,
-        other => CoreError::NotAllowed(other.to_string()),
     }
 }
 

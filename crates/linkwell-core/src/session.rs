@@ -51,6 +51,10 @@ impl Session {
         }
     }
 
+    pub fn idle_lock(&self) -> Duration {
+        self.idle_lock
+    }
+
     pub fn set_idle_lock(&mut self, idle: Duration) {
         self.idle_lock = idle;
     }

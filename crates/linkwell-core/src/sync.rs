@@ -91,6 +91,14 @@ impl SyncError {
     pub fn is_offline(&self) -> bool {
         matches!(self, SyncError::Transport(TransportError::Unreachable(_)))
     }
+
+    /// As the core's error, for callers that answer with one (the API, the gate).
+    pub fn into_core(self) -> CoreError {
+        match self {
+            SyncError::Core(c) => c,
+            other => CoreError::NotAllowed(other.to_string()),
+        }
+    }
 }
 
 /// What one sync did.
