@@ -176,6 +176,10 @@ fn a_laptop_joins_at_set_up_syncs_now_and_says_honestly_when_offline() {
     let status = &out["status"];
     assert!(status["pending"].as_i64().unwrap() > 0);
     assert_eq!(status["all_synced"], false);
+    assert_eq!(
+        status["offline"], true,
+        "offline is told apart from a refusal"
+    );
     assert!(
         status["last_error"]
             .as_str()

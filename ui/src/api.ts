@@ -196,7 +196,7 @@ export interface LockState {
 }
 export interface SyncStatus {
   enrolled: boolean; server_url: string | null; pending: number; last_attempt_at: string | null;
-  last_success_at: string | null; last_error: string | null; pull_complete: boolean; to_review: number;
+  last_success_at: string | null; last_error: string | null; offline: boolean; pull_complete: boolean; to_review: number;
   held: number; all_synced: boolean;
 }
 export interface SyncOutcome {

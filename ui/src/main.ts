@@ -87,7 +87,7 @@ async function refreshStatus(): Promise<void> {
     const headline = s.all_synced ? 'All synced' : s.pending > 0 ? `${plural(s.pending, 'change')} waiting to sync` : 'Not fully synced yet';
     const when = s.last_success_at ? `Last synced ${timeAgo(s.last_success_at)}` : 'Not synced yet';
     const problem = s.last_error
-      ? (/could not be reached/.test(s.last_error) ? 'Offline: Linkwell will sync when the server can be reached' : `Last try: ${s.last_error}`)
+      ? (s.offline ? 'Offline: Linkwell will sync when the server can be reached' : `Last try: ${s.last_error}`)
       : null;
     const btn = h('button', { type: 'button', class: 'sync-now', 'aria-busy': syncing ? 'true' : null, disabled: syncing, onclick: () => void syncNow() },
       syncing ? 'Syncing…' : 'Sync now');

@@ -229,6 +229,21 @@ impl From<&CoreError> for ErrorBody {
     fn from(e: &CoreError) -> Self {
         let fields = match e {
             CoreError::Invalid(errs) => errs.clone(),
+            // The unlock screen shows these next to the passphrase, in a worker's words.
+            CoreError::WrongPassphrase { wait_seconds, .. } => vec![FieldError::new(
+                "passphrase",
+                if *wait_seconds > 0 {
+                    format!(
+                        "That passphrase is not right. Wait {wait_seconds} seconds before trying again."
+                    )
+                } else {
+                    "That passphrase is not right. Try again.".to_string()
+                },
+            )],
+            CoreError::TryAgainLater { seconds } => vec![FieldError::new(
+                "passphrase",
+                format!("Too many wrong passphrases. Wait {seconds} seconds before trying again."),
+            )],
             _ => Vec::new(),
         };
         // Internal failures carry no detail to the screen (it may hold data); they are

@@ -24,11 +24,12 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../migrations/0001_initial.sql")),
         M::up(include_str!("../migrations/0002_sync.sql")),
         M::up(include_str!("../migrations/0003_drafts.sql")),
+        M::up(include_str!("../migrations/0004_sync_offline.sql")),
     ])
 });
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Who is writing: every change is attributed to a worker and a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -123,6 +123,9 @@ pub struct SyncStatus {
     pub last_success_at: Option<String>,
     /// What went wrong last time, in words; None after a successful sync.
     pub last_error: Option<String>,
+    /// True when the last failure was only that the server could not be reached: offline is
+    /// normal, and sync resumes by itself.
+    pub offline: bool,
     /// True when the last pull reached the end of the server's changes.
     pub pull_complete: bool,
     /// Losing values and refusals that a person should look at.
@@ -175,6 +178,7 @@ type StateRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    bool,
     bool,
 );
 
@@ -279,15 +283,17 @@ impl Store {
         match &out {
             Ok(_) => {
                 self.conn().execute(
-                    "UPDATE sync_state SET last_success_at = ?1, last_error = NULL",
+                    "UPDATE sync_state SET last_success_at = ?1, last_error = NULL, last_error_offline = 0",
                     [now_text()],
                 )?;
                 self.prune_acked(KEEP_ACKED_DAYS)?;
             }
             Err(e) => {
                 tracing::warn!(error = %e, "sync failed");
-                self.conn()
-                    .execute("UPDATE sync_state SET last_error = ?1", [e.to_string()])?;
+                self.conn().execute(
+                    "UPDATE sync_state SET last_error = ?1, last_error_offline = ?2",
+                    params![e.to_string(), e.is_offline()],
+                )?;
             }
         }
         out
@@ -619,9 +625,9 @@ impl Store {
         let row: Option<StateRow> =
             self.conn()
                 .query_row(
-                    "SELECT server_url, last_attempt_at, last_success_at, last_error, pull_complete FROM sync_state",
+                    "SELECT server_url, last_attempt_at, last_success_at, last_error, pull_complete, last_error_offline FROM sync_state",
                     [],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
                 )
                 .optional()?;
         let count = |sql: &str| -> Result<i64, SyncError> {
@@ -639,12 +645,13 @@ impl Store {
                 last_attempt_at: None,
                 last_success_at: None,
                 last_error: None,
+                offline: false,
                 pull_complete: false,
                 to_review,
                 held,
                 all_synced: false,
             },
-            Some((url, attempt, success, error, complete)) => SyncStatus {
+            Some((url, attempt, success, error, complete, offline)) => SyncStatus {
                 enrolled: true,
                 server_url: url,
                 pending,
@@ -652,6 +659,7 @@ impl Store {
                 last_attempt_at: attempt,
                 last_success_at: success,
                 last_error: error,
+                offline,
                 pull_complete: complete,
                 to_review,
                 held,

@@ -2,7 +2,7 @@
 // shown once, the unlock screen (with "who are you?" on a shared laptop, and a forgotten
 // passphrase), and the lock settings. Nothing here shows anything about a person.
 
-import { api, ApiError, type LockState, type Profile, type Vocabularies } from '../api';
+import { api, type LockState, type Profile, type Vocabularies } from '../api';
 import { h, field, input, select, checkbox, val, bool, reportError, clearMessage, formMessage } from '../dom';
 
 const passphrase = (name: string, autocomplete: string) =>
@@ -89,18 +89,6 @@ export function recoveryCodeView(code: string, done: () => void): HTMLElement {
     form);
 }
 
-function waitMessage(err: unknown): string {
-  if (err instanceof ApiError && err.code === 'wrong_passphrase') {
-    const m = /wait (\d+) seconds/.exec(err.message);
-    return m ? `That passphrase is not right. Wait ${m[1]} seconds before trying again.` : 'That passphrase is not right. Try again.';
-  }
-  if (err instanceof ApiError && err.code === 'try_again_later') {
-    const m = /wait (\d+) seconds/.exec(err.message);
-    return `Too many wrong passphrases. Wait ${m?.[1] ?? 'a few'} seconds before trying again.`;
-  }
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** The unlock screen: who you are (on a shared laptop), your passphrase, and the ways out. */
 export function lockView(state: LockState, vocab: Vocabularies, unlocked: (state: LockState) => void, reshow: () => void): HTMLElement {
   const profiles = state.profiles;
@@ -140,8 +128,7 @@ export function lockView(state: LockState, vocab: Vocabularies, unlocked: (state
         btn.disabled = false;
         btn.textContent = 'Unlock';
         pass.value = '';
-        if (err instanceof ApiError && err.fields.length) reportError(form, err);
-        else reportError(form, new ApiError('invalid', waitMessage(err), 'passphrase', [{ field: 'passphrase', message: waitMessage(err) }]));
+        reportError(form, err);
       }
     });
     requestAnimationFrame(() => (form.elements.namedItem('passphrase') as HTMLInputElement | null)?.focus());

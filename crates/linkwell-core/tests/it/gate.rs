@@ -125,6 +125,13 @@ fn set_up_unlocks_lock_hides_everything_and_unlock_needs_the_passphrase() {
         .call("unlock", json!({ "passphrase": "not my passphrase" }))
         .unwrap_err();
     assert!(matches!(e, CoreError::WrongPassphrase { failures: 1, .. }));
+    // The screen's words come from the core, next to the passphrase field.
+    let body = linkwell_core::api::ErrorBody::from(&e);
+    assert_eq!(body.field.as_deref(), Some("passphrase"));
+    assert_eq!(
+        body.fields[0].message,
+        "That passphrase is not right. Try again."
+    );
     assert_eq!(gate.lock_state().unwrap()["state"], "locked");
     gate.call("unlock", json!({ "passphrase": PASS })).unwrap();
     assert_eq!(caseload_names(&mut gate), vec!["Siobhán Gallagher"]);
