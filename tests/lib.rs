@@ -121,3 +121,13 @@ pub fn server_admin(data: &Path, args: &[&str]) -> String {
         .trim()
         .to_string()
 }
+
+/// Adds a worker on the server (`worker add`) and returns their id.
+pub fn add_worker(data: &Path, name: &str, role: &str, team: &str) -> String {
+    server_admin(
+        data,
+        &[
+            "worker", "add", "--name", name, "--role", role, "--team", team,
+        ],
+    )
+}

@@ -2,7 +2,7 @@
 //! (the same core gate the desktop window holds) driven through its HTTP API as the UI drives
 //! it — joining the server at set-up, "Sync now", the honest status line, and offline.
 
-use linkwell_e2e::{ServerProcess, binary, linkwell_ok, server_admin};
+use linkwell_e2e::{ServerProcess, add_worker, binary, linkwell_ok, server_admin};
 use serde_json::{Value, json};
 use std::io::BufRead as _;
 use std::process::{Child, Command, Stdio};
@@ -78,30 +78,8 @@ fn a_laptop_joins_at_set_up_syncs_now_and_says_honestly_when_offline() {
     let data = dir.path().join("server");
     server_admin(&data, &["init", "--org", "Test Social Prescribing"]);
     server_admin(&data, &["team", "add", "--name", "Rushcliffe"]);
-    let worker = server_admin(
-        &data,
-        &[
-            "worker",
-            "add",
-            "--name",
-            "Priya Shah",
-            "--team",
-            "Rushcliffe",
-        ],
-    );
-    let coach = server_admin(
-        &data,
-        &[
-            "worker",
-            "add",
-            "--name",
-            "Coach",
-            "--role",
-            "health_coach",
-            "--team",
-            "Rushcliffe",
-        ],
-    );
+    let worker = add_worker(&data, "Priya Shah", "link_worker", "Rushcliffe");
+    let coach = add_worker(&data, "Coach", "health_coach", "Rushcliffe");
     let mut server = ServerProcess::start(&data);
     let ui = dir.path().join("ui");
     std::fs::create_dir_all(&ui).unwrap();

@@ -5,7 +5,7 @@
 use linkwell_core::Store;
 use linkwell_core::people::PersonInput;
 use linkwell_core::sync::{SyncTransport, TransportError};
-use linkwell_e2e::{ServerProcess, linkwell, linkwell_ok, server_admin};
+use linkwell_e2e::{ServerProcess, add_worker, linkwell, linkwell_ok, server_admin};
 use linkwell_protocol::{
     EntityKind, Hlc, Mutation, Operation, PROTOCOL_VERSION, PullRequest, PushRequest,
 };
@@ -31,34 +31,9 @@ fn setup() -> Org {
     server_admin(&data, &["init", "--org", "Test Social Prescribing"]);
     server_admin(&data, &["team", "add", "--name", "Rushcliffe"]);
     server_admin(&data, &["team", "add", "--name", "Other locality"]);
-    let hc = server_admin(
-        &data,
-        &[
-            "worker",
-            "add",
-            "--name",
-            "Coach",
-            "--role",
-            "health_coach",
-            "--team",
-            "Rushcliffe",
-        ],
-    );
-    let lw = server_admin(
-        &data,
-        &["worker", "add", "--name", "Linker", "--team", "Rushcliffe"],
-    );
-    let ow = server_admin(
-        &data,
-        &[
-            "worker",
-            "add",
-            "--name",
-            "Elsewhere",
-            "--team",
-            "Other locality",
-        ],
-    );
+    let hc = add_worker(&data, "Coach", "health_coach", "Rushcliffe");
+    let lw = add_worker(&data, "Linker", "link_worker", "Rushcliffe");
+    let ow = add_worker(&data, "Elsewhere", "link_worker", "Other locality");
     let server = ServerProcess::start(&data);
     let mut laptops = Vec::new();
     for (name, worker) in [("coach", &hc), ("worker", &lw), ("other", &ow)] {
