@@ -151,7 +151,7 @@ export async function flushDrafts(): Promise<void> {
   await Promise.all(Array.from(flushers, (f) => f()));
 }
 
-export function keepDraft(form: HTMLFormElement, key: string, onRestore?: () => void): { clear: () => void } {
+export function keepDraft(form: HTMLFormElement, key: string, onRestore?: () => void): { clear: () => Promise<void> } {
   form.dataset.draft = key;
   let done = false;
   let dirty = false;
@@ -204,11 +204,14 @@ export function keepDraft(form: HTMLFormElement, key: string, onRestore?: () => 
     }
   }).catch(() => undefined);
   return {
-    clear: () => {
+    // Waits for a draft save already on its way, so it cannot land after the discard and
+    // bring back text that was just saved.
+    clear: async () => {
       done = true;
       flushers.delete(flush);
-      void api.discardDraft(key).catch(() => undefined);
       form.querySelector('.draft-note')?.remove();
+      if (inFlight) await inFlight;
+      await api.discardDraft(key).catch(() => undefined);
     },
   };
 }

@@ -149,7 +149,7 @@ export async function serviceFormView(ctx: Ctx, id?: Id): Promise<HTMLElement> {
     if (s && sched && val(form, 'weekday')) input2.schedules = [input2.schedules[0], ...s.schedules.slice(1)];
     try {
       const saved = id ? await api.updateService(id, input2) : await api.addService(input2);
-      draft?.clear();
+      await draft?.clear();
       announce(id ? 'Service saved' : 'Service added');
       ctx.go(`#/directory/${saved.id}`);
     } catch (err) { reportError(form, err); }

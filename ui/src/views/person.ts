@@ -17,7 +17,7 @@ function section(id: string, title: string, ...body: (HTMLElement | null)[]): HT
 }
 
 /** A form that saves through `save`, shows the core's errors, and refreshes the record. */
-function saving(form: HTMLFormElement, save: () => Promise<unknown>, done: string, refresh: () => Promise<void>, onSaved?: () => void): HTMLFormElement {
+function saving(form: HTMLFormElement, save: () => Promise<unknown>, done: string, refresh: () => Promise<void>, onSaved?: () => Promise<void> | void): HTMLFormElement {
   form.noValidate = true;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -26,7 +26,7 @@ function saving(form: HTMLFormElement, save: () => Promise<unknown>, done: strin
     if (btn) btn.disabled = true;
     try {
       await save();
-      onSaved?.();
+      await onSaved?.();
       announce(done);
       await refresh();
     } catch (err) {

@@ -87,7 +87,7 @@ export async function referralView(ctx: Ctx): Promise<HTMLElement> {
     clearMessage(form);
     try {
       const taken = await api.takeReferral(read(form));
-      draft.clear();
+      await draft.clear();
       announce(`Referral taken for ${taken.person.given_name} ${taken.person.family_name}`);
       ctx.go(`#/person/${taken.person.id}`);
     } catch (err) {
