@@ -70,6 +70,16 @@ fn watch_idle(gate: Arc<Mutex<Gate>>) {
     });
 }
 
+/// Where "Save as PDF" puts a Green Book: the worker's Downloads folder.
+fn save_dir(app: &tauri::App) -> std::path::PathBuf {
+    let paths = app.path();
+    paths
+        .download_dir()
+        .or_else(|_| paths.home_dir().map(|h| h.join("Downloads")))
+        .or_else(|_| paths.app_data_dir())
+        .unwrap_or_else(|_| std::path::PathBuf::from("Downloads"))
+}
+
 fn main() {
     let started = Instant::now();
     tauri::Builder::default()
@@ -85,7 +95,8 @@ fn main() {
                     gate
                 }
             }
-            .with_connector(linkwell_sync_http::connector());
+            .with_connector(linkwell_sync_http::connector())
+            .with_save_dir(save_dir(app));
             let gate = Arc::new(Mutex::new(gate));
             // The start-up benchmark opens a caseload without a person at the keyboard.
             if std::env::var_os("LINKWELL_BENCH").is_some()

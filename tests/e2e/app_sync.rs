@@ -188,3 +188,60 @@ fn a_laptop_joins_at_set_up_syncs_now_and_says_honestly_when_offline() {
     app.ok("lock", json!({}));
     assert_eq!(app.call("sync_now", json!({})).0, 423);
 }
+
+#[test]
+fn a_supervisor_sees_on_their_own_laptop_who_opened_and_printed_a_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    server_admin(&data, &["init", "--org", "Test Social Prescribing"]);
+    server_admin(&data, &["team", "add", "--name", "Rushcliffe"]);
+    let worker = add_worker(&data, "Priya Shah", "link_worker", "Rushcliffe");
+    let supervisor = add_worker(&data, "Sam Okoro", "supervisor", "Rushcliffe");
+    let server = ServerProcess::start(&data);
+    let ui = dir.path().join("ui");
+    std::fs::create_dir_all(&ui).unwrap();
+    let join = |app: &BridgeProcess, who: &str| {
+        let code = server_admin(&data, &["enrol-code", "--worker", who]);
+        app.ok(
+            "create_profile",
+            json!({ "join": { "server": server.url, "code": code }, "passphrase": PASS, "passphrase_again": PASS }),
+        );
+    };
+
+    let laptop = BridgeProcess::start(&dir.path().join("priya"), &ui);
+    join(&laptop, &worker);
+    let taken = laptop.ok(
+        "take_referral",
+        json!({ "referral": {
+            "person": { "given_name": "Margaret", "family_name": "Hill" },
+            "referral": { "source": "gp", "received_on": "2026-11-20", "reasons": ["loneliness"], "consent_to_contact": true },
+        }}),
+    );
+    let person = taken["person"]["id"].as_str().unwrap().to_string();
+    let record = laptop.ok("person_record", json!({ "person_id": person }));
+    assert!(
+        record["audit_trail"].is_null(),
+        "a link worker sees no trail"
+    );
+    laptop.ok("record_printed", json!({ "person_id": person }));
+    assert_eq!(laptop.ok("sync_now", json!({}))["ok"], true);
+
+    let office = BridgeProcess::start(&dir.path().join("sam"), &ui);
+    join(&office, &supervisor);
+    let record = office.ok("person_record", json!({ "person_id": person }));
+    let trail: Vec<String> = record["audit_trail"]
+        .as_array()
+        .expect("a supervisor gets the trail")
+        .iter()
+        .map(|e| format!("{} by {}", e["action_label"], e["worker_name"]))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            r#""Opened the record" by "Sam Okoro""#,
+            r#""Printed the Green Book" by "Priya Shah""#,
+            r#""Opened the record" by "Priya Shah""#,
+        ],
+        "newest first, from both laptops"
+    );
+}

@@ -167,6 +167,22 @@ export interface PersonRecord {
   ons4_bands: Record<string, string> | null; schedule: ScheduleItem[];
   onward: { onward: OnwardReferral; service_name: string | null; status_label: string }[];
   timeline: TimelineItem[];
+  /** Who opened, printed or exported this record: only for a supervisor, otherwise null. */
+  audit_trail: AuditEntry[] | null;
+}
+export interface AuditEntry {
+  at: string; action: string; action_label: string; worker_id: string; worker_name: string | null; device_id: string;
+}
+export interface GreenBookOptions { pages?: string; large_print?: boolean | null; blank?: boolean }
+export interface PreviewRun { text: string; x_mm: number; y_mm: number; size_pt: number; bold: boolean; accent: boolean; ascent_mm: number }
+export interface PreviewPage {
+  number: number; section: string | null; title: string; continued: boolean; runs: PreviewRun[];
+  boxes: { x_mm: number; y_mm: number; w_mm: number; h_mm: number; ticked: boolean }[];
+  lines: { x1_mm: number; y1_mm: number; x2_mm: number; y2_mm: number; thickness_pt: number; kind: string }[];
+}
+export interface GreenBookPreview {
+  sections: { name: string; title: string }[]; large_print: boolean; blank: boolean; page_count: number;
+  document: { title: string; page_width_mm: number; page_height_mm: number; pages: PreviewPage[]; missing_glyphs: string[] };
 }
 export interface Schedule { weekday: string; starts: string; ends: string; frequency: string }
 export interface Service {
@@ -273,6 +289,23 @@ export const api = {
   joinServer: (server: string, code: string, passphrase: string, passphrase_again: string) =>
     read<LockState>('create_profile', { join: { server, code }, passphrase, passphrase_again }),
   exportPerson: (person_id: Id) => read<unknown>('export_person', { person_id }),
+  greenBookPreview: (person_id: Id, options: GreenBookOptions) => read<GreenBookPreview>('green_book_preview', { person_id, options }),
+  recordPrinted: (person_id: Id) => write<null>('record_printed', { person_id }),
+  /** Saves the Green Book as a PDF: the desktop app writes it into Downloads itself; a
+   * browser gets the bytes and downloads them. Answers where it went. */
+  saveGreenBook: async (person_id: Id, options: GreenBookOptions): Promise<{ file_name: string; path: string | null }> => {
+    if (inDesktopApp) return write<{ file_name: string; path: string }>('save_green_book', { person_id, options });
+    const out = await write<{ file_name: string; pdf_base64: string }>('print_green_book', { person_id, options });
+    const bytes = Uint8Array.from(atob(out.pdf_base64), (c) => c.charCodeAt(0));
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([bytes], { type: 'application/pdf' }));
+    link.download = out.file_name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    window.setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    return { file_name: out.file_name, path: null };
+  },
 };
 
 /** Tells the desktop shell the first screen is on show (used by the start-up benchmark). */

@@ -11,6 +11,7 @@ import { todayView } from './views/today';
 import { caseloadView } from './views/caseload';
 import { referralView } from './views/referral';
 import { personView } from './views/person';
+import { printView } from './views/print';
 import { directoryView, serviceView, serviceFormView } from './views/directory';
 import { setupView, recoveryCodeView, lockView, settingsView } from './views/setup';
 import { searchBox } from './views/search';
@@ -132,7 +133,9 @@ async function route(): Promise<void> {
       case 'caseload': view = await caseloadView(ctx); break;
       case 'settings': view = settingsView(lockState); break;
       case 'referral': view = await referralView(ctx); break;
-      case 'person': view = await personView(ctx, parts[1], params.get('section') ?? undefined); break;
+      case 'person':
+        view = parts[2] === 'print' ? await printView(parts[1]) : await personView(ctx, parts[1], params.get('section') ?? undefined);
+        break;
       case 'directory':
         if (parts[1] === 'new') view = await serviceFormView(ctx, undefined);
         else if (parts[1] && parts[2] === 'edit') view = await serviceFormView(ctx, parts[1]);

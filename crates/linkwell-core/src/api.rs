@@ -6,7 +6,7 @@
 use crate::error::{CoreError, FieldError, Result};
 use crate::model::{self, Instrument, TimePoint};
 use crate::store::{Store, today};
-use crate::{demo, directory, measures, pathway, people, plans, queries, search, sessions};
+use crate::{demo, directory, measures, pathway, people, plans, print, queries, search, sessions};
 use chrono::{Local, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -212,6 +212,22 @@ pub enum Request {
     },
     ExportPerson {
         person_id: Uuid,
+    },
+    /// The Green Book laid out as it will print, for the preview (pages, runs in mm).
+    GreenBookPreview {
+        person_id: Uuid,
+        #[serde(default)]
+        options: print::GreenBookOptions,
+    },
+    /// The window's own print of the preview went to the printer: audited as printed.
+    RecordPrinted {
+        person_id: Uuid,
+    },
+    /// The Green Book as PDF bytes (base64) for the browser to save; audited as printed.
+    PrintGreenBook {
+        person_id: Uuid,
+        #[serde(default)]
+        options: print::GreenBookOptions,
     },
 }
 
@@ -488,7 +504,45 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
             .review_items()
             .map_err(crate::sync::SyncError::into_core)?),
         R::ExportPerson { person_id } => store.export_person(person_id),
+        R::GreenBookPreview { person_id, options } => {
+            green_book_preview(store, person_id, &options)
+        }
+        R::RecordPrinted { person_id } => {
+            store.person(person_id)?;
+            store.record_audit(person_id, crate::audit::AuditAction::PrintedGreenBook)?;
+            Ok(Value::Null)
+        }
+        R::PrintGreenBook { person_id, options } => {
+            use base64::Engine as _;
+            let pdf = store.green_book_pdf(person_id, &options)?;
+            let on = options.fixed_date.unwrap_or_else(today);
+            Ok(json!({
+                "file_name": format!("{}.pdf", print::green_book_file_stem(person_id, on)),
+                "bytes": pdf.len(),
+                "pdf_base64": base64::engine::general_purpose::STANDARD.encode(&pdf),
+            }))
+        }
     }
+}
+
+/// The page model for the print preview, with the sections a worker can choose from.
+fn green_book_preview(
+    store: &Store,
+    person_id: Uuid,
+    options: &print::GreenBookOptions,
+) -> Result<Value> {
+    let (doc, opts) = store.green_book_document(person_id, options)?;
+    let sections: Vec<Value> = linkwell_print::Section::ALL
+        .iter()
+        .map(|s| json!({ "name": s.name(), "title": s.title() }))
+        .collect();
+    Ok(json!({
+        "sections": sections,
+        "large_print": opts.large_print,
+        "blank": opts.blank,
+        "page_count": doc.pages.len(),
+        "document": doc,
+    }))
 }
 
 /// A check call answers with the field errors rather than failing, so a form can show them.
@@ -536,8 +590,16 @@ struct ScheduleItem {
     overdue: bool,
 }
 
-fn person_record(store: &Store, person_id: Uuid) -> Result<Value> {
+/// A person's whole record for the person screen. Opening it is recorded in the audit trail;
+/// a supervisor also gets the trail itself.
+fn person_record(store: &mut Store, person_id: Uuid) -> Result<Value> {
     let person = store.person(person_id)?;
+    store.record_view(person_id)?;
+    let audit_trail = if store.can_see_audit_trail()? {
+        Some(store.audit_trail(person_id)?)
+    } else {
+        None
+    };
     let referrals: Vec<Value> = store
         .referrals(person_id)?
         .into_iter()
@@ -629,6 +691,7 @@ fn person_record(store: &Store, person_id: Uuid) -> Result<Value> {
         "schedule": schedule,
         "onward": onward,
         "timeline": queries::timeline(store.conn(), person_id)?,
+        "audit_trail": audit_trail,
     }))
 }
 

@@ -66,6 +66,10 @@ pub enum CoreError {
 
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+
+    /// A file outside the database (a saved PDF, say) could not be written.
+    #[error("{0}")]
+    File(String),
 }
 
 fn join_field_errors(errors: &[FieldError]) -> String {
@@ -101,6 +105,7 @@ impl CoreError {
             CoreError::WrongPassphrase { .. } => "wrong_passphrase",
             CoreError::TryAgainLater { .. } => "try_again_later",
             CoreError::Locked => "locked",
+            CoreError::File(_) => "file_problem",
             CoreError::Database(_) | CoreError::Migration(_) | CoreError::Corrupt(_) => "internal",
         }
     }

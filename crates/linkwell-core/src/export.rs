@@ -31,7 +31,7 @@ impl Store {
     /// Records the export in the audit trail first, so the export shows it too.
     pub fn export_person(&mut self, person_id: Uuid) -> Result<Value> {
         self.person(person_id)?;
-        self.record_audit(Some(person_id), "exported_data")?;
+        self.record_audit(person_id, crate::audit::AuditAction::ExportedData)?;
         let id = person_id.to_string();
         let mut records = Map::new();
         let mut ids = Vec::new();

@@ -125,6 +125,12 @@ enum GateRequest {
         minutes: u32,
     },
     Vocabularies,
+    /// Saves the Green Book as a PDF in the folder the shell chose (the desktop's Downloads).
+    SaveGreenBook {
+        person_id: uuid::Uuid,
+        #[serde(default)]
+        options: crate::print::GreenBookOptions,
+    },
 }
 
 const GATE_METHODS: &[&str] = &[
@@ -139,6 +145,7 @@ const GATE_METHODS: &[&str] = &[
     "set_idle_lock",
     "vocabularies",
     "sync_now",
+    "save_green_book",
 ];
 
 fn same(field: &str, a: &str, b: &str) -> Result<()> {
@@ -160,6 +167,8 @@ pub struct Gate {
     /// The profiles as listed at unlock (None while locked).
     listed: Option<Vec<ProfileInfo>>,
     connector: Option<Connector>,
+    /// Where "Save as PDF" puts files (None in a browser, which downloads them itself).
+    save_dir: Option<PathBuf>,
     backoff: Backoff,
     next_auto_sync: Option<Instant>,
 }
@@ -187,6 +196,7 @@ impl Gate {
             current: None,
             listed: None,
             connector: None,
+            save_dir: None,
             backoff: Backoff::default(),
             next_auto_sync: None,
         }
@@ -195,6 +205,12 @@ impl Gate {
     /// Offers sync through this connector (the shell's or the bridge's HTTP transport).
     pub fn with_connector(mut self, connector: Connector) -> Gate {
         self.connector = Some(connector);
+        self
+    }
+
+    /// Offers "Save as PDF" into this folder (the desktop shell passes the worker's Downloads).
+    pub fn with_save_dir(mut self, dir: PathBuf) -> Gate {
+        self.save_dir = Some(dir);
         self
     }
 
@@ -430,6 +446,18 @@ impl Gate {
                 demo,
             } => self.create_profile(&passphrase, &passphrase_again, setup, join, demo),
             G::SyncNow => self.sync_now(),
+            G::SaveGreenBook { person_id, options } => {
+                let Some(dir) = self.save_dir.clone() else {
+                    return Err(CoreError::NotAllowed(
+                        "saving straight to a folder works in the desktop app only".into(),
+                    ));
+                };
+                let path = self.store()?.save_green_book(person_id, &options, &dir)?;
+                Ok(json!({
+                    "path": path.display().to_string(),
+                    "file_name": path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                }))
+            }
             G::Unlock {
                 profile,
                 passphrase,

@@ -5,6 +5,7 @@
 //! the desktop shell, the browser bridge) call into it and map [`CoreError`] at their edge.
 
 pub mod api;
+pub mod audit;
 pub mod demo;
 pub mod directory;
 pub mod drafts;

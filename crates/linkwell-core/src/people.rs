@@ -411,10 +411,10 @@ impl Store {
         })
     }
 
-    /// Opens a person's record for a worker to read: recorded in the audit trail.
+    /// Opens a person's record for a worker to read: recorded in the audit trail (once per sitting).
     pub fn view_person(&mut self, id: Uuid) -> Result<Person> {
         let p = self.person(id)?;
-        self.record_audit(Some(id), "viewed_record")?;
+        self.record_view(id)?;
         Ok(p)
     }
 

@@ -2,11 +2,11 @@
 //! into linkwell-print's plain input, renders the PDF, and records that it was printed.
 //! Only scores of instruments the organisation has enabled are printed, never their items.
 
+use crate::audit::AuditAction;
 use crate::error::{CoreError, Result};
 use crate::model::{Attendance, Instrument, OnwardStatus, StepStatus};
-use crate::store::{self, Store, today};
+use crate::store::{Store, today};
 use linkwell_print as lp;
-use linkwell_protocol::EntityKind;
 use uuid::Uuid;
 
 /// What to print, as the link worker chooses it.
@@ -258,18 +258,71 @@ impl Store {
         })
     }
 
+    /// Lays out a person's Green Book as it will print: the page model the preview draws.
+    /// Not audited by itself: the record was opened (and audited) to get here.
+    pub fn green_book_document(
+        &self,
+        person_id: Uuid,
+        options: &GreenBookOptions,
+    ) -> Result<(lp::Document, lp::PrintOptions)> {
+        let book = self.green_book(person_id)?;
+        let person = self.person(person_id)?;
+        let opts = print_options(options, person.large_print || person.easy_read)?;
+        Ok((lp::layout_green_book(&book, &opts)?, opts))
+    }
+
     /// Prints a person's Green Book to PDF bytes and records the printing in the audit trail.
     pub fn green_book_pdf(
         &mut self,
         person_id: Uuid,
         options: &GreenBookOptions,
     ) -> Result<Vec<u8>> {
-        let book = self.green_book(person_id)?;
-        let person = self.person(person_id)?;
-        let opts = print_options(options, person.large_print || person.easy_read)?;
-        let pdf = lp::green_book_pdf(&book, &opts)?;
-        self.record_audit(Some(person_id), "printed_green_book")?;
+        let (doc, opts) = self.green_book_document(person_id, options)?;
+        let pdf = lp::render_pdf(&doc, &opts)?;
+        self.record_audit(person_id, AuditAction::PrintedGreenBook)?;
         Ok(pdf)
+    }
+
+    /// Prints the Green Book into `folder` (the worker's Downloads, chosen by the shell) under
+    /// a name that does not show the person's name (folders are not encrypted). Never
+    /// overwrites: a second copy the same day gets "-2", "-3"….
+    pub fn save_green_book(
+        &mut self,
+        person_id: Uuid,
+        options: &GreenBookOptions,
+        folder: &std::path::Path,
+    ) -> Result<std::path::PathBuf> {
+        let pdf = self.green_book_pdf(person_id, options)?;
+        std::fs::create_dir_all(folder)
+            .map_err(|e| CoreError::File(format!("could not make the folder to save in: {e}")))?;
+        let stem = green_book_file_stem(person_id, options.fixed_date.unwrap_or_else(today));
+        for n in 1..1000 {
+            let name = if n == 1 {
+                format!("{stem}.pdf")
+            } else {
+                format!("{stem}-{n}.pdf")
+            };
+            let path = folder.join(name);
+            // create_new: never replace a file that is already there.
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    use std::io::Write as _;
+                    f.write_all(&pdf)
+                        .and_then(|()| f.sync_all())
+                        .map_err(|e| CoreError::File(format!("could not save the PDF: {e}")))?;
+                    return Ok(path);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(CoreError::File(format!("could not save the PDF: {e}"))),
+            }
+        }
+        Err(CoreError::File(
+            "could not save the PDF: too many copies with the same name".into(),
+        ))
     }
 
     /// A stand-alone directory page for one service (for a noticeboard or another person).
@@ -295,56 +348,10 @@ impl Store {
         let opts = print_options(options, false)?;
         Ok(lp::service_page_pdf(&page, &opts)?)
     }
+}
 
-    /// Appends to the audit trail (who looked at, printed or exported whose record). Synced
-    /// like every other change; never updated or deleted.
-    pub fn record_audit(&mut self, person_id: Option<Uuid>, action: &str) -> Result<()> {
-        tracing::info!(person = ?person_id, action, "audit");
-        self.write(|w| {
-            let actor = w.actor();
-            let id = w.new_id();
-            let mut m = serde_json::Map::new();
-            m.insert("person_id".into(), person_id.map(|p| p.to_string()).into());
-            m.insert("action".into(), action.into());
-            m.insert(
-                "at".into(),
-                chrono::Local::now()
-                    .naive_local()
-                    .format("%Y-%m-%dT%H:%M:%S")
-                    .to_string()
-                    .into(),
-            );
-            m.insert("worker_id".into(), actor.worker_id.to_string().into());
-            m.insert("device_id".into(), actor.device_id.to_string().into());
-            w.record(
-                EntityKind::AuditEvent,
-                id,
-                linkwell_protocol::Operation::Create,
-                m,
-            )
-        })
-    }
-
-    /// The audit trail of a person's record, newest first. Supervisors and admins only.
-    pub fn audit_trail(
-        &self,
-        person_id: Uuid,
-    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>> {
-        let me = self.worker(self.actor()?.worker_id)?;
-        if !matches!(
-            me.role,
-            crate::model::Role::Supervisor | crate::model::Role::Admin
-        ) {
-            return Err(CoreError::NotAllowed(
-                "only a supervisor can see who looked at a record".into(),
-            ));
-        }
-        store::load_where(
-            self.conn(),
-            EntityKind::AuditEvent,
-            "person_id = ?1",
-            &person_id.to_string(),
-            "at DESC, rowid DESC",
-        )
-    }
+/// "green-book-1a2b3c4d-2026-11-22": the record's short id, not the person's name.
+pub fn green_book_file_stem(person_id: Uuid, on: chrono::NaiveDate) -> String {
+    let id = person_id.simple().to_string();
+    format!("green-book-{}-{on}", &id[..8])
 }

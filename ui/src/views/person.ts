@@ -83,7 +83,9 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
       h('dt', {}, 'Status'), h('dd', {}, ep ? `${labelOf(v.episode_status, ep.status)} · ${labelOf(v.stage, ep.stage)}` : 'No open episode')),
     h('nav', { 'aria-label': 'Sections of this record', class: 'jump' }, h('ul', {},
       [['referral', 'Referral'], ['sessions', 'Sessions and notes'], ['plan', 'Wellness plan'], ['goals', 'Goals'], ['measures', 'Measures'], ['onward', 'Onward referrals']]
-        .map(([id, t]) => h('li', {}, h('a', { href: `#/person/${pid}?section=${id}` }, t))))));
+        .map(([id, t]) => h('li', {}, h('a', { href: `#/person/${pid}?section=${id}` }, t))),
+      r.audit_trail ? h('li', {}, h('a', { href: `#/person/${pid}?section=audit` }, 'Who has looked')) : null)),
+    h('p', { class: 'actions' }, h('a', { href: `#/person/${pid}/print`, class: 'button secondary' }, 'Print Green Book')));
 
   // ---- Referral and episode ----
   const latest = r.referrals[r.referrals.length - 1];
@@ -336,9 +338,19 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
       h('a', { href: `#/directory?for=${pid}`, class: 'button secondary' }, 'Find in directory')),
     suggestBox);
 
-  const all = [summary, referral, sessions, planSec, goals, onward, measures];
-  // Put measures before onward in reading order as on paper: summary, referral, sessions, plan, goals, measures, onward.
-  all.splice(5, 2, measures, onward);
+  // ---- Audit trail (supervisors only: the core sends it to no one else) ----
+  const audit = r.audit_trail ? section('audit', 'Who has looked at this record',
+    h('p', { class: 'hint' }, 'Every opening, printing and export of this record, by whom and on which laptop. Kept for good; it cannot be changed.'),
+    r.audit_trail.length ? h('table', {},
+      h('caption', { class: 'visually-hidden' }, 'Audit trail, newest first'),
+      h('thead', {}, h('tr', {}, ['When', 'Who', 'What', 'Laptop'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, r.audit_trail.map((a) => h('tr', {},
+        h('td', {}, fmtDateTime(a.at)), h('td', {}, a.worker_name ?? 'A worker from another team'),
+        h('td', {}, a.action_label), h('td', {}, h('code', {}, a.device_id.slice(0, 8)))))))
+      : h('p', { class: 'muted' }, 'Nobody has opened this record yet.')) : null;
+
+  // Reading order as on paper: summary, referral, sessions, plan, goals, measures, onward.
+  const all = [summary, referral, sessions, planSec, goals, measures, onward, audit].filter((el): el is HTMLElement => el !== null);
   all.forEach((el) => el.querySelectorAll('details').forEach((d, i) => { const id = `${el.id}-d${i}`; d.id = id; if (open.has(id)) d.open = true; }));
   return all;
 }

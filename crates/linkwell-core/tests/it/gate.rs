@@ -363,3 +363,154 @@ fn a_database_from_before_profiles_is_adopted_into_a_profile() {
     gate.call("unlock", json!({ "passphrase": PASS })).unwrap();
     assert_eq!(caseload_names(&mut gate), vec!["Nguyễn Kept"]);
 }
+
+/// A supervisor's gate over a fresh profile folder, with "Save as PDF" going to `downloads`.
+fn supervisor_gate(dir: &Path, downloads: &Path) -> Gate {
+    let mut gate = Gate::with_kdf(Profiles::Dir(dir.to_path_buf()), FAST)
+        .with_save_dir(downloads.to_path_buf());
+    let mut args = setup_args("Sam Okoro", PASS, PASS);
+    args["setup"]["role"] = json!("supervisor");
+    gate.call("create_profile", args).unwrap();
+    gate
+}
+
+fn take_referral(gate: &mut Gate, given: &str) -> String {
+    let referral = serde_json::to_value(new_referral(given, "Smith")).unwrap();
+    let taken = gate
+        .call("take_referral", json!({ "referral": referral }))
+        .unwrap();
+    taken["person"]["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn saving_a_green_book_never_overwrites_and_keeps_names_out_of_file_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let downloads = dir.path().join("Downloads");
+    let mut gate = supervisor_gate(&dir.path().join("profiles"), &downloads);
+    let person = take_referral(&mut gate, "Zofia");
+    let first = gate
+        .call(
+            "save_green_book",
+            json!({ "person_id": person, "options": { "blank": true } }),
+        )
+        .unwrap();
+    let second = gate
+        .call(
+            "save_green_book",
+            json!({ "person_id": person, "options": { "pages": "cover" } }),
+        )
+        .unwrap();
+    let (a, b) = (
+        first["path"].as_str().unwrap(),
+        second["path"].as_str().unwrap(),
+    );
+    assert_ne!(a, b, "a second copy gets its own name");
+    assert!(b.ends_with("-2.pdf"), "{b}");
+    for path in [a, b] {
+        assert!(std::fs::read(path).unwrap().starts_with(b"%PDF"));
+        assert!(!path.contains("Zofia") && !path.contains("Smith"), "{path}");
+    }
+    assert!(
+        std::fs::metadata(a).unwrap().len() > std::fs::metadata(b).unwrap().len(),
+        "the first is every blank page, the second the cover only"
+    );
+    // A bad page name is refused on its field, and nothing is written.
+    let e = gate
+        .call(
+            "save_green_book",
+            json!({ "person_id": person, "options": { "pages": "cover,shopping" } }),
+        )
+        .unwrap_err();
+    assert_eq!(invalid_fields(e), vec!["pages"]);
+    assert_eq!(std::fs::read_dir(&downloads).unwrap().count(), 2);
+    // Without a folder from the shell (a browser), saving is the browser's job.
+    let mut browser = Gate::with_kdf(Profiles::Dir(dir.path().join("profiles")), FAST);
+    browser
+        .call("unlock", json!({ "passphrase": PASS }))
+        .unwrap();
+    assert!(matches!(
+        browser.call("save_green_book", json!({ "person_id": person })),
+        Err(CoreError::NotAllowed(_))
+    ));
+    let pdf = browser
+        .call("print_green_book", json!({ "person_id": person }))
+        .unwrap();
+    assert!(
+        pdf["pdf_base64"].as_str().unwrap().starts_with("JVBERi0"),
+        "base64 of %PDF-"
+    );
+    // Locked, nothing prints.
+    gate.lock();
+    assert!(matches!(
+        gate.call("save_green_book", json!({ "person_id": person })),
+        Err(CoreError::Locked)
+    ));
+}
+
+#[test]
+fn a_supervisor_sees_who_opened_and_printed_a_record_and_a_link_worker_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let downloads = dir.path().join("Downloads");
+    let mut gate = supervisor_gate(&dir.path().join("profiles"), &downloads);
+    let person = take_referral(&mut gate, "Zofia");
+    // Opening the record, and refreshing it after saves, is one look per sitting.
+    for _ in 0..3 {
+        gate.call("person_record", json!({ "person_id": person }))
+            .unwrap();
+    }
+    gate.call("save_green_book", json!({ "person_id": person }))
+        .unwrap();
+    gate.call("record_printed", json!({ "person_id": person }))
+        .unwrap();
+    let record = gate
+        .call("person_record", json!({ "person_id": person }))
+        .unwrap();
+    let trail: Vec<(String, String)> = record["audit_trail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action_label"].as_str().unwrap().to_string(),
+                e["worker_name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let labels: Vec<&str> = trail.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "Printed the Green Book",
+            "Printed the Green Book",
+            "Opened the record"
+        ],
+        "newest first, one opening"
+    );
+    assert!(trail.iter().all(|(_, who)| who == "Sam Okoro"));
+
+    // A link worker's record has no trail in it, and asking directly is refused.
+    let mut worker = Gate::with_kdf(Profiles::Dir(dir.path().join("worker")), FAST);
+    worker
+        .call("create_profile", setup_args("Priya Shah", PASS, PASS))
+        .unwrap();
+    let theirs = take_referral(&mut worker, "Zofia");
+    let record = worker
+        .call("person_record", json!({ "person_id": theirs }))
+        .unwrap();
+    assert!(record["audit_trail"].is_null());
+    let viewed: i64 = record_count(&mut worker, &theirs);
+    assert_eq!(viewed, 1, "the link worker's opening is still recorded");
+}
+
+/// Audit events about a person, read through the subject-access export.
+fn record_count(gate: &mut Gate, person: &str) -> i64 {
+    let export = gate
+        .call("export_person", json!({ "person_id": person }))
+        .unwrap();
+    export["records"]["audit_event"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "viewed_record")
+        .count() as i64
+}
