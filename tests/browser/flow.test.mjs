@@ -5,7 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -21,11 +21,14 @@ const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const bridgeBin = process.env.LINKWELL_BRIDGE ?? join(targetDir, 'debug', 'linkwell-bridge');
 
-let dir, bridge, url, token, browser, context;
+let dir, url, token, browser, context;
+const bridges = [];
 
-function startBridge() {
+/** Starts linkwell-bridge over a database file; answers its address and per-launch token. */
+function startBridge(db) {
   return new Promise((resolve, reject) => {
-    bridge = spawn(bridgeBin, ['--db', join(dir, 'test.db'), '--port', '0', '--ui', join(root, 'ui', 'dist')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const bridge = spawn(bridgeBin, ['--db', db, '--port', '0', '--ui', join(root, 'ui', 'dist')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    bridges.push(bridge);
     let out = '';
     const timer = setTimeout(() => reject(new Error('bridge did not start')), 20000);
     bridge.stdout.on('data', (d) => {
@@ -37,10 +40,10 @@ function startBridge() {
   });
 }
 
-async function call(method, args = {}) {
-  const base = new URL(url);
+async function call(method, args = {}, on = { url, token }) {
+  const base = new URL(on.url);
   const res = await fetch(`${base.origin}/api/${method}`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify(args),
+    method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${on.token}` }, body: JSON.stringify(args),
   });
   const body = await res.json();
   if (!res.ok) throw new Error(`${method}: ${res.status} ${JSON.stringify(body)}`);
@@ -58,7 +61,7 @@ async function axe(page, name) {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'linkwell-browser-'));
-  ({ url, token } = await startBridge());
+  ({ url, token } = await startBridge(join(dir, 'test.db')));
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -68,7 +71,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  bridge?.kill();
+  for (const b of bridges) b.kill();
   if (dir) rmSync(dir, { recursive: true, force: true });
   if (axeSeen.length) console.log(`# axe: ${axeSeen.join('; ')}`);
 });
@@ -244,6 +247,57 @@ test('find the walking group in the directory and refer', async () => {
   await page.close();
 });
 
+test('print the Green Book: choose pages, preview, save the PDF, print', async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/person/${personId}`);
+  await page.getByRole('heading', { name: /^Margaret/, level: 1 }).waitFor();
+  assert.equal(await page.getByRole('region', { name: 'Who has looked at this record' }).count(), 0, 'a link worker sees no audit trail');
+  await page.getByRole('link', { name: 'Print Green Book' }).click();
+  await page.getByRole('heading', { name: /^Print Margaret.s Green Book/, level: 1 }).waitFor();
+  const preview = page.getByRole('region', { name: 'Preview' });
+  const count = page.getByRole('status').filter({ hasText: /pages? to print/ });
+  const pagesShown = async () => Number((await count.innerText()).match(/(\d+) pages? to print/)[1]);
+  const all = await pagesShown();
+  assert.equal(await preview.getByRole('article').count(), all);
+  // The preview is the book's own layout: her name and the goals she set, page numbers.
+  await preview.getByRole('article', { name: /My goals and steps/ }).first().getByText('Go walking with other people').first().waitFor();
+  await preview.getByRole('article', { name: `Page 1 of ${all}: My Green Book` }).waitFor();
+  await axe(page, 'print');
+  // Fewer pages: the count and the preview follow the choice.
+  await page.getByRole('checkbox', { name: 'Five Ways to Wellbeing' }).uncheck();
+  await page.getByRole('checkbox', { name: 'My Green Book' }).uncheck();
+  await page.waitForFunction((n) => /\d+ pages? to print/.test(document.querySelector('.print-count')?.textContent ?? '') && !document.querySelector('.print-count').textContent.startsWith(`${n} `), all);
+  const chosen = await pagesShown();
+  assert.ok(chosen < all, `${chosen} of ${all}`);
+  assert.equal(await preview.getByRole('article', { name: /Five Ways to Wellbeing|My Green Book$/ }).count(), 0);
+
+  // Save as PDF: the exact PDF from the core, named without her name, read back by poppler.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save as PDF' }).click()]);
+  assert.match(download.suggestedFilename(), /^green-book-[0-9a-f]{8}-\d{4}-\d\d-\d\d\.pdf$/);
+  const saved = join(dir, 'saved.pdf');
+  await download.saveAs(saved);
+  assert.match(execFileSync('pdfinfo', [saved], { encoding: 'utf8' }), new RegExp(`Pages:\\s+${chosen}\\n`));
+  const text = execFileSync('pdftotext', ['-layout', saved, '-'], { encoding: 'utf8' });
+  assert.match(text, /Margaret/);
+  assert.match(text, /Go walking with other people/);
+  await page.getByText(/Saved as green-book-.* in your downloads\. The file is not encrypted/).waitFor();
+
+  // Printing from the window: on paper only the sheets, one per A4 page.
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.getByRole('banner').isVisible(), false, 'the app around the sheets is not printed');
+  await page.pdf({ path: join(dir, 'printed.pdf'), format: 'A4', printBackground: true });
+  await page.emulateMedia({ media: 'screen' });
+  assert.match(execFileSync('pdfinfo', [join(dir, 'printed.pdf')], { encoding: 'utf8' }), new RegExp(`Pages:\\s+${chosen}\\n`));
+  assert.match(execFileSync('pdftotext', [join(dir, 'printed.pdf'), '-'], { encoding: 'utf8' }), /Go walking with other people/);
+  // The print dialog itself cannot run headless: count that it was asked for.
+  await page.evaluate(() => { window.print = () => { window.printAsked = (window.printAsked ?? 0) + 1; }; });
+  await page.getByRole('button', { name: 'Print…' }).click();
+  await page.waitForFunction(() => window.printAsked === 1);
+  const exp = await call('export_person', { person_id: personId });
+  assert.equal(exp.records.audit_event.filter((e) => e.action === 'printed_green_book').length, 2, 'saving and printing are both audited');
+  await page.close();
+});
+
 test('a half-written note survives closing the window', async () => {
   const draft = 'Rang to say she enjoyed the first walk and wants to';
   let page = await context.newPage();
@@ -337,7 +391,7 @@ test('at 200% zoom every screen reflows without sideways scrolling', async () =>
   // 200% zoom of a 1280×900 window is a 640×450 CSS-pixel viewport (WCAG 1.4.4 / 1.4.10).
   const zoomed = await browser.newContext({ locale: 'en-GB', viewport: { width: 640, height: 450 }, deviceScaleFactor: 2 });
   const page = await zoomed.newPage();
-  for (const [hash, heading] of [['#/today', /^Today/], ['#/caseload', 'Caseload'], ['#/referral/new', 'New referral'], [`#/person/${personId}`, /^Margaret/], ['#/directory', 'Directory'], ['#/settings', 'Settings']]) {
+  for (const [hash, heading] of [['#/today', /^Today/], ['#/caseload', 'Caseload'], ['#/referral/new', 'New referral'], [`#/person/${personId}`, /^Margaret/], [`#/person/${personId}/print`, /^Print Margaret/], ['#/directory', 'Directory'], ['#/settings', 'Settings']]) {
     await page.goto(`${url}${hash}`);
     await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
     const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -346,6 +400,29 @@ test('at 200% zoom every screen reflows without sideways scrolling', async () =>
     assert.ok(await page.getByRole('button', { name: 'Lock' }).isVisible(), `Lock reachable on ${hash}`);
   }
   await zoomed.close();
+});
+
+test('a supervisor sees on the record who opened and printed it', async () => {
+  const office = await startBridge(join(dir, 'supervisor.db'));
+  await call('create_profile', {
+    setup: { team_name: 'Rushcliffe Social Prescribing', worker_name: 'Sam Okoro', role: 'supervisor' },
+    passphrase: PASSPHRASE, passphrase_again: PASSPHRASE, demo: true,
+  }, office);
+  const [first] = await call('caseload', { filter: {} }, office);
+  const page = await context.newPage();
+  await page.goto(office.url);
+  await page.getByRole('heading', { name: /^Today/ }).waitFor();
+  await page.goto(`${new URL(office.url).origin}/#/person/${first.person_id}`);
+  const trail = page.getByRole('region', { name: 'Who has looked at this record' });
+  await trail.getByRole('row', { name: /Sam Okoro Opened the record/ }).waitFor();
+  await axe(page, 'audit trail');
+  await page.getByRole('link', { name: 'Print Green Book' }).click();
+  await page.evaluate(() => { window.print = () => undefined; });
+  await page.getByRole('button', { name: 'Print…' }).click();
+  await page.getByRole('link', { name: /^Back to / }).click();
+  await trail.getByRole('row', { name: /Sam Okoro Printed the Green Book/ }).waitFor();
+  assert.equal(await trail.getByRole('row', { name: /Opened the record/ }).count(), 1, 'coming back to the record is the same sitting');
+  await page.close();
 });
 
 test('what the core stored matches what the screens showed', async () => {
