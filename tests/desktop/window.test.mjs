@@ -25,6 +25,8 @@ let driver, browser, dir;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'linkwell-desktop-'));
   process.env.LINKWELL_DB = join(dir, 'desktop.db');
+  // A home of its own: "Save as PDF" goes to its Downloads, not the tester's.
+  process.env.HOME = dir;
   driver = spawn(process.env.TAURI_DRIVER ?? 'tauri-driver', ['--port', '4444', '--native-port', '4445', '--native-driver', '/usr/bin/WebKitWebDriver'], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
   await new Promise((r) => setTimeout(r, 1500));
   browser = await remote({
@@ -119,17 +121,36 @@ test('take a referral and open the record', async () => {
   await shot('06-directory');
 });
 
+test('print preview and Save as PDF in the window', async () => {
+  await (await browser.$('//a[normalize-space(.)="Caseload"]')).click();
+  await (await heading('Caseload')).waitForDisplayed();
+  await (await browser.$('//a[starts-with(normalize-space(.), "Margaret")]')).click();
+  await (await browser.$('//a[normalize-space(.)="Print Green Book"]')).click();
+  await (await heading('Print Margaret')).waitForDisplayed({ timeout: 10000 });
+  const sheet = await browser.$('article.sheet');
+  await sheet.waitForDisplayed({ timeout: 10000 });
+  assert.match(await sheet.getAttribute('aria-label'), /^Page 1 of \d+: My Green Book$/);
+  await shot('07-print-preview');
+  await (await button('Save as PDF')).click();
+  const said = await browser.$('//p[@role="status"][starts-with(normalize-space(.), "Saved as")]');
+  await said.waitForDisplayed({ timeout: 10000 });
+  const path = (await said.getText()).match(/^Saved as (.+?\.pdf)\./)[1];
+  assert.ok(path.startsWith(dir), `${path} is in the app's Downloads`);
+  assert.equal(readFileSync(path).subarray(0, 5).toString(), '%PDF-');
+  assert.doesNotMatch(path, /Margaret|Hill/);
+});
+
 test('lock hides every person; the passphrase unlocks', async () => {
   await (await button('Lock')).click();
   await (await heading('Linkwell is locked')).waitForDisplayed({ timeout: 10000 });
   const body = await (await browser.$('body')).getText();
   assert.doesNotMatch(body, /Margaret|Hill/);
-  await shot('07-locked');
+  await shot('08-locked');
   await (await byLabel('Passphrase')).setValue('not the passphrase');
   await (await button('Unlock')).click();
   await (await browser.$('//p[contains(., "That passphrase is not right")]')).waitForDisplayed({ timeout: 10000 });
   await (await byLabel('Passphrase')).setValue('kettle on by the allotment gate');
   await (await button('Unlock')).click();
-  await (await heading('Directory')).waitForDisplayed({ timeout: 10000 });
-  await shot('08-unlocked');
+  await (await heading('Print Margaret')).waitForDisplayed({ timeout: 10000 });
+  await shot('09-unlocked');
 });

@@ -45,6 +45,7 @@ export async function printView(personId: Id): Promise<HTMLElement> {
 
   const pages = h('fieldset', { class: 'checks', 'data-field': 'pages' },
     h('legend', {}, 'Pages to print'),
+    h('p', { class: 'hint' }, 'Pages with nothing written on them yet are left out, unless you print blank pages to fill in by hand.'),
     h('div', { class: 'check-grid' }, first.sections.map((s) => field(s.title, checkbox('pages', { value: s.name, checked: true })))));
   const large = checkbox('large_print', { checked: first.large_print });
   const blank = checkbox('blank');
