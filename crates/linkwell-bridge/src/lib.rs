@@ -98,20 +98,7 @@ pub fn api_call(
             &json!({ "code": "unauthorised", "message": "This page is not connected to Linkwell: open the address the bridge printed, with its token.", "field": null, "fields": [] }),
         );
     }
-    let args: Value = if body.iter().all(u8::is_ascii_whitespace) {
-        Value::Null
-    } else {
-        match serde_json::from_slice(body) {
-            Ok(v) => v,
-            Err(_) => {
-                return Answer::json(
-                    400,
-                    &json!({ "code": "invalid", "message": "The request was not valid JSON", "field": "request", "fields": [] }),
-                );
-            }
-        }
-    };
-    match gate.call(method, args) {
+    match gate.call_json(method, body) {
         Ok(v) => Answer::json(200, &v),
         Err(e) => {
             let body = ErrorBody::from(&e);
@@ -119,10 +106,13 @@ pub fn api_call(
                 // The code and method only: details may hold personal data.
                 eprintln!("linkwell-bridge: internal error in {method}");
             }
-            Answer::json(
-                status_for(&body.code),
-                &serde_json::to_value(body).unwrap_or_default(),
-            )
+            // A call that is not JSON or not one of ours is the caller's bug, not a form error.
+            let status = if body.field.as_deref() == Some("request") {
+                400
+            } else {
+                status_for(&body.code)
+            };
+            Answer::json(status, &serde_json::to_value(body).unwrap_or_default())
         }
     }
 }
@@ -257,7 +247,9 @@ impl Bridge {
                     .iter()
                     .find(|h| h.field.equiv("Authorization"))
                     .and_then(|h| h.value.as_str().strip_prefix("Bearer ").map(str::to_string));
-                let mut body = Vec::new();
+                // Bodies may carry a passphrase: kept in a zeroizing buffer sized up front.
+                let mut body =
+                    zeroize::Zeroizing::new(Vec::with_capacity(req.body_length().unwrap_or(0)));
                 let _ = std::io::Read::read_to_end(&mut req.as_reader(), &mut body);
                 let method = method.split('?').next().unwrap_or("").to_string();
                 api_call(
@@ -360,6 +352,11 @@ mod tests {
             400
         );
         assert_eq!(api_call(&mut s, "t", Some("t"), "lock", b"").status, 200);
+        assert_eq!(api_call(&mut s, "t", Some("t"), "lock", b"{}").status, 200);
+        assert_eq!(
+            api_call(&mut s, "t", Some("t"), "unlock", b"{nope").status,
+            400
+        );
         assert_eq!(api_call(&mut s, "t", Some("t"), "today", b"{}").status, 423);
         let wrong = br#"{"passphrase":"not the passphrase"}"#;
         assert_eq!(

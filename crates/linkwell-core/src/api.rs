@@ -289,12 +289,15 @@ pub(crate) fn parse_call<T: serde::de::DeserializeOwned>(method: &str, args: Val
     let args = if args.is_null() { json!({}) } else { args };
     serde_json::from_value(json!({ "method": method, "args": args }))
         .or_else(|e| serde_json::from_value(json!({ "method": method })).map_err(|_| e))
-        .map_err(|e| {
-            CoreError::invalid(
-                "request",
-                format!("Unknown or malformed call {method}: {e}"),
-            )
-        })
+        .map_err(|e| malformed(method, &e))
+}
+
+/// A call that is not one of ours, or whose arguments do not fit it.
+pub(crate) fn malformed(method: &str, e: &serde_json::Error) -> CoreError {
+    CoreError::invalid(
+        "request",
+        format!("Unknown or malformed call {method}: {e}"),
+    )
 }
 
 fn to<T: Serialize>(v: T) -> Result<Value> {

@@ -425,6 +425,38 @@ impl Gate {
         self.handle(request)
     }
 
+    /// Like [`Gate::call`], from the request's JSON bytes as a transport received them. The
+    /// gate's own calls carry passphrases and recovery codes: those are read straight from a
+    /// zeroizing buffer into zeroizing strings, never through a `serde_json::Value` (whose
+    /// strings would stay in freed memory).
+    pub fn call_json(&mut self, method: &str, body: &[u8]) -> Result<Value> {
+        let blank = body.iter().all(u8::is_ascii_whitespace);
+        if !GATE_METHODS.contains(&method) {
+            let args = if blank {
+                Value::Null
+            } else {
+                serde_json::from_slice(body).map_err(|e| api::malformed(method, &e))?
+            };
+            return self.call(method, args);
+        }
+        let framed = |with_args: bool| -> Result<GateRequest> {
+            let name = serde_json::to_vec(method).map_err(|e| api::malformed(method, &e))?;
+            // Sized up front: growing would leave unzeroized copies behind.
+            let mut buf = Zeroizing::new(Vec::with_capacity(body.len() + name.len() + 32));
+            buf.extend_from_slice(b"{\"method\":");
+            buf.extend_from_slice(&name);
+            if with_args && !blank {
+                buf.extend_from_slice(b",\"args\":");
+                buf.extend_from_slice(body);
+            }
+            buf.push(b'}');
+            serde_json::from_slice(&buf).map_err(|e| api::malformed(method, &e))
+        };
+        // Calls without arguments are accepted with an empty body or `{}`.
+        let request = framed(true).or_else(|e| framed(false).map_err(|_| e))?;
+        self.handle(request)
+    }
+
     fn handle(&mut self, request: GateRequest) -> Result<Value> {
         use GateRequest as G;
         match request {
