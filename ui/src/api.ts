@@ -250,6 +250,10 @@ export const api = {
   takeReferral: (referral: NewReferral) =>
     write<{ person: Person; referral: Referral; episode: Episode }>('take_referral', { referral }),
   personRecord: (person_id: Id) => read<PersonRecord>('person_record', { person_id }),
+  checkPerson: (person: PersonInput) => read<Check>('check_person', { person }),
+  updatePerson: (person_id: Id, person: PersonInput) => write<Person>('update_person', { person_id, person }),
+  reviewRiskFlag: (flag_id: Id, keep: boolean, next_review_on?: string) =>
+    write<RiskFlag>('review_risk_flag', { flag_id, keep, next_review_on }),
   recordConsent: (person_id: Id, consent: { kind: string; given: boolean; note?: string }) =>
     write<Consent>('record_consent', { person_id, consent }),
   addRiskFlag: (person_id: Id, flag: { kind: string; review_on: string; note?: string }) =>

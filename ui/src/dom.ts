@@ -101,6 +101,25 @@ export function showErrors(form: HTMLFormElement, errors: { field: string; messa
   });
 }
 
+/** Asks the core to check the form a moment after each edit, and shows its messages next to
+ * the fields the worker has touched (all of them once they try to save). */
+export function checkAsYouType(form: HTMLFormElement, check: () => Promise<{ errors: { field: string; message: string }[] }>): void {
+  const touched = new Set<string>();
+  let timer = 0;
+  const run = async () => {
+    const res = await check().catch(() => null);
+    if (res) showErrors(form, res.errors, touched);
+  };
+  const onEdit = (e: Event) => {
+    const name = (e.target as HTMLInputElement).name;
+    if (name) touched.add(name);
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => void run(), 250);
+  };
+  form.addEventListener('input', onEdit);
+  form.addEventListener('focusout', onEdit);
+}
+
 /** A form's message area: errors in role=alert, successes politely. */
 export function formMessage(form: HTMLFormElement): HTMLElement {
   let m = form.querySelector<HTMLElement>(':scope > .form-message');

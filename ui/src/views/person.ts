@@ -3,11 +3,12 @@
 // attainment chart, measures with a trend chart and the follow-up schedule, onward referrals.
 
 import { api, type PersonRecord, type Id } from '../api';
+import { personFieldset, readPerson, fillPerson } from './person-fields';
 import type { Ctx } from '../main';
 import { lineChart } from '../chart';
 import {
   h, field, input, textarea, select, checkbox, val, opt, bool, reportError, clearMessage, keepDraft,
-  labelOf, fmtDate, fmtDateTime, nowLocal, todayIso, announce, plural, checkGroup, checkedValues,
+  labelOf, fmtDate, fmtDateTime, nowLocal, todayIso, announce, plural, checkGroup, checkedValues, checkAsYouType,
 } from '../dom';
 
 type Refresh = (section?: string) => Promise<void>;
@@ -71,8 +72,35 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     p.large_print ? 'Large print' : '', p.easy_read ? 'Easy read' : '', p.accessibility_needs ?? '', p.contact_restrictions ? `Contact: ${p.contact_restrictions}` : '']
     .filter(Boolean);
   const flags = r.risk_flags.filter((f) => f.active);
-  const summary = h('header', { class: 'person-head card' },
-    h('h1', {}, r.display_name, p.preferred_name ? h('span', { class: 'sub' }, ` (${p.given_name} ${p.family_name})`) : h('span', { class: 'sub' }, ` ${p.family_name}`)),
+  // Edit details: the same fields as New referral, checked by the core as you type.
+  const editForm = h('form', { 'aria-label': 'Edit details', novalidate: true },
+    personFieldset('Details'),
+    h('button', { type: 'submit' }, 'Save details'));
+  fillPerson(editForm, p);
+  checkAsYouType(editForm, () => api.checkPerson(readPerson(editForm)));
+  saving(editForm, () => api.updatePerson(pid, readPerson(editForm)), 'Details saved', re('summary'));
+  // Each active flag is reviewed by date: kept with the next review date, or lifted.
+  const flagReviews = flags.map((f) => {
+    const kind = labelOf(v.risk_kind, f.kind);
+    const due = f.review_on <= todayIso();
+    const keep = h('form', { class: 'inline', 'aria-label': `Review ${kind}` },
+      h('p', {}, h('strong', {}, kind), due ? h('span', { class: 'tag warn' }, ` review due ${fmtDate(f.review_on)}`) : ` · review by ${fmtDate(f.review_on)}`,
+        f.note ? h('span', { class: 'muted' }, ` · ${f.note}`) : null),
+      field(`Next review of ${kind}`, input('review_on', { type: 'date' })),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit' }, 'Keep the flag'),
+        h('button', { type: 'button', class: 'secondary', onclick: async () => {
+          try {
+            await api.reviewRiskFlag(f.id, false);
+            announce(`${kind} lifted`);
+            await refresh('summary');
+          } catch (err) { reportError(keep, err); }
+        } }, 'Lift the flag')));
+    saving(keep, () => api.reviewRiskFlag(f.id, true, val(keep, 'review_on')), `${kind} kept`, re('summary'));
+    return { due, keep };
+  });
+  const summary = h('header', { class: 'person-head card', id: 'summary' },
+    h('h1', { id: 'summary-h', tabindex: -1 }, r.display_name, p.preferred_name ? h('span', { class: 'sub' }, ` (${p.given_name} ${p.family_name})`) : h('span', { class: 'sub' }, ` ${p.family_name}`)),
     flags.length ? h('ul', { class: 'flags', 'aria-label': 'Risk flags' }, flags.map((f) => h('li', { class: 'tag danger' }, `${labelOf(v.risk_kind, f.kind)} · review ${fmtDate(f.review_on)}`))) : null,
     h('dl', { class: 'facts' },
       h('dt', {}, 'Date of birth'), h('dd', {}, p.date_of_birth ? fmtDate(p.date_of_birth) : 'Not recorded'),
@@ -85,6 +113,8 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
       [['referral', 'Referral'], ['sessions', 'Sessions and notes'], ['plan', 'Wellness plan'], ['goals', 'Goals'], ['measures', 'Measures'], ['onward', 'Onward referrals']]
         .map(([id, t]) => h('li', {}, h('a', { href: `#/person/${pid}?section=${id}` }, t))),
       r.audit_trail ? h('li', {}, h('a', { href: `#/person/${pid}?section=audit` }, 'Who has looked')) : null)),
+    flagReviews.length ? details(`Review risk flags (${flagReviews.filter((f) => f.due).length} due)`, flagReviews.some((f) => f.due), ...flagReviews.map((f) => f.keep)) : null,
+    details('Edit details', false, editForm),
     h('p', { class: 'actions' }, h('a', { href: `#/person/${pid}/print`, class: 'button secondary' }, 'Print Green Book')));
 
   // ---- Referral and episode ----
