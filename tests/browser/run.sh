@@ -21,6 +21,6 @@ status=${PIPESTATUS[0]}
 set -e
 passed=$(grep -cE '^✔ ' "$here/last-run.log" || true)
 # The spec reporter repeats failures under a "failing tests:" heading; count each test once.
-failed=$( (grep -E '^✖ ' "$here/last-run.log" || true) | grep -v '^✖ failing tests:' | sort -u | wc -l)
+failed=$(awk '/^✖ / && !/^✖ failing tests:/' "$here/last-run.log" | sort -u | wc -l)
 echo "browser: $passed passed, $failed failed"
 exit "$status"

@@ -5,14 +5,15 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+target="${CARGO_TARGET_DIR:-$root/target}"
 runs="${RUNS:-5}"
 (cd "$root/ui" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
 (cd "$root" && cargo build --release -p linkwell-desktop -p linkwell-cli --quiet)
 # The minimal app shares the target folder so common dependencies build once.
 cp "$root/Cargo.lock" "$here/minimal/Cargo.lock"
-(cd "$here/minimal" && CARGO_TARGET_DIR="$root/target" cargo build --release --quiet)
-app="$root/target/release/linkwell-desktop"
-minimal="$root/target/release/minimal-tauri"
+(cd "$here/minimal" && CARGO_TARGET_DIR="$target" cargo build --release --quiet)
+app="$target/release/linkwell-desktop"
+minimal="$target/release/minimal-tauri"
 
 work="$(mktemp -d)"
 display=":${LINKWELL_DISPLAY:-98}"
@@ -26,8 +27,8 @@ sleep 1
 # Encrypted, as a worker's is; the app unlocks it at launch only because LINKWELL_BENCH is
 # set, so the figure includes the unlock (Argon2id) a worker waits for.
 export LINKWELL_PASSPHRASE="bench passphrase, not secret"
-"$root/target/release/linkwell" --db "$work/bench.db" init --team "Bench team" --name "Priya Shah" >/dev/null
-"$root/target/release/linkwell" --db "$work/bench.db" demo --people 760 --sessions 6000 | tail -1
+"$target/release/linkwell" --db "$work/bench.db" init --team "Bench team" --name "Priya Shah" >/dev/null
+"$target/release/linkwell" --db "$work/bench.db" demo --people 760 --sessions 6000 | tail -1
 
 rss_tree() { # total RSS in kB of a process and all its descendants
   local total=0 p

@@ -27,6 +27,6 @@ node --test --test-concurrency=1 --test-reporter=spec window.test.mjs 2>&1 | tee
 status=${PIPESTATUS[0]}
 set -e
 passed=$(grep -cE '^✔ ' "$here/last-run.log" || true)
-failed=$( (grep -E '^✖ ' "$here/last-run.log" || true) | grep -v '^✖ failing tests:' | sort -u | wc -l)
+failed=$(awk '/^✖ / && !/^✖ failing tests:/' "$here/last-run.log" | sort -u | wc -l)
 echo "desktop: $passed passed, $failed failed"
 exit "$status"
