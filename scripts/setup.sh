@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   build-essential pkg-config libssl-dev   # SQLCipher (rusqlite bundled-sqlcipher) links OpenSSL
   qpdf poppler-utils                      # reading printed PDFs back in tests
+  openssl                                 # an organisation CA and server certificate for the TLS test
   libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev  # Tauri on Linux
   xvfb webkit2gtk-driver                  # the real desktop window under test
   chromium                                # browser end-to-end tests (Debian's; never downloaded)

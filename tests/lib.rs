@@ -68,11 +68,17 @@ impl ServerProcess {
 
     /// Starts the server on a given address (to bring it back where laptops expect it).
     pub fn start_on(data: &Path, listen: &str) -> ServerProcess {
+        Self::start_with(data, listen, &[])
+    }
+
+    /// Starts the server with more `serve` arguments (`--cert`, `--key` for TLS).
+    pub fn start_with(data: &Path, listen: &str, serve_args: &[&str]) -> ServerProcess {
         use std::io::BufRead as _;
         let mut child = Command::new(binary("linkwell-server"))
             .arg("--data")
             .arg(data)
             .args(["serve", "--listen", listen])
+            .args(serve_args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .spawn()

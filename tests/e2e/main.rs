@@ -3,3 +3,4 @@
 mod app_sync;
 mod cli;
 mod sync;
+mod tls;
