@@ -62,9 +62,18 @@ fn watch_idle(gate: Arc<Mutex<Gate>>) {
     std::thread::spawn(move || {
         loop {
             std::thread::sleep(Duration::from_secs(5));
-            match gate.lock() {
-                Ok(mut g) => g.auto_sync(Instant::now()),
+            // The reachability check runs without the gate held, so an offline laptop (a
+            // connect timeout) never holds up the window.
+            let due = match gate.lock() {
+                Ok(mut g) => g.auto_sync_due(Instant::now()),
                 Err(_) => return,
+            };
+            if let Some(mut transport) = due {
+                let reachable = transport.reachable();
+                match gate.lock() {
+                    Ok(mut g) => g.auto_sync_finish(Instant::now(), transport, reachable),
+                    Err(_) => return,
+                }
             }
         }
     });

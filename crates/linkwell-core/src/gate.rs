@@ -219,27 +219,55 @@ impl Gate {
     /// laptop back in Wi-Fi syncs soon after without anyone pressing anything. Call it from a
     /// timer; it returns at once when nothing is due.
     pub fn auto_sync(&mut self, now: Instant) {
+        if let Some(mut transport) = self.auto_sync_due(now) {
+            let reachable = transport.reachable();
+            self.auto_sync_finish(now, transport, reachable);
+        }
+    }
+
+    /// The first half of [`Gate::auto_sync`] for a shell that shares the gate between threads:
+    /// ticks the idle lock and, when a background sync is due, answers a transport to the
+    /// server. Check `reachable()` on it *without* holding the gate (offline, the check waits
+    /// for its timeout; the window must not), then call [`Gate::auto_sync_finish`].
+    pub fn auto_sync_due(&mut self, now: Instant) -> Option<Box<dyn SyncTransport>> {
         self.tick(now);
-        if self.connector.is_none() || self.session.is_none() {
-            return;
-        }
         if self.next_auto_sync.is_some_and(|due| now < due) {
-            return;
+            return None;
         }
-        // Disjoint fields: the connector is read while the session's store is in use.
-        let (Some(connect), Some(session)) = (self.connector.as_ref(), self.session.as_mut())
-        else {
+        let connect = self.connector.as_ref()?;
+        let store = self.session.as_mut()?.store_without_activity().ok()?;
+        match store.sync_server_url() {
+            Ok(Some(url)) => Some(connect(&url)),
+            _ => {
+                self.next_auto_sync = Some(now + AUTO_SYNC_EVERY);
+                None
+            }
+        }
+    }
+
+    /// The second half of [`Gate::auto_sync`]: syncs if the server was reachable, otherwise
+    /// records "offline" for the status line and waits on the backoff. Nothing happens if the
+    /// laptop was locked meanwhile.
+    pub fn auto_sync_finish(
+        &mut self,
+        now: Instant,
+        mut transport: Box<dyn SyncTransport>,
+        reachable: std::result::Result<(), TransportError>,
+    ) {
+        let Some(session) = self.session.as_mut() else {
             return;
         };
         let Ok(store) = session.store_without_activity() else {
             return;
         };
-        let Ok(Some(url)) = store.sync_server_url() else {
-            self.next_auto_sync = Some(now + AUTO_SYNC_EVERY);
-            return;
+        let outcome = match reachable {
+            Ok(()) => store.sync(&mut *transport).map(|_| ()),
+            Err(e) => {
+                let e = SyncError::from(e);
+                let _ = store.record_sync_failure(&e);
+                Err(e)
+            }
         };
-        let mut transport = connect(&url);
-        let outcome = store.sync(&mut *transport);
         self.schedule_next_sync(&outcome, now);
     }
 

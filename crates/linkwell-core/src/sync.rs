@@ -40,6 +40,12 @@ pub trait SyncTransport {
     fn enrol(&mut self, req: &EnrolRequest) -> Result<EnrolResponse, TransportError>;
     fn push(&mut self, token: &str, req: &PushRequest) -> Result<PushResponse, TransportError>;
     fn pull(&mut self, token: &str, req: &PullRequest) -> Result<PullResponse, TransportError>;
+
+    /// A quick check that the server can be reached at all (a TCP connection, say), made
+    /// before a background sync so an offline laptop finds out without holding anything up.
+    fn reachable(&mut self) -> Result<(), TransportError> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -288,15 +294,21 @@ impl Store {
                 )?;
                 self.prune_acked(KEEP_ACKED_DAYS)?;
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "sync failed");
-                self.conn().execute(
-                    "UPDATE sync_state SET last_error = ?1, last_error_offline = ?2",
-                    params![e.to_string(), e.is_offline()],
-                )?;
-            }
+            Err(e) => self.record_sync_failure(e)?,
         }
         out
+    }
+
+    /// Records a failed attempt for the status line (and whether it failed only for being
+    /// offline), as [`Store::sync`] does; used when a background sync's reachability check
+    /// fails before it starts.
+    pub fn record_sync_failure(&mut self, e: &SyncError) -> Result<(), SyncError> {
+        tracing::warn!(error = %e, "sync failed");
+        self.conn().execute(
+            "UPDATE sync_state SET last_attempt_at = ?1, last_error = ?2, last_error_offline = ?3",
+            params![now_text(), e.to_string(), e.is_offline()],
+        )?;
+        Ok(())
     }
 
     fn sync_rounds(

@@ -108,6 +108,38 @@ impl HttpTransport {
 }
 
 impl SyncTransport for HttpTransport {
+    /// A TCP connection to the server's host and port, given up after 3 seconds.
+    fn reachable(&mut self) -> Result<(), TransportError> {
+        use std::net::ToSocketAddrs as _;
+        let rest = self
+            .base
+            .split_once("://")
+            .map_or(self.base.as_str(), |(_, r)| r);
+        let host_port = rest.split('/').next().unwrap_or(rest);
+        let default_port = if self.base.starts_with("https://") {
+            443
+        } else {
+            80
+        };
+        let with_port = if host_port
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        {
+            host_port.to_string()
+        } else {
+            format!("{host_port}:{default_port}")
+        };
+        let unreachable = |e: String| TransportError::Unreachable(e);
+        let addr = with_port
+            .to_socket_addrs()
+            .map_err(|e| unreachable(e.to_string()))?
+            .next()
+            .ok_or_else(|| unreachable(format!("{host_port} has no address")))?;
+        std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(3))
+            .map(drop)
+            .map_err(|e| unreachable(e.to_string()))
+    }
+
     fn enrol(&mut self, req: &EnrolRequest) -> Result<EnrolResponse, TransportError> {
         self.post("/v1/enrol", None, req)
     }
