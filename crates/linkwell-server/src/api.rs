@@ -158,7 +158,18 @@ async fn push(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let ctx = authenticate(&state, &headers).await?;
-    let req: PushRequest = serde_json::from_slice(&body).map_err(|e| {
+    let req = decode_push(&body)?;
+    let storage = state.storage.clone();
+    let n = req.mutations.len();
+    let resp = blocking(move || storage.push(&ctx, &req, now_ms())).await?;
+    tracing::debug!(mutations = n, "push stored");
+    Ok(Json(resp).into_response())
+}
+
+/// Reads a push body: JSON of the right shape and versions this server understands. Shared
+/// with the fuzz target, so what is fuzzed is what the handler runs.
+pub fn decode_push(body: &[u8]) -> Result<PushRequest, ApiError> {
+    let req: PushRequest = serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_request",
@@ -166,11 +177,7 @@ async fn push(
         )
     })?;
     check_versions(req.protocol_version, req.schema_version)?;
-    let storage = state.storage.clone();
-    let n = req.mutations.len();
-    let resp = blocking(move || storage.push(&ctx, &req, now_ms())).await?;
-    tracing::debug!(mutations = n, "push stored");
-    Ok(Json(resp).into_response())
+    Ok(req)
 }
 
 async fn pull(

@@ -6,6 +6,7 @@
 //! - [`rules`]: batch validation, visibility and conflict rules, independent of storage.
 
 pub mod api;
+pub mod fuzzing;
 pub mod rules;
 pub mod storage;
 

@@ -706,7 +706,10 @@ fn place(tx: &Connection, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<
     let scope = match existing {
         Some(s) => s,
         None if m.op != Operation::Create => {
-            return unplaced(tx, m, "this record is not known to the server".into());
+            // Not refused: its record may still be on its way (after a restore from backup,
+            // another laptop re-sends the record after this change arrives). It waits in
+            // quarantine and is placed when the record comes; a change is never dropped.
+            return quarantine(tx, m, "this record is not known to the server yet".into());
         }
         None => match scope_for_new(tx, ctx, m, payload)? {
             Ok(s) => s,

@@ -1,0 +1,83 @@
+//! The one entry point fuzzed: a push body as raw bytes, decoded and validated exactly as the
+//! HTTP handler does ([`crate::api::decode_push`]), then stored batch by batch. Used by the
+//! cargo-fuzz target in `fuzz/` (nightly) and by the stable property test
+//! `tests/fuzz_push.rs` that CI runs. Whatever the bytes, the answer is a refusal or per-mutation
+//! results, never a panic.
+
+use crate::storage::{DeviceCtx, SqliteStorage, Storage};
+use linkwell_protocol::{EntityKind, Hlc, Mutation, Operation, PushRequest};
+use uuid::Uuid;
+
+/// A time inside the server's accepted clock window, for pushes.
+pub const NOW_MS: u64 = 1_795_000_000_000;
+
+/// A real server store in `dir` with one enrolled device, and a valid one-mutation batch from
+/// it as JSON bytes (the seed the fuzzers damage).
+pub struct FuzzServer {
+    pub storage: SqliteStorage,
+    pub ctx: DeviceCtx,
+    pub valid_batch: Vec<u8>,
+}
+
+impl FuzzServer {
+    pub fn new(dir: &std::path::Path) -> FuzzServer {
+        let storage = SqliteStorage::open(&dir.join("server.db")).expect("server store");
+        storage.init_org("Fuzz").expect("organisation");
+        let team = storage.add_team("A", None).expect("team");
+        let worker = storage
+            .add_worker("W", "link_worker", &team.to_string())
+            .expect("worker");
+        let code = storage.issue_code(worker, 1).expect("code");
+        let enrolled = storage.enrol(&code).expect("enrol");
+        let ctx = storage.authenticate(&enrolled.token).expect("token");
+        let payload = serde_json::json!({
+            "given_name": "Fuzz", "family_name": "Person", "team_id": team.to_string(),
+        });
+        let text = serde_json::to_string(&payload).expect("payload");
+        let mutation = Mutation {
+            mutation_id: Uuid::now_v7(),
+            device_id: enrolled.device_id,
+            worker_id: enrolled.worker.id,
+            device_seq: 1,
+            hlc: Hlc {
+                wall_ms: NOW_MS,
+                counter: 0,
+                device: enrolled.device_id,
+            },
+            entity: EntityKind::Person,
+            entity_id: Uuid::now_v7(),
+            op: Operation::Create,
+            payload,
+            payload_hash: linkwell_core::store::payload_hash(&text),
+            base_server_seq: 0,
+        };
+        let valid_batch = serde_json::to_vec(&PushRequest {
+            protocol_version: linkwell_protocol::PROTOCOL_VERSION,
+            schema_version: linkwell_core::SCHEMA_VERSION as u32,
+            mutations: vec![mutation],
+        })
+        .expect("batch");
+        FuzzServer {
+            storage,
+            ctx,
+            valid_batch,
+        }
+    }
+
+    /// Pushes raw bytes; panics only if the store stops answering afterwards.
+    pub fn push(&self, body: &[u8]) {
+        let _ = push_bytes(&self.storage, &self.ctx, body, NOW_MS);
+        self.storage.counts().expect("the store still answers");
+    }
+}
+
+/// Decodes and stores one push body; `Err` carries the refusal's words.
+pub fn push_bytes(
+    storage: &dyn Storage,
+    ctx: &DeviceCtx,
+    body: &[u8],
+    now_ms: u64,
+) -> Result<linkwell_protocol::PushResponse, String> {
+    let req = crate::api::decode_push(body).map_err(|e| format!("{e:?}"))?;
+    storage.push(ctx, &req, now_ms).map_err(|e| e.to_string())
+}
