@@ -25,11 +25,12 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../migrations/0002_sync.sql")),
         M::up(include_str!("../migrations/0003_drafts.sql")),
         M::up(include_str!("../migrations/0004_sync_offline.sql")),
+        M::up(include_str!("../migrations/0005_pending_by_record.sql")),
     ])
 });
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Who is writing: every change is attributed to a worker and a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
