@@ -686,7 +686,18 @@ impl Gate {
                 )
             })?;
         let mut transport = connect(&url);
-        let outcome = store.sync(&mut *transport);
+        // Offline is found out by the quick reachability check (3 s at most over HTTP), not by
+        // waiting out a request's own timeout.
+        let outcome = match transport.reachable() {
+            Ok(()) => store.sync(&mut *transport),
+            Err(e) => {
+                let e = SyncError::from(e);
+                store
+                    .record_sync_failure(&e)
+                    .map_err(SyncError::into_core)?;
+                Err(e)
+            }
+        };
         let status = store.sync_status().map_err(SyncError::into_core)?;
         self.schedule_next_sync(&outcome, Instant::now());
         Ok(json!({
