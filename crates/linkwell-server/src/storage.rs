@@ -626,6 +626,43 @@ fn quarantine(tx: &Connection, m: &Mutation, reason: String) -> Result<MutationR
     Ok(MutationResult::Quarantined { reason })
 }
 
+/// After a reassignment the new team's laptops have already pulled past the person's earlier
+/// changes (they could not see them then), so every record of the person is sent again, as a
+/// snapshot of its current fields at the end of the stream: the history follows the person.
+fn rebroadcast_person(tx: &Connection, person: Uuid, now_ms: u64) -> Result<()> {
+    let records: Vec<(String, String)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT e.kind, e.id FROM entity e JOIN field f ON f.kind = e.kind AND f.id = e.id
+             WHERE (e.kind = 'person' AND e.id = ?1) OR e.person_id = ?1
+             GROUP BY e.kind, e.id ORDER BY e.kind != 'person', MIN(f.server_seq)",
+        )?;
+        stmt.query_map([person.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    let mut fields =
+        tx.prepare_cached("SELECT name, value FROM field WHERE kind = ?1 AND id = ?2")?;
+    for (kind, id) in records {
+        let (Some(entity), Ok(uuid)) = (EntityKind::parse(&kind), Uuid::parse_str(&id)) else {
+            continue;
+        };
+        let mut payload = Map::new();
+        let rows = fields.query_map([&kind, &id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (name, value) = row?;
+            payload.insert(name, serde_json::from_str(&value)?);
+        }
+        let Some(scope) = lookup_scope(tx, entity, uuid)? else {
+            continue;
+        };
+        let snapshot = server_mutation(entity, uuid, Operation::Create, payload, now_ms);
+        store_change(tx, &snapshot, scope)?;
+    }
+    tracing::info!(person = %person, "reassigned: records sent again for the new team");
+    Ok(())
+}
+
 /// Places again what was quarantined only because its parent had not arrived yet (e.g. after
 /// a restore, one laptop's note re-sent before another laptop re-sent the person).
 fn retry_quarantine(tx: &Connection, now_ms: u64) -> Result<()> {
@@ -827,10 +864,13 @@ fn place(tx: &Connection, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<
             && let Some(team) = payload_uuid(&effective, "team_id")
         {
             // A reassignment: the person and everything of theirs now belongs to that team.
-            tx.execute(
-                "UPDATE entity SET team_id = ?1 WHERE kind = 'person' AND id = ?2",
+            let moved = tx.execute(
+                "UPDATE entity SET team_id = ?1 WHERE kind = 'person' AND id = ?2 AND team_id IS NOT ?1",
                 params![team.to_string(), m.entity_id.to_string()],
             )?;
+            if moved > 0 {
+                rebroadcast_person(tx, m.entity_id, now_ms)?;
+            }
         }
         Some(seq)
     };

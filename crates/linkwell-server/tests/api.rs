@@ -280,3 +280,76 @@ async fn pull_shows_only_the_devices_teams_and_skips_past_the_rest() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert_eq!(body["code"], "revoked");
 }
+
+#[tokio::test]
+async fn a_reassigned_persons_history_follows_them_to_the_new_team() {
+    let f = fixture();
+    let a = enrol(&f, f.team).await;
+    let b = enrol(&f, f.other_team).await;
+    let pid = Uuid::now_v7();
+    let note = Uuid::now_v7();
+    let made = [
+        mutation(
+            &a,
+            1,
+            EntityKind::Person,
+            pid,
+            Operation::Create,
+            person(f.team, "Ann"),
+        ),
+        mutation(
+            &a,
+            2,
+            EntityKind::Note,
+            note,
+            Operation::Create,
+            json!({"person_id": pid.to_string(), "session_id": null, "created_at": "2025-01-02T10:00:00", "worker_id": a.worker.id.to_string()}),
+        ),
+    ];
+    let (s, body) = call(&f, "/v1/push", Some(&a.token), push_body(&made)).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    // The other team sees nothing of Ann, and its cursor moves past her changes.
+    let (_, body) = call(&f, "/v1/pull", Some(&b.token), pull_body(0)).await;
+    let before: PullResponse = serde_json::from_value(body).unwrap();
+    let ids = |p: &PullResponse| -> Vec<Uuid> {
+        p.changes.iter().map(|c| c.mutation.entity_id).collect()
+    };
+    assert!(!ids(&before).contains(&pid) && !ids(&before).contains(&note));
+
+    // Ann moves to the other team: her earlier record and note reach its laptops.
+    let moved = mutation(
+        &a,
+        3,
+        EntityKind::Person,
+        pid,
+        Operation::Update,
+        json!({"team_id": f.other_team.to_string()}),
+    );
+    let (s, body) = call(&f, "/v1/push", Some(&a.token), push_body(&[moved])).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (_, body) = call(&f, "/v1/pull", Some(&b.token), pull_body(before.next_after)).await;
+    let after: PullResponse = serde_json::from_value(body).unwrap();
+    assert!(ids(&after).contains(&note), "the note follows Ann");
+    let last_person = after
+        .changes
+        .iter()
+        .rev()
+        .find(|c| c.mutation.entity_id == pid)
+        .expect("Ann reaches the new team");
+    assert_eq!(
+        last_person.mutation.payload["team_id"],
+        f.other_team.to_string(),
+        "the snapshot carries the new team"
+    );
+    assert_eq!(last_person.mutation.payload["given_name"], "Ann");
+    // The first laptop's team no longer sees new changes about her.
+    let (_, body) = call(&f, "/v1/pull", Some(&a.token), pull_body(0)).await;
+    let theirs: PullResponse = serde_json::from_value(body).unwrap();
+    assert!(
+        theirs
+            .changes
+            .iter()
+            .all(|c| c.mutation.device_id == a.device_id || c.mutation.entity_id != note),
+        "no snapshot is sent to the team she left"
+    );
+}
