@@ -29,9 +29,12 @@ fn person_scope(kind: EntityKind) -> Option<String> {
 impl Store {
     /// Everything held about one person, including who changed what and when.
     /// Records the export in the audit trail first, so the export shows it too.
+    /// Who looked at the record is in it only when a supervisor (or admin) exports: the audit
+    /// trail is theirs to see.
     pub fn export_person(&mut self, person_id: Uuid) -> Result<Value> {
         self.person(person_id)?;
         self.record_audit(person_id, crate::audit::AuditAction::ExportedData)?;
+        let with_audit = self.can_see_audit_trail().unwrap_or(false);
         let id = person_id.to_string();
         let mut records = Map::new();
         let mut ids = Vec::new();
@@ -39,6 +42,9 @@ impl Store {
             let Some(scope) = person_scope(kind) else {
                 continue;
             };
+            if kind == EntityKind::AuditEvent && !with_audit {
+                continue;
+            }
             let rows = load_where(self.conn(), kind, &scope, &id, "rowid")?;
             ids.extend(
                 rows.iter()
@@ -68,6 +74,11 @@ impl Store {
             "person_id": person_id,
             "records": records,
             "change_history": history,
+            "audit_trail": if with_audit {
+                "included"
+            } else {
+                "left out: only a supervisor's export includes who looked at the record"
+            },
         }))
     }
 

@@ -28,13 +28,18 @@ impl Default for TestDb {
 
 impl TestDb {
     pub fn new() -> TestDb {
+        Self::with_role("link_worker")
+    }
+
+    /// A fresh database whose worker has this role (e.g. "supervisor").
+    pub fn with_role(role: &str) -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("linkwell.db"), None).unwrap();
         store
             .init(&SetupInput {
                 team_name: "Rushcliffe".into(),
                 worker_name: "Priya Shah".into(),
-                role: "link_worker".into(),
+                role: role.into(),
                 ..Default::default()
             })
             .unwrap();
