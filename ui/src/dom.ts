@@ -106,9 +106,12 @@ export function showErrors(form: HTMLFormElement, errors: { field: string; messa
 export function checkAsYouType(form: HTMLFormElement, check: () => Promise<{ errors: { field: string; message: string }[] }>): void {
   const touched = new Set<string>();
   let timer = 0;
+  let asked = 0;
   const run = async () => {
+    // Only the newest check is shown: a slow older answer never overwrites a newer one.
+    const mine = ++asked;
     const res = await check().catch(() => null);
-    if (res) showErrors(form, res.errors, touched);
+    if (res && mine === asked) showErrors(form, res.errors, touched);
   };
   const onEdit = (e: Event) => {
     const name = (e.target as HTMLInputElement).name;

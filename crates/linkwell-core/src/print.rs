@@ -304,16 +304,20 @@ impl Store {
             };
             let path = folder.join(name);
             // create_new: never replace a file that is already there.
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
+            let mut open = std::fs::OpenOptions::new();
+            open.write(true).create_new(true);
+            // Readable by this worker's account only (a shared laptop has other accounts).
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+            match open.open(&path) {
                 Ok(mut f) => {
                     use std::io::Write as _;
-                    f.write_all(&pdf)
-                        .and_then(|()| f.sync_all())
-                        .map_err(|e| CoreError::File(format!("could not save the PDF: {e}")))?;
+                    if let Err(e) = f.write_all(&pdf).and_then(|()| f.sync_all()) {
+                        // Never leave half a PDF (health data, unencrypted) behind.
+                        drop(f);
+                        let _ = std::fs::remove_file(&path);
+                        return Err(CoreError::File(format!("could not save the PDF: {e}")));
+                    }
                     return Ok(path);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -350,8 +354,9 @@ impl Store {
     }
 }
 
-/// "green-book-1a2b3c4d-2026-11-22": the record's short id, not the person's name.
+/// "green-book-1a2b3c4d-2026-11-22": the end of the record's id (its random part: the start
+/// of a v7 id is its creation time), not the person's name.
 pub fn green_book_file_stem(person_id: Uuid, on: chrono::NaiveDate) -> String {
     let id = person_id.simple().to_string();
-    format!("green-book-{}-{on}", &id[..8])
+    format!("green-book-{}-{on}", &id[id.len() - 8..])
 }

@@ -376,7 +376,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
       h('thead', {}, h('tr', {}, ['When', 'Who', 'What', 'Laptop'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, r.audit_trail.map((a) => h('tr', {},
         h('td', {}, fmtDateTime(a.at)), h('td', {}, a.worker_name ?? 'A worker from another team'),
-        h('td', {}, a.action_label), h('td', {}, h('code', {}, a.device_id.slice(0, 8)))))))
+        h('td', {}, a.action_label), h('td', {}, h('code', {}, a.device_id.slice(-8)))))))
       : h('p', { class: 'muted' }, 'Nobody has opened this record yet.')) : null;
 
   // Reading order as on paper: summary, referral, sessions, plan, goals, measures, onward.
