@@ -68,10 +68,10 @@ fn watch_idle(gate: Arc<Mutex<Gate>>) {
                 Ok(mut g) => g.auto_sync_due(Instant::now()),
                 Err(_) => return,
             };
-            if let Some(mut transport) = due {
-                let reachable = transport.reachable();
+            if let Some(mut job) = due {
+                let reachable = job.transport.reachable();
                 match gate.lock() {
-                    Ok(mut g) => g.auto_sync_finish(Instant::now(), transport, reachable),
+                    Ok(mut g) => g.auto_sync_finish(Instant::now(), job, reachable),
                     Err(_) => return,
                 }
             }

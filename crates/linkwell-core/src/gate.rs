@@ -68,6 +68,14 @@ fn io(e: std::io::Error) -> CoreError {
 /// lives outside the core); without it, sync is simply not offered.
 pub type Connector = Box<dyn Fn(&str) -> Box<dyn SyncTransport> + Send>;
 
+/// A background sync that is due: the transport to check (`transport.reachable()`) without
+/// holding the gate, and whose profile and server it was made for.
+pub struct SyncJob {
+    pub transport: Box<dyn SyncTransport>,
+    profile: String,
+    url: String,
+}
+
 /// How often an enrolled, unlocked laptop syncs by itself when all is well.
 const AUTO_SYNC_EVERY: Duration = Duration::from_secs(15 * 60);
 
@@ -219,9 +227,9 @@ impl Gate {
     /// laptop back in Wi-Fi syncs soon after without anyone pressing anything. Call it from a
     /// timer; it returns at once when nothing is due.
     pub fn auto_sync(&mut self, now: Instant) {
-        if let Some(mut transport) = self.auto_sync_due(now) {
-            let reachable = transport.reachable();
-            self.auto_sync_finish(now, transport, reachable);
+        if let Some(mut job) = self.auto_sync_due(now) {
+            let reachable = job.transport.reachable();
+            self.auto_sync_finish(now, job, reachable);
         }
     }
 
@@ -229,15 +237,20 @@ impl Gate {
     /// ticks the idle lock and, when a background sync is due, answers a transport to the
     /// server. Check `reachable()` on it *without* holding the gate (offline, the check waits
     /// for its timeout; the window must not), then call [`Gate::auto_sync_finish`].
-    pub fn auto_sync_due(&mut self, now: Instant) -> Option<Box<dyn SyncTransport>> {
+    pub fn auto_sync_due(&mut self, now: Instant) -> Option<SyncJob> {
         self.tick(now);
         if self.next_auto_sync.is_some_and(|due| now < due) {
             return None;
         }
+        let profile = self.current.clone()?;
         let connect = self.connector.as_ref()?;
         let store = self.session.as_mut()?.store_without_activity().ok()?;
         match store.sync_server_url() {
-            Ok(Some(url)) => Some(connect(&url)),
+            Ok(Some(url)) => Some(SyncJob {
+                transport: connect(&url),
+                profile,
+                url,
+            }),
             _ => {
                 self.next_auto_sync = Some(now + AUTO_SYNC_EVERY);
                 None
@@ -251,17 +264,24 @@ impl Gate {
     pub fn auto_sync_finish(
         &mut self,
         now: Instant,
-        mut transport: Box<dyn SyncTransport>,
+        mut job: SyncJob,
         reachable: std::result::Result<(), TransportError>,
     ) {
+        // Locked, or another worker unlocked meanwhile: this job is not theirs.
+        if self.current.as_deref() != Some(job.profile.as_str()) {
+            return;
+        }
         let Some(session) = self.session.as_mut() else {
             return;
         };
         let Ok(store) = session.store_without_activity() else {
             return;
         };
+        if !matches!(store.sync_server_url(), Ok(Some(url)) if url == job.url) {
+            return;
+        }
         let outcome = match reachable {
-            Ok(()) => store.sync(&mut *transport).map(|_| ()),
+            Ok(()) => store.sync(&mut *job.transport).map(|_| ()),
             Err(e) => {
                 let e = SyncError::from(e);
                 let _ = store.record_sync_failure(&e);

@@ -666,6 +666,14 @@ fn rebroadcast_person(tx: &Connection, person: Uuid, now_ms: u64) -> Result<()> 
 /// Places again what was quarantined only because its parent had not arrived yet (e.g. after
 /// a restore, one laptop's note re-sent before another laptop re-sent the person).
 fn retry_quarantine(tx: &Connection, now_ms: u64) -> Result<()> {
+    // Again while anything was placed: one placed change may be what another was waiting for.
+    while retry_quarantine_once(tx, now_ms)? {}
+    Ok(())
+}
+
+/// One pass over the quarantine; whether anything was placed.
+fn retry_quarantine_once(tx: &Connection, now_ms: u64) -> Result<bool> {
+    let mut placed_any = false;
     let waiting: Vec<(String, String)> = {
         let mut stmt = tx.prepare_cached(
             "SELECT mutation_id, mutation FROM quarantine WHERE resolved_at IS NULL AND reason LIKE '%not known to the server%' ORDER BY created_at, mutation_id",
@@ -705,12 +713,13 @@ fn retry_quarantine(tx: &Connection, now_ms: u64) -> Result<()> {
                 params![id, Utc::now().to_rfc3339()],
             )?;
             tx.execute_batch("RELEASE retry_quarantine")?;
+            placed_any = true;
             tracing::info!(mutation = %m.mutation_id, "quarantined change placed");
         } else {
             tx.execute_batch("ROLLBACK TO retry_quarantine; RELEASE retry_quarantine")?;
         }
     }
-    Ok(())
+    Ok(placed_any)
 }
 
 /// Refuses a change, except notes and measures, which are quarantined instead: never dropped.

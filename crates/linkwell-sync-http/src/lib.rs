@@ -108,36 +108,37 @@ impl HttpTransport {
 }
 
 impl SyncTransport for HttpTransport {
-    /// A TCP connection to the server's host and port, given up after 3 seconds.
+    /// A TCP connection to the server's host and port: each resolved address in turn, within
+    /// 3 seconds in all (the name lookup itself is the system's and not bounded here).
     fn reachable(&mut self) -> Result<(), TransportError> {
         use std::net::ToSocketAddrs as _;
-        let rest = self
-            .base
-            .split_once("://")
-            .map_or(self.base.as_str(), |(_, r)| r);
-        let host_port = rest.split('/').next().unwrap_or(rest);
-        let default_port = if self.base.starts_with("https://") {
-            443
-        } else {
-            80
-        };
-        let with_port = if host_port
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-        {
-            host_port.to_string()
-        } else {
-            format!("{host_port}:{default_port}")
-        };
         let unreachable = |e: String| TransportError::Unreachable(e);
-        let addr = with_port
+        let uri: ureq::http::Uri = self.base.parse().map_err(|e| unreachable(format!("{e}")))?;
+        let host = uri
+            .host()
+            .ok_or_else(|| unreachable("the server address has no host".into()))?
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let https = uri
+            .scheme_str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("https"));
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        let mut last = format!("{host} has no address");
+        for addr in (host, port)
             .to_socket_addrs()
             .map_err(|e| unreachable(e.to_string()))?
-            .next()
-            .ok_or_else(|| unreachable(format!("{host_port} has no address")))?;
-        std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(3))
-            .map(drop)
-            .map_err(|e| unreachable(e.to_string()))
+        {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match std::net::TcpStream::connect_timeout(&addr, left) {
+                Ok(_) => return Ok(()),
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(unreachable(last))
     }
 
     fn enrol(&mut self, req: &EnrolRequest) -> Result<EnrolResponse, TransportError> {
