@@ -665,20 +665,25 @@ fn rebroadcast_person(tx: &Connection, person: Uuid, now_ms: u64) -> Result<()> 
 
 /// Places again what was quarantined only because its parent had not arrived yet (e.g. after
 /// a restore, one laptop's note re-sent before another laptop re-sent the person).
-fn retry_quarantine(tx: &Connection, now_ms: u64) -> Result<()> {
-    // Again while anything was placed: one placed change may be what another was waiting for.
-    while retry_quarantine_once(tx, now_ms)? {}
+/// Only changes that mention the record just placed are tried (they carry its id as their own
+/// or their parent's), so a large quarantine costs a text scan, not a placement each; whatever
+/// they place is followed in turn (a person, then the note waiting for it, then its revision).
+fn retry_quarantine(tx: &Connection, now_ms: u64, placed: Uuid) -> Result<()> {
+    let mut queue = vec![placed];
+    while let Some(id) = queue.pop() {
+        queue.extend(retry_quarantine_for(tx, now_ms, id)?);
+    }
     Ok(())
 }
 
-/// One pass over the quarantine; whether anything was placed.
-fn retry_quarantine_once(tx: &Connection, now_ms: u64) -> Result<bool> {
-    let mut placed_any = false;
+/// Tries the quarantined changes that mention `awaited`; answers the records they placed.
+fn retry_quarantine_for(tx: &Connection, now_ms: u64, awaited: Uuid) -> Result<Vec<Uuid>> {
+    let mut placed_now = Vec::new();
     let waiting: Vec<(String, String)> = {
         let mut stmt = tx.prepare_cached(
-            "SELECT mutation_id, mutation FROM quarantine WHERE resolved_at IS NULL AND reason LIKE '%not known to the server%' ORDER BY created_at, mutation_id",
+            "SELECT mutation_id, mutation FROM quarantine WHERE resolved_at IS NULL AND reason LIKE '%not known to the server%' AND mutation LIKE ?1 ORDER BY created_at, mutation_id",
         )?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        stmt.query_map([format!("%{awaited}%")], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?
     };
     for (id, text) in waiting {
@@ -713,13 +718,13 @@ fn retry_quarantine_once(tx: &Connection, now_ms: u64) -> Result<bool> {
                 params![id, Utc::now().to_rfc3339()],
             )?;
             tx.execute_batch("RELEASE retry_quarantine")?;
-            placed_any = true;
+            placed_now.push(m.entity_id);
             tracing::info!(mutation = %m.mutation_id, "quarantined change placed");
         } else {
             tx.execute_batch("ROLLBACK TO retry_quarantine; RELEASE retry_quarantine")?;
         }
     }
-    Ok(placed_any)
+    Ok(placed_now)
 }
 
 /// Refuses a change, except notes and measures, which are quarantined instead: never dropped.
@@ -1137,7 +1142,7 @@ impl Storage for SqliteStorage {
                 last_seq = m.device_seq;
                 results.push((m.mutation_id, result));
                 if placed_new {
-                    retry_quarantine(&tx, now_ms)?;
+                    retry_quarantine(&tx, now_ms, m.entity_id)?;
                 }
             }
             tx.execute(
