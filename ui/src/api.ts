@@ -154,7 +154,7 @@ export interface Measure { id: Id; instrument: string; time_point: string; taken
 export interface ScheduleItem { time_point: string; label: string; due_on: string | null; done_on: string | null; overdue: boolean }
 export interface OnwardReferral { id: Id; service_id: Id; status: string; barriers: string[]; suggested_on: string; status_on: string; feedback: string | null }
 export interface Consent { id: Id; kind: string; given: boolean; recorded_on: string; note: string | null }
-export interface RiskFlag { id: Id; kind: string; active: boolean; review_on: string; note: string | null }
+export interface RiskFlag { id: Id; kind: string; active: boolean; review_on: string; note: string | null; review_due?: boolean }
 export interface TimelineItem { at: string; kind: string; id: Id; summary: string }
 export interface PersonRecord {
   person: Person; display_name: string; full_name: string; consents: Consent[]; risk_flags: RiskFlag[];
@@ -181,7 +181,7 @@ export interface PreviewPage {
   lines: { x1_mm: number; y1_mm: number; x2_mm: number; y2_mm: number; thickness_pt: number; kind: string }[];
 }
 export interface GreenBookPreview {
-  sections: { name: string; title: string }[]; large_print: boolean; blank: boolean; page_count: number;
+  display_name: string; sections: { name: string; title: string }[]; large_print: boolean; blank: boolean; page_count: number;
   document: { title: string; page_width_mm: number; page_height_mm: number; pages: PreviewPage[]; missing_glyphs: string[] };
 }
 export interface Schedule { weekday: string; starts: string; ends: string; frequency: string }

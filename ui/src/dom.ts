@@ -84,6 +84,10 @@ export function val(form: HTMLFormElement, name: string): string {
   return el ? el.value.trim() : '';
 }
 export const opt = (s: string) => (s === '' ? undefined : s);
+/** A field's exact text, not trimmed (passphrases). */
+export function raw(form: HTMLFormElement, name: string): string {
+  return (form.elements.namedItem(name) as HTMLInputElement | null)?.value ?? '';
+}
 export function bool(form: HTMLFormElement, name: string): boolean {
   return (form.elements.namedItem(name) as HTMLInputElement | null)?.checked ?? false;
 }
@@ -121,6 +125,25 @@ export function checkAsYouType(form: HTMLFormElement, check: () => Promise<{ err
   };
   form.addEventListener('input', onEdit);
   form.addEventListener('focusout', onEdit);
+}
+
+/** Handles a form's submit with `action`: earlier messages cleared, its error shown on the form. */
+export function onSubmit(form: HTMLFormElement, action: () => Promise<void> | void): void {
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearMessage(form);
+    try {
+      await action();
+    } catch (err) {
+      reportError(form, err);
+    }
+  });
+}
+
+/** A calm message at the top of a form (done, or what to do next); not an error. */
+export function tell(form: HTMLFormElement, text: string): void {
+  formMessage(form).replaceChildren(h('p', {}, text));
+  formMessage(form).classList.add('shown');
 }
 
 /** A form's message area: errors in role=alert, successes politely. */

@@ -540,6 +540,7 @@ fn green_book_preview(
         .map(|s| json!({ "name": s.name(), "title": s.title() }))
         .collect();
     Ok(json!({
+        "display_name": store.person(person_id)?.display_name(),
         "sections": sections,
         "large_print": opts.large_print,
         "blank": opts.blank,
@@ -668,6 +669,16 @@ fn person_record(store: &mut Store, person_id: Uuid) -> Result<Value> {
             })
         })
         .collect();
+    // Each flag says whether its review is due, by the same rule as Today's list.
+    let risk_flags: Vec<Value> = store
+        .risk_flags(person_id)?
+        .into_iter()
+        .map(|f| {
+            let mut v = json!(f);
+            v["review_due"] = f.review_due(on).into();
+            v
+        })
+        .collect();
     let goals = store.goals(person_id)?;
     let attainment_words: Vec<Value> = goals
         .iter()
@@ -678,7 +689,7 @@ fn person_record(store: &mut Store, person_id: Uuid) -> Result<Value> {
         "display_name": person.display_name(),
         "full_name": person.full_name(),
         "consents": store.consents(person_id)?,
-        "risk_flags": store.risk_flags(person_id)?,
+        "risk_flags": risk_flags,
         "referrals": referrals,
         "episodes": episodes,
         "open_episode": store.open_episode(person_id)?,

@@ -5,7 +5,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::model::Role;
-use crate::store::{self, Store};
+use crate::store::Store;
 use chrono::Local;
 use linkwell_protocol::{EntityKind, Operation};
 use serde::Serialize;
@@ -115,37 +115,23 @@ impl Store {
                 "only a supervisor can see who looked at a record".into(),
             ));
         }
-        let rows = store::load_where(
-            self.conn(),
-            EntityKind::AuditEvent,
-            "person_id = ?1",
-            &person_id.to_string(),
-            "at DESC, rowid DESC",
+        // One query: each line with its worker's name where this laptop knows the worker.
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT a.at, a.action, a.worker_id, w.name, a.device_id FROM audit_event a
+             LEFT JOIN worker w ON w.id = a.worker_id
+             WHERE a.person_id = ?1 ORDER BY a.at DESC, a.rowid DESC",
         )?;
-        let text = |m: &serde_json::Map<String, serde_json::Value>, k: &str| {
-            m.get(k)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string()
-        };
-        Ok(rows
-            .iter()
-            .map(|m| {
-                let worker_id = text(m, "worker_id");
-                let worker_name = Uuid::parse_str(&worker_id)
-                    .ok()
-                    .and_then(|id| self.worker(id).ok())
-                    .map(|w| w.name);
-                let action = text(m, "action");
-                AuditEntry {
-                    at: text(m, "at"),
-                    action_label: AuditAction::label_of(&action),
-                    action,
-                    worker_id,
-                    worker_name,
-                    device_id: text(m, "device_id"),
-                }
+        let rows = stmt.query_map([person_id.to_string()], |r| {
+            let action: String = r.get(1)?;
+            Ok(AuditEntry {
+                at: r.get(0)?,
+                action_label: AuditAction::label_of(&action),
+                action,
+                worker_id: r.get(2)?,
+                worker_name: r.get(3)?,
+                device_id: r.get(4)?,
             })
-            .collect())
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

@@ -365,6 +365,13 @@ pub struct RiskFlag {
     pub recorded_by: Uuid,
 }
 
+impl RiskFlag {
+    /// Due for review on `on` (Today lists the same flags: `review_on <= on`, active only).
+    pub fn review_due(&self, on: NaiveDate) -> bool {
+        self.active && self.review_on <= on
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RiskFlagInput {

@@ -13,8 +13,8 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct GreenBookOptions {
-    /// Comma-separated sections (cover, plan, five-ways, goals, groups, next-steps); empty
-    /// means every section with content.
+    /// Comma-separated sections (cover, plan, five-ways, goals, groups, next-steps); `None`
+    /// means every section with content, and a list with nothing in it is refused.
     pub pages: Option<String>,
     /// None follows the person's recorded communication needs (large print / easy read).
     pub large_print: Option<bool>,
@@ -35,8 +35,14 @@ impl From<lp::PrintError> for CoreError {
 
 fn print_options(o: &GreenBookOptions, needs_large_print: bool) -> Result<lp::PrintOptions> {
     let printed_on = o.fixed_date.unwrap_or_else(today);
-    let pages = match o.pages.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    let pages = match o.pages.as_deref().map(str::trim) {
         None => None,
+        Some("") => {
+            return Err(CoreError::invalid(
+                "pages",
+                "Choose at least one page to print",
+            ));
+        }
         Some(list) => Some(lp::Section::parse(list)?),
     };
     Ok(lp::PrintOptions {

@@ -82,7 +82,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
   // Each active flag is reviewed by date: kept with the next review date, or lifted.
   const flagReviews = flags.map((f) => {
     const kind = labelOf(v.risk_kind, f.kind);
-    const due = f.review_on <= todayIso();
+    const due = Boolean(f.review_due);
     const keep = h('form', { class: 'inline', 'aria-label': `Review ${kind}` },
       h('p', {}, h('strong', {}, kind), due ? h('span', { class: 'tag warn' }, ` review due ${fmtDate(f.review_on)}`) : ` · review by ${fmtDate(f.review_on)}`,
         f.note ? h('span', { class: 'muted' }, ` · ${f.note}`) : null),

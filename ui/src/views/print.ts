@@ -2,8 +2,8 @@
 // from the window or save the exact PDF. The preview is drawn from the core's own page model
 // (the same layout the PDF is rendered from), because a desktop web view cannot show a PDF.
 
-import { api, ApiError, type GreenBookOptions, type GreenBookPreview, type Id, type PreviewPage } from '../api';
-import { h, field, checkbox, reportError, clearMessage, announce, plural } from '../dom';
+import { api, type GreenBookOptions, type GreenBookPreview, type Id, type PreviewPage } from '../api';
+import { h, field, checkbox, reportError, clearMessage, announce, plural, onSubmit } from '../dom';
 
 // Positions are millimetres on an A4 page; the preview scales them to its own width with
 // container units, so 1 mm is (100 / 210) cqw and the same sheets print at true size.
@@ -39,9 +39,8 @@ function sheet(page: PreviewPage, count: number, widthMm: number, heightMm: numb
 }
 
 export async function printView(personId: Id): Promise<HTMLElement> {
-  const rec = await api.personRecord(personId);
   const first = await api.greenBookPreview(personId, {});
-  const name = rec.display_name;
+  const name = first.display_name;
 
   const pages = h('fieldset', { class: 'checks', 'data-field': 'pages' },
     h('legend', {}, 'Pages to print'),
@@ -53,7 +52,7 @@ export async function printView(personId: Id): Promise<HTMLElement> {
   const preview = h('section', { class: 'preview', 'aria-label': 'Preview' });
   const form = h('form', { 'aria-label': 'Choose what to print', class: 'card print-choices' },
     pages,
-    field('Large print (16 pt)', large, { hint: rec.person.large_print || rec.person.easy_read ? `${name} asked for large print or easy read.` : undefined }),
+    field('Large print (16 pt)', large, { hint: first.large_print ? `${name} asked for large print or easy read.` : undefined }),
     field('Blank pages to fill in by hand', blank),
     h('div', { class: 'actions' },
       h('button', { type: 'button', id: 'print-now' }, 'Print…'),
@@ -65,51 +64,43 @@ export async function printView(personId: Id): Promise<HTMLElement> {
     const chosen = Array.from(form.querySelectorAll<HTMLInputElement>('input[name="pages"]:checked')).map((i) => i.value);
     return { pages: chosen.join(','), large_print: large.checked, blank: blank.checked };
   };
-  let shown = 0;
   const draw = (p: GreenBookPreview) => {
     const d = p.document;
     preview.replaceChildren(...d.pages.map((pg) => sheet(pg, d.pages.length, d.page_width_mm, d.page_height_mm)));
-    shown = d.pages.length;
     status.textContent = `${plural(d.pages.length, 'page')} to print${d.missing_glyphs.length ? `. Some characters cannot be printed and show as ?: ${d.missing_glyphs.join(' ')}` : ''}`;
   };
-  // Only the newest choice is drawn, however quickly boxes are ticked.
+  // Only the newest choice is drawn, however quickly boxes are ticked. The core says what is
+  // wrong with a choice (no pages ticked, say) next to the field.
   let asked = 0;
   const redraw = async () => {
     clearMessage(form);
     const mine = ++asked;
-    if (!options().pages) {
-      preview.replaceChildren();
-      shown = 0;
-      status.textContent = 'Choose at least one page to print';
-      return;
-    }
     try {
       const p = await api.greenBookPreview(personId, options());
       if (mine === asked) draw(p);
-    } catch (err) { if (mine === asked) reportError(form, err); }
+    } catch (err) {
+      if (mine !== asked) return;
+      preview.replaceChildren();
+      status.textContent = '';
+      reportError(form, err);
+    }
   };
   form.addEventListener('change', () => void redraw());
   draw(first);
 
   form.querySelector<HTMLButtonElement>('#print-now')!.addEventListener('click', async () => {
-    if (!shown) { status.textContent = 'Choose at least one page to print'; return; }
+    // Nothing on show (the core refused the choice, and said why): nothing to print.
+    if (!preview.childElementCount) return;
     try {
       await api.recordPrinted(personId);
       window.print();
     } catch (err) { reportError(form, err); }
   });
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    clearMessage(form);
-    if (!shown) { status.textContent = 'Choose at least one page to print'; return; }
-    try {
-      const saved = await api.saveGreenBook(personId, options());
-      const where = saved.path ? `Saved as ${saved.path}` : `Saved as ${saved.file_name} in your downloads`;
-      status.textContent = `${where}. The file is not encrypted: give it to ${name} or delete it after printing.`;
-      announce(where);
-    } catch (err) {
-      if (err instanceof ApiError) reportError(form, err); else throw err;
-    }
+  onSubmit(form, async () => {
+    const saved = await api.saveGreenBook(personId, options());
+    const where = saved.path ? `Saved as ${saved.path}` : `Saved as ${saved.file_name} in your downloads`;
+    status.textContent = `${where}. The file is not encrypted: give it to ${name} or delete it after printing.`;
+    announce(where);
   });
 
   return h('div', { class: 'print-screen' },

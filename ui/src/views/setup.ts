@@ -3,7 +3,7 @@
 // passphrase), and the lock settings. Nothing here shows anything about a person.
 
 import { api, type LockState, type Profile, type Vocabularies } from '../api';
-import { h, field, input, select, checkbox, val, bool, reportError, clearMessage, formMessage } from '../dom';
+import { h, field, input, select, checkbox, val, raw, bool, reportError, clearMessage, onSubmit, tell } from '../dom';
 
 const passphrase = (name: string, autocomplete: string) =>
   input(name, { type: 'password', autocomplete, spellcheck: 'false' });
@@ -46,8 +46,8 @@ export function setupView(vocab: Vocabularies, done: (state: LockState) => void,
     const btn = form.querySelector<HTMLButtonElement>('button[type=submit]')!;
     btn.disabled = true;
     btn.textContent = joining() ? 'Joining the server…' : bool(form, 'demo') ? 'Setting up with demo data…' : 'Setting up…';
-    const pass = (form.elements.namedItem('passphrase') as HTMLInputElement).value;
-    const again = (form.elements.namedItem('passphrase_again') as HTMLInputElement).value;
+    const pass = raw(form, 'passphrase');
+    const again = raw(form, 'passphrase_again');
     try {
       const state = joining()
         ? await api.joinServer(val(form, 'server'), val(form, 'code'), pass, again)
@@ -72,14 +72,9 @@ export function recoveryCodeView(code: string, done: () => void): HTMLElement {
   const form = h('form', { novalidate: true },
     field('I have written down my recovery code and will keep it safe', checkbox('kept')),
     h('button', { type: 'submit', class: 'primary' }, 'Continue'));
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    if (!bool(form, 'kept')) {
-      formMessage(form).replaceChildren(h('p', {}, 'Tick the box once you have written the code down: it will not be shown again.'));
-      formMessage(form).classList.add('shown');
-      return;
-    }
-    done();
+  onSubmit(form, () => {
+    if (bool(form, 'kept')) done();
+    else tell(form, 'Tick the box once you have written the code down: it will not be shown again.');
   });
   return h('section', { class: 'setup card' },
     h('h1', {}, 'Your recovery code'),
@@ -144,13 +139,8 @@ export function lockView(state: LockState, vocab: Vocabularies, unlocked: (state
       h('div', { class: 'actions' },
         h('button', { type: 'submit', class: 'primary' }, 'Set new passphrase and unlock'),
         h('button', { type: 'button', class: 'secondary', onclick: render }, 'Back')));
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      clearMessage(form);
-      const v = (n: string) => (form.elements.namedItem(n) as HTMLInputElement).value;
-      try {
-        unlocked(await api.recover(chosen.id, v('recovery_code'), v('new_passphrase'), v('new_passphrase_again')));
-      } catch (err) { reportError(form, err); }
+    onSubmit(form, async () => {
+      unlocked(await api.recover(chosen.id, raw(form, 'recovery_code'), raw(form, 'new_passphrase'), raw(form, 'new_passphrase_again')));
     });
     return form;
   };
@@ -161,13 +151,8 @@ export function lockView(state: LockState, vocab: Vocabularies, unlocked: (state
       field('Choose a passphrase', passphrase('passphrase', 'new-password'), { required: true, hint: PASS_HINT }),
       field('Type the passphrase again', passphrase('passphrase_again', 'new-password'), { required: true }),
       h('button', { type: 'submit', class: 'primary' }, 'Encrypt and unlock'));
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      clearMessage(form);
-      const v = (n: string) => (form.elements.namedItem(n) as HTMLInputElement).value;
-      try {
-        unlocked(await api.encryptProfile(chosen.id, v('passphrase'), v('passphrase_again')));
-      } catch (err) { reportError(form, err); }
+    onSubmit(form, async () => {
+      unlocked(await api.encryptProfile(chosen.id, raw(form, 'passphrase'), raw(form, 'passphrase_again')));
     });
     return form;
   };
@@ -193,29 +178,18 @@ export function settingsView(state: LockState): HTMLElement {
     field('New passphrase', passphrase('new_passphrase', 'new-password'), { required: true, hint: PASS_HINT }),
     field('Type the new passphrase again', passphrase('new_passphrase_again', 'new-password'), { required: true }),
     h('button', { type: 'submit', class: 'primary' }, 'Change passphrase'));
-  change.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    clearMessage(change);
-    const v = (n: string) => (change.elements.namedItem(n) as HTMLInputElement).value;
-    try {
-      await api.changePassphrase(v('current'), v('new_passphrase'), v('new_passphrase_again'));
-      change.reset();
-      formMessage(change).replaceChildren(h('p', {}, 'Passphrase changed. Use the new one next time you unlock. Your recovery code still works.'));
-      formMessage(change).classList.add('shown');
-    } catch (err) { reportError(change, err); }
+  onSubmit(change, async () => {
+    await api.changePassphrase(raw(change, 'current'), raw(change, 'new_passphrase'), raw(change, 'new_passphrase_again'));
+    change.reset();
+    tell(change, 'Passphrase changed. Use the new one next time you unlock. Your recovery code still works.');
   });
   const idle = h('form', { novalidate: true },
     h('h2', {}, 'Locking'),
     field('Lock after this many minutes without use', input('minutes', { type: 'number', min: 1, max: 60, value: state.idle_lock_minutes, inputmode: 'numeric' }), { hint: 'Between 1 and 60. Linkwell also locks when you press Lock or Alt+L.' }),
     h('button', { type: 'submit' }, 'Save'));
-  idle.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    clearMessage(idle);
-    try {
-      const s = await api.setIdleLock(Number(val(idle, 'minutes')));
-      formMessage(idle).replaceChildren(h('p', {}, `Linkwell will lock after ${s.idle_lock_minutes} minutes without use.`));
-      formMessage(idle).classList.add('shown');
-    } catch (err) { reportError(idle, err); }
+  onSubmit(idle, async () => {
+    const s = await api.setIdleLock(Number(val(idle, 'minutes')));
+    tell(idle, `Linkwell will lock after ${s.idle_lock_minutes} minutes without use.`);
   });
   return h('section', { class: 'settings' }, h('h1', {}, 'Settings'), change, idle);
 }

@@ -422,6 +422,16 @@ fn saving_a_green_book_never_overwrites_and_keeps_names_out_of_file_names() {
         )
         .unwrap_err();
     assert_eq!(invalid_fields(e), vec!["pages"]);
+    // No page ticked at all is refused the same way (the preview says so too).
+    for call in ["save_green_book", "green_book_preview"] {
+        let e = gate
+            .call(
+                call,
+                json!({ "person_id": person, "options": { "pages": " " } }),
+            )
+            .unwrap_err();
+        assert_eq!(invalid_fields(e), vec!["pages"], "{call}");
+    }
     assert_eq!(std::fs::read_dir(&downloads).unwrap().count(), 2);
     // Without a folder from the shell (a browser), saving is the browser's job.
     let mut browser = Gate::with_kdf(Profiles::Dir(dir.path().join("profiles")), FAST);
