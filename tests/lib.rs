@@ -109,23 +109,43 @@ impl Drop for ServerProcess {
     }
 }
 
-/// Runs `linkwell-server --data DATA args...`, insisting on success; returns trimmed stdout.
-pub fn server_admin(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(binary("linkwell-server"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
+/// Runs a command, insisting on success; returns its trimmed stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd
         .output()
-        .expect("run linkwell-server");
+        .unwrap_or_else(|e| panic!("could not run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
-        "linkwell-server {args:?} failed: {}",
+        "{cmd:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout)
         .expect("utf-8 output")
         .trim()
         .to_string()
+}
+
+/// Runs `linkwell-server --data DATA args...`, insisting on success; returns trimmed stdout.
+pub fn server_admin(data: &Path, args: &[&str]) -> String {
+    run_ok(
+        Command::new(binary("linkwell-server"))
+            .arg("--data")
+            .arg(data)
+            .args(args),
+    )
+}
+
+/// A server data folder with the test organisation and these teams.
+pub fn new_org(data: &Path, teams: &[&str]) {
+    server_admin(data, &["init", "--org", "Test Social Prescribing"]);
+    for team in teams {
+        server_admin(data, &["team", "add", "--name", team]);
+    }
+}
+
+/// A one-time enrolment code for a worker.
+pub fn enrol_code(data: &Path, worker: &str) -> String {
+    server_admin(data, &["enrol-code", "--worker", worker])
 }
 
 /// Adds a worker on the server (`worker add`) and returns their id.

@@ -2,7 +2,7 @@
 //! (the same core gate the desktop window holds) driven through its HTTP API as the UI drives
 //! it — joining the server at set-up, "Sync now", the honest status line, and offline.
 
-use linkwell_e2e::{ServerProcess, add_worker, binary, linkwell_ok, server_admin};
+use linkwell_e2e::{ServerProcess, add_worker, binary, enrol_code, linkwell_ok, new_org};
 use serde_json::{Value, json};
 use std::io::BufRead as _;
 use std::process::{Child, Command, Stdio};
@@ -70,14 +70,21 @@ impl BridgeProcess {
         assert_eq!(status, 200, "{method}: {body}");
         body
     }
+
+    /// Set-up by joining the server with an enrolment code, as the set-up screen does.
+    fn join(&self, server: &str, code: &str) -> (u16, Value) {
+        self.call(
+            "create_profile",
+            json!({ "join": { "server": server, "code": code }, "passphrase": PASS, "passphrase_again": PASS }),
+        )
+    }
 }
 
 #[test]
 fn a_laptop_joins_at_set_up_syncs_now_and_says_honestly_when_offline() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("server");
-    server_admin(&data, &["init", "--org", "Test Social Prescribing"]);
-    server_admin(&data, &["team", "add", "--name", "Rushcliffe"]);
+    new_org(&data, &["Rushcliffe"]);
     let worker = add_worker(&data, "Priya Shah", "link_worker", "Rushcliffe");
     let coach = add_worker(&data, "Coach", "health_coach", "Rushcliffe");
     let mut server = ServerProcess::start(&data);
@@ -86,19 +93,14 @@ fn a_laptop_joins_at_set_up_syncs_now_and_says_honestly_when_offline() {
     let app = BridgeProcess::start(&dir.path().join("profiles"), &ui);
 
     // A wrong code is refused next to the field; nothing is left half set up.
-    let (status, body) = app.call(
-        "create_profile",
-        json!({ "join": { "server": server.url, "code": "WRONG-CODE" }, "passphrase": PASS, "passphrase_again": PASS }),
-    );
+    let (status, body) = app.join(&server.url, "WRONG-CODE");
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["field"], "code");
     assert_eq!(app.ok("lock_state", json!({}))["state"], "setup");
 
-    let code = server_admin(&data, &["enrol-code", "--worker", &worker]);
-    let state = app.ok(
-        "create_profile",
-        json!({ "join": { "server": server.url, "code": code }, "passphrase": PASS, "passphrase_again": PASS }),
-    );
+    let code = enrol_code(&data, &worker);
+    let (status, state) = app.join(&server.url, &code);
+    assert_eq!(status, 200, "{state}");
     assert_eq!(state["state"], "unlocked");
     assert_eq!(
         state["profiles"][0]["name"], "Priya Shah",
@@ -133,7 +135,7 @@ fn a_laptop_joins_at_set_up_syncs_now_and_says_honestly_when_offline() {
 
     // A colleague in the same team receives it through the server.
     let coach_db = dir.path().join("coach.db");
-    let coach_code = server_admin(&data, &["enrol-code", "--worker", &coach]);
+    let coach_code = enrol_code(&data, &coach);
     linkwell_ok(
         &coach_db,
         &["enrol", "--server", &server.url, "--code", &coach_code],
@@ -193,19 +195,15 @@ fn a_laptop_joins_at_set_up_syncs_now_and_says_honestly_when_offline() {
 fn a_supervisor_sees_on_their_own_laptop_who_opened_and_printed_a_record() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("server");
-    server_admin(&data, &["init", "--org", "Test Social Prescribing"]);
-    server_admin(&data, &["team", "add", "--name", "Rushcliffe"]);
+    new_org(&data, &["Rushcliffe"]);
     let worker = add_worker(&data, "Priya Shah", "link_worker", "Rushcliffe");
     let supervisor = add_worker(&data, "Sam Okoro", "supervisor", "Rushcliffe");
     let server = ServerProcess::start(&data);
     let ui = dir.path().join("ui");
     std::fs::create_dir_all(&ui).unwrap();
     let join = |app: &BridgeProcess, who: &str| {
-        let code = server_admin(&data, &["enrol-code", "--worker", who]);
-        app.ok(
-            "create_profile",
-            json!({ "join": { "server": server.url, "code": code }, "passphrase": PASS, "passphrase_again": PASS }),
-        );
+        let (status, body) = app.join(&server.url, &enrol_code(&data, who));
+        assert_eq!(status, 200, "{body}");
     };
 
     let laptop = BridgeProcess::start(&dir.path().join("priya"), &ui);

@@ -5,7 +5,9 @@
 use linkwell_core::Store;
 use linkwell_core::people::PersonInput;
 use linkwell_core::sync::{SyncTransport, TransportError};
-use linkwell_e2e::{ServerProcess, add_worker, linkwell, linkwell_ok, server_admin};
+use linkwell_e2e::{
+    ServerProcess, add_worker, enrol_code, linkwell, linkwell_ok, new_org, server_admin,
+};
 use linkwell_protocol::{
     EntityKind, Hlc, Mutation, Operation, PROTOCOL_VERSION, PullRequest, PushRequest,
 };
@@ -28,16 +30,14 @@ fn setup() -> Org {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     let data = root.join("server");
-    server_admin(&data, &["init", "--org", "Test Social Prescribing"]);
-    server_admin(&data, &["team", "add", "--name", "Rushcliffe"]);
-    server_admin(&data, &["team", "add", "--name", "Other locality"]);
+    new_org(&data, &["Rushcliffe", "Other locality"]);
     let hc = add_worker(&data, "Coach", "health_coach", "Rushcliffe");
     let lw = add_worker(&data, "Linker", "link_worker", "Rushcliffe");
     let ow = add_worker(&data, "Elsewhere", "link_worker", "Other locality");
     let server = ServerProcess::start(&data);
     let mut laptops = Vec::new();
     for (name, worker) in [("coach", &hc), ("worker", &lw), ("other", &ow)] {
-        let code = server_admin(&data, &["enrol-code", "--worker", worker]);
+        let code = enrol_code(&data, worker);
         let db = root.join(format!("{name}.db"));
         linkwell_ok(&db, &["enrol", "--server", &server.url, "--code", &code]);
         laptops.push(db);

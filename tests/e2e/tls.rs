@@ -2,21 +2,14 @@
 //! organisation's own certificate authority (made here with the real `openssl` tool), a laptop
 //! that trusts that authority, and refusals for everything less.
 
-use linkwell_e2e::{ServerProcess, add_worker, binary, linkwell, linkwell_ok, server_admin};
+use linkwell_e2e::{
+    ServerProcess, add_worker, binary, enrol_code, linkwell, linkwell_ok, new_org, run_ok,
+};
 use std::path::Path;
 use std::process::Command;
 
 fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run openssl (apt-get install -y openssl)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(Command::new("openssl").current_dir(dir).args(args));
 }
 
 /// An organisation CA (`ca.pem`) and a server certificate for 127.0.0.1 and localhost signed
@@ -88,8 +81,7 @@ fn laptops_sync_over_tls_trusting_only_the_organisations_authority() {
     let dir = tempfile::tempdir().unwrap();
     make_certificates(dir.path());
     let data = dir.path().join("server");
-    server_admin(&data, &["init", "--org", "Test Social Prescribing"]);
-    server_admin(&data, &["team", "add", "--name", "Rushcliffe"]);
+    new_org(&data, &["Rushcliffe"]);
     let worker = add_worker(&data, "Priya Shah", "link_worker", "Rushcliffe");
     let cert = dir.path().join("server.pem");
     let key = dir.path().join("server.key");
@@ -109,7 +101,7 @@ fn laptops_sync_over_tls_trusting_only_the_organisations_authority() {
 
     // Without the organisation's authority the certificate is not trusted: refused, and the
     // one-time code is not spent.
-    let code = server_admin(&data, &["enrol-code", "--worker", &worker]);
+    let code = enrol_code(&data, &worker);
     let out = linkwell(&db, &["enrol", "--server", &server.url, "--code", &code]);
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr).to_lowercase();
@@ -145,7 +137,7 @@ fn laptops_sync_over_tls_trusting_only_the_organisations_authority() {
 fn the_server_refuses_plain_http_beyond_loopback() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("server");
-    server_admin(&data, &["init", "--org", "Test Social Prescribing"]);
+    new_org(&data, &[]);
     let out = Command::new(binary("linkwell-server"))
         .arg("--data")
         .arg(&data)

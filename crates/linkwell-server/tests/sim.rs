@@ -328,66 +328,7 @@ fn run_seed(seed: u64) {
                     if std::env::var("SIM_DEBUG").is_ok()
                         && srv.iter().any(|(k, v)| local.get(k) != Some(v))
                     {
-                        for c in server.conflicts().unwrap() {
-                            if c.entity_id == id {
-                                eprintln!("conflict {c:?}");
-                            }
-                        }
-                        let mut st = l.store.conn().prepare("SELECT seq, hlc, payload, acked_at, server_seq, result FROM change_log WHERE entity_id = ?1").unwrap();
-                        let rows = st
-                            .query_map([id.to_string()], |r| {
-                                Ok(format!(
-                                    "{:?} {:?} {:?} {:?} {:?} {:?}",
-                                    r.get::<_, i64>(0)?,
-                                    r.get::<_, String>(1)?,
-                                    r.get::<_, String>(2)?,
-                                    r.get::<_, Option<String>>(3)?,
-                                    r.get::<_, Option<i64>>(4)?,
-                                    r.get::<_, Option<String>>(5)?
-                                ))
-                            })
-                            .unwrap();
-                        for r in rows {
-                            eprintln!("local {}", r.unwrap());
-                        }
-                        let held: i64 = l
-                            .store
-                            .conn()
-                            .query_row("SELECT COUNT(*) FROM sync_inbox_held", [], |r| r.get(0))
-                            .unwrap();
-                        eprintln!("held {held}");
-                        for f in ["server.db", "restored.db"] {
-                            let path = dir.path().join(f);
-                            if !path.exists() {
-                                continue;
-                            }
-                            let c = rusqlite::Connection::open(&path).unwrap();
-                            let mut st = c.prepare("SELECT server_seq, mutation FROM change WHERE mutation LIKE ?1 ORDER BY server_seq").unwrap();
-                            let rows = st
-                                .query_map([format!("%{id}%")], |r| {
-                                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-                                })
-                                .unwrap();
-                            for r in rows {
-                                let (s, m) = r.unwrap();
-                                let m: serde_json::Value = serde_json::from_str(&m).unwrap();
-                                eprintln!(
-                                    "{f} {s} dev={} seq={} hlc={} {}",
-                                    &m["device_id"].as_str().unwrap()[..8],
-                                    m["device_seq"],
-                                    m["hlc"],
-                                    m["payload"]
-                                );
-                            }
-                        }
-                        eprintln!(
-                            "laptop devices: {:?}",
-                            laptops
-                                .iter()
-                                .map(|l| l.store.actor().unwrap().device_id.to_string()[..8]
-                                    .to_string())
-                                .collect::<Vec<_>>()
-                        );
+                        trace(dir.path(), &server, &laptops, &id.to_string());
                     }
                     for (k, v) in &srv {
                         assert_eq!(
@@ -440,63 +381,12 @@ fn run_seed(seed: u64) {
         if std::env::var("SIM_DEBUG").is_ok()
             && !kept.contains(&(*id, field.to_string(), value.to_string()))
         {
-            let needle = format!("%{}%", value.as_str().unwrap_or_default());
-            for (i, l) in laptops.iter().enumerate() {
-                let mut st = l.store.conn().prepare("SELECT seq, hlc, payload, acked_at, server_seq, result FROM change_log WHERE payload LIKE ?1").unwrap();
-                let rows = st
-                    .query_map([&needle], |r| {
-                        Ok(format!(
-                            "{:?} {:?} {:?} {:?} {:?} {:?}",
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, Option<String>>(3)?,
-                            r.get::<_, Option<i64>>(4)?,
-                            r.get::<_, Option<String>>(5)?
-                        ))
-                    })
-                    .unwrap();
-                for r in rows {
-                    eprintln!("laptop {i}: {}", r.unwrap());
-                }
-            }
-            for f in ["server.db", "restored.db"] {
-                let path = dir.path().join(f);
-                if !path.exists() {
-                    continue;
-                }
-                let c = rusqlite::Connection::open(&path).unwrap();
-                let mut st = c
-                    .prepare("SELECT server_seq, mutation FROM change WHERE mutation LIKE ?1")
-                    .unwrap();
-                for r in st
-                    .query_map([&needle], |r| {
-                        Ok(format!(
-                            "{} {}",
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?
-                        ))
-                    })
-                    .unwrap()
-                {
-                    eprintln!("{f}: {}", r.unwrap());
-                }
-                let mut st = c
-                    .prepare("SELECT mutation, reason FROM quarantine WHERE mutation LIKE ?1")
-                    .unwrap();
-                for r in st
-                    .query_map([&needle], |r| {
-                        Ok(format!(
-                            "{} {}",
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?
-                        ))
-                    })
-                    .unwrap()
-                {
-                    eprintln!("{f} quarantine: {}", r.unwrap());
-                }
-            }
+            trace(
+                dir.path(),
+                &server,
+                &laptops,
+                value.as_str().unwrap_or_default(),
+            );
             eprintln!("current server file {server_file:?}");
         }
         assert!(
@@ -524,6 +414,66 @@ fn run_seed(seed: u64) {
         before,
         "seed {seed}: replay changed the server"
     );
+}
+
+/// `SIM_DEBUG`: everything mentioning `needle` (a record id or a value) on every laptop and in
+/// every server file, for reading a failing seed.
+fn trace(dir: &std::path::Path, server: &SqliteStorage, laptops: &[Laptop], needle: &str) {
+    let like = format!("%{needle}%");
+    for c in server.conflicts().unwrap() {
+        if format!("{c:?}").contains(needle) {
+            eprintln!("conflict {c:?}");
+        }
+    }
+    for (i, l) in laptops.iter().enumerate() {
+        let conn = l.store.conn();
+        let mut st = conn
+            .prepare("SELECT seq, hlc, payload, acked_at, server_seq, result FROM change_log WHERE entity_id || payload LIKE ?1")
+            .unwrap();
+        let rows = st
+            .query_map([&like], |r| {
+                Ok(format!(
+                    "{:?} {:?} {:?} {:?} {:?} {:?}",
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, Option<String>>(5)?
+                ))
+            })
+            .unwrap();
+        for r in rows {
+            eprintln!("laptop {i}: {}", r.unwrap());
+        }
+        let held: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sync_inbox_held", [], |r| r.get(0))
+            .unwrap();
+        let device = l.store.actor().unwrap().device_id;
+        eprintln!("laptop {i}: device {device}, {held} held");
+    }
+    for f in ["server.db", "restored.db"] {
+        let path = dir.join(f);
+        if !path.exists() {
+            continue;
+        }
+        let c = rusqlite::Connection::open(&path).unwrap();
+        for (what, sql) in [
+            (
+                "change",
+                "SELECT server_seq || ' ' || mutation FROM change WHERE mutation LIKE ?1 ORDER BY server_seq",
+            ),
+            (
+                "quarantine",
+                "SELECT reason || ' ' || mutation FROM quarantine WHERE mutation LIKE ?1",
+            ),
+        ] {
+            let mut st = c.prepare(sql).unwrap();
+            for r in st.query_map([&like], |r| r.get::<_, String>(0)).unwrap() {
+                eprintln!("{f} {what}: {}", r.unwrap());
+            }
+        }
+    }
 }
 
 #[test]
