@@ -86,8 +86,7 @@ impl Store {
 
     fn from_connection(mut conn: Connection, key: Option<&DbKey>) -> Result<Store> {
         if let Some(key) = key {
-            let hex: zeroize::Zeroizing<String> =
-                zeroize::Zeroizing::new(key.0.iter().map(|b| format!("{b:02x}")).collect());
+            let hex: zeroize::Zeroizing<String> = zeroize::Zeroizing::new(hex::encode(key.0));
             let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex.as_str()));
             conn.execute_batch(&pragma)?;
         }
@@ -325,7 +324,7 @@ fn now_ms() -> u64 {
 
 pub fn payload_hash(canonical_json: &str) -> String {
     let digest = Sha256::digest(canonical_json.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 /// Applies one change to its table, checking each field against the column registry.

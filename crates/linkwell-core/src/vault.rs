@@ -94,20 +94,11 @@ pub fn check_new_passphrase(field: &str, p: &str) -> Result<()> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 fn unhex(s: &str) -> Result<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return Err(CoreError::Corrupt("key file: bad hex".into()));
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&s[i..i + 2], 16)
-                .map_err(|_| CoreError::Corrupt("key file: bad hex".into()))
-        })
-        .collect()
+    hex::decode(s).map_err(|_| CoreError::Corrupt("key file: bad hex".into()))
 }
 
 fn derive(secret: &[u8], salt: &[u8], kdf: KdfParams) -> Result<Zeroizing<[u8; 32]>> {

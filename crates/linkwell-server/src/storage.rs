@@ -12,11 +12,13 @@ use linkwell_protocol::{
     Operation, PersonLink, PullRequest, PullResponse, PushRequest, PushResponse, ServerChange,
     TeamInfo, WorkerInfo,
 };
+use rusqlite::Transaction;
 use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite_migration::{HookError, M, Migrations};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{LazyLock, Mutex, MutexGuard};
 use uuid::Uuid;
 
 /// The device id the server signs its own changes with (teams, workers, corrections).
@@ -74,63 +76,85 @@ pub trait Storage: Send + Sync + 'static {
     fn epoch(&self) -> Result<Uuid>;
 }
 
-const SCHEMA: &str = r#"
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE team (id TEXT PRIMARY KEY, name TEXT NOT NULL, locality TEXT);
-CREATE TABLE worker (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
-    team_id TEXT NOT NULL REFERENCES team(id), active INTEGER NOT NULL DEFAULT 1
-);
-CREATE TABLE membership (
-    worker_id TEXT NOT NULL REFERENCES worker(id), team_id TEXT NOT NULL REFERENCES team(id),
-    PRIMARY KEY (worker_id, team_id)
-) WITHOUT ROWID;
-CREATE TABLE enrolment (
-    code_hash TEXT PRIMARY KEY, worker_id TEXT NOT NULL REFERENCES worker(id),
-    created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT, device_id TEXT
-);
-CREATE TABLE device (
-    id TEXT PRIMARY KEY, worker_id TEXT NOT NULL REFERENCES worker(id),
-    token_hash TEXT NOT NULL UNIQUE, enrolled_at TEXT NOT NULL, revoked_at TEXT,
-    last_seq INTEGER NOT NULL DEFAULT 0, clone_suspected_at TEXT
-);
--- Every mutation ever received, with the result it got: a retry gets the same answer.
-CREATE TABLE received (
-    mutation_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, device_seq INTEGER NOT NULL,
-    payload_hash TEXT NOT NULL, result TEXT NOT NULL, received_at TEXT NOT NULL,
-    UNIQUE (device_id, device_seq)
-);
--- The ordered stream devices pull: effective changes (after conflict rules) and corrections.
-CREATE TABLE change (
-    server_seq INTEGER PRIMARY KEY, mutation TEXT NOT NULL, team_id TEXT, person_id TEXT,
-    device_id TEXT
-);
--- Which team or person each record belongs to (its visibility).
-CREATE TABLE entity (
-    kind TEXT NOT NULL, id TEXT NOT NULL, team_id TEXT, person_id TEXT,
-    PRIMARY KEY (kind, id)
-) WITHOUT ROWID;
--- Each field's current value and the clock that wrote it.
-CREATE TABLE field (
-    kind TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
-    hlc TEXT NOT NULL, server_seq INTEGER NOT NULL, device_id TEXT NOT NULL,
-    PRIMARY KEY (kind, id, name)
-) WITHOUT ROWID;
--- Every losing value, kept and shown.
-CREATE TABLE conflict (
-    id TEXT PRIMARY KEY, server_seq INTEGER NOT NULL, kind TEXT NOT NULL, entity_id TEXT NOT NULL,
-    field TEXT NOT NULL, rule TEXT NOT NULL, kept TEXT NOT NULL, lost TEXT NOT NULL,
-    lost_mutation_id TEXT NOT NULL, lost_device_id TEXT NOT NULL, needs_review INTEGER NOT NULL,
-    team_id TEXT, person_id TEXT, created_at TEXT NOT NULL, reviewed_at TEXT
-);
-CREATE INDEX conflict_seq ON conflict(server_seq);
--- What could not be placed (e.g. a note for a person reassigned meanwhile): never dropped.
-CREATE TABLE quarantine (
-    mutation_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, mutation TEXT NOT NULL,
-    reason TEXT NOT NULL, created_at TEXT NOT NULL, resolved_at TEXT
-);
-PRAGMA user_version = 1;
-"#;
+/// Append-only: add a new file at the end, never edit one that has shipped.
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/0001_initial.sql")),
+        M::up_with_hook(
+            include_str!("../migrations/0002_lazy_fields.sql"),
+            |tx: &Transaction<'_>| backfill_awaits(tx).map_err(|e| HookError::Hook(e.to_string())),
+        ),
+    ])
+});
+
+/// The schema version this build of the server writes.
+pub const SERVER_SCHEMA_VERSION: usize = 2;
+
+/// Brings a server database up to `version`; a database from a newer server is refused.
+fn migrate(conn: &mut Connection, version: usize) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > SERVER_SCHEMA_VERSION as i64 {
+        return Err(StorageError::Admin(
+            "this server database was written by a newer linkwell-server; please update".into(),
+        ));
+    }
+    MIGRATIONS
+        .to_version(conn, version)
+        .map_err(|e| StorageError::Admin(format!("could not upgrade the server database: {e}")))
+}
+
+/// Opens a server database file at an earlier schema version, for the upgrade tests.
+#[doc(hidden)]
+pub fn open_at_schema_version(path: &Path, version: usize) -> Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    migrate(&mut conn, version)?;
+    Ok(conn)
+}
+
+/// Fills in which record each open quarantined change waits for (rows from before 0002).
+fn backfill_awaits(tx: &Connection) -> Result<()> {
+    let rows: Vec<(String, String, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT mutation_id, mutation, reason FROM quarantine WHERE resolved_at IS NULL",
+        )?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    for (id, text, reason) in rows {
+        let Ok(m) = serde_json::from_str::<Mutation>(&text) else {
+            continue;
+        };
+        if let Some(awaits) = awaited_record(&m, &reason) {
+            tx.execute(
+                "UPDATE quarantine SET awaits = ?2 WHERE mutation_id = ?1",
+                params![id, awaits.to_string()],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Which record's arrival could place a change quarantined for `reason`, if any.
+fn awaited_record(m: &Mutation, reason: &str) -> Option<Uuid> {
+    if reason == RECORD_NOT_KNOWN {
+        return Some(m.entity_id);
+    }
+    if !reason.ends_with(PARENT_NOT_KNOWN) {
+        return None;
+    }
+    let Value::Object(p) = &m.payload else {
+        return None;
+    };
+    match m.entity.person_link() {
+        PersonLink::Via { field, .. } => payload_uuid(p, field),
+        PersonLink::Own | PersonLink::None => payload_uuid(p, "person_id"),
+    }
+}
+
+/// The reason given to a change whose record has not reached the server (yet).
+const RECORD_NOT_KNOWN: &str = "this record is not known to the server yet";
+/// The end of the reason given to a new record whose parent has not reached the server.
+const PARENT_NOT_KNOWN: &str = "is not known to the server";
 
 /// A device as listed for the administrator: id, worker, enrolled at, revoked at, last seq.
 pub type DeviceRow = (Uuid, Uuid, String, Option<String>, u64);
@@ -147,17 +171,14 @@ impl std::fmt::Debug for SqliteStorage {
 }
 
 pub fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(s.as_bytes()))
 }
 
 fn random_hex(bytes: usize) -> String {
     use rand::RngCore;
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(buf)
 }
 
 fn uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
@@ -182,20 +203,13 @@ fn normalise_code(code: &str) -> String {
 impl SqliteStorage {
     /// Opens (creating if needed) the server database file.
     pub fn open(path: &Path) -> Result<SqliteStorage> {
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // An acknowledged change is a kept change: fsync on every commit.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if v == 0 {
-            conn.execute_batch(&format!("BEGIN; {SCHEMA} COMMIT;"))?;
-        } else if v > 1 {
-            return Err(StorageError::Admin(
-                "this server database was written by a newer linkwell-server; please update".into(),
-            ));
-        }
+        migrate(&mut conn, SERVER_SCHEMA_VERSION)?;
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
         })
@@ -441,16 +455,10 @@ impl SqliteStorage {
     /// The server's current view of one record: field name to value (for the tests).
     pub fn record(&self, kind: EntityKind, id: Uuid) -> Result<Map<String, Value>> {
         let conn = self.lock();
-        let mut stmt = conn.prepare("SELECT name, value FROM field WHERE kind = ?1 AND id = ?2")?;
-        let rows = stmt.query_map(params![kind.as_str(), id.to_string()], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
-        let mut out = Map::new();
-        for row in rows {
-            let (k, v) = row?;
-            out.insert(k, serde_json::from_str(&v)?);
+        match entity_row(&conn, kind, id)? {
+            Some(e) => current_fields(&conn, kind, id, &e),
+            None => Ok(Map::new()),
         }
-        Ok(out)
     }
 
     /// Every record id of a kind the server holds (for the tests).
@@ -535,15 +543,118 @@ fn server_mutation(
 type Scope = (Option<Uuid>, Option<Uuid>);
 
 fn lookup_scope(tx: &Connection, kind: EntityKind, id: Uuid) -> Result<Option<Scope>> {
+    Ok(entity_row(tx, kind, id)?.map(|e| e.scope))
+}
+
+/// A record the server holds: where it belongs, and where its field values are kept.
+struct EntityRow {
+    scope: Scope,
+    /// The stream entry of its create (None for records older than migration 0002 that
+    /// never had a field).
+    created_seq: Option<u64>,
+    /// Whether its values are in `field` rows; if not, they are its create's payload.
+    fields_kept: bool,
+}
+
+fn entity_row(tx: &Connection, kind: EntityKind, id: Uuid) -> Result<Option<EntityRow>> {
     Ok(tx
-        .prepare_cached("SELECT team_id, person_id FROM entity WHERE kind = ?1 AND id = ?2")?
+        .prepare_cached(
+            "SELECT team_id, person_id, created_seq, fields_kept FROM entity WHERE kind = ?1 AND id = ?2",
+        )?
         .query_row(params![kind.as_str(), id.to_string()], |r| {
-            Ok((
-                opt_uuid(r.get::<_, Option<String>>(0)?),
-                opt_uuid(r.get::<_, Option<String>>(1)?),
-            ))
+            Ok(EntityRow {
+                scope: (
+                    opt_uuid(r.get::<_, Option<String>>(0)?),
+                    opt_uuid(r.get::<_, Option<String>>(1)?),
+                ),
+                created_seq: r.get::<_, Option<i64>>(2)?.map(|s| s as u64),
+                fields_kept: r.get(3)?,
+            })
         })
         .optional()?)
+}
+
+/// The create a record came from, as stored in the stream.
+fn created_change(tx: &Connection, created_seq: u64) -> Result<Mutation> {
+    let text: String = tx
+        .prepare_cached("SELECT mutation FROM change WHERE server_seq = ?1")?
+        .query_row([created_seq as i64], |r| r.get(0))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// A record's current values: its `field` rows, or, if it was never changed, its create's.
+fn current_fields(
+    tx: &Connection,
+    kind: EntityKind,
+    id: Uuid,
+    e: &EntityRow,
+) -> Result<Map<String, Value>> {
+    if !e.fields_kept {
+        let Some(seq) = e.created_seq else {
+            return Ok(Map::new());
+        };
+        return Ok(match created_change(tx, seq)?.payload {
+            Value::Object(p) => p,
+            _ => Map::new(),
+        });
+    }
+    let mut stmt =
+        tx.prepare_cached("SELECT name, value FROM field WHERE kind = ?1 AND id = ?2")?;
+    let rows = stmt.query_map(params![kind.as_str(), id.to_string()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Map::new();
+    for row in rows {
+        let (k, v) = row?;
+        out.insert(k, serde_json::from_str(&v)?);
+    }
+    Ok(out)
+}
+
+/// Writes out a never-changed record's values as `field` rows, with its create's clock, so the
+/// first update is decided field by field exactly as if they had been written at its create.
+fn keep_fields(tx: &Connection, kind: EntityKind, id: Uuid, e: &EntityRow) -> Result<()> {
+    if e.fields_kept {
+        return Ok(());
+    }
+    if let Some(seq) = e.created_seq {
+        let create = created_change(tx, seq)?;
+        if let Value::Object(p) = &create.payload {
+            put_fields(tx, kind, id, p, create.hlc, seq, create.device_id)?;
+        }
+    }
+    tx.prepare_cached("UPDATE entity SET fields_kept = 1 WHERE kind = ?1 AND id = ?2")?
+        .execute(params![kind.as_str(), id.to_string()])?;
+    Ok(())
+}
+
+fn put_fields(
+    tx: &Connection,
+    kind: EntityKind,
+    id: Uuid,
+    values: &Map<String, Value>,
+    hlc: Hlc,
+    seq: u64,
+    device: Uuid,
+) -> Result<()> {
+    let mut put = tx.prepare_cached(
+        "INSERT INTO field (kind, id, name, value, hlc, server_seq, device_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (kind, id, name) DO UPDATE SET value = excluded.value, hlc = excluded.hlc,
+           server_seq = excluded.server_seq, device_id = excluded.device_id",
+    )?;
+    let (id, hlc, device) = (id.to_string(), hlc.encode(), device.to_string());
+    for (k, v) in values {
+        put.execute(params![
+            kind.as_str(),
+            id,
+            k,
+            serde_json::to_string(v)?,
+            hlc,
+            seq as i64,
+            device
+        ])?;
+    }
+    Ok(())
 }
 
 fn payload_uuid(p: &Map<String, Value>, field: &str) -> Option<Uuid> {
@@ -552,40 +663,55 @@ fn payload_uuid(p: &Map<String, Value>, field: &str) -> Option<Uuid> {
         .and_then(|s| Uuid::parse_str(s).ok())
 }
 
-/// The scope of a record the server has not seen yet, from its payload; Err is a reason.
+/// Why a change cannot be placed now, and the record whose arrival may place it.
+type Unplaceable = (String, Option<Uuid>);
+
+/// The scope of a record the server has not seen yet, from its payload, and the team it is
+/// visible to now.
 fn scope_for_new(
     tx: &Connection,
     ctx: &DeviceCtx,
     m: &Mutation,
     p: &Map<String, Value>,
-) -> Result<std::result::Result<Scope, String>> {
+) -> Result<std::result::Result<(Scope, Option<Uuid>), Unplaceable>> {
     if rules::is_shared(m.entity) {
-        return Ok(Ok((None, None)));
+        return Ok(Ok(((None, None), None)));
     }
     if m.entity == EntityKind::Person {
         return Ok(match payload_uuid(p, "team_id") {
-            Some(t) => Ok((Some(t), Some(m.entity_id))),
-            None => Err("person.team_id is missing".into()),
+            Some(t) => Ok(((Some(t), Some(m.entity_id)), Some(t))),
+            None => Err(("person.team_id is missing".into(), None)),
         });
     }
     if m.entity == EntityKind::AuditEvent && payload_uuid(p, "person_id").is_none() {
-        return Ok(Ok((ctx.teams.first().copied(), None)));
+        let team = ctx.teams.first().copied();
+        return Ok(Ok(((team, None), team)));
     }
     let (kind, field) = match m.entity.person_link() {
         PersonLink::Via { parent, field, .. } => (parent, field),
         PersonLink::Own | PersonLink::None => (EntityKind::Person, "person_id"),
     };
     let Some(parent) = payload_uuid(p, field) else {
-        return Ok(Err(format!("{}.{field} is missing", m.entity.as_str())));
+        return Ok(Err((
+            format!("{}.{field} is missing", m.entity.as_str()),
+            None,
+        )));
     };
     Ok(match lookup_scope(tx, kind, parent)? {
-        None => Err(format!(
-            "the {} this {} belongs to is not known to the server",
-            kind.as_str(),
-            m.entity.as_str()
+        None => Err((
+            format!(
+                "the {} this {} belongs to {PARENT_NOT_KNOWN}",
+                kind.as_str(),
+                m.entity.as_str()
+            ),
+            Some(parent),
         )),
-        Some(_) if kind == EntityKind::Person => Ok((None, Some(parent))),
-        Some((_, person)) => Ok((None, person)),
+        // The parent is the person: its row says the team.
+        Some((team, _)) if kind == EntityKind::Person => Ok(((None, Some(parent)), team)),
+        Some((_, person)) => {
+            let scope = (None, person);
+            Ok((scope, team_of(tx, scope)?))
+        }
     })
 }
 
@@ -611,15 +737,22 @@ fn store_change(tx: &Connection, m: &Mutation, scope: Scope) -> Result<u64> {
     Ok(tx.last_insert_rowid() as u64)
 }
 
-fn quarantine(tx: &Connection, m: &Mutation, reason: String) -> Result<MutationResult> {
+/// Keeps a change that cannot be placed now; `awaits` is the record whose arrival may place it.
+fn quarantine(
+    tx: &Connection,
+    m: &Mutation,
+    reason: String,
+    awaits: Option<Uuid>,
+) -> Result<MutationResult> {
     tx.execute(
-        "INSERT OR IGNORE INTO quarantine (mutation_id, device_id, mutation, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR IGNORE INTO quarantine (mutation_id, device_id, mutation, reason, created_at, awaits) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             m.mutation_id.to_string(),
             m.device_id.to_string(),
             serde_json::to_string(m)?,
             reason,
-            Utc::now().to_rfc3339()
+            Utc::now().to_rfc3339(),
+            awaits.map(|a| a.to_string())
         ],
     )?;
     tracing::warn!(mutation = %m.mutation_id, device = %m.device_id, "quarantined");
@@ -632,30 +765,22 @@ fn quarantine(tx: &Connection, m: &Mutation, reason: String) -> Result<MutationR
 fn rebroadcast_person(tx: &Connection, person: Uuid, now_ms: u64) -> Result<()> {
     let records: Vec<(String, String)> = {
         let mut stmt = tx.prepare_cached(
-            "SELECT e.kind, e.id FROM entity e JOIN field f ON f.kind = e.kind AND f.id = e.id
-             WHERE (e.kind = 'person' AND e.id = ?1) OR e.person_id = ?1
-             GROUP BY e.kind, e.id ORDER BY e.kind != 'person', MIN(f.server_seq)",
+            "SELECT kind, id FROM entity
+             WHERE ((kind = 'person' AND id = ?1) OR person_id = ?1) AND created_seq IS NOT NULL
+             ORDER BY kind != 'person', created_seq",
         )?;
         stmt.query_map([person.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?
     };
-    let mut fields =
-        tx.prepare_cached("SELECT name, value FROM field WHERE kind = ?1 AND id = ?2")?;
     for (kind, id) in records {
         let (Some(entity), Ok(uuid)) = (EntityKind::parse(&kind), Uuid::parse_str(&id)) else {
             continue;
         };
-        let mut payload = Map::new();
-        let rows = fields.query_map([&kind, &id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
-        for row in rows {
-            let (name, value) = row?;
-            payload.insert(name, serde_json::from_str(&value)?);
-        }
-        let Some(scope) = lookup_scope(tx, entity, uuid)? else {
+        let Some(row) = entity_row(tx, entity, uuid)? else {
             continue;
         };
+        let payload = current_fields(tx, entity, uuid, &row)?;
+        let scope = row.scope;
         let snapshot = server_mutation(entity, uuid, Operation::Create, payload, now_ms);
         store_change(tx, &snapshot, scope)?;
     }
@@ -681,9 +806,9 @@ fn retry_quarantine_for(tx: &Connection, now_ms: u64, awaited: Uuid) -> Result<V
     let mut placed_now = Vec::new();
     let waiting: Vec<(String, String)> = {
         let mut stmt = tx.prepare_cached(
-            "SELECT mutation_id, mutation FROM quarantine WHERE resolved_at IS NULL AND reason LIKE '%not known to the server%' AND mutation LIKE ?1 ORDER BY created_at, mutation_id",
+            "SELECT mutation_id, mutation FROM quarantine WHERE awaits = ?1 AND resolved_at IS NULL ORDER BY created_at, mutation_id",
         )?;
-        stmt.query_map([format!("%{awaited}%")], |r| Ok((r.get(0)?, r.get(1)?)))?
+        stmt.query_map([awaited.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?
     };
     for (id, text) in waiting {
@@ -728,9 +853,15 @@ fn retry_quarantine_for(tx: &Connection, now_ms: u64, awaited: Uuid) -> Result<V
 }
 
 /// Refuses a change, except notes and measures, which are quarantined instead: never dropped.
-fn unplaced(tx: &Connection, m: &Mutation, reason: String) -> Result<MutationResult> {
-    if rules::never_rejected(m.entity) {
-        quarantine(tx, m, reason)
+/// What waits for a record still on its way is quarantined whatever its kind (it is placed
+/// when the record comes).
+fn unplaced(
+    tx: &Connection,
+    m: &Mutation,
+    (reason, awaits): Unplaceable,
+) -> Result<MutationResult> {
+    if awaits.is_some() || rules::never_rejected(m.entity) {
+        quarantine(tx, m, reason, awaits)
     } else {
         Ok(MutationResult::Rejected { reason })
     }
@@ -747,132 +878,146 @@ struct Loser {
 /// Places one mutation: scope, access, conflict rules; returns its result.
 fn place(tx: &Connection, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<MutationResult> {
     if let Err(reason) = rules::check_mutation(m) {
-        return unplaced(tx, m, reason);
+        return unplaced(tx, m, (reason, None));
     }
     let Value::Object(payload) = &m.payload else {
-        return unplaced(tx, m, "the change is not a set of fields".into());
+        return unplaced(tx, m, ("the change is not a set of fields".into(), None));
     };
     let (hlc, clamped) = rules::clamp_hlc(m.hlc, now_ms);
-    let existing = lookup_scope(tx, m.entity, m.entity_id)?;
-    let scope = match existing {
-        Some(s) => s,
+    let existing = entity_row(tx, m.entity, m.entity_id)?;
+    let (scope, team) = match &existing {
+        Some(e) if m.entity == EntityKind::Person => (e.scope, e.scope.0),
+        Some(e) if rules::is_shared(m.entity) => (e.scope, None),
+        Some(e) => (e.scope, team_of(tx, e.scope)?),
         None if m.op != Operation::Create => {
             // Not refused: its record may still be on its way (after a restore from backup,
             // another laptop re-sends the record after this change arrives). It waits in
             // quarantine and is placed when the record comes; a change is never dropped.
-            return quarantine(tx, m, "this record is not known to the server yet".into());
+            return quarantine(tx, m, RECORD_NOT_KNOWN.into(), Some(m.entity_id));
         }
         None => match scope_for_new(tx, ctx, m, payload)? {
-            Ok(s) => s,
-            Err(reason) => return unplaced(tx, m, reason),
+            Ok(found) => found,
+            Err(why) => return unplaced(tx, m, why),
         },
     };
-    if !rules::is_shared(m.entity) {
-        let team = if existing.is_none() && m.entity == EntityKind::Person {
-            scope.0
-        } else {
-            team_of(tx, scope)?
-        };
-        if !team.is_some_and(|t| ctx.teams.contains(&t)) {
-            return unplaced(
-                tx,
-                m,
-                "this record belongs to a person supported by a team this worker is not in".into(),
-            );
-        }
-    }
-    let mut effective = Map::new();
-    let mut losers = Vec::new();
-    if existing.is_none() {
-        tx.prepare_cached(
-            "INSERT INTO entity (kind, id, team_id, person_id) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![
-            m.entity.as_str(),
-            m.entity_id.to_string(),
-            scope.0.map(|t| t.to_string()),
-            scope.1.map(|p| p.to_string())
-        ])?;
-        effective = payload.clone();
-    } else if m.entity.is_append_only() {
+    if !rules::is_shared(m.entity) && !team.is_some_and(|t| ctx.teams.contains(&t)) {
         return unplaced(
             tx,
             m,
-            "this record already exists; insert-only records are never overwritten".into(),
+            (
+                "this record belongs to a person supported by a team this worker is not in".into(),
+                None,
+            ),
         );
-    } else {
-        let mut get = tx.prepare_cached(
-            "SELECT value, hlc, server_seq, device_id FROM field WHERE kind = ?1 AND id = ?2 AND name = ?3",
-        )?;
-        for (k, v) in payload {
-            let stored = get
-                .query_row(
-                    params![m.entity.as_str(), m.entity_id.to_string(), k],
-                    |r| {
+    }
+    let mut effective = Map::new();
+    let mut losers = Vec::new();
+    match &existing {
+        None => effective = payload.clone(),
+        Some(_) if m.entity.is_append_only() => {
+            return unplaced(
+                tx,
+                m,
+                (
+                    "this record already exists; insert-only records are never overwritten".into(),
+                    None,
+                ),
+            );
+        }
+        Some(e) => {
+            keep_fields(tx, m.entity, m.entity_id, e)?;
+            let mut get = tx.prepare_cached(
+                "SELECT value, hlc, server_seq, device_id FROM field WHERE kind = ?1 AND id = ?2 AND name = ?3",
+            )?;
+            let id = m.entity_id.to_string();
+            for (k, v) in payload {
+                let stored = get
+                    .query_row(params![m.entity.as_str(), id, k], |r| {
                         let value: String = r.get(0)?;
                         let hlc: String = r.get(1)?;
                         Ok((value, hlc, r.get::<_, i64>(2)?, uuid_col(r, 3)?))
-                    },
-                )
-                .optional()?;
-            let decision = match stored {
-                None => Decision::Take,
-                Some((value, shlc, seq, dev)) => {
-                    let state = FieldState {
-                        value: serde_json::from_str(&value)?,
-                        hlc: Hlc::decode(&shlc).unwrap_or(Hlc {
-                            wall_ms: 0,
-                            counter: 0,
-                            device: dev,
-                        }),
-                        server_seq: seq as u64,
-                        device_id: dev,
-                    };
-                    let d =
-                        rules::decide(m.entity, k, &state, v, hlc, m.base_server_seq, m.device_id);
-                    if let Decision::Keep { rule, needs_review } = d {
-                        losers.push(Loser {
-                            field: k.clone(),
-                            kept: state.value,
-                            lost: v.clone(),
-                            rule,
-                            needs_review,
-                        });
+                    })
+                    .optional()?;
+                let decision = match stored {
+                    None => Decision::Take,
+                    Some((value, shlc, seq, dev)) => {
+                        let state = FieldState {
+                            value: serde_json::from_str(&value)?,
+                            hlc: Hlc::decode(&shlc).unwrap_or(Hlc {
+                                wall_ms: 0,
+                                counter: 0,
+                                device: dev,
+                            }),
+                            server_seq: seq as u64,
+                            device_id: dev,
+                        };
+                        let d = rules::decide(
+                            m.entity,
+                            k,
+                            &state,
+                            v,
+                            hlc,
+                            m.base_server_seq,
+                            m.device_id,
+                        );
+                        if let Decision::Keep { rule, needs_review } = d {
+                            losers.push(Loser {
+                                field: k.clone(),
+                                kept: state.value,
+                                lost: v.clone(),
+                                rule,
+                                needs_review,
+                            });
+                        }
+                        d
                     }
-                    d
+                };
+                if decision == Decision::Take {
+                    effective.insert(k.clone(), v.clone());
                 }
-            };
-            if decision == Decision::Take {
-                effective.insert(k.clone(), v.clone());
             }
         }
     }
     let mut main_seq = {
         // Always an entry in the stream, even when every field lost: the writer's own laptop
         // learns from it that the server has the change (its reply may have been lost).
-        let text = serde_json::to_string(&effective)?;
+        // Every field taken: the checked hash of the payload is the effective one's too.
+        let payload_hash = if effective.len() == payload.len() {
+            m.payload_hash.clone()
+        } else {
+            linkwell_core::store::payload_hash(&serde_json::to_string(&effective)?)
+        };
         let eff = Mutation {
+            mutation_id: m.mutation_id,
+            device_id: m.device_id,
+            worker_id: m.worker_id,
+            device_seq: m.device_seq,
             hlc,
-            payload_hash: linkwell_core::store::payload_hash(&text),
-            payload: Value::Object(effective.clone()),
-            ..m.clone()
+            entity: m.entity,
+            entity_id: m.entity_id,
+            op: m.op,
+            payload: Value::Object(effective),
+            payload_hash,
+            base_server_seq: m.base_server_seq,
         };
         let seq = store_change(tx, &eff, scope)?;
-        let mut put = tx.prepare_cached(
-            "INSERT INTO field (kind, id, name, value, hlc, server_seq, device_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (kind, id, name) DO UPDATE SET value = excluded.value, hlc = excluded.hlc,
-               server_seq = excluded.server_seq, device_id = excluded.device_id",
-        )?;
-        for (k, v) in &effective {
-            put.execute(params![
+        let Value::Object(effective) = eff.payload else {
+            unreachable!("built as an object above")
+        };
+        if existing.is_none() {
+            // A new record keeps no field rows: its values are its create's, until changed.
+            tx.prepare_cached(
+                "INSERT INTO entity (kind, id, team_id, person_id, created_seq, fields_kept) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+            )?
+            .execute(params![
                 m.entity.as_str(),
                 m.entity_id.to_string(),
-                k,
-                serde_json::to_string(v)?,
-                hlc.encode(),
-                seq as i64,
-                m.device_id.to_string()
+                scope.0.map(|t| t.to_string()),
+                scope.1.map(|p| p.to_string()),
+                seq as i64
             ])?;
+        } else {
+            put_fields(tx, m.entity, m.entity_id, &effective, hlc, seq, m.device_id)?;
         }
         if m.entity == EntityKind::Person
             && let Some(team) = payload_uuid(&effective, "team_id")
