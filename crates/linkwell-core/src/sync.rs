@@ -20,11 +20,11 @@ use crate::store::{self, Actor, SCHEMA_VERSION, Store};
 use chrono::{SecondsFormat, Utc};
 use linkwell_protocol::{
     EnrolRequest, EnrolResponse, EntityKind, ErrorBody, Hlc, Mutation, MutationResult, Operation,
-    PROTOCOL_VERSION, PullRequest, PullResponse, PushRequest, PushResponse,
+    PROTOCOL_VERSION, PullRequest, PullResponse, PushRequest, PushResponse, ServerChange,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Map, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
 /// Changes sent per push request.
@@ -552,14 +552,15 @@ impl Store {
         own_device: Uuid,
         resp: &PullResponse,
     ) -> Result<(u64, u64), SyncError> {
-        let mut tx = self.conn_mut().transaction()?;
+        let tx = self.conn_mut().transaction()?;
         let (mut wall, mut counter): (i64, u32) =
             tx.query_row("SELECT hlc_wall_ms, hlc_counter FROM device", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
         let (mut applied, mut held) = (0, 0);
         let now = now_text();
-        for ch in &resp.changes {
+        let superseded = superseded_in_page(&resp.changes);
+        for (ch, skip) in resp.changes.iter().zip(&superseded) {
             let m = &ch.mutation;
             // Receive rule: this laptop's next tick is after everything it has seen.
             let seen = (m.hlc.wall_ms as i64, m.hlc.counter);
@@ -576,14 +577,9 @@ impl Store {
                 // Its effective fields are applied again: an earlier change in the stream
                 // (e.g. after a restore) may have overwritten them here.
             }
-            let sp = tx.savepoint()?;
-            match apply_one(&sp, m) {
-                Ok(()) => {
-                    sp.commit()?;
-                    applied += 1;
-                }
+            match in_savepoint(&tx, |c| apply_one(c, m, skip))? {
+                Ok(()) => applied += 1,
                 Err(e) => {
-                    drop(sp);
                     held += 1;
                     tracing::warn!(server_seq = ch.server_seq, entity = m.entity.as_str(), id = %m.entity_id, error = %e, "pulled change held");
                     tx.execute(
@@ -593,7 +589,7 @@ impl Store {
                 }
             }
         }
-        retry_held(&mut tx)?;
+        retry_held(&tx)?;
         for c in &resp.conflicts {
             tx.execute(
                 "INSERT OR IGNORE INTO sync_review (id, kind, entity, entity_id, field, kept, lost, needs_review, created_at)
@@ -733,9 +729,33 @@ fn pending_fields(
     Ok(out)
 }
 
-/// Applies one pulled change: creates what is new, updates the fields the server decided,
-/// leaves insert-only records and unacknowledged local fields alone.
-fn apply_one(conn: &Connection, m: &Mutation) -> Result<(), CoreError> {
+/// For each change of a pulled page, the fields a later change in the same page sets again on
+/// the same record. Applied in stream order those writes would be overwritten within the
+/// page, so they are skipped: a laptop pulling back its own week of edits to one person
+/// writes that person once per field, not once per edit.
+fn superseded_in_page(changes: &[ServerChange]) -> Vec<BTreeSet<String>> {
+    let mut later: HashMap<(EntityKind, Uuid), BTreeSet<&str>> = HashMap::new();
+    let mut out = vec![BTreeSet::new(); changes.len()];
+    for (i, ch) in changes.iter().enumerate().rev() {
+        let m = &ch.mutation;
+        let Value::Object(p) = &m.payload else {
+            continue;
+        };
+        let set = later.entry((m.entity, m.entity_id)).or_default();
+        out[i] = p
+            .keys()
+            .filter(|k| set.contains(k.as_str()))
+            .cloned()
+            .collect();
+        set.extend(p.keys().map(String::as_str));
+    }
+    out
+}
+
+/// Applies one pulled change: creates what is new, updates the fields the server decided
+/// (but not those in `skip`, set again later in the same page), leaves insert-only records
+/// and unacknowledged local fields alone.
+fn apply_one(conn: &Connection, m: &Mutation, skip: &BTreeSet<String>) -> Result<(), CoreError> {
     let Value::Object(payload) = &m.payload else {
         return Err(CoreError::Corrupt(
             "pulled change is not a set of fields".into(),
@@ -750,7 +770,7 @@ fn apply_one(conn: &Connection, m: &Mutation) -> Result<(), CoreError> {
         }
         return store::apply(conn, m.entity, m.entity_id, Operation::Create, payload);
     }
-    if m.entity.is_append_only() {
+    if m.entity.is_append_only() || payload.keys().all(|k| skip.contains(k)) {
         return Ok(());
     }
     let pending = pending_fields(conn, m.entity, m.entity_id)?;
@@ -759,7 +779,7 @@ fn apply_one(conn: &Connection, m: &Mutation) -> Result<(), CoreError> {
     let current = store::load(conn, m.entity, m.entity_id)?.unwrap_or_default();
     let fields: Map<String, Value> = payload
         .iter()
-        .filter(|(k, v)| !pending.contains(*k) && current.get(*k) != Some(*v))
+        .filter(|(k, v)| !pending.contains(*k) && !skip.contains(*k) && current.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if fields.is_empty() {
@@ -769,7 +789,7 @@ fn apply_one(conn: &Connection, m: &Mutation) -> Result<(), CoreError> {
 }
 
 /// Tries again to place held creates (e.g. a note whose person arrived later).
-fn retry_held(tx: &mut rusqlite::Transaction<'_>) -> Result<(), SyncError> {
+fn retry_held(tx: &rusqlite::Transaction<'_>) -> Result<(), SyncError> {
     let held: Vec<(i64, String)> = {
         let mut stmt =
             tx.prepare("SELECT server_seq, mutation FROM sync_inbox_held ORDER BY server_seq")?;
@@ -783,13 +803,29 @@ fn retry_held(tx: &mut rusqlite::Transaction<'_>) -> Result<(), SyncError> {
         if m.op != Operation::Create {
             continue;
         }
-        let sp = tx.savepoint()?;
-        if apply_one(&sp, &m).is_ok() {
-            sp.execute("DELETE FROM sync_inbox_held WHERE server_seq = ?1", [seq])?;
-            sp.commit()?;
+        if in_savepoint(tx, |c| apply_one(c, &m, &BTreeSet::new()))?.is_ok() {
+            tx.execute("DELETE FROM sync_inbox_held WHERE server_seq = ?1", [seq])?;
         }
     }
     Ok(())
+}
+
+/// Runs `f` in a savepoint: kept if it succeeds, undone if not. The savepoint statements are
+/// prepared once (rusqlite's `savepoint()` parses new SQL each time, which cost a fifth of
+/// applying a pulled page).
+fn in_savepoint<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, CoreError>,
+) -> Result<Result<T, CoreError>, SyncError> {
+    conn.prepare_cached("SAVEPOINT pulled_change")?
+        .execute([])?;
+    let out = f(conn);
+    if out.is_err() {
+        conn.prepare_cached("ROLLBACK TO pulled_change")?
+            .execute([])?;
+    }
+    conn.prepare_cached("RELEASE pulled_change")?.execute([])?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -12,3 +12,12 @@ UPDATE entity SET created_seq = (
 -- earlier rows by the migration's hook.
 ALTER TABLE quarantine ADD COLUMN awaits TEXT;
 CREATE INDEX quarantine_awaiting ON quarantine (awaits) WHERE resolved_at IS NULL;
+-- Receipts are only ever looked up by mutation id: keyed by it alone, one b-tree instead of
+-- three (the device's sequence is checked against device.last_seq, not by a constraint).
+CREATE TABLE received_by_id (
+    mutation_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, device_seq INTEGER NOT NULL,
+    payload_hash TEXT NOT NULL, result TEXT NOT NULL, received_at TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO received_by_id SELECT mutation_id, device_id, device_seq, payload_hash, result, received_at FROM received;
+DROP TABLE received;
+ALTER TABLE received_by_id RENAME TO received;

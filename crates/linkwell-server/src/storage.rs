@@ -209,6 +209,9 @@ impl SqliteStorage {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // A push uses more statements than the default cache of 16 holds; evicting them
+        // meant preparing them again for every mutation.
+        conn.set_prepared_statement_cache_capacity(64);
         migrate(&mut conn, SERVER_SCHEMA_VERSION)?;
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
@@ -1234,12 +1237,17 @@ impl Storage for SqliteStorage {
             let mut results = Vec::with_capacity(req.mutations.len());
             let received_at = Utc::now().to_rfc3339();
             for m in &req.mutations {
-                let seen: Option<(String, String)> = tx
-                    .prepare_cached(
+                // Only a sequence number this device has used can be a retry; a new one is
+                // checked by the receipt's insert below instead of a lookup.
+                let seen: Option<(String, String)> = if m.device_seq > last_seq {
+                    None
+                } else {
+                    tx.prepare_cached(
                         "SELECT payload_hash, result FROM received WHERE mutation_id = ?1",
                     )?
                     .query_row([m.mutation_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?;
+                    .optional()?
+                };
                 if let Some((hash, result)) = seen {
                     if hash != m.payload_hash {
                         return Err(StorageError::Cloned {
@@ -1273,8 +1281,9 @@ impl Storage for SqliteStorage {
                     result,
                     MutationResult::Rejected { .. } | MutationResult::Quarantined { .. }
                 ) && m.op == Operation::Create;
-                tx.prepare_cached(
-                    "INSERT INTO received (mutation_id, device_id, device_seq, payload_hash, result, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                let stored = tx.prepare_cached(
+                    "INSERT INTO received (mutation_id, device_id, device_seq, payload_hash, result, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (mutation_id) DO NOTHING",
                 )?
                 .execute(params![
                     m.mutation_id.to_string(),
@@ -1284,6 +1293,12 @@ impl Storage for SqliteStorage {
                     serde_json::to_string(&result)?,
                     received_at
                 ])?;
+                if stored == 0 {
+                    // A mutation id already received under another sequence number.
+                    return Err(StorageError::Cloned {
+                        device_seq: m.device_seq,
+                    });
+                }
                 last_seq = m.device_seq;
                 results.push((m.mutation_id, result));
                 if placed_new {

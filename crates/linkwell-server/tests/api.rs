@@ -191,6 +191,21 @@ async fn push_is_idempotent_and_refuses_gaps_and_clones() {
     let (s, body) = call(&f, "/v1/push", Some(&e.token), push_body(&[clone])).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(body["code"], "cloned_device");
+    // A change already received, sent again under a new sequence number: a clone too, and
+    // nothing of the batch is kept.
+    let reused = Mutation {
+        device_seq: 2,
+        ..m1.clone()
+    };
+    let (s, body) = call(&f, "/v1/push", Some(&e.token), push_body(&[reused])).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(body["code"], "cloned_device");
+    assert_eq!(
+        f.storage.counts().unwrap().0,
+        4,
+        "two teams, the worker, the person"
+    );
+    assert_eq!(body["code"], "cloned_device");
     // One bad mutation does not block the next.
     let bad = mutation(
         &e,
