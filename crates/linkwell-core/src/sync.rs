@@ -845,4 +845,43 @@ mod tests {
         b.succeeded();
         assert_eq!(b.failed().as_secs(), 5);
     }
+
+    #[test]
+    fn only_the_last_write_of_a_field_in_a_page_is_applied() {
+        let (anne, bob) = (Uuid::now_v7(), Uuid::now_v7());
+        let change = |seq: u64, id: Uuid, payload: Value| ServerChange {
+            server_seq: seq,
+            mutation: Mutation {
+                mutation_id: Uuid::now_v7(),
+                device_id: Uuid::nil(),
+                worker_id: Uuid::nil(),
+                device_seq: seq,
+                hlc: Hlc {
+                    wall_ms: seq,
+                    counter: 0,
+                    device: Uuid::nil(),
+                },
+                entity: EntityKind::Person,
+                entity_id: id,
+                op: Operation::Update,
+                payload,
+                payload_hash: String::new(),
+                base_server_seq: 0,
+            },
+        };
+        let page = [
+            change(1, anne, serde_json::json!({"phone": "1", "email": "a@x"})),
+            change(2, bob, serde_json::json!({"phone": "2"})),
+            change(3, anne, serde_json::json!({"phone": "3"})),
+        ];
+        let skip = superseded_in_page(&page);
+        let names = |i: usize| skip[i].iter().cloned().collect::<Vec<_>>();
+        assert_eq!(
+            names(0),
+            ["phone"],
+            "Anne's phone is set again later; her email is not"
+        );
+        assert!(skip[1].is_empty(), "Bob's phone is another record's");
+        assert!(skip[2].is_empty(), "the last write is applied");
+    }
 }
