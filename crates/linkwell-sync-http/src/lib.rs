@@ -8,7 +8,7 @@ use linkwell_protocol::{
     EnrolRequest, EnrolResponse, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION, PullRequest,
     PullResponse, PushRequest, PushResponse, SCHEMA_HEADER,
 };
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Largest response read (a full pull page is well under this).
 const MAX_RESPONSE: u64 = 128 * 1024 * 1024;
@@ -107,29 +107,70 @@ impl HttpTransport {
     }
 }
 
+/// How long the reachability check may take in all, name lookup included.
+pub const REACHABLE_WITHIN: Duration = Duration::from_secs(3);
+
+/// Resolves a host within `limit`. The system resolver has no timeout of its own (a laptop on
+/// a captive Wi-Fi can wait on it for a minute), so it runs on a thread of its own; a lookup
+/// that outlives the limit finishes there and is ignored.
+fn lookup_within(
+    host: &str,
+    port: u16,
+    limit: Duration,
+) -> Result<Vec<std::net::SocketAddr>, TransportError> {
+    use std::net::ToSocketAddrs as _;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let target = (host.to_string(), port);
+    std::thread::Builder::new()
+        .name("reachable-lookup".into())
+        .spawn(move || {
+            let _ = tx.send(
+                target
+                    .to_socket_addrs()
+                    .map(Iterator::collect::<Vec<_>>)
+                    .map_err(|e| e.to_string()),
+            );
+        })
+        .map_err(|e| TransportError::Unreachable(e.to_string()))?;
+    match rx.recv_timeout(limit) {
+        Ok(found) => found.map_err(TransportError::Unreachable),
+        Err(_) => Err(TransportError::Unreachable(format!(
+            "looking up {host} took longer than {} s",
+            limit.as_secs()
+        ))),
+    }
+}
+
 impl SyncTransport for HttpTransport {
-    /// A TCP connection to the server's host and port: each resolved address in turn, within
-    /// 3 seconds in all (the name lookup itself is the system's and not bounded here).
+    /// A TCP connection to the server's host and port, or to the HTTP proxy the requests
+    /// would go through (from `HTTPS_PROXY` and friends, unless `NO_PROXY` names the server):
+    /// the name lookup and each resolved address in turn, within 3 seconds in all.
     fn reachable(&mut self) -> Result<(), TransportError> {
-        use std::net::ToSocketAddrs as _;
         let unreachable = |e: String| TransportError::Unreachable(e);
         let uri: ureq::http::Uri = self.base.parse().map_err(|e| unreachable(format!("{e}")))?;
-        let host = uri
-            .host()
-            .ok_or_else(|| unreachable("the server address has no host".into()))?
+        let (host, port) = match self.agent.config().proxy() {
+            Some(proxy) if !proxy.is_no_proxy(&uri) => (proxy.host().to_string(), proxy.port()),
+            _ => {
+                let host = uri
+                    .host()
+                    .ok_or_else(|| unreachable("the server address has no host".into()))?;
+                let https = uri
+                    .scheme_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("https"));
+                (
+                    host.to_string(),
+                    uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
+                )
+            }
+        };
+        let host = host
             .trim_start_matches('[')
-            .trim_end_matches(']');
-        let https = uri
-            .scheme_str()
-            .is_some_and(|s| s.eq_ignore_ascii_case("https"));
-        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+            .trim_end_matches(']')
+            .to_string();
+        let deadline = Instant::now() + REACHABLE_WITHIN;
         let mut last = format!("{host} has no address");
-        for addr in (host, port)
-            .to_socket_addrs()
-            .map_err(|e| unreachable(e.to_string()))?
-        {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
+        for addr in lookup_within(&host, port, REACHABLE_WITHIN)? {
+            let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
             }
@@ -164,4 +205,46 @@ pub fn connector() -> linkwell_core::gate::Connector {
             _ => Box::new(HttpTransport::new(url)),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A loopback port nothing listens on.
+    fn closed_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    #[test]
+    fn a_listening_server_is_reachable_and_a_closed_port_is_not() {
+        let live = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", live.local_addr().unwrap());
+        assert!(HttpTransport::new(&url).reachable().is_ok());
+        let closed = format!("http://127.0.0.1:{}", closed_port());
+        let err = HttpTransport::new(&closed).reachable().unwrap_err();
+        assert!(matches!(err, TransportError::Unreachable(_)), "{err:?}");
+    }
+
+    #[test]
+    fn through_a_proxy_the_proxy_is_what_must_be_reachable() {
+        let proxy = TcpListener::bind("127.0.0.1:0").unwrap();
+        let server = format!("http://127.0.0.1:{}", closed_port());
+        let with_proxy = |proxy_url: &str| HttpTransport {
+            base: server.clone(),
+            agent: ureq::Agent::config_builder()
+                .proxy(Some(ureq::Proxy::new(proxy_url).unwrap()))
+                .build()
+                .into(),
+        };
+        let live = format!("http://{}", proxy.local_addr().unwrap());
+        assert!(with_proxy(&live).reachable().is_ok(), "the proxy answers");
+        let dead = format!("http://127.0.0.1:{}", closed_port());
+        assert!(with_proxy(&dead).reachable().is_err(), "the proxy is down");
+    }
 }
