@@ -17,6 +17,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{HookError, M, Migrations};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 use uuid::Uuid;
@@ -545,11 +547,59 @@ fn server_mutation(
 /// Where a record belongs: `(team_id, person_id)`.
 type Scope = (Option<Uuid>, Option<Uuid>);
 
-fn lookup_scope(tx: &Connection, kind: EntityKind, id: Uuid) -> Result<Option<Scope>> {
-    Ok(entity_row(tx, kind, id)?.map(|e| e.scope))
+fn lookup_scope(tx: &Batch<'_>, kind: EntityKind, id: Uuid) -> Result<Option<Scope>> {
+    Ok(tx.entity(kind, id)?.map(|e| e.scope))
+}
+
+/// One push's transaction, with the `entity` rows it has read or written so far: a batch that
+/// touches one person many times reads their row once. Everything remembered is forgotten
+/// when a savepoint is rolled back.
+struct Batch<'c> {
+    tx: &'c Connection,
+    known: RefCell<HashMap<(EntityKind, Uuid), EntityRow>>,
+}
+
+impl std::ops::Deref for Batch<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.tx
+    }
+}
+
+impl<'c> Batch<'c> {
+    fn new(tx: &'c Connection) -> Batch<'c> {
+        Batch {
+            tx,
+            known: RefCell::default(),
+        }
+    }
+
+    fn entity(&self, kind: EntityKind, id: Uuid) -> Result<Option<EntityRow>> {
+        if let Some(e) = self.known.borrow().get(&(kind, id)) {
+            return Ok(Some(*e));
+        }
+        let row = entity_row(self.tx, kind, id)?;
+        if let Some(e) = row {
+            self.remember(kind, id, e);
+        }
+        Ok(row)
+    }
+
+    fn remember(&self, kind: EntityKind, id: Uuid, row: EntityRow) {
+        self.known.borrow_mut().insert((kind, id), row);
+    }
+
+    fn forget(&self, kind: EntityKind, id: Uuid) {
+        self.known.borrow_mut().remove(&(kind, id));
+    }
+
+    fn forget_all(&self) {
+        self.known.borrow_mut().clear();
+    }
 }
 
 /// A record the server holds: where it belongs, and where its field values are kept.
+#[derive(Clone, Copy)]
 struct EntityRow {
     scope: Scope,
     /// The stream entry of its create (None for records older than migration 0002 that
@@ -616,7 +666,7 @@ fn current_fields(
 
 /// Writes out a never-changed record's values as `field` rows, with its create's clock, so the
 /// first update is decided field by field exactly as if they had been written at its create.
-fn keep_fields(tx: &Connection, kind: EntityKind, id: Uuid, e: &EntityRow) -> Result<()> {
+fn keep_fields(tx: &Batch<'_>, kind: EntityKind, id: Uuid, e: &EntityRow) -> Result<()> {
     if e.fields_kept {
         return Ok(());
     }
@@ -628,6 +678,14 @@ fn keep_fields(tx: &Connection, kind: EntityKind, id: Uuid, e: &EntityRow) -> Re
     }
     tx.prepare_cached("UPDATE entity SET fields_kept = 1 WHERE kind = ?1 AND id = ?2")?
         .execute(params![kind.as_str(), id.to_string()])?;
+    tx.remember(
+        kind,
+        id,
+        EntityRow {
+            fields_kept: true,
+            ..*e
+        },
+    );
     Ok(())
 }
 
@@ -672,7 +730,7 @@ type Unplaceable = (String, Option<Uuid>);
 /// The scope of a record the server has not seen yet, from its payload, and the team it is
 /// visible to now.
 fn scope_for_new(
-    tx: &Connection,
+    tx: &Batch<'_>,
     ctx: &DeviceCtx,
     m: &Mutation,
     p: &Map<String, Value>,
@@ -719,7 +777,7 @@ fn scope_for_new(
 }
 
 /// The team a scope is visible to now (a person's current team).
-fn team_of(tx: &Connection, scope: Scope) -> Result<Option<Uuid>> {
+fn team_of(tx: &Batch<'_>, scope: Scope) -> Result<Option<Uuid>> {
     match scope {
         (_, Some(person)) => Ok(lookup_scope(tx, EntityKind::Person, person)?.and_then(|s| s.0)),
         (team, None) => Ok(team),
@@ -765,7 +823,7 @@ fn quarantine(
 /// After a reassignment the new team's laptops have already pulled past the person's earlier
 /// changes (they could not see them then), so every record of the person is sent again, as a
 /// snapshot of its current fields at the end of the stream: the history follows the person.
-fn rebroadcast_person(tx: &Connection, person: Uuid, now_ms: u64) -> Result<()> {
+fn rebroadcast_person(tx: &Batch<'_>, person: Uuid, now_ms: u64) -> Result<()> {
     let records: Vec<(String, String)> = {
         let mut stmt = tx.prepare_cached(
             "SELECT kind, id FROM entity
@@ -779,7 +837,7 @@ fn rebroadcast_person(tx: &Connection, person: Uuid, now_ms: u64) -> Result<()> 
         let (Some(entity), Ok(uuid)) = (EntityKind::parse(&kind), Uuid::parse_str(&id)) else {
             continue;
         };
-        let Some(row) = entity_row(tx, entity, uuid)? else {
+        let Some(row) = tx.entity(entity, uuid)? else {
             continue;
         };
         let payload = current_fields(tx, entity, uuid, &row)?;
@@ -796,7 +854,7 @@ fn rebroadcast_person(tx: &Connection, person: Uuid, now_ms: u64) -> Result<()> 
 /// Only changes that mention the record just placed are tried (they carry its id as their own
 /// or their parent's), so a large quarantine costs a text scan, not a placement each; whatever
 /// they place is followed in turn (a person, then the note waiting for it, then its revision).
-fn retry_quarantine(tx: &Connection, now_ms: u64, placed: Uuid) -> Result<()> {
+fn retry_quarantine(tx: &Batch<'_>, now_ms: u64, placed: Uuid) -> Result<()> {
     let mut queue = vec![placed];
     while let Some(id) = queue.pop() {
         queue.extend(retry_quarantine_for(tx, now_ms, id)?);
@@ -805,7 +863,7 @@ fn retry_quarantine(tx: &Connection, now_ms: u64, placed: Uuid) -> Result<()> {
 }
 
 /// Tries the quarantined changes that mention `awaited`; answers the records they placed.
-fn retry_quarantine_for(tx: &Connection, now_ms: u64, awaited: Uuid) -> Result<Vec<Uuid>> {
+fn retry_quarantine_for(tx: &Batch<'_>, now_ms: u64, awaited: Uuid) -> Result<Vec<Uuid>> {
     let mut placed_now = Vec::new();
     let waiting: Vec<(String, String)> = {
         let mut stmt = tx.prepare_cached(
@@ -850,6 +908,7 @@ fn retry_quarantine_for(tx: &Connection, now_ms: u64, awaited: Uuid) -> Result<V
             tracing::info!(mutation = %m.mutation_id, "quarantined change placed");
         } else {
             tx.execute_batch("ROLLBACK TO retry_quarantine; RELEASE retry_quarantine")?;
+            tx.forget_all();
         }
     }
     Ok(placed_now)
@@ -879,7 +938,7 @@ struct Loser {
 }
 
 /// Places one mutation: scope, access, conflict rules; returns its result.
-fn place(tx: &Connection, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<MutationResult> {
+fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<MutationResult> {
     if let Err(reason) = rules::check_mutation(m) {
         return unplaced(tx, m, (reason, None));
     }
@@ -887,7 +946,7 @@ fn place(tx: &Connection, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<
         return unplaced(tx, m, ("the change is not a set of fields".into(), None));
     };
     let (hlc, clamped) = rules::clamp_hlc(m.hlc, now_ms);
-    let existing = entity_row(tx, m.entity, m.entity_id)?;
+    let existing = tx.entity(m.entity, m.entity_id)?;
     let (scope, team) = match &existing {
         Some(e) if m.entity == EntityKind::Person => (e.scope, e.scope.0),
         Some(e) if rules::is_shared(m.entity) => (e.scope, None),
@@ -1019,6 +1078,15 @@ fn place(tx: &Connection, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<
                 scope.1.map(|p| p.to_string()),
                 seq as i64
             ])?;
+            tx.remember(
+                m.entity,
+                m.entity_id,
+                EntityRow {
+                    scope,
+                    created_seq: Some(seq),
+                    fields_kept: false,
+                },
+            );
         } else {
             put_fields(tx, m.entity, m.entity_id, &effective, hlc, seq, m.device_id)?;
         }
@@ -1030,6 +1098,7 @@ fn place(tx: &Connection, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<
                 "UPDATE entity SET team_id = ?1 WHERE kind = 'person' AND id = ?2 AND team_id IS NOT ?1",
                 params![team.to_string(), m.entity_id.to_string()],
             )?;
+            tx.forget(EntityKind::Person, m.entity_id);
             if moved > 0 {
                 rebroadcast_person(tx, m.entity_id, now_ms)?;
             }
@@ -1236,6 +1305,7 @@ impl Storage for SqliteStorage {
                 .max(0) as u64;
             let mut results = Vec::with_capacity(req.mutations.len());
             let received_at = Utc::now().to_rfc3339();
+            let batch = Batch::new(&tx);
             for m in &req.mutations {
                 // Only a sequence number this device has used can be a retry; a new one is
                 // checked by the receipt's insert below instead of a lookup.
@@ -1276,7 +1346,7 @@ impl Storage for SqliteStorage {
                         expected: last_seq + 1,
                     });
                 }
-                let result = place(&tx, ctx, m, now_ms)?;
+                let result = place(&batch, ctx, m, now_ms)?;
                 let placed_new = !matches!(
                     result,
                     MutationResult::Rejected { .. } | MutationResult::Quarantined { .. }
@@ -1302,7 +1372,7 @@ impl Storage for SqliteStorage {
                 last_seq = m.device_seq;
                 results.push((m.mutation_id, result));
                 if placed_new {
-                    retry_quarantine(&tx, now_ms, m.entity_id)?;
+                    retry_quarantine(&batch, now_ms, m.entity_id)?;
                 }
             }
             tx.execute(
