@@ -64,10 +64,39 @@ impl FuzzServer {
         }
     }
 
-    /// Pushes raw bytes; panics only if the store stops answering afterwards.
+    /// Pushes raw bytes, then the same batch made to pass the batch checks (see
+    /// [`FuzzServer::fixed_up`]); panics only if the store stops answering afterwards.
     pub fn push(&self, body: &[u8]) {
         let _ = push_bytes(&self.storage, &self.ctx, body, NOW_MS);
+        if let Some(fixed) = self.fixed_up(body) {
+            let _ = push_bytes(&self.storage, &self.ctx, &fixed, NOW_MS);
+        }
         self.storage.counts().expect("the store still answers");
+    }
+
+    /// A batch that decodes, rewritten to pass the checks a fuzzer cannot (this device's and
+    /// worker's ids, the next sequence numbers, each payload's SHA-256), so that its payloads
+    /// reach validation, placement and the conflict rules.
+    pub fn fixed_up(&self, body: &[u8]) -> Option<Vec<u8>> {
+        let mut req: PushRequest = serde_json::from_slice(body).ok()?;
+        let last_seq = self
+            .storage
+            .devices()
+            .ok()?
+            .into_iter()
+            .find(|d| d.0 == self.ctx.device_id)?
+            .4;
+        for (m, seq) in req.mutations.iter_mut().zip(last_seq + 1..) {
+            m.device_id = self.ctx.device_id;
+            m.worker_id = self.ctx.worker_id;
+            m.hlc.device = self.ctx.device_id;
+            m.device_seq = seq;
+            if let Some(p) = m.payload.as_object() {
+                m.payload_hash =
+                    linkwell_core::store::payload_hash(&serde_json::to_string(p).ok()?);
+            }
+        }
+        serde_json::to_vec(&req).ok()
     }
 }
 

@@ -112,3 +112,34 @@ fn the_seed_batch_is_accepted() {
         "{result:?}"
     );
 }
+
+/// A batch written for another device (as every fuzzer input is: it cannot know the ids or
+/// compute the hashes) is refused as it stands, and placed once fixed up, so the fuzzers'
+/// payloads reach validation and the conflict rules.
+#[test]
+fn a_fixed_up_batch_reaches_placement() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = FuzzServer::new(dir.path());
+    let mut batch: serde_json::Value = serde_json::from_slice(&fresh.valid_batch).unwrap();
+    let stranger = uuid::Uuid::now_v7().to_string();
+    let m = &mut batch["mutations"][0];
+    m["device_id"] = stranger.clone().into();
+    m["device_seq"] = 7.into();
+    m["payload"]["given_name"] = "Changed".into();
+    let body = serde_json::to_vec(&batch).unwrap();
+    let push = |b: &[u8]| {
+        linkwell_server::fuzzing::push_bytes(
+            &fresh.storage,
+            &fresh.ctx,
+            b,
+            linkwell_server::fuzzing::NOW_MS,
+        )
+    };
+    assert!(push(&body).is_err(), "another device's batch is refused");
+    let out = push(&fresh.fixed_up(&body).expect("it decodes")).expect("fixed up");
+    let (_, result) = &out.results[0];
+    assert!(
+        matches!(result, linkwell_protocol::MutationResult::Applied { .. }),
+        "{result:?}"
+    );
+}
