@@ -326,6 +326,15 @@ fn access_is_refused_without_credentials_for_other_teams_and_after_revocation() 
         ),
         "{resp:?}"
     );
+    // The administrator lists it for review (ids and reason, none of the note's words) and
+    // marks it reviewed: kept, no longer listed.
+    let listed = server_admin(&org.data, &["quarantine", "list"]);
+    let quarantined = resp.results[0].0.to_string();
+    assert!(listed.contains(&quarantined), "{listed}");
+    assert!(listed.contains("1 open") && listed.contains("a team this worker is not in"));
+    assert!(!listed.contains("Secretname") && !listed.contains("2025-01-01T10:00:00"));
+    server_admin(&org.data, &["quarantine", "resolve", &quarantined]);
+    assert!(server_admin(&org.data, &["quarantine", "list"]).contains("0 open"));
 
     // A revoked device gets nothing more.
     let device = open(&org.worker).actor().unwrap().device_id;

@@ -61,6 +61,11 @@ enum Command {
         #[command(subcommand)]
         cmd: DeviceCmd,
     },
+    /// Changes that could not be placed (kept, never dropped), for review.
+    Quarantine {
+        #[command(subcommand)]
+        cmd: QuarantineCmd,
+    },
     /// Write a consistent copy of the database (safe while serving).
     Backup {
         #[arg(long)]
@@ -115,6 +120,14 @@ enum WorkerCmd {
         #[arg(long)]
         team: String,
     },
+}
+
+#[derive(Subcommand)]
+enum QuarantineCmd {
+    /// Open quarantined changes, oldest first (ids and reasons, no personal data).
+    List,
+    /// Mark one reviewed: it stays kept, but is no longer listed or retried.
+    Resolve { mutation: Uuid },
 }
 
 #[derive(Subcommand)]
@@ -179,6 +192,33 @@ fn main() -> Result<()> {
         } => {
             open(&cli.data)?.revoke_device(device)?;
             println!("revoked {device}");
+        }
+        Command::Quarantine {
+            cmd: QuarantineCmd::List,
+        } => {
+            let rows = open(&cli.data)?.quarantine_report()?;
+            for q in &rows {
+                let waits = q
+                    .awaits
+                    .map_or(String::new(), |a| format!("  waits for {a}"));
+                println!(
+                    "{}  received {}  {} {}  device {}  worker {}  {}{waits}",
+                    q.mutation_id,
+                    q.received_at,
+                    q.entity.as_str(),
+                    q.entity_id,
+                    q.device_id,
+                    q.worker_id,
+                    q.reason
+                );
+            }
+            println!("{} open", rows.len());
+        }
+        Command::Quarantine {
+            cmd: QuarantineCmd::Resolve { mutation },
+        } => {
+            open(&cli.data)?.resolve_quarantined(mutation)?;
+            println!("reviewed {mutation}: kept, no longer listed");
         }
         Command::Backup { to } => {
             open(&cli.data)?.backup_to(&to)?;

@@ -158,6 +158,20 @@ const RECORD_NOT_KNOWN: &str = "this record is not known to the server yet";
 /// The end of the reason given to a new record whose parent has not reached the server.
 const PARENT_NOT_KNOWN: &str = "is not known to the server";
 
+/// A quarantined change as listed for review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineRow {
+    pub mutation_id: Uuid,
+    pub device_id: Uuid,
+    pub worker_id: Uuid,
+    pub entity: EntityKind,
+    pub entity_id: Uuid,
+    pub reason: String,
+    pub received_at: String,
+    /// The record whose arrival would place it, if that is what it waits for.
+    pub awaits: Option<Uuid>,
+}
+
 /// A device as listed for the administrator: id, worker, enrolled at, revoked at, last seq.
 pub type DeviceRow = (Uuid, Uuid, String, Option<String>, u64);
 
@@ -455,6 +469,53 @@ impl SqliteStorage {
             out.push((serde_json::from_str(&m)?, reason));
         }
         Ok(out)
+    }
+
+    /// Open quarantined changes for an administrator or supervisor to review, oldest first:
+    /// ids, kinds and reasons only (no field values, which may be personal).
+    pub fn quarantine_report(&self) -> Result<Vec<QuarantineRow>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT mutation, reason, created_at, awaits FROM quarantine WHERE resolved_at IS NULL ORDER BY created_at, mutation_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (text, reason, received_at, awaits) = row?;
+            let m: Mutation = serde_json::from_str(&text)?;
+            out.push(QuarantineRow {
+                mutation_id: m.mutation_id,
+                device_id: m.device_id,
+                worker_id: m.worker_id,
+                entity: m.entity,
+                entity_id: m.entity_id,
+                reason,
+                received_at,
+                awaits: opt_uuid(awaits),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Marks a quarantined change as reviewed: it is kept, but no longer listed or retried.
+    pub fn resolve_quarantined(&self, mutation: Uuid) -> Result<()> {
+        let n = self.lock().execute(
+            "UPDATE quarantine SET resolved_at = ?2 WHERE mutation_id = ?1 AND resolved_at IS NULL",
+            params![mutation.to_string(), Utc::now().to_rfc3339()],
+        )?;
+        if n == 0 {
+            return Err(StorageError::Admin(format!(
+                "no open quarantined change {mutation}"
+            )));
+        }
+        Ok(())
     }
 
     /// The server's current view of one record: field name to value (for the tests).
