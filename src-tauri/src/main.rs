@@ -6,30 +6,24 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use linkwell_core::api::ErrorBody;
-use linkwell_core::gate::{Gate, Profiles};
+use linkwell_core::gate::{Gate, Profiles, SharedGate};
 use serde_json::Value;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tauri::{Manager, State, WebviewUrl, WebviewWindowBuilder};
 
 struct AppState {
-    gate: Arc<Mutex<Gate>>,
+    gate: SharedGate,
     started: Instant,
-}
-
-fn restart_needed() -> ErrorBody {
-    ErrorBody {
-        code: "internal".into(),
-        message: "Linkwell needs to be restarted.".into(),
-        field: None,
-        fields: Vec::new(),
-    }
 }
 
 #[tauri::command]
 async fn api(state: State<'_, AppState>, method: String, args: Value) -> Result<Value, ErrorBody> {
-    let mut gate = state.gate.lock().map_err(|_| restart_needed())?;
-    gate.call(&method, args).map_err(|e| ErrorBody::from(&e))
+    // The core's calls block (SQLite, and "Sync now" on the network): off the async workers.
+    let gate = state.gate.clone();
+    tauri::async_runtime::spawn_blocking(move || gate.call(&method, args))
+        .await
+        .unwrap_or(Err(linkwell_core::CoreError::RestartNeeded))
+        .map_err(|e| ErrorBody::from(&e))
 }
 
 /// The UI calls this once its first screen is on show; with `LINKWELL_BENCH` set the time
@@ -57,24 +51,11 @@ fn open_externally(url: &str) {
 
 /// Locks an idle session even when the window sends nothing (the key must not stay in
 /// memory on a laptop left open in a café), and syncs by itself when due — the core decides
-/// when (every 15 minutes, sooner after coming back online).
-fn watch_idle(gate: Arc<Mutex<Gate>>) {
+/// when (every 15 minutes, sooner after coming back online) and runs it with the gate released.
+fn watch_idle(gate: SharedGate) {
     std::thread::spawn(move || {
-        loop {
+        while gate.tick(Instant::now()).is_ok() {
             std::thread::sleep(Duration::from_secs(5));
-            // The reachability check runs without the gate held, so an offline laptop (a
-            // connect timeout) never holds up the window.
-            let due = match gate.lock() {
-                Ok(mut g) => g.auto_sync_due(Instant::now()),
-                Err(_) => return,
-            };
-            if let Some(mut job) = due {
-                let reachable = job.transport.reachable();
-                match gate.lock() {
-                    Ok(mut g) => g.auto_sync_finish(Instant::now(), job, reachable),
-                    Err(_) => return,
-                }
-            }
         }
     });
 }
@@ -106,7 +87,7 @@ fn main() {
             }
             .with_connector(linkwell_sync_http::connector())
             .with_save_dir(save_dir(app));
-            let gate = Arc::new(Mutex::new(gate));
+            let gate = SharedGate::new(gate);
             // The start-up benchmark opens a caseload without a person at the keyboard.
             if std::env::var_os("LINKWELL_BENCH").is_some()
                 && let Ok(pass) = std::env::var("LINKWELL_PASSPHRASE")
@@ -114,7 +95,7 @@ fn main() {
             {
                 g.call("unlock", serde_json::json!({ "passphrase": pass }))?;
             }
-            watch_idle(Arc::clone(&gate));
+            watch_idle(gate.clone());
             app.manage(AppState { gate, started });
             // LINKWELL_START opens a given screen (e.g. "caseload") for the benchmark.
             let start = match std::env::var("LINKWELL_START") {

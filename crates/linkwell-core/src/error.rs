@@ -70,6 +70,10 @@ pub enum CoreError {
     /// A file outside the database (a saved PDF, say) could not be written.
     #[error("{0}")]
     File(String),
+
+    /// An earlier call failed half-way inside the shared gate; nothing more is trusted.
+    #[error("Linkwell needs to be restarted.")]
+    RestartNeeded,
 }
 
 fn join_field_errors(errors: &[FieldError]) -> String {
@@ -106,7 +110,10 @@ impl CoreError {
             CoreError::TryAgainLater { .. } => "try_again_later",
             CoreError::Locked => "locked",
             CoreError::File(_) => "file_problem",
-            CoreError::Database(_) | CoreError::Migration(_) | CoreError::Corrupt(_) => "internal",
+            CoreError::Database(_)
+            | CoreError::Migration(_)
+            | CoreError::Corrupt(_)
+            | CoreError::RestartNeeded => "internal",
         }
     }
 }

@@ -12,11 +12,12 @@ use crate::error::{CoreError, Result};
 use crate::people::SetupInput;
 use crate::session::{DEFAULT_IDLE_LOCK, Session};
 use crate::store::Store;
-use crate::sync::{Backoff, SyncError, SyncTransport, TransportError};
+use crate::sync::{Backoff, SyncError, SyncReport, SyncTransport, TransportError};
 use crate::vault::{self, KdfParams};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
@@ -68,12 +69,60 @@ fn io(e: std::io::Error) -> CoreError {
 /// lives outside the core); without it, sync is simply not offered.
 pub type Connector = Box<dyn Fn(&str) -> Box<dyn SyncTransport> + Send>;
 
-/// A background sync that is due: the transport to check (`transport.reachable()`) without
-/// holding the gate, and whose profile and server it was made for.
+/// A sync to run *without* holding the gate: a connection of its own to the worker's
+/// database, a transport to their server, and whose profile it was made for.
+/// [`SyncJob::run`] checks the server can be reached and syncs; the gate takes the outcome
+/// back ([`Gate::sync_now_finish`], [`Gate::auto_sync_finish`]). One runs at a time.
 pub struct SyncJob {
-    pub transport: Box<dyn SyncTransport>,
+    transport: Box<dyn SyncTransport>,
+    store: Store,
     profile: String,
-    url: String,
+}
+
+impl SyncJob {
+    /// Offline, this returns within the transport's reachability check (3 s over HTTP).
+    pub fn run(&mut self) -> std::result::Result<SyncReport, SyncError> {
+        self.store.sync_if_reachable(&mut *self.transport)
+    }
+}
+
+/// The gate shared between the window's calls and a timer thread (the desktop shell holds
+/// one). A sync — "Sync now" or a background one — runs on its own connection with the gate
+/// released, so the window keeps answering while it talks to the server.
+#[derive(Clone)]
+pub struct SharedGate(Arc<Mutex<Gate>>);
+
+impl SharedGate {
+    pub fn new(gate: Gate) -> SharedGate {
+        SharedGate(Arc::new(Mutex::new(gate)))
+    }
+
+    /// The gate itself, for set-up at launch. If a call panicked while holding it, nothing
+    /// in it is trusted any more.
+    pub fn lock(&self) -> Result<MutexGuard<'_, Gate>> {
+        self.0.lock().map_err(|_| CoreError::RestartNeeded)
+    }
+
+    /// One call from the UI, as [`Gate::call`].
+    pub fn call(&self, method: &str, args: Value) -> Result<Value> {
+        if method != "sync_now" {
+            return self.lock()?.call(method, args);
+        }
+        let mut job = self.lock()?.sync_now_begin()?;
+        let outcome = job.run();
+        self.lock()?.sync_now_finish(job, outcome)
+    }
+
+    /// The timer: the idle lock, and a background sync when one is due (run with the gate
+    /// released). Call it every few seconds.
+    pub fn tick(&self, now: Instant) -> Result<()> {
+        let due = self.lock()?.auto_sync_due(now);
+        if let Some(mut job) = due {
+            let outcome = job.run();
+            self.lock()?.auto_sync_finish(Instant::now(), job, outcome);
+        }
+        Ok(())
+    }
 }
 
 /// How often an enrolled, unlocked laptop syncs by itself when all is well.
@@ -179,6 +228,8 @@ pub struct Gate {
     save_dir: Option<PathBuf>,
     backoff: Backoff,
     next_auto_sync: Option<Instant>,
+    /// A [`SyncJob`] is out (running on its own connection): no second one starts.
+    syncing: bool,
 }
 
 impl std::fmt::Debug for Gate {
@@ -207,6 +258,7 @@ impl Gate {
             save_dir: None,
             backoff: Backoff::default(),
             next_auto_sync: None,
+            syncing: false,
         }
     }
 
@@ -225,70 +277,111 @@ impl Gate {
     /// Syncs by itself while unlocked and enrolled: every 15 minutes when all is well, and
     /// with growing waits (5 s doubling to 15 min) while the server cannot be reached, so a
     /// laptop back in Wi-Fi syncs soon after without anyone pressing anything. Call it from a
-    /// timer; it returns at once when nothing is due.
+    /// timer; it returns at once when nothing is due. (A shell sharing the gate between
+    /// threads uses [`SharedGate::tick`], which runs the sync with the gate released.)
     pub fn auto_sync(&mut self, now: Instant) {
         if let Some(mut job) = self.auto_sync_due(now) {
-            let reachable = job.transport.reachable();
-            self.auto_sync_finish(now, job, reachable);
+            let outcome = job.run();
+            self.auto_sync_finish(now, job, outcome);
         }
     }
 
-    /// The first half of [`Gate::auto_sync`] for a shell that shares the gate between threads:
-    /// ticks the idle lock and, when a background sync is due, answers a transport to the
-    /// server. Check `reachable()` on it *without* holding the gate (offline, the check waits
-    /// for its timeout; the window must not), then call [`Gate::auto_sync_finish`].
+    /// The first half of [`Gate::auto_sync`]: ticks the idle lock and, when a background sync
+    /// is due, answers the job to run without the gate, then hand to
+    /// [`Gate::auto_sync_finish`].
     pub fn auto_sync_due(&mut self, now: Instant) -> Option<SyncJob> {
         self.tick(now);
-        if self.next_auto_sync.is_some_and(|due| now < due) {
+        if self.syncing || self.next_auto_sync.is_some_and(|due| now < due) {
             return None;
         }
-        let profile = self.current.clone()?;
-        let connect = self.connector.as_ref()?;
-        let store = self.session.as_mut()?.store_without_activity().ok()?;
-        match store.sync_server_url() {
-            Ok(Some(url)) => Some(SyncJob {
-                transport: connect(&url),
-                profile,
-                url,
-            }),
-            _ => {
+        self.session.as_mut()?.store_without_activity().ok()?;
+        match self.sync_job() {
+            Ok(job) => Some(job),
+            Err(_) => {
+                // Not joined to a server (or no connector): nothing to do for a while.
                 self.next_auto_sync = Some(now + AUTO_SYNC_EVERY);
                 None
             }
         }
     }
 
-    /// The second half of [`Gate::auto_sync`]: syncs if the server was reachable, otherwise
-    /// records "offline" for the status line and waits on the backoff. Nothing happens if the
-    /// laptop was locked meanwhile.
+    /// The second half of [`Gate::auto_sync`]: the next background sync is scheduled by the
+    /// outcome (the job's connection has already recorded it for the status line). If the
+    /// laptop was locked or another worker unlocked meanwhile, the schedule is not theirs to
+    /// change.
     pub fn auto_sync_finish(
         &mut self,
         now: Instant,
-        mut job: SyncJob,
-        reachable: std::result::Result<(), TransportError>,
+        job: SyncJob,
+        outcome: std::result::Result<SyncReport, SyncError>,
     ) {
-        // Locked, or another worker unlocked meanwhile: this job is not theirs.
-        if self.current.as_deref() != Some(job.profile.as_str()) {
-            return;
+        self.syncing = false;
+        if self.current.as_deref() == Some(job.profile.as_str()) && self.session.is_some() {
+            self.schedule_next_sync(&outcome, now);
         }
-        let Some(session) = self.session.as_mut() else {
-            return;
-        };
-        let Ok(store) = session.store_without_activity() else {
-            return;
-        };
-        if !matches!(store.sync_server_url(), Ok(Some(url)) if url == job.url) {
-            return;
+    }
+
+    /// A sync job for the unlocked worker's server, on a second connection to their
+    /// database; refused while another is out.
+    fn sync_job(&mut self) -> Result<SyncJob> {
+        if self.syncing {
+            return Err(CoreError::NotAllowed(
+                "a sync is already running; it will finish by itself".into(),
+            ));
         }
-        let outcome = match reachable {
-            Ok(()) => store.sync(&mut *job.transport).map(|_| ()),
-            Err(e) => {
-                let e = SyncError::from(e);
-                let _ = store.record_sync_failure(&e);
-                Err(e)
-            }
+        let Some(connect) = self.connector.as_ref() else {
+            return Err(CoreError::NotAllowed(
+                "sync is not available in this window".into(),
+            ));
         };
-        self.schedule_next_sync(&outcome, now);
+        let profile = self.current.clone().ok_or(CoreError::Locked)?;
+        let store = self
+            .session
+            .as_mut()
+            .ok_or(CoreError::Locked)
+            .and_then(Session::store_without_activity)?;
+        let url = store
+            .sync_server_url()
+            .map_err(SyncError::into_core)?
+            .ok_or_else(|| {
+                CoreError::NotAllowed(
+                    "this laptop is not joined to a server: it keeps everything here".into(),
+                )
+            })?;
+        let job = SyncJob {
+            transport: connect(&url),
+            store: store.open_again()?,
+            profile,
+        };
+        self.syncing = true;
+        Ok(job)
+    }
+
+    /// "Sync now", first half: the job to run without holding the gate (counts as the
+    /// worker's activity). [`SharedGate::call`] runs it and calls [`Gate::sync_now_finish`].
+    pub fn sync_now_begin(&mut self) -> Result<SyncJob> {
+        self.store()?;
+        self.sync_job()
+    }
+
+    /// "Sync now", second half: the outcome and the honest status, for the window.
+    pub fn sync_now_finish(
+        &mut self,
+        job: SyncJob,
+        outcome: std::result::Result<SyncReport, SyncError>,
+    ) -> Result<Value> {
+        self.syncing = false;
+        let status = job.store.sync_status().map_err(SyncError::into_core)?;
+        if self.current.as_deref() == Some(job.profile.as_str()) {
+            self.schedule_next_sync(&outcome, Instant::now());
+        }
+        Ok(json!({
+            "ok": outcome.is_ok(),
+            "offline": outcome.as_ref().err().is_some_and(SyncError::is_offline),
+            "report": outcome.as_ref().ok(),
+            "error": outcome.as_ref().err().map(ToString::to_string),
+            "status": status,
+        }))
     }
 
     /// When to sync by itself next: soon (backoff) after an offline failure, so coming back
@@ -686,47 +779,9 @@ impl Gate {
     }
 
     fn sync_now(&mut self) -> Result<Value> {
-        self.store()?;
-        let Some(connect) = self.connector.as_ref() else {
-            return Err(CoreError::NotAllowed(
-                "sync is not available in this window".into(),
-            ));
-        };
-        let store = self
-            .session
-            .as_mut()
-            .ok_or(CoreError::Locked)
-            .and_then(Session::store)?;
-        let url = store
-            .sync_server_url()
-            .map_err(SyncError::into_core)?
-            .ok_or_else(|| {
-                CoreError::NotAllowed(
-                    "this laptop is not joined to a server: it keeps everything here".into(),
-                )
-            })?;
-        let mut transport = connect(&url);
-        // Offline is found out by the quick reachability check (3 s at most over HTTP), not by
-        // waiting out a request's own timeout.
-        let outcome = match transport.reachable() {
-            Ok(()) => store.sync(&mut *transport),
-            Err(e) => {
-                let e = SyncError::from(e);
-                store
-                    .record_sync_failure(&e)
-                    .map_err(SyncError::into_core)?;
-                Err(e)
-            }
-        };
-        let status = store.sync_status().map_err(SyncError::into_core)?;
-        self.schedule_next_sync(&outcome, Instant::now());
-        Ok(json!({
-            "ok": outcome.is_ok(),
-            "offline": outcome.as_ref().err().is_some_and(SyncError::is_offline),
-            "report": outcome.as_ref().ok(),
-            "error": outcome.as_ref().err().map(ToString::to_string),
-            "status": status,
-        }))
+        let mut job = self.sync_now_begin()?;
+        let outcome = job.run();
+        self.sync_now_finish(job, outcome)
     }
 
     fn create_profile(

@@ -14,7 +14,7 @@ use rusqlite::{
 use rusqlite_migration::{M, Migrations};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 use uuid::Uuid;
 
@@ -63,6 +63,10 @@ pub struct Store {
     conn: Connection,
     actor: Option<Actor>,
     ids: IdSource,
+    /// The file and key it was opened with, so a sync can run on a second connection of its
+    /// own ([`Store::open_again`]). The key is already in SQLCipher's memory while the store
+    /// is open; this copy is zeroed when the store is dropped (at lock).
+    opened: (PathBuf, Option<DbKey>),
 }
 
 impl std::fmt::Debug for Store {
@@ -81,10 +85,18 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)?;
-        Self::from_connection(conn, key)
+        Self::from_connection(conn, path, key)
     }
 
-    fn from_connection(mut conn: Connection, key: Option<&DbKey>) -> Result<Store> {
+    /// A second connection to the same database, with the same key: a sync runs on one of its
+    /// own so the window's calls are not held up meanwhile (SQLite's WAL lets them read, and
+    /// writes wait their turn for at most the busy timeout).
+    pub fn open_again(&self) -> Result<Store> {
+        let (path, key) = &self.opened;
+        Store::open(path, key.as_ref())
+    }
+
+    fn from_connection(mut conn: Connection, path: &Path, key: Option<&DbKey>) -> Result<Store> {
         if let Some(key) = key {
             let hex: zeroize::Zeroizing<String> = zeroize::Zeroizing::new(hex::encode(key.0));
             let pragma = zeroize::Zeroizing::new(format!("PRAGMA key = \"x'{}'\";", hex.as_str()));
@@ -124,6 +136,7 @@ impl Store {
             conn,
             actor,
             ids: IdSource::Random,
+            opened: (path.to_path_buf(), key.map(|k| DbKey(k.0))),
         })
     }
 

@@ -299,6 +299,23 @@ impl Store {
         out
     }
 
+    /// Syncs if the server can be reached; otherwise records "offline" for the status line.
+    /// The quick check (3 s at most over HTTP) finds out offline sooner than a request's own
+    /// timeout would. "Sync now" and background sync both come here.
+    pub fn sync_if_reachable(
+        &mut self,
+        transport: &mut dyn SyncTransport,
+    ) -> Result<SyncReport, SyncError> {
+        match transport.reachable() {
+            Ok(()) => self.sync(transport),
+            Err(e) => {
+                let e = SyncError::from(e);
+                self.record_sync_failure(&e)?;
+                Err(e)
+            }
+        }
+    }
+
     /// Records a failed attempt for the status line (and whether it failed only for being
     /// offline), as [`Store::sync`] does; used when a background sync's reachability check
     /// fails before it starts.

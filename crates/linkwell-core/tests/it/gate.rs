@@ -531,3 +531,112 @@ fn a_supervisor_sees_who_opened_and_printed_a_record_and_a_link_worker_does_not(
         .unwrap();
     assert!(export["records"].get("audit_event").is_none());
 }
+
+/// A transport whose reachability check waits until the test lets it go, then answers
+/// "offline": a sync that is still talking to the server, for as long as the test needs.
+struct HeldTransport {
+    entered: std::sync::mpsc::Sender<()>,
+    release: std::sync::Arc<std::sync::Mutex<std::sync::mpsc::Receiver<()>>>,
+}
+
+impl linkwell_core::sync::SyncTransport for HeldTransport {
+    fn enrol(
+        &mut self,
+        _: &linkwell_protocol::EnrolRequest,
+    ) -> Result<linkwell_protocol::EnrolResponse, linkwell_core::sync::TransportError> {
+        unreachable!("the test never enrols")
+    }
+    fn push(
+        &mut self,
+        _: &str,
+        _: &linkwell_protocol::PushRequest,
+    ) -> Result<linkwell_protocol::PushResponse, linkwell_core::sync::TransportError> {
+        unreachable!("the server is never reached")
+    }
+    fn pull(
+        &mut self,
+        _: &str,
+        _: &linkwell_protocol::PullRequest,
+    ) -> Result<linkwell_protocol::PullResponse, linkwell_core::sync::TransportError> {
+        unreachable!("the server is never reached")
+    }
+    fn reachable(&mut self) -> Result<(), linkwell_core::sync::TransportError> {
+        let _ = self.entered.send(());
+        let _ = self.release.lock().unwrap().recv();
+        Err(linkwell_core::sync::TransportError::Unreachable(
+            "no network in the test".into(),
+        ))
+    }
+}
+
+#[test]
+fn the_window_keeps_answering_while_sync_now_runs_and_one_sync_runs_at_a_time() {
+    use linkwell_core::gate::SharedGate;
+    use std::sync::mpsc::channel;
+    let dir = tempfile::tempdir().unwrap();
+    let (entered_tx, entered) = channel();
+    let (release, release_rx) = channel();
+    let release_rx = std::sync::Arc::new(std::sync::Mutex::new(release_rx));
+    let mut gate =
+        Gate::with_kdf(Profiles::Single(dir.path().join("g.db")), FAST).with_connector(Box::new(
+            move |_url: &str| -> Box<dyn linkwell_core::sync::SyncTransport> {
+                Box::new(HeldTransport {
+                    entered: entered_tx.clone(),
+                    release: release_rx.clone(),
+                })
+            },
+        ));
+    gate.call("create_profile", setup_args("Sam", PASS, PASS))
+        .unwrap();
+    // As enrolment leaves it (the server is never reached in this test).
+    gate.store()
+        .unwrap()
+        .conn()
+        .execute(
+            "INSERT INTO sync_state (singleton, server_url, token) VALUES (1, 'https://sync.example.org', 'lw1_test')",
+            [],
+        )
+        .unwrap();
+    let shared = SharedGate::new(gate);
+
+    let syncing = {
+        let shared = shared.clone();
+        std::thread::spawn(move || shared.call("sync_now", json!({})))
+    };
+    entered
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the sync reached the server check");
+    // Meanwhile the window's calls are answered (a held gate would never answer: the call
+    // runs on a thread of its own so the test fails instead of hanging).
+    let answered = {
+        let shared = shared.clone();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let _ = tx.send((
+                shared.call("caseload", json!({})),
+                shared.call("sync_now", json!({})),
+            ));
+        });
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("the window was answered while the sync ran")
+    };
+    assert!(answered.0.is_ok(), "{:?}", answered.0);
+    let second = answered.1.unwrap_err().to_string();
+    assert!(second.contains("already running"), "{second}");
+
+    release.send(()).unwrap();
+    let out = syncing.join().unwrap().unwrap();
+    assert_eq!(
+        (out["ok"].clone(), out["offline"].clone()),
+        (json!(false), json!(true))
+    );
+    assert_eq!(out["status"]["offline"], true, "{out}");
+    // Once it is back, a sync may start again.
+    let again = {
+        let shared = shared.clone();
+        std::thread::spawn(move || shared.call("sync_now", json!({})))
+    };
+    entered.recv_timeout(Duration::from_secs(10)).unwrap();
+    release.send(()).unwrap();
+    assert_eq!(again.join().unwrap().unwrap()["offline"], true);
+}
