@@ -17,6 +17,7 @@ use crate::vault::{self, KdfParams};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
@@ -77,6 +78,15 @@ pub struct SyncJob {
     transport: Box<dyn SyncTransport>,
     store: Store,
     profile: String,
+    /// The gate's "a sync is out" flag, cleared when the job is dropped — whatever becomes
+    /// of it (a panic while running included), so a lost job never blocks syncing for good.
+    busy: Arc<AtomicBool>,
+}
+
+impl Drop for SyncJob {
+    fn drop(&mut self) {
+        self.busy.store(false, Ordering::SeqCst);
+    }
 }
 
 impl SyncJob {
@@ -229,7 +239,7 @@ pub struct Gate {
     backoff: Backoff,
     next_auto_sync: Option<Instant>,
     /// A [`SyncJob`] is out (running on its own connection): no second one starts.
-    syncing: bool,
+    syncing: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Gate {
@@ -258,7 +268,7 @@ impl Gate {
             save_dir: None,
             backoff: Backoff::default(),
             next_auto_sync: None,
-            syncing: false,
+            syncing: Arc::default(),
         }
     }
 
@@ -291,7 +301,7 @@ impl Gate {
     /// [`Gate::auto_sync_finish`].
     pub fn auto_sync_due(&mut self, now: Instant) -> Option<SyncJob> {
         self.tick(now);
-        if self.syncing || self.next_auto_sync.is_some_and(|due| now < due) {
+        if self.syncing.load(Ordering::SeqCst) || self.next_auto_sync.is_some_and(|due| now < due) {
             return None;
         }
         self.session.as_mut()?.store_without_activity().ok()?;
@@ -315,7 +325,6 @@ impl Gate {
         job: SyncJob,
         outcome: std::result::Result<SyncReport, SyncError>,
     ) {
-        self.syncing = false;
         if self.current.as_deref() == Some(job.profile.as_str()) && self.session.is_some() {
             self.schedule_next_sync(&outcome, now);
         }
@@ -324,7 +333,7 @@ impl Gate {
     /// A sync job for the unlocked worker's server, on a second connection to their
     /// database; refused while another is out.
     fn sync_job(&mut self) -> Result<SyncJob> {
-        if self.syncing {
+        if self.syncing.load(Ordering::SeqCst) {
             return Err(CoreError::NotAllowed(
                 "a sync is already running; it will finish by itself".into(),
             ));
@@ -352,8 +361,9 @@ impl Gate {
             transport: connect(&url),
             store: store.open_again()?,
             profile,
+            busy: Arc::clone(&self.syncing),
         };
-        self.syncing = true;
+        self.syncing.store(true, Ordering::SeqCst);
         Ok(job)
     }
 
@@ -370,7 +380,6 @@ impl Gate {
         job: SyncJob,
         outcome: std::result::Result<SyncReport, SyncError>,
     ) -> Result<Value> {
-        self.syncing = false;
         let status = job.store.sync_status().map_err(SyncError::into_core)?;
         if self.current.as_deref() == Some(job.profile.as_str()) {
             self.schedule_next_sync(&outcome, Instant::now());
