@@ -618,6 +618,9 @@ fn lookup_scope(tx: &Batch<'_>, kind: EntityKind, id: Uuid) -> Result<Option<Sco
 struct Batch<'c> {
     tx: &'c Connection,
     known: RefCell<HashMap<(EntityKind, Uuid), EntityRow>>,
+    /// Whether any quarantined change waits for a record (None: not looked yet). Usually
+    /// none does, and then placing a record need not look for what waits for it.
+    awaiting: std::cell::Cell<Option<bool>>,
 }
 
 impl std::ops::Deref for Batch<'_> {
@@ -632,6 +635,7 @@ impl<'c> Batch<'c> {
         Batch {
             tx,
             known: RefCell::default(),
+            awaiting: std::cell::Cell::new(None),
         }
     }
 
@@ -656,6 +660,20 @@ impl<'c> Batch<'c> {
 
     fn forget_all(&self) {
         self.known.borrow_mut().clear();
+        self.awaiting.set(None);
+    }
+
+    fn any_awaiting(&self) -> Result<bool> {
+        if let Some(any) = self.awaiting.get() {
+            return Ok(any);
+        }
+        let any: bool = self.tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM quarantine WHERE awaits IS NOT NULL AND resolved_at IS NULL)",
+            [],
+            |r| r.get(0),
+        )?;
+        self.awaiting.set(Some(any));
+        Ok(any)
     }
 }
 
@@ -861,7 +879,7 @@ fn store_change(tx: &Connection, m: &Mutation, scope: Scope) -> Result<u64> {
 
 /// Keeps a change that cannot be placed now; `awaits` is the record whose arrival may place it.
 fn quarantine(
-    tx: &Connection,
+    tx: &Batch<'_>,
     m: &Mutation,
     reason: String,
     awaits: Option<Uuid>,
@@ -877,6 +895,9 @@ fn quarantine(
             awaits.map(|a| a.to_string())
         ],
     )?;
+    if awaits.is_some() {
+        tx.awaiting.set(Some(true));
+    }
     tracing::warn!(mutation = %m.mutation_id, device = %m.device_id, "quarantined");
     Ok(MutationResult::Quarantined { reason })
 }
@@ -916,6 +937,9 @@ fn rebroadcast_person(tx: &Batch<'_>, person: Uuid, now_ms: u64) -> Result<()> {
 /// or their parent's), so a large quarantine costs a text scan, not a placement each; whatever
 /// they place is followed in turn (a person, then the note waiting for it, then its revision).
 fn retry_quarantine(tx: &Batch<'_>, now_ms: u64, placed: Uuid) -> Result<()> {
+    if !tx.any_awaiting()? {
+        return Ok(());
+    }
     let mut queue = vec![placed];
     while let Some(id) = queue.pop() {
         queue.extend(retry_quarantine_for(tx, now_ms, id)?);
@@ -979,7 +1003,7 @@ fn retry_quarantine_for(tx: &Batch<'_>, now_ms: u64, awaited: Uuid) -> Result<Ve
 /// What waits for a record still on its way is quarantined whatever its kind (it is placed
 /// when the record comes).
 fn unplaced(
-    tx: &Connection,
+    tx: &Batch<'_>,
     m: &Mutation,
     (reason, awaits): Unplaceable,
 ) -> Result<MutationResult> {
