@@ -127,6 +127,10 @@ impl Store {
         // with SQLCipher every cache miss is also a page decryption.
         conn.pragma_update(None, "cache_size", -32768)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Every write transaction takes the write lock when it begins, so it waits its turn
+        // (the busy timeout) while the other connection — a sync running beside the window —
+        // writes. A transaction that read first and wrote later would get SQLITE_BUSY at once.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         // The generic apply path prepares one statement shape per table and operation: keep
         // them all cached rather than re-parsing SQL on every write.
         conn.set_prepared_statement_cache_capacity(256);

@@ -569,6 +569,25 @@ impl Store {
         own_device: Uuid,
         resp: &PullResponse,
     ) -> Result<(u64, u64), SyncError> {
+        let superseded = superseded_in_page(&resp.changes);
+        if let Some(done) = self.apply_page(own_device, resp, Some(&superseded))? {
+            return Ok(done);
+        }
+        // A change was held: the earlier writes skipped for it would have been the right
+        // values here, so the page is applied again with every write, in order.
+        Ok(self.apply_page(own_device, resp, None)?.unwrap_or_default())
+    }
+
+    /// One attempt at [`Store::apply_remote`]. With `superseded`, writes set again later in
+    /// the page are skipped, and the attempt is given up (None, nothing kept) if any change
+    /// has to be held.
+    fn apply_page(
+        &mut self,
+        own_device: Uuid,
+        resp: &PullResponse,
+        superseded: Option<&[BTreeSet<String>]>,
+    ) -> Result<Option<(u64, u64)>, SyncError> {
+        let no_skip = BTreeSet::new();
         let tx = self.conn_mut().transaction()?;
         let (mut wall, mut counter): (i64, u32) =
             tx.query_row("SELECT hlc_wall_ms, hlc_counter FROM device", [], |r| {
@@ -576,9 +595,9 @@ impl Store {
             })?;
         let (mut applied, mut held) = (0, 0);
         let now = now_text();
-        let superseded = superseded_in_page(&resp.changes);
-        for (ch, skip) in resp.changes.iter().zip(&superseded) {
+        for (i, ch) in resp.changes.iter().enumerate() {
             let m = &ch.mutation;
+            let skip = superseded.and_then(|s| s.get(i)).unwrap_or(&no_skip);
             // Receive rule: this laptop's next tick is after everything it has seen.
             let seen = (m.hlc.wall_ms as i64, m.hlc.counter);
             if seen > (wall, counter) {
@@ -596,6 +615,12 @@ impl Store {
             }
             match in_savepoint(&tx, |c| apply_one(c, m, skip))? {
                 Ok(()) => applied += 1,
+                // The database busy is not this change's fault: the page fails, to be tried
+                // again, rather than a good change being held.
+                Err(CoreError::Database(e)) if is_busy(&e) => {
+                    return Err(CoreError::Database(e).into());
+                }
+                Err(_) if superseded.is_some() => return Ok(None),
                 Err(e) => {
                     held += 1;
                     tracing::warn!(server_seq = ch.server_seq, entity = m.entity.as_str(), id = %m.entity_id, error = %e, "pulled change held");
@@ -630,7 +655,7 @@ impl Store {
         )?;
         tx.execute("UPDATE sync_state SET pull_complete = ?1", [!resp.has_more])?;
         tx.commit()?;
-        Ok((applied, held))
+        Ok(Some((applied, held)))
     }
 
     /// Removes acknowledged changes older than `days` (they are on the server).
@@ -825,6 +850,13 @@ fn retry_held(tx: &rusqlite::Transaction<'_>) -> Result<(), SyncError> {
         }
     }
     Ok(())
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// Runs `f` in a savepoint: kept if it succeeds, undone if not. The savepoint statements are

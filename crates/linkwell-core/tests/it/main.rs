@@ -8,6 +8,7 @@ mod print;
 mod queries;
 mod security;
 mod store;
+mod sync_pull;
 
 use linkwell_core::Store;
 use linkwell_core::pathway::{NewReferral, ReferralInput, Taken};

@@ -1,0 +1,132 @@
+//! Applying pulled pages on a laptop, and a sync's own connection writing beside the window's.
+
+use crate::TestDb;
+use linkwell_protocol::{EntityKind, Hlc, Mutation, Operation, PullResponse, ServerChange};
+use serde_json::{Value, json};
+use std::time::Duration;
+use uuid::Uuid;
+
+fn person_update(seq: u64, person: Uuid, payload: Value) -> ServerChange {
+    let device = Uuid::now_v7();
+    ServerChange {
+        server_seq: seq,
+        mutation: Mutation {
+            mutation_id: Uuid::now_v7(),
+            device_id: device,
+            worker_id: Uuid::now_v7(),
+            device_seq: seq,
+            hlc: Hlc {
+                wall_ms: 1_700_000_000_000 + seq,
+                counter: 0,
+                device,
+            },
+            entity: EntityKind::Person,
+            entity_id: person,
+            op: Operation::Update,
+            payload_hash: linkwell_core::store::payload_hash(&payload.to_string()),
+            payload,
+            base_server_seq: 0,
+        },
+    }
+}
+
+/// A person of this laptop's, already on the server (their create acknowledged, so none of
+/// their fields is waiting to be sent).
+fn synced_person(db: &mut TestDb) -> Uuid {
+    let person = db.take_referral("Ada", "Lovelace").person.id;
+    db.store
+        .conn()
+        .execute(
+            "UPDATE change_log SET acked_at = '2025-01-01T00:00:00Z'",
+            [],
+        )
+        .unwrap();
+    person
+}
+
+fn phone(db: &TestDb, person: Uuid) -> Option<String> {
+    db.store
+        .conn()
+        .query_row(
+            "SELECT phone FROM person WHERE id = ?1",
+            [person.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// A later change in a page that has to be held (here: a field this version does not know)
+/// must not take with it the earlier write it would have overwritten.
+#[test]
+fn an_earlier_write_stays_when_the_change_after_it_is_held() {
+    let mut db = TestDb::new();
+    let person = synced_person(&mut db);
+    let page = PullResponse {
+        epoch: Uuid::now_v7(),
+        changes: vec![
+            person_update(1, person, json!({"phone": "07700 900001"})),
+            person_update(2, person, json!({"phone": "07700 900002", "shoe_size": 9})),
+        ],
+        next_after: 2,
+        has_more: false,
+        conflicts: Vec::new(),
+    };
+    let own = db.store.actor().unwrap().device_id;
+    let (applied, held) = db.store.apply_remote(own, &page).unwrap();
+    assert_eq!((applied, held), (1, 1));
+    assert_eq!(phone(&db, person).as_deref(), Some("07700 900001"));
+    assert_eq!(db.count("sync_inbox_held"), 1);
+}
+
+/// Within a page only the last write of a field is made, and the record ends as the stream.
+#[test]
+fn a_page_of_edits_to_one_field_ends_with_the_last() {
+    let mut db = TestDb::new();
+    let person = synced_person(&mut db);
+    let changes = (1..=50)
+        .map(|i| person_update(i, person, json!({"phone": format!("07700 9{i:05}")})))
+        .collect();
+    let page = PullResponse {
+        epoch: Uuid::now_v7(),
+        changes,
+        next_after: 50,
+        has_more: false,
+        conflicts: Vec::new(),
+    };
+    let own = db.store.actor().unwrap().device_id;
+    assert_eq!(db.store.apply_remote(own, &page).unwrap(), (50, 0));
+    assert_eq!(phone(&db, person).as_deref(), Some("07700 900050"));
+}
+
+/// A sync writes on a connection of its own beside the window's. Applying a page (which
+/// reads before it writes) while the other connection holds the write lock waits its turn
+/// and is kept, instead of failing as busy when the other commits.
+#[test]
+fn a_pulled_page_waits_for_a_write_on_the_other_connection_instead_of_failing() {
+    let mut db = TestDb::new();
+    let person = synced_person(&mut db);
+    let window = db.store.open_again().unwrap();
+    window
+        .conn()
+        .execute_batch("BEGIN IMMEDIATE; UPDATE sync_state SET last_error = NULL; UPDATE person SET preferred_name = 'Addie';")
+        .unwrap();
+    let committer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        window.conn().execute_batch("COMMIT").unwrap();
+    });
+    let page = PullResponse {
+        epoch: Uuid::now_v7(),
+        changes: vec![person_update(1, person, json!({"phone": "07700 900123"}))],
+        next_after: 1,
+        has_more: false,
+        conflicts: Vec::new(),
+    };
+    let own = db.store.actor().unwrap().device_id;
+    let applied = db.store.apply_remote(own, &page);
+    committer.join().unwrap();
+    assert_eq!(
+        applied.expect("the page waited for the other write"),
+        (1, 0)
+    );
+    assert_eq!(phone(&db, person).as_deref(), Some("07700 900123"));
+}
