@@ -1002,11 +1002,7 @@ fn retry_quarantine_for(tx: &Batch<'_>, now_ms: u64, awaited: Uuid) -> Result<Ve
 /// Refuses a change, except notes and measures, which are quarantined instead: never dropped.
 /// What waits for a record still on its way is quarantined whatever its kind (it is placed
 /// when the record comes).
-fn unplaced(
-    tx: &Batch<'_>,
-    m: &Mutation,
-    (reason, awaits): Unplaceable,
-) -> Result<MutationResult> {
+fn unplaced(tx: &Batch<'_>, m: &Mutation, (reason, awaits): Unplaceable) -> Result<MutationResult> {
     if awaits.is_some() || rules::never_rejected(m.entity) {
         quarantine(tx, m, reason, awaits)
     } else {
