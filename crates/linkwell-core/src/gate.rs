@@ -68,19 +68,65 @@ fn io(e: std::io::Error) -> CoreError {
 
 /// Makes a sync transport for a server address. The shell and the bridge pass one in (HTTP
 /// lives outside the core); without it, sync is simply not offered.
-pub type Connector = Box<dyn Fn(&str) -> Box<dyn SyncTransport> + Send>;
+pub type Connector = Box<dyn Fn(&str) -> Box<dyn SyncTransport + Send> + Send>;
 
 /// A sync to run *without* holding the gate: a connection of its own to the worker's
 /// database, a transport to their server, and whose profile it was made for.
 /// [`SyncJob::run`] checks the server can be reached and syncs; the gate takes the outcome
 /// back ([`Gate::sync_now_finish`], [`Gate::auto_sync_finish`]). One runs at a time.
 pub struct SyncJob {
-    transport: Box<dyn SyncTransport>,
+    transport: Box<dyn SyncTransport + Send>,
     store: Store,
     profile: String,
     /// The gate's "a sync is out" flag, cleared when the job is dropped — whatever becomes
     /// of it (a panic while running included), so a lost job never blocks syncing for good.
     busy: Arc<AtomicBool>,
+}
+
+/// A job's transport: once the laptop is locked, its next request is not made, so the job
+/// (and its copy of the key) ends within the request under way.
+struct Stoppable {
+    inner: Box<dyn SyncTransport + Send>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Stoppable {
+    fn go(&self) -> std::result::Result<(), TransportError> {
+        if self.stop.load(Ordering::SeqCst) {
+            return Err(TransportError::Stopped);
+        }
+        Ok(())
+    }
+}
+
+impl SyncTransport for Stoppable {
+    fn enrol(
+        &mut self,
+        req: &linkwell_protocol::EnrolRequest,
+    ) -> std::result::Result<linkwell_protocol::EnrolResponse, TransportError> {
+        self.go()?;
+        self.inner.enrol(req)
+    }
+    fn push(
+        &mut self,
+        token: &str,
+        req: &linkwell_protocol::PushRequest,
+    ) -> std::result::Result<linkwell_protocol::PushResponse, TransportError> {
+        self.go()?;
+        self.inner.push(token, req)
+    }
+    fn pull(
+        &mut self,
+        token: &str,
+        req: &linkwell_protocol::PullRequest,
+    ) -> std::result::Result<linkwell_protocol::PullResponse, TransportError> {
+        self.go()?;
+        self.inner.pull(token, req)
+    }
+    fn reachable(&mut self) -> std::result::Result<(), TransportError> {
+        self.go()?;
+        self.inner.reachable()
+    }
 }
 
 impl Drop for SyncJob {
@@ -123,13 +169,29 @@ impl SharedGate {
         self.lock()?.sync_now_finish(job, outcome)
     }
 
-    /// The timer: the idle lock, and a background sync when one is due (run with the gate
-    /// released). Call it every few seconds.
+    /// The timer: the idle lock, and a background sync when one is due, run on a thread of
+    /// its own with the gate released (so the idle lock keeps ticking meanwhile). Call it
+    /// every few seconds. If an earlier call panicked holding the gate, the laptop is locked
+    /// and the error says to restart.
     pub fn tick(&self, now: Instant) -> Result<()> {
-        let due = self.lock()?.auto_sync_due(now);
+        let due = match self.0.lock() {
+            Ok(mut gate) => gate.auto_sync_due(now),
+            Err(poisoned) => {
+                poisoned.into_inner().lock();
+                return Err(CoreError::RestartNeeded);
+            }
+        };
         if let Some(mut job) = due {
-            let outcome = job.run();
-            self.lock()?.auto_sync_finish(Instant::now(), job, outcome);
+            let gate = self.clone();
+            std::thread::Builder::new()
+                .name("linkwell-sync".into())
+                .spawn(move || {
+                    let outcome = job.run();
+                    if let Ok(mut g) = gate.lock() {
+                        g.auto_sync_finish(Instant::now(), job, outcome);
+                    }
+                })
+                .map_err(|e| CoreError::NotAllowed(format!("a sync could not start: {e}")))?;
         }
         Ok(())
     }
@@ -240,6 +302,8 @@ pub struct Gate {
     next_auto_sync: Option<Instant>,
     /// A [`SyncJob`] is out (running on its own connection): no second one starts.
     syncing: Arc<AtomicBool>,
+    /// Set when the laptop locks, to stop the job that is out at its next request.
+    stop_sync: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Gate {
@@ -269,6 +333,7 @@ impl Gate {
             backoff: Backoff::default(),
             next_auto_sync: None,
             syncing: Arc::default(),
+            stop_sync: Arc::default(),
         }
     }
 
@@ -357,8 +422,12 @@ impl Gate {
                     "this laptop is not joined to a server: it keeps everything here".into(),
                 )
             })?;
+        self.stop_sync = Arc::default();
         let job = SyncJob {
-            transport: connect(&url),
+            transport: Box::new(Stoppable {
+                inner: connect(&url),
+                stop: Arc::clone(&self.stop_sync),
+            }),
             store: store.open_again()?,
             profile,
             busy: Arc::clone(&self.syncing),
@@ -380,10 +449,12 @@ impl Gate {
         job: SyncJob,
         outcome: std::result::Result<SyncReport, SyncError>,
     ) -> Result<Value> {
-        let status = job.store.sync_status().map_err(SyncError::into_core)?;
-        if self.current.as_deref() == Some(job.profile.as_str()) {
-            self.schedule_next_sync(&outcome, Instant::now());
+        // Locked meanwhile (perhaps another worker unlocked since): nothing of it is theirs.
+        if self.current.as_deref() != Some(job.profile.as_str()) || self.session.is_none() {
+            return Err(CoreError::Locked);
         }
+        let status = job.store.sync_status().map_err(SyncError::into_core)?;
+        self.schedule_next_sync(&outcome, Instant::now());
         Ok(json!({
             "ok": outcome.is_ok(),
             "offline": outcome.as_ref().err().is_some_and(SyncError::is_offline),
@@ -536,6 +607,8 @@ impl Gate {
 
     /// Locks now: the store, and SQLCipher's copy of the key with it, is dropped.
     pub fn lock(&mut self) {
+        // A sync that is out stops before its next request and drops its own connection.
+        self.stop_sync.store(true, Ordering::SeqCst);
         if let Some(mut s) = self.session.take() {
             s.lock();
         }

@@ -58,6 +58,9 @@ pub enum TransportError {
     Refused { status: u16, body: ErrorBody },
     #[error("the server's answer could not be read: {0}")]
     BadResponse(String),
+    /// Linkwell was locked while a sync was running: it stopped before its next request.
+    #[error("the sync stopped because Linkwell was locked; it starts again once unlocked")]
+    Stopped,
 }
 
 #[derive(Debug, thiserror::Error)]

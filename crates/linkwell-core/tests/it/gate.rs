@@ -537,6 +537,8 @@ fn a_supervisor_sees_who_opened_and_printed_a_record_and_a_link_worker_does_not(
 struct HeldTransport {
     entered: std::sync::mpsc::Sender<()>,
     release: std::sync::Arc<std::sync::Mutex<std::sync::mpsc::Receiver<()>>>,
+    /// Whether the check then finds the server (the sync would go on to push).
+    reachable: bool,
 }
 
 impl linkwell_core::sync::SyncTransport for HeldTransport {
@@ -563,32 +565,41 @@ impl linkwell_core::sync::SyncTransport for HeldTransport {
     fn reachable(&mut self) -> Result<(), linkwell_core::sync::TransportError> {
         let _ = self.entered.send(());
         let _ = self.release.lock().unwrap().recv();
+        if self.reachable {
+            return Ok(());
+        }
         Err(linkwell_core::sync::TransportError::Unreachable(
             "no network in the test".into(),
         ))
     }
 }
 
-#[test]
-fn the_window_keeps_answering_while_sync_now_runs_and_one_sync_runs_at_a_time() {
-    use linkwell_core::gate::SharedGate;
+/// An unlocked, enrolled gate whose syncs wait in their reachability check until released.
+fn held_sync_gate(
+    dir: &Path,
+    reachable: bool,
+) -> (
+    linkwell_core::gate::SharedGate,
+    std::sync::mpsc::Receiver<()>,
+    std::sync::mpsc::Sender<()>,
+) {
     use std::sync::mpsc::channel;
-    let dir = tempfile::tempdir().unwrap();
     let (entered_tx, entered) = channel();
     let (release, release_rx) = channel();
     let release_rx = std::sync::Arc::new(std::sync::Mutex::new(release_rx));
     let mut gate =
-        Gate::with_kdf(Profiles::Single(dir.path().join("g.db")), FAST).with_connector(Box::new(
-            move |_url: &str| -> Box<dyn linkwell_core::sync::SyncTransport> {
+        Gate::with_kdf(Profiles::Single(dir.join("g.db")), FAST).with_connector(Box::new(
+            move |_url: &str| -> Box<dyn linkwell_core::sync::SyncTransport + Send> {
                 Box::new(HeldTransport {
                     entered: entered_tx.clone(),
                     release: release_rx.clone(),
+                    reachable,
                 })
             },
         ));
     gate.call("create_profile", setup_args("Sam", PASS, PASS))
         .unwrap();
-    // As enrolment leaves it (the server is never reached in this test).
+    // As enrolment leaves it (the server is never reached in these tests).
     gate.store()
         .unwrap()
         .conn()
@@ -597,7 +608,14 @@ fn the_window_keeps_answering_while_sync_now_runs_and_one_sync_runs_at_a_time() 
             [],
         )
         .unwrap();
-    let shared = SharedGate::new(gate);
+    (linkwell_core::gate::SharedGate::new(gate), entered, release)
+}
+
+#[test]
+fn the_window_keeps_answering_while_sync_now_runs_and_one_sync_runs_at_a_time() {
+    use std::sync::mpsc::channel;
+    let dir = tempfile::tempdir().unwrap();
+    let (shared, entered, release) = held_sync_gate(dir.path(), false);
 
     let syncing = {
         let shared = shared.clone();
@@ -639,4 +657,30 @@ fn the_window_keeps_answering_while_sync_now_runs_and_one_sync_runs_at_a_time() 
     entered.recv_timeout(Duration::from_secs(10)).unwrap();
     release.send(()).unwrap();
     assert_eq!(again.join().unwrap().unwrap()["offline"], true);
+}
+
+#[test]
+fn locking_stops_a_running_sync_before_its_next_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shared, entered, release) = held_sync_gate(dir.path(), true);
+    let syncing = {
+        let shared = shared.clone();
+        std::thread::spawn(move || shared.call("sync_now", json!({})))
+    };
+    entered.recv_timeout(Duration::from_secs(10)).unwrap();
+    shared.call("lock", json!({})).unwrap();
+    // The server answers now, but the sync makes no request after the lock (the test's
+    // transport would panic if it pushed), and the locked window gets nothing of it.
+    release.send(()).unwrap();
+    let out = syncing.join().unwrap();
+    assert!(matches!(out, Err(CoreError::Locked)), "{out:?}");
+    shared
+        .call("unlock", json!({ "passphrase": PASS }))
+        .unwrap();
+    let status = shared.call("sync_status", json!({})).unwrap();
+    let error = status["last_error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("stopped because Linkwell was locked"),
+        "{status}"
+    );
 }
