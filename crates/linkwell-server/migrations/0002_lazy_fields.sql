@@ -21,3 +21,5 @@ CREATE TABLE received_by_id (
 INSERT INTO received_by_id SELECT mutation_id, device_id, device_seq, payload_hash, result, received_at FROM received;
 DROP TABLE received;
 ALTER TABLE received_by_id RENAME TO received;
+-- Never read: each change's device (and worker) is in its mutation.
+ALTER TABLE change DROP COLUMN device_id;

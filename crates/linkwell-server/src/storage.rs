@@ -621,6 +621,9 @@ struct Batch<'c> {
     /// Whether any quarantined change waits for a record (None: not looked yet). Usually
     /// none does, and then placing a record need not look for what waits for it.
     awaiting: std::cell::Cell<Option<bool>>,
+    /// Field states read or written so far (a week's edits to one person read each field
+    /// once). Written through to `field` at once; this only saves reading them back.
+    fields: RefCell<HashMap<(EntityKind, Uuid, String), FieldState>>,
 }
 
 impl std::ops::Deref for Batch<'_> {
@@ -636,6 +639,7 @@ impl<'c> Batch<'c> {
             tx,
             known: RefCell::default(),
             awaiting: std::cell::Cell::new(None),
+            fields: RefCell::default(),
         }
     }
 
@@ -661,6 +665,42 @@ impl<'c> Batch<'c> {
     fn forget_all(&self) {
         self.known.borrow_mut().clear();
         self.awaiting.set(None);
+        self.fields.borrow_mut().clear();
+    }
+
+    /// A field's stored state: its value and the clock, sequence and device that wrote it.
+    fn field(&self, kind: EntityKind, id: Uuid, name: &str) -> Result<Option<FieldState>> {
+        if let Some(f) = self.fields.borrow().get(&(kind, id, name.to_string())) {
+            return Ok(Some(f.clone()));
+        }
+        let stored = self
+            .tx
+            .prepare_cached(
+                "SELECT value, hlc, server_seq, device_id FROM field WHERE kind = ?1 AND id = ?2 AND name = ?3",
+            )?
+            .query_row(params![kind.as_str(), id.to_string(), name], |r| {
+                let value: String = r.get(0)?;
+                let hlc: String = r.get(1)?;
+                Ok((value, hlc, r.get::<_, i64>(2)?, uuid_col(r, 3)?))
+            })
+            .optional()?;
+        let Some((value, hlc, seq, device)) = stored else {
+            return Ok(None);
+        };
+        let state = FieldState {
+            value: serde_json::from_str(&value)?,
+            hlc: Hlc::decode(&hlc).unwrap_or(Hlc {
+                wall_ms: 0,
+                counter: 0,
+                device,
+            }),
+            server_seq: seq as u64,
+            device_id: device,
+        };
+        self.fields
+            .borrow_mut()
+            .insert((kind, id, name.to_string()), state.clone());
+        Ok(Some(state))
     }
 
     fn any_awaiting(&self) -> Result<bool> {
@@ -769,7 +809,7 @@ fn keep_fields(tx: &Batch<'_>, kind: EntityKind, id: Uuid, e: &EntityRow) -> Res
 }
 
 fn put_fields(
-    tx: &Connection,
+    tx: &Batch<'_>,
     kind: EntityKind,
     id: Uuid,
     values: &Map<String, Value>,
@@ -782,17 +822,27 @@ fn put_fields(
          ON CONFLICT (kind, id, name) DO UPDATE SET value = excluded.value, hlc = excluded.hlc,
            server_seq = excluded.server_seq, device_id = excluded.device_id",
     )?;
-    let (id, hlc, device) = (id.to_string(), hlc.encode(), device.to_string());
+    let (id_text, hlc_text, device_text) = (id.to_string(), hlc.encode(), device.to_string());
+    let mut known = tx.fields.borrow_mut();
     for (k, v) in values {
         put.execute(params![
             kind.as_str(),
-            id,
+            id_text,
             k,
             serde_json::to_string(v)?,
-            hlc,
+            hlc_text,
             seq as i64,
-            device
+            device_text
         ])?;
+        known.insert(
+            (kind, id, k.clone()),
+            FieldState {
+                value: v.clone(),
+                hlc,
+                server_seq: seq,
+                device_id: device,
+            },
+        );
     }
     Ok(())
 }
@@ -865,15 +915,12 @@ fn team_of(tx: &Batch<'_>, scope: Scope) -> Result<Option<Uuid>> {
 
 fn store_change(tx: &Connection, m: &Mutation, scope: Scope) -> Result<u64> {
     let (team, person) = scope;
-    tx.prepare_cached(
-        "INSERT INTO change (mutation, team_id, person_id, device_id) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![
-        serde_json::to_string(m)?,
-        team.map(|t| t.to_string()),
-        person.map(|p| p.to_string()),
-        m.device_id.to_string()
-    ])?;
+    tx.prepare_cached("INSERT INTO change (mutation, team_id, person_id) VALUES (?1, ?2, ?3)")?
+        .execute(params![
+            serde_json::to_string(m)?,
+            team.map(|t| t.to_string()),
+            person.map(|p| p.to_string()),
+        ])?;
     Ok(tx.last_insert_rowid() as u64)
 }
 
@@ -1069,31 +1116,11 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
         }
         Some(e) => {
             keep_fields(tx, m.entity, m.entity_id, e)?;
-            let mut get = tx.prepare_cached(
-                "SELECT value, hlc, server_seq, device_id FROM field WHERE kind = ?1 AND id = ?2 AND name = ?3",
-            )?;
-            let id = m.entity_id.to_string();
             for (k, v) in payload {
-                let stored = get
-                    .query_row(params![m.entity.as_str(), id, k], |r| {
-                        let value: String = r.get(0)?;
-                        let hlc: String = r.get(1)?;
-                        Ok((value, hlc, r.get::<_, i64>(2)?, uuid_col(r, 3)?))
-                    })
-                    .optional()?;
+                let stored = tx.field(m.entity, m.entity_id, k)?;
                 let decision = match stored {
                     None => Decision::Take,
-                    Some((value, shlc, seq, dev)) => {
-                        let state = FieldState {
-                            value: serde_json::from_str(&value)?,
-                            hlc: Hlc::decode(&shlc).unwrap_or(Hlc {
-                                wall_ms: 0,
-                                counter: 0,
-                                device: dev,
-                            }),
-                            server_seq: seq as u64,
-                            device_id: dev,
-                        };
+                    Some(state) => {
                         let d = rules::decide(
                             m.entity,
                             k,
