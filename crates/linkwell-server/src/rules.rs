@@ -53,8 +53,8 @@ pub fn check_batch(req: &PushRequest, device_id: Uuid, worker_id: Uuid) -> Resul
 
 /// Checks one mutation's payload: an object whose fields exist for its kind with values of the
 /// right type, whose hash matches, and whose kind a device may write. The reason is in words a
-/// supervisor can read.
-pub fn check_mutation(m: &Mutation) -> Result<(), String> {
+/// supervisor can read. Answers the payload's canonical JSON (the text its hash is of).
+pub fn check_mutation(m: &Mutation) -> Result<String, String> {
     if matches!(m.entity, EntityKind::Team | EntityKind::Worker) {
         return Err("teams and workers are managed on the server by an administrator".into());
     }
@@ -103,7 +103,7 @@ pub fn check_mutation(m: &Mutation) -> Result<(), String> {
     {
         return Err(format!("{}.{field} is missing", table.name));
     }
-    Ok(())
+    Ok(text)
 }
 
 /// Kinds that are never rejected: what cannot be placed is quarantined for a supervisor.
@@ -287,7 +287,11 @@ pub fn decode_and_check(
 ) -> Result<Vec<Result<(), String>>, String> {
     let req: PushRequest = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     check_batch(&req, device_id, worker_id).map_err(|e| e.to_string())?;
-    Ok(req.mutations.iter().map(check_mutation).collect())
+    Ok(req
+        .mutations
+        .iter()
+        .map(|m| check_mutation(m).map(|_| ()))
+        .collect())
 }
 
 #[cfg(test)]

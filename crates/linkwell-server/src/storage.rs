@@ -913,11 +913,34 @@ fn team_of(tx: &Batch<'_>, scope: Scope) -> Result<Option<Uuid>> {
     }
 }
 
-fn store_change(tx: &Connection, m: &Mutation, scope: Scope) -> Result<u64> {
+/// A placed change as stored in the stream: a [`Mutation`] field for field (pull reads it
+/// back as one), with the payload's JSON text written as it is.
+#[derive(serde::Serialize)]
+struct StoredChange<'a> {
+    mutation_id: Uuid,
+    device_id: Uuid,
+    worker_id: Uuid,
+    device_seq: u64,
+    hlc: Hlc,
+    entity: EntityKind,
+    entity_id: Uuid,
+    op: Operation,
+    payload: &'a serde_json::value::RawValue,
+    payload_hash: &'a str,
+    base_server_seq: u64,
+}
+
+/// Stores a server-made change (a correction, a snapshot) in the stream.
+fn store_mutation(tx: &Connection, m: &Mutation, scope: Scope) -> Result<u64> {
+    store_change(tx, &serde_json::to_string(m)?, scope)
+}
+
+/// Appends a change, as its JSON, to the stream; answers its server sequence number.
+fn store_change(tx: &Connection, json: &str, scope: Scope) -> Result<u64> {
     let (team, person) = scope;
     tx.prepare_cached("INSERT INTO change (mutation, team_id, person_id) VALUES (?1, ?2, ?3)")?
         .execute(params![
-            serde_json::to_string(m)?,
+            json,
             team.map(|t| t.to_string()),
             person.map(|p| p.to_string()),
         ])?;
@@ -972,7 +995,7 @@ fn rebroadcast_person(tx: &Batch<'_>, person: Uuid, now_ms: u64) -> Result<()> {
         let payload = current_fields(tx, entity, uuid, &row)?;
         let scope = row.scope;
         let snapshot = server_mutation(entity, uuid, Operation::Create, payload, now_ms);
-        store_change(tx, &snapshot, scope)?;
+        store_mutation(tx, &snapshot, scope)?;
     }
     tracing::info!(person = %person, "reassigned: records sent again for the new team");
     Ok(())
@@ -1067,9 +1090,10 @@ struct Loser {
 
 /// Places one mutation: scope, access, conflict rules; returns its result.
 fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<MutationResult> {
-    if let Err(reason) = rules::check_mutation(m) {
-        return unplaced(tx, m, (reason, None));
-    }
+    let payload_text = match rules::check_mutation(m) {
+        Ok(text) => text,
+        Err(reason) => return unplaced(tx, m, (reason, None)),
+    };
     let Value::Object(payload) = &m.payload else {
         return unplaced(tx, m, ("the change is not a set of fields".into(), None));
     };
@@ -1151,13 +1175,16 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
     let mut main_seq = {
         // Always an entry in the stream, even when every field lost: the writer's own laptop
         // learns from it that the server has the change (its reply may have been lost).
-        // Every field taken: the checked hash of the payload is the effective one's too.
-        let payload_hash = if effective.len() == payload.len() {
-            m.payload_hash.clone()
+        // Every field taken: the payload's checked text and hash are the effective one's
+        // too, and are stored as they are rather than encoded again.
+        let (text, hash) = if effective.len() == payload.len() {
+            (payload_text, m.payload_hash.clone())
         } else {
-            linkwell_core::store::payload_hash(&serde_json::to_string(&effective)?)
+            let text = serde_json::to_string(&effective)?;
+            let hash = linkwell_core::store::payload_hash(&text);
+            (text, hash)
         };
-        let eff = Mutation {
+        let stored = StoredChange {
             mutation_id: m.mutation_id,
             device_id: m.device_id,
             worker_id: m.worker_id,
@@ -1166,14 +1193,11 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
             entity: m.entity,
             entity_id: m.entity_id,
             op: m.op,
-            payload: Value::Object(effective),
-            payload_hash,
+            payload: &serde_json::value::RawValue::from_string(text)?,
+            payload_hash: &hash,
             base_server_seq: m.base_server_seq,
         };
-        let seq = store_change(tx, &eff, scope)?;
-        let Value::Object(effective) = eff.payload else {
-            unreachable!("built as an object above")
-        };
+        let seq = store_change(tx, &serde_json::to_string(&stored)?, scope)?;
         if existing.is_none() {
             // A new record keeps no field rows: its values are its create's, until changed.
             tx.prepare_cached(
@@ -1246,7 +1270,7 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
             p.insert(l.field.clone(), l.kept.clone());
         }
         let corr = server_mutation(m.entity, m.entity_id, Operation::Update, p, now_ms);
-        let seq = store_change(tx, &corr, scope)?;
+        let seq = store_mutation(tx, &corr, scope)?;
         for l in &losers {
             let id = record_conflict(seq, l)?;
             first_conflict.get_or_insert(id);
