@@ -183,15 +183,19 @@ impl SharedGate {
         };
         if let Some(mut job) = due {
             let gate = self.clone();
-            std::thread::Builder::new()
+            let started = std::thread::Builder::new()
                 .name("linkwell-sync".into())
                 .spawn(move || {
                     let outcome = job.run();
                     if let Ok(mut g) = gate.lock() {
                         g.auto_sync_finish(Instant::now(), job, outcome);
                     }
-                })
-                .map_err(|e| CoreError::NotAllowed(format!("a sync could not start: {e}")))?;
+                });
+            // The job is dropped with the closure (the busy flag clears); the timer, and the
+            // idle lock with it, must go on whatever happened.
+            if let Err(e) = started {
+                tracing::warn!(error = %e, "background sync could not start");
+            }
         }
         Ok(())
     }
@@ -473,7 +477,12 @@ impl Gate {
                 self.backoff.succeeded();
                 AUTO_SYNC_EVERY
             }
-            Err(e) if e.is_offline() => self.backoff.failed(),
+            // Stopped by a lock: after unlocking, sync soon, as after being offline.
+            Err(e)
+                if e.is_offline() || matches!(e, SyncError::Transport(TransportError::Stopped)) =>
+            {
+                self.backoff.failed()
+            }
             Err(_) => AUTO_SYNC_EVERY,
         };
         self.next_auto_sync = Some(now + wait);
