@@ -41,6 +41,9 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
+# The fuzz workspace resolves the same versions as the project: its lock file starts as a copy
+# of the root one each run (cargo adds only the fuzzing crates).
+cp ../Cargo.lock Cargo.lock
 cargo fuzz build --sanitizer "$sanitizer" "$target"
 
 mkdir -p "$corpus"

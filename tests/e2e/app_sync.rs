@@ -80,6 +80,18 @@ impl BridgeProcess {
     }
 }
 
+/// Takes a GP referral for Margaret Hill through the bridge; answers her record id.
+fn take_margaret(app: &BridgeProcess) -> String {
+    let taken = app.ok(
+        "take_referral",
+        json!({ "referral": {
+            "person": { "given_name": "Margaret", "family_name": "Hill" },
+            "referral": { "source": "gp", "received_on": "2026-11-20", "reasons": ["loneliness"], "consent_to_contact": true },
+        }}),
+    );
+    taken["person"]["id"].as_str().unwrap().to_string()
+}
+
 #[test]
 fn a_laptop_joins_at_set_up_syncs_now_and_says_honestly_when_offline() {
     let dir = tempfile::tempdir().unwrap();
@@ -112,14 +124,7 @@ fn a_laptop_joins_at_set_up_syncs_now_and_says_honestly_when_offline() {
     assert_eq!(status["all_synced"], true, "{status}");
 
     // Work offline-first, then press Sync now.
-    let taken = app.ok(
-        "take_referral",
-        json!({ "referral": {
-            "person": { "given_name": "Margaret", "family_name": "Hill" },
-            "referral": { "source": "gp", "received_on": "2026-11-20", "reasons": ["loneliness"], "consent_to_contact": true },
-        }}),
-    );
-    let person = taken["person"]["id"].as_str().unwrap().to_string();
+    let person = take_margaret(&app);
     let status = app.ok("sync_status", json!({}));
     assert!(status["pending"].as_i64().unwrap() > 0);
     assert_eq!(
@@ -208,14 +213,7 @@ fn a_supervisor_sees_on_their_own_laptop_who_opened_and_printed_a_record() {
 
     let laptop = BridgeProcess::start(&dir.path().join("priya"), &ui);
     join(&laptop, &worker);
-    let taken = laptop.ok(
-        "take_referral",
-        json!({ "referral": {
-            "person": { "given_name": "Margaret", "family_name": "Hill" },
-            "referral": { "source": "gp", "received_on": "2026-11-20", "reasons": ["loneliness"], "consent_to_contact": true },
-        }}),
-    );
-    let person = taken["person"]["id"].as_str().unwrap().to_string();
+    let person = take_margaret(&laptop);
     let record = laptop.ok("person_record", json!({ "person_id": person }));
     assert!(
         record["audit_trail"].is_null(),

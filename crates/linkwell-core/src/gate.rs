@@ -373,9 +373,9 @@ impl Gate {
         if self.syncing.load(Ordering::SeqCst) || self.next_auto_sync.is_some_and(|due| now < due) {
             return None;
         }
-        self.session.as_mut()?.store_without_activity().ok()?;
         match self.sync_job() {
             Ok(job) => Some(job),
+            Err(CoreError::Locked) => None,
             Err(_) => {
                 // Not joined to a server (or no connector): nothing to do for a while.
                 self.next_auto_sync = Some(now + AUTO_SYNC_EVERY);

@@ -93,10 +93,6 @@ pub fn check_new_passphrase(field: &str, p: &str) -> Result<()> {
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    hex::encode(bytes)
-}
-
 fn unhex(s: &str) -> Result<Vec<u8>> {
     hex::decode(s).map_err(|_| CoreError::Corrupt("key file: bad hex".into()))
 }
@@ -122,9 +118,9 @@ fn wrap(key: &DbKey, secret: &[u8], kdf: KdfParams) -> Result<Wrapped> {
         .encrypt(XNonce::from_slice(&nonce), key.0.as_slice())
         .map_err(|_| CoreError::Corrupt("could not wrap the key".into()))?;
     Ok(Wrapped {
-        salt: hex(&salt),
-        nonce: hex(&nonce),
-        ciphertext: hex(&ciphertext),
+        salt: hex::encode(salt),
+        nonce: hex::encode(nonce),
+        ciphertext: hex::encode(&ciphertext),
     })
 }
 
@@ -321,7 +317,7 @@ pub fn encrypt_existing(db: &Path, passphrase: &str, kdf: KdfParams) -> Result<R
     let tmp = db.with_extension("encrypting");
     let _ = std::fs::remove_file(&tmp);
     let (key, code) = create(&tmp, passphrase, kdf)?;
-    let hex_key = Zeroizing::new(hex(&key.0));
+    let hex_key = Zeroizing::new(hex::encode(&key.0));
     let attach = Zeroizing::new(format!(
         "ATTACH DATABASE '{}' AS encrypted KEY \"x'{}'\"; SELECT sqlcipher_export('encrypted'); PRAGMA encrypted.user_version = {version}; DETACH DATABASE encrypted;",
         tmp.display().to_string().replace('\'', "''"),

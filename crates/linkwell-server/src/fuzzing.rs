@@ -33,24 +33,13 @@ impl FuzzServer {
         let payload = serde_json::json!({
             "given_name": "Fuzz", "family_name": "Person", "team_id": team.to_string(),
         });
-        let text = serde_json::to_string(&payload).expect("payload");
-        let mutation = Mutation {
-            mutation_id: Uuid::now_v7(),
-            device_id: enrolled.device_id,
-            worker_id: enrolled.worker.id,
-            device_seq: 1,
-            hlc: Hlc {
-                wall_ms: NOW_MS,
-                counter: 0,
-                device: enrolled.device_id,
-            },
-            entity: EntityKind::Person,
-            entity_id: Uuid::now_v7(),
-            op: Operation::Create,
+        let mutation = device_mutation(
+            (enrolled.device_id, enrolled.worker.id),
+            1,
+            NOW_MS,
+            (EntityKind::Person, Uuid::now_v7(), Operation::Create),
             payload,
-            payload_hash: linkwell_core::store::payload_hash(&text),
-            base_server_seq: 0,
-        };
+        );
         let valid_batch = serde_json::to_vec(&PushRequest {
             protocol_version: linkwell_protocol::PROTOCOL_VERSION,
             schema_version: linkwell_core::SCHEMA_VERSION as u32,
@@ -97,6 +86,36 @@ impl FuzzServer {
             }
         }
         serde_json::to_vec(&req).ok()
+    }
+}
+
+/// A mutation as a device sends it, with its payload's hash: from `(device, worker)`, at
+/// device sequence `seq` and clock `wall_ms`, doing `(kind, record, op)`. For the tests and
+/// the fuzzers.
+pub fn device_mutation(
+    (device, worker): (Uuid, Uuid),
+    seq: u64,
+    wall_ms: u64,
+    (entity, entity_id, op): (EntityKind, Uuid, Operation),
+    payload: serde_json::Value,
+) -> Mutation {
+    let text = serde_json::to_string(&payload).expect("a JSON value encodes");
+    Mutation {
+        mutation_id: Uuid::now_v7(),
+        device_id: device,
+        worker_id: worker,
+        device_seq: seq,
+        hlc: Hlc {
+            wall_ms,
+            counter: 0,
+            device,
+        },
+        entity,
+        entity_id,
+        op,
+        payload,
+        payload_hash: linkwell_core::store::payload_hash(&text),
+        base_server_seq: 0,
     }
 }
 

@@ -158,6 +158,14 @@ const RECORD_NOT_KNOWN: &str = "this record is not known to the server yet";
 /// The end of the reason given to a new record whose parent has not reached the server.
 const PARENT_NOT_KNOWN: &str = "is not known to the server";
 
+/// An open quarantine row, read whole.
+struct Quarantined {
+    mutation: Mutation,
+    reason: String,
+    received_at: String,
+    awaits: Option<Uuid>,
+}
+
 /// A quarantined change as listed for review.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuarantineRow {
@@ -456,24 +464,36 @@ impl SqliteStorage {
         ))
     }
 
-    /// Quarantined mutations (for a supervisor, and the tests).
+    /// Open quarantined mutations with their reasons, oldest first (for the tests, which
+    /// check every value is kept; supervisors get [`SqliteStorage::quarantine_report`]).
     pub fn quarantined(&self) -> Result<Vec<(Mutation, String)>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare(
-            "SELECT mutation, reason FROM quarantine WHERE resolved_at IS NULL ORDER BY created_at",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (m, reason) = row?;
-            out.push((serde_json::from_str(&m)?, reason));
-        }
-        Ok(out)
+        Ok(self
+            .open_quarantine()?
+            .into_iter()
+            .map(|q| (q.mutation, q.reason))
+            .collect())
     }
 
     /// Open quarantined changes for an administrator or supervisor to review, oldest first:
     /// ids, kinds and reasons only (no field values, which may be personal).
     pub fn quarantine_report(&self) -> Result<Vec<QuarantineRow>> {
+        Ok(self
+            .open_quarantine()?
+            .into_iter()
+            .map(|q| QuarantineRow {
+                mutation_id: q.mutation.mutation_id,
+                device_id: q.mutation.device_id,
+                worker_id: q.mutation.worker_id,
+                entity: q.mutation.entity,
+                entity_id: q.mutation.entity_id,
+                reason: q.reason,
+                received_at: q.received_at,
+                awaits: q.awaits,
+            })
+            .collect())
+    }
+
+    fn open_quarantine(&self) -> Result<Vec<Quarantined>> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
             "SELECT mutation, reason, created_at, awaits FROM quarantine WHERE resolved_at IS NULL ORDER BY created_at, mutation_id",
@@ -489,13 +509,8 @@ impl SqliteStorage {
         let mut out = Vec::new();
         for row in rows {
             let (text, reason, received_at, awaits) = row?;
-            let m: Mutation = serde_json::from_str(&text)?;
-            out.push(QuarantineRow {
-                mutation_id: m.mutation_id,
-                device_id: m.device_id,
-                worker_id: m.worker_id,
-                entity: m.entity,
-                entity_id: m.entity_id,
+            out.push(Quarantined {
+                mutation: serde_json::from_str(&text)?,
                 reason,
                 received_at,
                 awaits: opt_uuid(awaits),
@@ -623,7 +638,7 @@ struct Batch<'c> {
     awaiting: std::cell::Cell<Option<bool>>,
     /// Field states read or written so far (a week's edits to one person read each field
     /// once). Written through to `field` at once; this only saves reading them back.
-    fields: RefCell<HashMap<(EntityKind, Uuid, String), FieldState>>,
+    fields: RefCell<HashMap<(EntityKind, Uuid), HashMap<String, FieldState>>>,
 }
 
 impl std::ops::Deref for Batch<'_> {
@@ -670,7 +685,12 @@ impl<'c> Batch<'c> {
 
     /// A field's stored state: its value and the clock, sequence and device that wrote it.
     fn field(&self, kind: EntityKind, id: Uuid, name: &str) -> Result<Option<FieldState>> {
-        if let Some(f) = self.fields.borrow().get(&(kind, id, name.to_string())) {
+        if let Some(f) = self
+            .fields
+            .borrow()
+            .get(&(kind, id))
+            .and_then(|record| record.get(name))
+        {
             return Ok(Some(f.clone()));
         }
         let stored = self
@@ -699,7 +719,9 @@ impl<'c> Batch<'c> {
         };
         self.fields
             .borrow_mut()
-            .insert((kind, id, name.to_string()), state.clone());
+            .entry((kind, id))
+            .or_default()
+            .insert(name.to_string(), state.clone());
         Ok(Some(state))
     }
 
@@ -823,7 +845,8 @@ fn put_fields(
            server_seq = excluded.server_seq, device_id = excluded.device_id",
     )?;
     let (id_text, hlc_text, device_text) = (id.to_string(), hlc.encode(), device.to_string());
-    let mut known = tx.fields.borrow_mut();
+    let mut cached = tx.fields.borrow_mut();
+    let known = cached.entry((kind, id)).or_default();
     for (k, v) in values {
         put.execute(params![
             kind.as_str(),
@@ -835,7 +858,7 @@ fn put_fields(
             device_text
         ])?;
         known.insert(
-            (kind, id, k.clone()),
+            k.clone(),
             FieldState {
                 value: v.clone(),
                 hlc,
@@ -903,6 +926,16 @@ fn scope_for_new(
             Ok((scope, team_of(tx, scope)?))
         }
     })
+}
+
+/// The teams a worker belongs to now.
+fn teams_of(conn: &Connection, worker: Uuid) -> Result<Vec<Uuid>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT team_id FROM membership WHERE worker_id = ?1 ORDER BY team_id")?;
+    let teams = stmt
+        .query_map([worker.to_string()], |r| uuid_col(r, 0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(teams)
 }
 
 /// The team a scope is visible to now (a person's current team).
@@ -1029,24 +1062,12 @@ fn retry_quarantine_for(tx: &Batch<'_>, now_ms: u64, awaited: Uuid) -> Result<Ve
     };
     for (id, text) in waiting {
         let m: Mutation = serde_json::from_str(&text)?;
-        let worker: Option<String> = tx
-            .query_row(
-                "SELECT worker_id FROM device WHERE id = ?1",
-                [m.device_id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(worker) = worker else { continue };
-        let teams = {
-            let mut stmt =
-                tx.prepare_cached("SELECT team_id FROM membership WHERE worker_id = ?1")?;
-            stmt.query_map([&worker], |r| uuid_col(r, 0))?
-                .collect::<Result<Vec<_>, _>>()?
-        };
+        // Its worker was checked against its device when it was pushed; what they may see is
+        // decided by their teams now.
         let ctx = DeviceCtx {
             device_id: m.device_id,
             worker_id: m.worker_id,
-            teams,
+            teams: teams_of(tx, m.worker_id)?,
         };
         tx.execute_batch("SAVEPOINT retry_quarantine")?;
         let placed = !matches!(
@@ -1124,10 +1145,11 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
             ),
         );
     }
-    let mut effective = Map::new();
+    // What is applied: the whole payload of a new record, the fields that won for an update.
+    let mut updated = Map::new();
     let mut losers = Vec::new();
     match &existing {
-        None => effective = payload.clone(),
+        None => {}
         Some(_) if m.entity.is_append_only() => {
             return unplaced(
                 tx,
@@ -1167,11 +1189,16 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
                     }
                 };
                 if decision == Decision::Take {
-                    effective.insert(k.clone(), v.clone());
+                    updated.insert(k.clone(), v.clone());
                 }
             }
         }
     }
+    let effective = if existing.is_none() {
+        payload
+    } else {
+        &updated
+    };
     let mut main_seq = {
         // Always an entry in the stream, even when every field lost: the writer's own laptop
         // learns from it that the server has the change (its reply may have been lost).
@@ -1180,7 +1207,7 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
         let (text, hash) = if effective.len() == payload.len() {
             (payload_text, m.payload_hash.clone())
         } else {
-            let text = serde_json::to_string(&effective)?;
+            let text = serde_json::to_string(effective)?;
             let hash = linkwell_core::store::payload_hash(&text);
             (text, hash)
         };
@@ -1220,10 +1247,10 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
                 },
             );
         } else {
-            put_fields(tx, m.entity, m.entity_id, &effective, hlc, seq, m.device_id)?;
+            put_fields(tx, m.entity, m.entity_id, effective, hlc, seq, m.device_id)?;
         }
         if m.entity == EntityKind::Person
-            && let Some(team) = payload_uuid(&effective, "team_id")
+            && let Some(team) = payload_uuid(effective, "team_id")
         {
             // A reassignment: the person and everything of theirs now belongs to that team.
             let moved = tx.execute(
@@ -1327,16 +1354,10 @@ impl Storage for SqliteStorage {
         if revoked.is_some() || !active {
             return Err(StorageError::Revoked);
         }
-        let mut stmt = conn.prepare_cached(
-            "SELECT team_id FROM membership WHERE worker_id = ?1 ORDER BY team_id",
-        )?;
-        let teams = stmt
-            .query_map([worker_id.to_string()], |r| uuid_col(r, 0))?
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(DeviceCtx {
             device_id,
             worker_id,
-            teams,
+            teams: teams_of(&conn, worker_id)?,
         })
     }
 

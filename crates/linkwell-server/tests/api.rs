@@ -5,9 +5,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use linkwell_protocol::{
-    EnrolResponse, EntityKind, ErrorBody, Hlc, Mutation, MutationResult, Operation,
-    PROTOCOL_VERSION, PullResponse, PushResponse,
+    EnrolResponse, EntityKind, ErrorBody, Mutation, MutationResult, Operation, PROTOCOL_VERSION,
+    PullResponse, PushResponse,
 };
+use linkwell_server::fuzzing::device_mutation;
 use linkwell_server::{AppState, SqliteStorage, router};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -91,24 +92,13 @@ fn mutation(
     op: Operation,
     p: Value,
 ) -> Mutation {
-    let text = serde_json::to_string(&p).unwrap();
-    Mutation {
-        mutation_id: Uuid::now_v7(),
-        device_id: e.device_id,
-        worker_id: e.worker.id,
-        device_seq: seq,
-        hlc: Hlc {
-            wall_ms: 1_000 + seq,
-            counter: 0,
-            device: e.device_id,
-        },
-        entity: kind,
-        entity_id: id,
-        op,
-        payload: p,
-        payload_hash: linkwell_core::store::payload_hash(&text),
-        base_server_seq: 0,
-    }
+    device_mutation(
+        (e.device_id, e.worker.id),
+        seq,
+        1_000 + seq,
+        (kind, id, op),
+        p,
+    )
 }
 
 fn person(team: Uuid, name: &str) -> Value {

@@ -5,6 +5,7 @@
 use linkwell_protocol::{
     EntityKind, Hlc, Mutation, MutationResult, Operation, PROTOCOL_VERSION, PushRequest,
 };
+use linkwell_server::fuzzing::device_mutation;
 use linkwell_server::storage::{SERVER_SCHEMA_VERSION, Storage, now_ms, open_at_schema_version};
 use linkwell_server::{SqliteStorage, storage::sha256_hex};
 use rusqlite::params;
@@ -20,24 +21,13 @@ fn mutation(
     op: Operation,
     p: Value,
 ) -> Mutation {
-    let text = serde_json::to_string(&p).unwrap();
-    Mutation {
-        mutation_id: Uuid::now_v7(),
-        device_id: device,
-        worker_id: worker,
-        device_seq: seq,
-        hlc: Hlc {
-            wall_ms: now_ms() - 60_000 + seq,
-            counter: 0,
-            device,
-        },
-        entity: kind,
-        entity_id: id,
-        op,
-        payload: p,
-        payload_hash: linkwell_core::store::payload_hash(&text),
-        base_server_seq: 0,
-    }
+    device_mutation(
+        (device, worker),
+        seq,
+        now_ms() - 60_000 + seq,
+        (kind, id, op),
+        p,
+    )
 }
 
 #[test]
