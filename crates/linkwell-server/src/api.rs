@@ -73,7 +73,7 @@ impl From<StorageError> for ApiError {
             StorageError::Admin(_) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_set_up", msg)
             }
-            StorageError::Db(_) | StorageError::Json(_) => {
+            StorageError::Db(_) | StorageError::Json(_) | StorageError::Corrupt(_) => {
                 tracing::error!(error = %e, "storage error");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

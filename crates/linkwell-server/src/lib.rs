@@ -4,11 +4,13 @@
 //! - [`api`]: the HTTP routes (axum), built by [`api::router`].
 //! - [`storage`]: the one storage trait and its SQLite implementation.
 //! - [`rules`]: batch validation, visibility and conflict rules, independent of storage.
+//! - [`stream`]: how the change stream and the receipts are stored (compact columns).
 
 pub mod api;
 pub mod fuzzing;
 pub mod rules;
 pub mod storage;
+pub mod stream;
 
 pub use api::{AppState, router};
 pub use storage::{DeviceCtx, SqliteStorage, Storage, StorageError};

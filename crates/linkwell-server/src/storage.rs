@@ -6,6 +6,7 @@
 //! numbers are assigned inside it, so commit order equals sequence order.
 
 use crate::rules::{self, Decision, FieldState};
+use crate::stream;
 use chrono::{DateTime, Duration, Utc};
 use linkwell_protocol::{
     ConflictRecord, ConflictRule, EnrolResponse, EntityKind, Hlc, Mutation, MutationResult,
@@ -53,6 +54,8 @@ pub enum StorageError {
     Db(#[from] rusqlite::Error),
     #[error("server storage error: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("the server database is damaged: {0}")]
+    Corrupt(String),
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -86,11 +89,18 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             include_str!("../migrations/0002_lazy_fields.sql"),
             |tx: &Transaction<'_>| backfill_awaits(tx).map_err(|e| HookError::Hook(e.to_string())),
         ),
+        M::up_with_hook(
+            include_str!("../migrations/0003_compact_stream.sql"),
+            |tx: &Transaction<'_>| {
+                stream::copy_from_schema_2(tx).map_err(|e| HookError::Hook(e.to_string()))
+            },
+        ),
+        M::up(include_str!("../migrations/0004_drop_schema_2_stream.sql")),
     ])
 });
 
 /// The schema version this build of the server writes.
-pub const SERVER_SCHEMA_VERSION: usize = 2;
+pub const SERVER_SCHEMA_VERSION: usize = 4;
 
 /// Brings a server database up to `version`; a database from a newer server is refused.
 fn migrate(conn: &mut Connection, version: usize) -> Result<()> {
@@ -303,11 +313,7 @@ impl SqliteStorage {
         now_ms: u64,
     ) -> Result<u64> {
         let m = server_mutation(entity, id, Operation::Create, payload, now_ms);
-        tx.execute(
-            "INSERT INTO change (mutation) VALUES (?1)",
-            [serde_json::to_string(&m)?],
-        )?;
-        Ok(tx.last_insert_rowid() as u64)
+        store_mutation(tx, &m, (None, None))
     }
 
     pub fn add_team(&self, name: &str, locality: Option<&str>) -> Result<Uuid> {
@@ -621,7 +627,7 @@ fn server_mutation(
 }
 
 /// Where a record belongs: `(team_id, person_id)`.
-type Scope = (Option<Uuid>, Option<Uuid>);
+pub(crate) type Scope = (Option<Uuid>, Option<Uuid>);
 
 fn lookup_scope(tx: &Batch<'_>, kind: EntityKind, id: Uuid) -> Result<Option<Scope>> {
     Ok(tx.entity(kind, id)?.map(|e| e.scope))
@@ -770,10 +776,7 @@ fn entity_row(tx: &Connection, kind: EntityKind, id: Uuid) -> Result<Option<Enti
 
 /// The create a record came from, as stored in the stream.
 fn created_change(tx: &Connection, created_seq: u64) -> Result<Mutation> {
-    let text: String = tx
-        .prepare_cached("SELECT mutation FROM change WHERE server_seq = ?1")?
-        .query_row([created_seq as i64], |r| r.get(0))?;
-    Ok(serde_json::from_str(&text)?)
+    stream::at(tx, created_seq)
 }
 
 /// A record's current values: its `field` rows, or, if it was never changed, its create's.
@@ -946,38 +949,15 @@ fn team_of(tx: &Batch<'_>, scope: Scope) -> Result<Option<Uuid>> {
     }
 }
 
-/// A placed change as stored in the stream: a [`Mutation`] field for field (pull reads it
-/// back as one), with the payload's JSON text written as it is.
-#[derive(serde::Serialize)]
-struct StoredChange<'a> {
-    mutation_id: Uuid,
-    device_id: Uuid,
-    worker_id: Uuid,
-    device_seq: u64,
-    hlc: Hlc,
-    entity: EntityKind,
-    entity_id: Uuid,
-    op: Operation,
-    payload: &'a serde_json::value::RawValue,
-    payload_hash: &'a str,
-    base_server_seq: u64,
-}
-
 /// Stores a server-made change (a correction, a snapshot) in the stream.
 fn store_mutation(tx: &Connection, m: &Mutation, scope: Scope) -> Result<u64> {
-    store_change(tx, &serde_json::to_string(m)?, scope)
-}
-
-/// Appends a change, as its JSON, to the stream; answers its server sequence number.
-fn store_change(tx: &Connection, json: &str, scope: Scope) -> Result<u64> {
-    let (team, person) = scope;
-    tx.prepare_cached("INSERT INTO change (mutation, team_id, person_id) VALUES (?1, ?2, ?3)")?
-        .execute(params![
-            json,
-            team.map(|t| t.to_string()),
-            person.map(|p| p.to_string()),
-        ])?;
-    Ok(tx.last_insert_rowid() as u64)
+    let payload = serde_json::to_string(&m.payload)?;
+    stream::append(
+        tx,
+        &stream::Entry::of(m, &payload, &m.payload_hash),
+        scope,
+        None,
+    )
 }
 
 /// Keeps a change that cannot be placed now; `awaits` is the record whose arrival may place it.
@@ -1211,20 +1191,11 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
             let hash = linkwell_core::store::payload_hash(&text);
             (text, hash)
         };
-        let stored = StoredChange {
-            mutation_id: m.mutation_id,
-            device_id: m.device_id,
-            worker_id: m.worker_id,
-            device_seq: m.device_seq,
+        let entry = stream::Entry {
             hlc,
-            entity: m.entity,
-            entity_id: m.entity_id,
-            op: m.op,
-            payload: &serde_json::value::RawValue::from_string(text)?,
-            payload_hash: &hash,
-            base_server_seq: m.base_server_seq,
+            ..stream::Entry::of(m, &text, &hash)
         };
-        let seq = store_change(tx, &serde_json::to_string(&stored)?, scope)?;
+        let seq = stream::append(tx, &entry, scope, None)?;
         if existing.is_none() {
             // A new record keeps no field rows: its values are its create's, until changed.
             tx.prepare_cached(
@@ -1457,27 +1428,22 @@ impl Storage for SqliteStorage {
                 )?
                 .max(0) as u64;
             let mut results = Vec::with_capacity(req.mutations.len());
-            let received_at = Utc::now().to_rfc3339();
+            let received_ms = Utc::now().timestamp_millis();
             let batch = Batch::new(&tx);
             for m in &req.mutations {
                 // Only a sequence number this device has used can be a retry; a new one is
                 // checked by the receipt's insert below instead of a lookup.
-                let seen: Option<(String, String)> = if m.device_seq > last_seq {
+                let seen = if m.device_seq > last_seq {
                     None
                 } else {
-                    tx.prepare_cached(
-                        "SELECT payload_hash, result FROM received WHERE mutation_id = ?1",
-                    )?
-                    .query_row([m.mutation_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?
+                    stream::receipt(&tx, m.mutation_id)?
                 };
-                if let Some((hash, result)) = seen {
+                if let Some((hash, stored)) = seen {
                     if hash != m.payload_hash {
                         return Err(StorageError::Cloned {
                             device_seq: m.device_seq,
                         });
                     }
-                    let stored: MutationResult = serde_json::from_str(&result)?;
                     results.push((
                         m.mutation_id,
                         match stored {
@@ -1504,19 +1470,7 @@ impl Storage for SqliteStorage {
                     result,
                     MutationResult::Rejected { .. } | MutationResult::Quarantined { .. }
                 ) && m.op == Operation::Create;
-                let stored = tx.prepare_cached(
-                    "INSERT INTO received (mutation_id, device_id, device_seq, payload_hash, result, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (mutation_id) DO NOTHING",
-                )?
-                .execute(params![
-                    m.mutation_id.to_string(),
-                    m.device_id.to_string(),
-                    m.device_seq as i64,
-                    m.payload_hash,
-                    serde_json::to_string(&result)?,
-                    received_at
-                ])?;
-                if stored == 0 {
+                if !stream::put_receipt(&tx, m, &result, received_ms)? {
                     // A mutation id already received under another sequence number.
                     return Err(StorageError::Cloned {
                         device_seq: m.device_seq,
@@ -1570,10 +1524,11 @@ impl Storage for SqliteStorage {
         let mut changes = Vec::new();
         {
             let mut stmt = tx.prepare_cached(&format!(
-                "SELECT c.server_seq, c.mutation FROM change c
+                "SELECT c.server_seq, {cols} FROM change c
                  LEFT JOIN entity p ON p.kind = 'person' AND p.id = c.person_id
                  WHERE c.server_seq > ?1 AND {visible}
-                 ORDER BY c.server_seq LIMIT ?3"
+                 ORDER BY c.server_seq LIMIT ?3",
+                cols = stream::COLUMNS
             ))?;
             let mut rows = stmt.query(params![
                 req.after_server_seq as i64,
@@ -1582,11 +1537,9 @@ impl Storage for SqliteStorage {
             ])?;
             while let Some(r) = rows.next()? {
                 let seq: i64 = r.get(0)?;
-                let m: String = r.get(1)?;
-                let mutation: Mutation = serde_json::from_str(&m)?;
                 changes.push(ServerChange {
                     server_seq: seq as u64,
-                    mutation,
+                    mutation: stream::read(r, 1)?,
                 });
             }
         }

@@ -362,10 +362,10 @@ fn run_seed(seed: u64) {
     // Every value written is in an applied change, a losing value, or quarantine.
     let mut kept: BTreeSet<(Uuid, String, String)> = BTreeSet::new();
     let raw = rusqlite::Connection::open(&server_file).unwrap();
-    let mut st = raw.prepare("SELECT mutation FROM change").unwrap();
-    let applied = st.query_map([], |r| r.get::<_, String>(0)).unwrap();
+    let applied = linkwell_server::stream::read_all(&raw).unwrap();
     let mutations = applied
-        .map(|m| serde_json::from_str::<linkwell_protocol::Mutation>(&m.unwrap()).unwrap())
+        .into_iter()
+        .map(|(_, m)| m)
         .chain(server.quarantined().unwrap().into_iter().map(|(m, _)| m));
     for m in mutations {
         if let Some(fields) = m.payload.as_object() {
@@ -458,20 +458,17 @@ fn trace(dir: &std::path::Path, server: &SqliteStorage, laptops: &[Laptop], need
             continue;
         }
         let c = rusqlite::Connection::open(&path).unwrap();
-        for (what, sql) in [
-            (
-                "change",
-                "SELECT server_seq || ' ' || mutation FROM change WHERE mutation LIKE ?1 ORDER BY server_seq",
-            ),
-            (
-                "quarantine",
-                "SELECT reason || ' ' || mutation FROM quarantine WHERE mutation LIKE ?1",
-            ),
-        ] {
-            let mut st = c.prepare(sql).unwrap();
-            for r in st.query_map([&like], |r| r.get::<_, String>(0)).unwrap() {
-                eprintln!("{f} {what}: {}", r.unwrap());
+        for (seq, m) in linkwell_server::stream::read_all(&c).unwrap() {
+            let text = serde_json::to_string(&m).unwrap();
+            if text.contains(needle) {
+                eprintln!("{f} change: {seq} {text}");
             }
+        }
+        let mut st = c
+            .prepare("SELECT reason || ' ' || mutation FROM quarantine WHERE mutation LIKE ?1")
+            .unwrap();
+        for r in st.query_map([&like], |r| r.get::<_, String>(0)).unwrap() {
+            eprintln!("{f} quarantine: {}", r.unwrap());
         }
     }
 }

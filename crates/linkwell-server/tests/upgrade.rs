@@ -3,7 +3,8 @@
 //! it waits for arrives.
 
 use linkwell_protocol::{
-    EntityKind, Hlc, Mutation, MutationResult, Operation, PROTOCOL_VERSION, PushRequest,
+    EntityKind, Hlc, Mutation, MutationResult, Operation, PROTOCOL_VERSION, PullRequest,
+    PushRequest,
 };
 use linkwell_server::fuzzing::device_mutation;
 use linkwell_server::storage::{SERVER_SCHEMA_VERSION, Storage, now_ms, open_at_schema_version};
@@ -168,4 +169,190 @@ fn a_database_from_a_newer_server_is_refused() {
         .unwrap();
     let err = SqliteStorage::open(&path).unwrap_err().to_string();
     assert!(err.contains("newer linkwell-server"), "{err}");
+}
+
+/// Schema 3 stores the stream and the receipts in compact columns: a stream and receipts
+/// written as JSON by a schema-2 server come out of pull and retries exactly as they went in.
+#[test]
+fn a_second_schema_stream_and_its_receipts_survive_the_compact_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.db");
+    let (team, worker, device, token) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), "lw1_v2");
+    let person = Uuid::now_v7();
+    let create = Mutation {
+        device_id: device,
+        hlc: Hlc {
+            wall_ms: 1_000,
+            counter: 3,
+            device,
+        },
+        ..mutation(
+            device,
+            worker,
+            1,
+            EntityKind::Person,
+            person,
+            Operation::Create,
+            json!({"team_id": team.to_string(), "given_name": "Ada", "family_name": "Two", "created_on": "2025-01-01"}),
+        )
+    };
+    // A server-made correction: its clock's device (the server) is not its sender's.
+    let correction = Mutation {
+        hlc: Hlc {
+            wall_ms: 2_000,
+            counter: 0,
+            device: Uuid::nil(),
+        },
+        device_seq: 0,
+        ..mutation(
+            device,
+            worker,
+            0,
+            EntityKind::Person,
+            person,
+            Operation::Update,
+            json!({"phone": "07700 900003"}),
+        )
+    };
+    let refused = mutation(
+        device,
+        worker,
+        2,
+        EntityKind::Team,
+        Uuid::now_v7(),
+        Operation::Create,
+        json!({"name": "X"}),
+    );
+    let refused = Mutation {
+        device_id: device,
+        ..refused
+    };
+    let refusal = MutationResult::Rejected {
+        reason: "teams and workers are managed on the server by an administrator".into(),
+    };
+    {
+        // What a schema-2 server left on disk, written as it wrote it.
+        let conn = open_at_schema_version(&path, 2).unwrap();
+        let (t, w, d, p) = (
+            team.to_string(),
+            worker.to_string(),
+            device.to_string(),
+            person.to_string(),
+        );
+        conn.execute_batch(&format!(
+            "INSERT INTO meta (key, value) VALUES ('org_id', '{o}'), ('org_name', 'Old'), ('epoch', '{e}');
+             INSERT INTO team (id, name) VALUES ('{t}', 'A');
+             INSERT INTO worker (id, name, role, team_id) VALUES ('{w}', 'W', 'link_worker', '{t}');
+             INSERT INTO membership (worker_id, team_id) VALUES ('{w}', '{t}');
+             INSERT INTO device (id, worker_id, token_hash, enrolled_at, last_seq) VALUES ('{d}', '{w}', '{h}', '2025-01-01T00:00:00Z', 2);
+             INSERT INTO entity (kind, id, team_id, person_id, created_seq, fields_kept) VALUES ('person', '{p}', '{t}', '{p}', 1, 0);",
+            o = Uuid::now_v7(),
+            e = Uuid::now_v7(),
+            h = sha256_hex(token),
+        ))
+        .unwrap();
+        for (seq, m) in [(1, &create), (2, &correction)] {
+            conn.execute(
+                "INSERT INTO change (server_seq, mutation, team_id, person_id) VALUES (?1, ?2, NULL, ?3)",
+                params![seq, serde_json::to_string(m).unwrap(), p],
+            )
+            .unwrap();
+        }
+        for (m, result) in [
+            (&create, MutationResult::Applied { server_seq: 1 }),
+            (&refused, refusal.clone()),
+        ] {
+            conn.execute(
+                "INSERT INTO received (mutation_id, device_id, device_seq, payload_hash, result, received_at) VALUES (?1, ?2, ?3, ?4, ?5, '2025-03-03T10:00:00+00:00')",
+                params![
+                    m.mutation_id.to_string(),
+                    d,
+                    m.device_seq as i64,
+                    m.payload_hash,
+                    serde_json::to_string(&result).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+    }
+
+    let storage = SqliteStorage::open(&path).unwrap();
+    let ctx = storage.authenticate(token).unwrap();
+    let page = storage
+        .pull(
+            &ctx,
+            &PullRequest {
+                protocol_version: PROTOCOL_VERSION,
+                schema_version: 5,
+                epoch: None,
+                after_server_seq: 0,
+                limit: 100,
+            },
+        )
+        .unwrap();
+    let stream: Vec<(u64, Mutation)> = page
+        .changes
+        .into_iter()
+        .map(|c| (c.server_seq, c.mutation))
+        .collect();
+    assert_eq!(stream, vec![(1, create.clone()), (2, correction.clone())]);
+    // A never-changed record's values are still read from its create in the stream.
+    assert_eq!(
+        storage.record(EntityKind::Person, person).unwrap()["given_name"],
+        "Ada"
+    );
+
+    // Retries get the answers they got before the upgrade; a new change follows the stream.
+    let push = |mutations: Vec<Mutation>| {
+        storage.push(
+            &ctx,
+            &PushRequest {
+                protocol_version: PROTOCOL_VERSION,
+                schema_version: 5,
+                mutations,
+            },
+            now_ms(),
+        )
+    };
+    let update = Mutation {
+        device_id: device,
+        ..mutation(
+            device,
+            worker,
+            3,
+            EntityKind::Person,
+            person,
+            Operation::Update,
+            json!({"phone": "07700 900004"}),
+        )
+    };
+    let resp = push(vec![create.clone(), refused.clone(), update.clone()]).unwrap();
+    assert_eq!(
+        resp.results,
+        vec![
+            (
+                create.mutation_id,
+                MutationResult::Duplicate { server_seq: 1 }
+            ),
+            (refused.mutation_id, refusal),
+            (
+                update.mutation_id,
+                MutationResult::Applied { server_seq: 3 }
+            ),
+        ]
+    );
+    assert_eq!(
+        storage.record(EntityKind::Person, person).unwrap()["phone"],
+        "07700 900004"
+    );
+    // The same number with other content is still a cloned device.
+    let clone = Mutation {
+        payload_hash: sha256_hex("something else"),
+        ..create
+    };
+    let err = push(vec![clone]).unwrap_err();
+    assert!(
+        matches!(err, linkwell_server::StorageError::Cloned { device_seq: 1 }),
+        "{err}"
+    );
 }

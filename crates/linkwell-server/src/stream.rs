@@ -1,0 +1,328 @@
+//! The change stream and the receipts as stored (schema 3 on): each part of a change in a
+//! column of its own, ids and hashes as their bytes.
+//!
+//! Until schema 2 a stream entry was the change's whole JSON text and a receipt spelt its ids
+//! and hash out in hex: a push wrote over four times the pages of a bare insert of the same
+//! payloads, and encoding the JSON was an eighth of its CPU time. Only the payload is JSON
+//! now (the canonical text its hash is of, as the device sent it).
+
+use crate::storage::{Result, Scope, StorageError};
+use linkwell_protocol::{EntityKind, Hlc, Mutation, MutationResult, Operation};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// One change as the stream keeps it, borrowed from whatever is being stored.
+pub(crate) struct Entry<'a> {
+    pub mutation_id: Uuid,
+    pub device_id: Uuid,
+    pub worker_id: Uuid,
+    pub device_seq: u64,
+    pub hlc: Hlc,
+    pub entity: EntityKind,
+    pub entity_id: Uuid,
+    pub op: Operation,
+    /// The payload's canonical JSON text.
+    pub payload: &'a str,
+    pub payload_hash: &'a str,
+    pub base_server_seq: u64,
+}
+
+impl<'a> Entry<'a> {
+    /// `m` with `payload` (its payload's canonical text, or what of it took effect) and that
+    /// text's hash.
+    pub fn of(m: &Mutation, payload: &'a str, payload_hash: &'a str) -> Entry<'a> {
+        Entry {
+            mutation_id: m.mutation_id,
+            device_id: m.device_id,
+            worker_id: m.worker_id,
+            device_seq: m.device_seq,
+            hlc: m.hlc,
+            entity: m.entity,
+            entity_id: m.entity_id,
+            op: m.op,
+            payload,
+            payload_hash,
+            base_server_seq: m.base_server_seq,
+        }
+    }
+}
+
+/// A uuid bound as its 16 bytes, without allocating.
+struct IdBytes<'a>(&'a Uuid);
+
+impl ToSql for IdBytes<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Blob(self.0.as_bytes())))
+    }
+}
+
+/// A payload hash as stored: a SHA-256 in lower-case hex as its 32 bytes; anything else a
+/// device sent (refused, but its receipt is kept) as the text itself.
+enum HashCol<'a> {
+    Bytes([u8; 32]),
+    Text(&'a str),
+}
+
+impl<'a> HashCol<'a> {
+    fn of(hash: &'a str) -> HashCol<'a> {
+        let mut bytes = [0u8; 32];
+        // Only lower-case hex round-trips through the bytes.
+        let lower = !hash.bytes().any(|b| b.is_ascii_uppercase());
+        match hex::decode_to_slice(hash, &mut bytes) {
+            Ok(()) if lower => HashCol::Bytes(bytes),
+            _ => HashCol::Text(hash),
+        }
+    }
+
+    fn read(v: ValueRef<'_>) -> Result<String> {
+        match v {
+            ValueRef::Blob(b) => Ok(hex::encode(b)),
+            ValueRef::Text(t) => Ok(String::from_utf8_lossy(t).into_owned()),
+            _ => Err(StorageError::Corrupt("a payload hash is missing".into())),
+        }
+    }
+}
+
+impl ToSql for HashCol<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            HashCol::Bytes(b) => ValueRef::Blob(b),
+            HashCol::Text(t) => ValueRef::Text(t.as_bytes()),
+        }))
+    }
+}
+
+/// Appends `e` to the stream at the next server sequence number (or at `at`, when copying
+/// an older stream); answers its number.
+pub(crate) fn append(tx: &Connection, e: &Entry<'_>, scope: Scope, at: Option<u64>) -> Result<u64> {
+    let (team, person) = scope;
+    // The hlc's device is nearly always the change's own: kept only when it is not.
+    let hlc_device = (e.hlc.device != e.device_id).then_some(IdBytes(&e.hlc.device));
+    tx.prepare_cached(
+        "INSERT INTO change (server_seq, mutation_id, device_id, worker_id, device_seq, hlc_wall_ms,
+           hlc_counter, hlc_device, entity, entity_id, op, payload, payload_hash, base_server_seq,
+           team_id, person_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?
+    .execute(params![
+        at.map(|s| s as i64),
+        IdBytes(&e.mutation_id),
+        IdBytes(&e.device_id),
+        IdBytes(&e.worker_id),
+        e.device_seq as i64,
+        e.hlc.wall_ms as i64,
+        e.hlc.counter,
+        hlc_device,
+        e.entity.as_str(),
+        IdBytes(&e.entity_id),
+        e.op.as_str(),
+        e.payload,
+        HashCol::of(e.payload_hash),
+        e.base_server_seq as i64,
+        team.map(|t| t.hyphenated().to_string()),
+        person.map(|p| p.hyphenated().to_string()),
+    ])?;
+    Ok(tx.last_insert_rowid() as u64)
+}
+
+/// The stream's columns that make up a change, in the order [`read`] expects them.
+pub(crate) const COLUMNS: &str = "c.mutation_id, c.device_id, c.worker_id, c.device_seq, \
+     c.hlc_wall_ms, c.hlc_counter, c.hlc_device, c.entity, c.entity_id, c.op, c.payload, \
+     c.payload_hash, c.base_server_seq";
+
+/// The change in [`COLUMNS`], starting at column `at` of `r`.
+pub(crate) fn read(r: &Row<'_>, at: usize) -> Result<Mutation> {
+    let id = |i: usize| -> Result<Uuid> {
+        let bytes = r
+            .get_ref(at + i)?
+            .as_blob()
+            .map_err(rusqlite::Error::from)?;
+        Uuid::from_slice(bytes)
+            .map_err(|_| StorageError::Corrupt("an id in the change stream is not 16 bytes".into()))
+    };
+    let device_id = id(1)?;
+    let hlc_device = match r.get_ref(at + 6)? {
+        ValueRef::Null => device_id,
+        _ => id(6)?,
+    };
+    let entity: String = r.get(at + 7)?;
+    let op: String = r.get(at + 9)?;
+    let payload: String = r.get(at + 10)?;
+    Ok(Mutation {
+        mutation_id: id(0)?,
+        device_id,
+        worker_id: id(2)?,
+        device_seq: r.get::<_, i64>(at + 3)? as u64,
+        hlc: Hlc {
+            wall_ms: r.get::<_, i64>(at + 4)? as u64,
+            counter: r.get(at + 5)?,
+            device: hlc_device,
+        },
+        entity: EntityKind::parse(&entity).ok_or_else(|| {
+            StorageError::Corrupt(format!("unknown kind {entity:?} in the stream"))
+        })?,
+        entity_id: id(8)?,
+        op: Operation::parse(&op).ok_or_else(|| {
+            StorageError::Corrupt(format!("unknown operation {op:?} in the stream"))
+        })?,
+        payload: serde_json::from_str(&payload)?,
+        payload_hash: HashCol::read(r.get_ref(at + 11)?)?,
+        base_server_seq: r.get::<_, i64>(at + 12)? as u64,
+    })
+}
+
+/// The stream entry at `server_seq`.
+pub(crate) fn at(tx: &Connection, server_seq: u64) -> Result<Mutation> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM change c WHERE c.server_seq = ?1"
+    ))?;
+    let mut rows = stmt.query([server_seq as i64])?;
+    match rows.next()? {
+        Some(r) => read(r, 0),
+        None => Err(StorageError::Corrupt(format!(
+            "change {server_seq} is missing from the stream"
+        ))),
+    }
+}
+
+/// The whole stream in order, from a server database file (for the tests and for reading a
+/// failing simulation seed).
+#[doc(hidden)]
+pub fn read_all(conn: &Connection) -> Result<Vec<(u64, Mutation)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT c.server_seq, {COLUMNS} FROM change c ORDER BY c.server_seq"
+    ))?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push((r.get::<_, i64>(0)? as u64, read(r, 1)?));
+    }
+    Ok(out)
+}
+
+/// What a mutation already received got, with the hash it came with: `None` if it is new.
+pub(crate) fn receipt(
+    tx: &Connection,
+    mutation_id: Uuid,
+) -> Result<Option<(String, MutationResult)>> {
+    let stored = tx
+        .prepare_cached(
+            "SELECT payload_hash, applied_seq, result FROM received WHERE mutation_id = ?1",
+        )?
+        .query_row([IdBytes(&mutation_id)], |r| {
+            Ok((
+                HashCol::read(r.get_ref(0)?),
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })
+        .optional()?;
+    let Some((hash, applied, result)) = stored else {
+        return Ok(None);
+    };
+    let result = match (applied, result) {
+        (_, Some(json)) => serde_json::from_str(&json)?,
+        (Some(seq), None) => MutationResult::Applied {
+            server_seq: seq as u64,
+        },
+        (None, None) => return Err(StorageError::Corrupt("a receipt has no result".into())),
+    };
+    Ok(Some((hash?, result)))
+}
+
+/// Keeps `m`'s result for retries; answers false if its id was already received.
+pub(crate) fn put_receipt(
+    tx: &Connection,
+    m: &Mutation,
+    result: &MutationResult,
+    received_ms: i64,
+) -> Result<bool> {
+    insert_receipt(
+        tx,
+        (m.mutation_id, m.device_id, m.device_seq),
+        &m.payload_hash,
+        result,
+        received_ms,
+    )
+}
+
+fn insert_receipt(
+    tx: &Connection,
+    (mutation_id, device_id, device_seq): (Uuid, Uuid, u64),
+    payload_hash: &str,
+    result: &MutationResult,
+    received_ms: i64,
+) -> Result<bool> {
+    // Most results are "applied at n": a number, not JSON.
+    let (applied, json) = match result {
+        MutationResult::Applied { server_seq } => (Some(*server_seq as i64), None),
+        other => (None, Some(serde_json::to_string(other)?)),
+    };
+    let stored = tx
+        .prepare_cached(
+            "INSERT INTO received (mutation_id, device_id, device_seq, payload_hash, applied_seq, result, received_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (mutation_id) DO NOTHING",
+        )?
+        .execute(params![
+            IdBytes(&mutation_id),
+            IdBytes(&device_id),
+            device_seq as i64,
+            HashCol::of(payload_hash),
+            applied,
+            json,
+            received_ms
+        ])?;
+    Ok(stored == 1)
+}
+
+/// Migration 0003's hook: copies the schema-2 stream (JSON text) and receipts (hex text),
+/// renamed `change_v2` and `received_v2` by its SQL, into the compact tables.
+pub(crate) fn copy_from_schema_2(tx: &Connection) -> Result<()> {
+    {
+        let mut old =
+            tx.prepare("SELECT server_seq, mutation, team_id, person_id FROM change_v2")?;
+        let mut rows = old.query([])?;
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let m: Mutation = serde_json::from_str(&r.get::<_, String>(1)?)?;
+            let scope = (opt_uuid(r.get(2)?), opt_uuid(r.get(3)?));
+            let payload = match &m.payload {
+                Value::Object(p) => serde_json::to_string(p)?,
+                _ => "{}".to_string(),
+            };
+            append(
+                tx,
+                &Entry::of(&m, &payload, &m.payload_hash),
+                scope,
+                Some(seq as u64),
+            )?;
+        }
+    }
+    let mut old = tx.prepare(
+        "SELECT mutation_id, device_id, device_seq, payload_hash, result, received_at FROM received_v2",
+    )?;
+    let mut rows = old.query([])?;
+    while let Some(r) = rows.next()? {
+        let (Some(mutation_id), Some(device_id)) = (opt_uuid(r.get(0)?), opt_uuid(r.get(1)?))
+        else {
+            continue;
+        };
+        let result: MutationResult = serde_json::from_str(&r.get::<_, String>(4)?)?;
+        let received_ms = chrono::DateTime::parse_from_rfc3339(&r.get::<_, String>(5)?)
+            .map_or(0, |t| t.timestamp_millis());
+        insert_receipt(
+            tx,
+            (mutation_id, device_id, r.get::<_, i64>(2)? as u64),
+            &r.get::<_, String>(3)?,
+            &result,
+            received_ms,
+        )?;
+    }
+    Ok(())
+}
+
+fn opt_uuid(s: Option<String>) -> Option<Uuid> {
+    s.and_then(|s| Uuid::parse_str(&s).ok())
+}
