@@ -44,10 +44,20 @@ bash tests/browser/run.sh 2>&1 | tee -a "$log" || status=1
 step "the real desktop window (Xvfb, tauri-driver, WebKitWebDriver)"
 bash tests/desktop/run.sh 2>&1 | tee -a "$log" || status=1
 
+step "fuzz the server's batch decoding and validation (cargo-fuzz: libFuzzer, AddressSanitizer)"
+# Its own target directory: the instrumented build shares nothing with the one above.
+if CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-/var/tmp/linkwell-fuzz-target}" CARGO_BUILD_JOBS=2 \
+    bash fuzz/run.sh "${FUZZ_SECONDS:-30}" 2>&1 | tee -a "$log"; then
+  echo "fuzz: 1 passed, 0 failed" | tee -a "$log"
+else
+  echo "fuzz: 0 passed, 1 failed" | tee -a "$log"
+  status=1
+fi
+
 # Counting must not stop the script when a pattern has no match (pipefail + set -e).
 count() { { grep -oE "$1" "$log" || true; } | { grep -oE "[0-9]+ $2" || true; } | awk '{s+=$1} END {print s+0}'; }
-passed=$(( $(count 'test result: [a-zA-Z]+\. [0-9]+ passed' passed) + $(count '^(browser|desktop): [0-9]+ passed' passed) ))
-failed=$(( $(count 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' failed) + $(count '^(browser|desktop): [0-9]+ passed, [0-9]+ failed' failed) ))
+passed=$(( $(count 'test result: [a-zA-Z]+\. [0-9]+ passed' passed) + $(count '^(browser|desktop|fuzz): [0-9]+ passed' passed) ))
+failed=$(( $(count 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' failed) + $(count '^(browser|desktop|fuzz): [0-9]+ passed, [0-9]+ failed' failed) ))
 echo
 echo "$passed passed, $failed failed"
 exit "$status"

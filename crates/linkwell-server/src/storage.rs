@@ -635,16 +635,25 @@ fn lookup_scope(tx: &Batch<'_>, kind: EntityKind, id: Uuid) -> Result<Option<Sco
 
 /// One push's transaction, with the `entity` rows it has read or written so far: a batch that
 /// touches one person many times reads their row once. Everything remembered is forgotten
-/// when a savepoint is rolled back.
+/// when a savepoint is rolled back, so fields are written out before one is taken.
 struct Batch<'c> {
     tx: &'c Connection,
     known: RefCell<HashMap<(EntityKind, Uuid), EntityRow>>,
     /// Whether any quarantined change waits for a record (None: not looked yet). Usually
     /// none does, and then placing a record need not look for what waits for it.
     awaiting: std::cell::Cell<Option<bool>>,
-    /// Field states read or written so far (a week's edits to one person read each field
-    /// once). Written through to `field` at once; this only saves reading them back.
-    fields: RefCell<HashMap<(EntityKind, Uuid), HashMap<String, FieldState>>>,
+    /// Field states read or written so far: a week's edits to one person read each field
+    /// once and write it once. Written out to `field` by [`Batch::write_fields`], before the
+    /// batch commits and before anything reads `field` rows directly.
+    fields: RefCell<HashMap<(EntityKind, Uuid), HashMap<String, CachedField>>>,
+    /// Whether any cached field is not written out yet.
+    unwritten: std::cell::Cell<bool>,
+}
+
+struct CachedField {
+    state: FieldState,
+    /// Changed in this batch and not yet written to `field`.
+    dirty: bool,
 }
 
 impl std::ops::Deref for Batch<'_> {
@@ -661,6 +670,7 @@ impl<'c> Batch<'c> {
             known: RefCell::default(),
             awaiting: std::cell::Cell::new(None),
             fields: RefCell::default(),
+            unwritten: std::cell::Cell::new(false),
         }
     }
 
@@ -687,6 +697,38 @@ impl<'c> Batch<'c> {
         self.known.borrow_mut().clear();
         self.awaiting.set(None);
         self.fields.borrow_mut().clear();
+        self.unwritten.set(false);
+    }
+
+    /// Writes out every field changed in this batch since the last call: each field once,
+    /// however many of the batch's changes wrote it.
+    fn write_fields(&self) -> Result<()> {
+        if !self.unwritten.get() {
+            return Ok(());
+        }
+        let mut put = self.tx.prepare_cached(
+            "INSERT INTO field (kind, id, name, value, hlc, server_seq, device_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (kind, id, name) DO UPDATE SET value = excluded.value, hlc = excluded.hlc,
+               server_seq = excluded.server_seq, device_id = excluded.device_id",
+        )?;
+        for ((kind, id), record) in self.fields.borrow_mut().iter_mut() {
+            let mut id_text = None;
+            for (name, f) in record.iter_mut().filter(|(_, f)| f.dirty) {
+                let id_text = id_text.get_or_insert_with(|| id.to_string());
+                put.execute(params![
+                    kind.as_str(),
+                    &*id_text,
+                    name,
+                    serde_json::to_string(&f.state.value)?,
+                    f.state.hlc.encode(),
+                    f.state.server_seq as i64,
+                    f.state.device_id.to_string()
+                ])?;
+                f.dirty = false;
+            }
+        }
+        self.unwritten.set(false);
+        Ok(())
     }
 
     /// A field's stored state: its value and the clock, sequence and device that wrote it.
@@ -697,7 +739,7 @@ impl<'c> Batch<'c> {
             .get(&(kind, id))
             .and_then(|record| record.get(name))
         {
-            return Ok(Some(f.clone()));
+            return Ok(Some(f.state.clone()));
         }
         let stored = self
             .tx
@@ -727,7 +769,13 @@ impl<'c> Batch<'c> {
             .borrow_mut()
             .entry((kind, id))
             .or_default()
-            .insert(name.to_string(), state.clone());
+            .insert(
+                name.to_string(),
+                CachedField {
+                    state: state.clone(),
+                    dirty: false,
+                },
+            );
         Ok(Some(state))
     }
 
@@ -817,7 +865,7 @@ fn keep_fields(tx: &Batch<'_>, kind: EntityKind, id: Uuid, e: &EntityRow) -> Res
     if let Some(seq) = e.created_seq {
         let create = created_change(tx, seq)?;
         if let Value::Object(p) = &create.payload {
-            put_fields(tx, kind, id, p, create.hlc, seq, create.device_id)?;
+            put_fields(tx, kind, id, p, create.hlc, seq, create.device_id);
         }
     }
     tx.prepare_cached("UPDATE entity SET fields_kept = 1 WHERE kind = ?1 AND id = ?2")?
@@ -833,6 +881,7 @@ fn keep_fields(tx: &Batch<'_>, kind: EntityKind, id: Uuid, e: &EntityRow) -> Res
     Ok(())
 }
 
+/// Sets fields in the batch's cache; [`Batch::write_fields`] writes them out.
 fn put_fields(
     tx: &Batch<'_>,
     kind: EntityKind,
@@ -841,36 +890,24 @@ fn put_fields(
     hlc: Hlc,
     seq: u64,
     device: Uuid,
-) -> Result<()> {
-    let mut put = tx.prepare_cached(
-        "INSERT INTO field (kind, id, name, value, hlc, server_seq, device_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (kind, id, name) DO UPDATE SET value = excluded.value, hlc = excluded.hlc,
-           server_seq = excluded.server_seq, device_id = excluded.device_id",
-    )?;
-    let (id_text, hlc_text, device_text) = (id.to_string(), hlc.encode(), device.to_string());
+) {
     let mut cached = tx.fields.borrow_mut();
     let known = cached.entry((kind, id)).or_default();
     for (k, v) in values {
-        put.execute(params![
-            kind.as_str(),
-            id_text,
-            k,
-            serde_json::to_string(v)?,
-            hlc_text,
-            seq as i64,
-            device_text
-        ])?;
-        known.insert(
-            k.clone(),
-            FieldState {
-                value: v.clone(),
-                hlc,
-                server_seq: seq,
-                device_id: device,
-            },
-        );
+        let state = FieldState {
+            value: v.clone(),
+            hlc,
+            server_seq: seq,
+            device_id: device,
+        };
+        match known.get_mut(k.as_str()) {
+            Some(f) => *f = CachedField { state, dirty: true },
+            None => {
+                known.insert(k.clone(), CachedField { state, dirty: true });
+            }
+        }
     }
-    Ok(())
+    tx.unwritten.set(true);
 }
 
 fn payload_uuid(p: &Map<String, Value>, field: &str) -> Option<Uuid> {
@@ -989,6 +1026,8 @@ fn quarantine(
 /// changes (they could not see them then), so every record of the person is sent again, as a
 /// snapshot of its current fields at the end of the stream: the history follows the person.
 fn rebroadcast_person(tx: &Batch<'_>, person: Uuid, now_ms: u64) -> Result<()> {
+    // Snapshots read `field` rows.
+    tx.write_fields()?;
     let records: Vec<(String, String)> = {
         let mut stmt = tx.prepare_cached(
             "SELECT kind, id FROM entity
@@ -1049,6 +1088,8 @@ fn retry_quarantine_for(tx: &Batch<'_>, now_ms: u64, awaited: Uuid) -> Result<Ve
             worker_id: m.worker_id,
             teams: teams_of(tx, m.worker_id)?,
         };
+        // What the rollback below forgets must already be written.
+        tx.write_fields()?;
         tx.execute_batch("SAVEPOINT retry_quarantine")?;
         let placed = !matches!(
             place(tx, &ctx, &m, now_ms)?,
@@ -1218,7 +1259,7 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
                 },
             );
         } else {
-            put_fields(tx, m.entity, m.entity_id, effective, hlc, seq, m.device_id)?;
+            put_fields(tx, m.entity, m.entity_id, effective, hlc, seq, m.device_id);
         }
         if m.entity == EntityKind::Person
             && let Some(team) = payload_uuid(effective, "team_id")
@@ -1482,6 +1523,8 @@ impl Storage for SqliteStorage {
                     retry_quarantine(&batch, now_ms, m.entity_id)?;
                 }
             }
+            batch.write_fields()?;
+            drop(batch);
             tx.execute(
                 "UPDATE device SET last_seq = ?2 WHERE id = ?1",
                 params![ctx.device_id.to_string(), last_seq as i64],

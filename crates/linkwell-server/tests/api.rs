@@ -358,3 +358,79 @@ async fn a_reassigned_persons_history_follows_them_to_the_new_team() {
         "no snapshot is sent to the team she left"
     );
 }
+
+/// A batch writes its field changes out once, at its end; a quarantined change tried again
+/// (and put back) inside the batch must not take the batch's earlier edits with it.
+#[tokio::test]
+async fn a_quarantined_change_tried_again_keeps_the_batchs_earlier_edits() {
+    let f = fixture();
+    let (a, b) = (enrol(&f, f.team).await, enrol(&f, f.other_team).await);
+    let (kept, late, note) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    // A note of team A's worker for a person the server does not know yet: it waits.
+    let waiting = mutation(
+        &a,
+        1,
+        EntityKind::Note,
+        note,
+        Operation::Create,
+        json!({"person_id": late.to_string(), "session_id": null,
+               "created_at": "2025-03-03T10:00:00", "worker_id": a.worker.id.to_string()}),
+    );
+    let (_, body) = call(&f, "/v1/push", Some(&a.token), push_body(&[waiting])).await;
+    let resp: PushResponse = serde_json::from_value(body).unwrap();
+    assert!(matches!(
+        resp.results[0].1,
+        MutationResult::Quarantined { .. }
+    ));
+    // Team B edits one person, then creates the awaited person: the note is tried again and
+    // put back (team A's worker may not write for team B's person); then one more edit.
+    let batch = [
+        mutation(
+            &b,
+            1,
+            EntityKind::Person,
+            kept,
+            Operation::Create,
+            person(f.other_team, "Ada"),
+        ),
+        mutation(
+            &b,
+            2,
+            EntityKind::Person,
+            kept,
+            Operation::Update,
+            json!({"phone": "07700 900001"}),
+        ),
+        mutation(
+            &b,
+            3,
+            EntityKind::Person,
+            late,
+            Operation::Create,
+            person(f.other_team, "Bea"),
+        ),
+        mutation(
+            &b,
+            4,
+            EntityKind::Person,
+            kept,
+            Operation::Update,
+            json!({"family_name": "Later"}),
+        ),
+    ];
+    let (status, body) = call(&f, "/v1/push", Some(&b.token), push_body(&batch)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let resp: PushResponse = serde_json::from_value(body).unwrap();
+    for (_, r) in &resp.results {
+        assert!(matches!(r, MutationResult::Applied { .. }), "{r:?}");
+    }
+    assert_eq!(
+        f.storage.quarantined().unwrap().len(),
+        1,
+        "the note still waits"
+    );
+    let record = f.storage.record(EntityKind::Person, kept).unwrap();
+    assert_eq!(record["given_name"], "Ada");
+    assert_eq!(record["phone"], "07700 900001");
+    assert_eq!(record["family_name"], "Later");
+}

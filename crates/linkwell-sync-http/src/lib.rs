@@ -247,4 +247,49 @@ mod tests {
         let dead = format!("http://127.0.0.1:{}", closed_port());
         assert!(with_proxy(&dead).reachable().is_err(), "the proxy is down");
     }
+
+    /// A proxy that is up while the server behind it is down answers 502 (to a forwarded
+    /// request, or to the CONNECT of an HTTPS one): that is "offline", retried with backoff,
+    /// not a refusal.
+    #[test]
+    fn a_proxy_answering_for_a_server_that_is_down_means_offline() {
+        use std::io::{BufRead, BufReader, Write};
+        let proxy = TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for conn in proxy.incoming() {
+                let Ok(conn) = conn else { continue };
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    line.clear();
+                }
+                let _ = (&conn).write_all(
+                    b"HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/html\r\ncontent-length: 11\r\nconnection: close\r\n\r\nBad Gateway",
+                );
+            }
+        });
+        for scheme in ["http", "https"] {
+            let mut t = HttpTransport {
+                base: format!("{scheme}://sync.invalid"),
+                agent: ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .proxy(Some(ureq::Proxy::new(&proxy_url).unwrap()))
+                    .build()
+                    .into(),
+            };
+            let req = PullRequest {
+                protocol_version: PROTOCOL_VERSION,
+                schema_version: linkwell_core::SCHEMA_VERSION as u32,
+                epoch: None,
+                after_server_seq: 0,
+                limit: 1,
+            };
+            let err = t.pull("lw1_token", &req).unwrap_err();
+            assert!(
+                matches!(err, TransportError::Unreachable(_)),
+                "{scheme}: {err:?}"
+            );
+        }
+    }
 }
