@@ -24,7 +24,7 @@ use linkwell_protocol::{
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Map, Value};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
 
 /// Changes sent per push request.
@@ -833,7 +833,13 @@ fn apply_one(conn: &Connection, m: &Mutation, skip: &BTreeSet<String>) -> Result
     store::apply(conn, m.entity, m.entity_id, Operation::Update, &fields)
 }
 
-/// Tries again to place held creates (e.g. a note whose person arrived later).
+/// Tries again to place held changes, in stream order: a create (e.g. a note whose person
+/// arrived later), then the updates held because that record was not here yet.
+///
+/// A held update is only applied after its own record's held create has been placed in the
+/// same pass, so it lands in stream order. A record that became known any other way came in a
+/// later stream entry (a snapshot after a reassignment) that already includes the update;
+/// applying it then would put an older value over a newer one, so it stays held.
 fn retry_held(tx: &rusqlite::Transaction<'_>) -> Result<(), SyncError> {
     let held: Vec<(i64, String)> = {
         let mut stmt =
@@ -841,15 +847,18 @@ fn retry_held(tx: &rusqlite::Transaction<'_>) -> Result<(), SyncError> {
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?
     };
+    let mut placed_now: HashSet<(EntityKind, Uuid)> = HashSet::new();
     for (seq, text) in held {
         let Ok(m) = serde_json::from_str::<Mutation>(&text) else {
             continue;
         };
-        if m.op != Operation::Create {
+        let record = (m.entity, m.entity_id);
+        if m.op != Operation::Create && !placed_now.contains(&record) {
             continue;
         }
         if in_savepoint(tx, |c| apply_one(c, &m, &BTreeSet::new()))?.is_ok() {
             tx.execute("DELETE FROM sync_inbox_held WHERE server_seq = ?1", [seq])?;
+            placed_now.insert(record);
         }
     }
     Ok(())

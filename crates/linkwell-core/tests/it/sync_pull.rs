@@ -130,3 +130,80 @@ fn a_pulled_page_waits_for_a_write_on_the_other_connection_instead_of_failing() 
     );
     assert_eq!(phone(&db, person).as_deref(), Some("07700 900123"));
 }
+
+/// A colleague's laptop's change log, as the server's stream would carry it.
+fn stream_of(db: &TestDb) -> Vec<ServerChange> {
+    db.store
+        .changes_after(0, 10_000)
+        .unwrap()
+        .into_iter()
+        .map(|e| ServerChange {
+            server_seq: e.seq as u64,
+            mutation: Mutation {
+                mutation_id: e.mutation_id,
+                device_id: e.device_id,
+                worker_id: e.worker_id,
+                device_seq: e.seq as u64,
+                hlc: Hlc::decode(&e.hlc).unwrap(),
+                entity: EntityKind::parse(&e.entity).unwrap(),
+                entity_id: e.entity_id,
+                op: Operation::parse(&e.op).unwrap(),
+                payload_hash: linkwell_core::store::payload_hash(&e.payload.to_string()),
+                payload: e.payload,
+                base_server_seq: 0,
+            },
+        })
+        .collect()
+}
+
+fn page(changes: Vec<ServerChange>) -> PullResponse {
+    PullResponse {
+        epoch: Uuid::now_v7(),
+        next_after: changes.last().map_or(0, |c| c.server_seq),
+        changes,
+        has_more: false,
+        conflicts: Vec::new(),
+    }
+}
+
+/// A goal and its later change arrive before the person they belong to (both are held); when
+/// the person comes, the goal is placed and then its change, in stream order.
+#[test]
+fn a_held_update_is_placed_after_its_held_record() {
+    use linkwell_core::plans::GoalInput;
+    let mut colleague = TestDb::new();
+    let person = colleague.take_referral("Ada", "Lovelace").person.id;
+    let goal = colleague
+        .store
+        .add_goal(
+            person,
+            &GoalInput {
+                text: "Walk to the library".into(),
+                five_ways: "be_active".into(),
+                steps: vec![],
+            },
+        )
+        .unwrap()
+        .goal
+        .id;
+    colleague.store.set_goal_status(goal, "achieved").unwrap();
+    let (goal_changes, person_changes): (Vec<_>, Vec<_>) = stream_of(&colleague)
+        .into_iter()
+        .partition(|c| c.mutation.entity == EntityKind::Goal);
+    assert_eq!(goal_changes.len(), 2, "the goal's create and its change");
+
+    let mut db = TestDb::new();
+    let own = db.store.actor().unwrap().device_id;
+    assert_eq!(
+        db.store.apply_remote(own, &page(goal_changes)).unwrap(),
+        (0, 2)
+    );
+    db.store.apply_remote(own, &page(person_changes)).unwrap();
+    assert_eq!(db.count("sync_inbox_held"), 0, "nothing left held");
+    let placed = db.store.goal(goal).unwrap().goal;
+    assert_eq!(
+        placed.status.as_str(),
+        "achieved",
+        "the held change was applied"
+    );
+}
