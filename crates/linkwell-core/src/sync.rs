@@ -838,8 +838,8 @@ fn apply_one(conn: &Connection, m: &Mutation, skip: &BTreeSet<String>) -> Result
 ///
 /// A held update is only applied after its own record's held create has been placed in the
 /// same pass, so it lands in stream order. A record that became known any other way came in a
-/// later stream entry (a snapshot after a reassignment) that already includes the update;
-/// applying it then would put an older value over a newer one, so it stays held.
+/// later stream entry (a snapshot after a reassignment) that already includes its held create
+/// and updates; applying them then would put older values over newer ones, so they stay held.
 fn retry_held(tx: &rusqlite::Transaction<'_>) -> Result<(), SyncError> {
     let held: Vec<(i64, String)> = {
         let mut stmt =
@@ -853,7 +853,12 @@ fn retry_held(tx: &rusqlite::Transaction<'_>) -> Result<(), SyncError> {
             continue;
         };
         let record = (m.entity, m.entity_id);
-        if m.op != Operation::Create && !placed_now.contains(&record) {
+        let placeable = if m.op == Operation::Create {
+            !exists(tx, m.entity, m.entity_id)?
+        } else {
+            placed_now.contains(&record)
+        };
+        if !placeable {
             continue;
         }
         if in_savepoint(tx, |c| apply_one(c, &m, &BTreeSet::new()))?.is_ok() {

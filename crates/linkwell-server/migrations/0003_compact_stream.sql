@@ -1,8 +1,8 @@
 -- The change stream and the receipts, compact (user_version 3): each part of a change in a
--- column of its own and ids and hashes as their bytes, instead of one JSON text per change
--- and ids spelt out in hex. A push wrote over four times the pages of a bare insert of the
--- same payloads. The old tables are renamed; the migration's hook copies their rows across
--- (it decodes the old JSON with the server's own types) and 0004 drops them.
+-- column of its own, its ids and hash as bytes (team and person stay text), instead of one
+-- JSON text per change with ids spelt out in hex. A push wrote over four times the pages of
+-- a bare insert of the same payloads. The old tables are renamed; the migration's hook
+-- copies their rows across (payload text as it is) and 0004 drops them.
 ALTER TABLE change RENAME TO change_v2;
 ALTER TABLE received RENAME TO received_v2;
 CREATE TABLE change (

@@ -1,5 +1,6 @@
 //! The change stream and the receipts as stored (schema 3 on): each part of a change in a
-//! column of its own, ids and hashes as their bytes.
+//! column of its own, the change's ids and hash as bytes (its team and person stay text: pull's
+//! visibility query joins them to `entity`).
 //!
 //! Until schema 2 a stream entry was the change's whole JSON text and a receipt spelt its ids
 //! and hash out in hex: a push wrote over four times the pages of a bare insert of the same
@@ -10,7 +11,6 @@ use crate::storage::{Result, Scope, StorageError};
 use linkwell_protocol::{EntityKind, Hlc, Mutation, MutationResult, Operation};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
-use serde_json::Value;
 use uuid::Uuid;
 
 /// One change as the stream keeps it, borrowed from whatever is being stored.
@@ -277,8 +277,27 @@ fn insert_receipt(
     Ok(stored == 1)
 }
 
+/// A stream entry as schema 2 stored it: a [`Mutation`]'s JSON, the payload read as the text
+/// it is (its hash is of that text; decoding and encoding it again could change a number).
+#[derive(serde::Deserialize)]
+struct Schema2Change {
+    mutation_id: Uuid,
+    device_id: Uuid,
+    worker_id: Uuid,
+    device_seq: u64,
+    hlc: Hlc,
+    entity: EntityKind,
+    entity_id: Uuid,
+    op: Operation,
+    payload: Box<serde_json::value::RawValue>,
+    payload_hash: String,
+    base_server_seq: u64,
+}
+
 /// Migration 0003's hook: copies the schema-2 stream (JSON text) and receipts (hex text),
-/// renamed `change_v2` and `received_v2` by its SQL, into the compact tables.
+/// renamed `change_v2` and `received_v2` by its SQL, into the compact tables. Anything it
+/// cannot read stops the upgrade (the server then refuses to start, saying so) rather than
+/// being left behind.
 pub(crate) fn copy_from_schema_2(tx: &Connection) -> Result<()> {
     {
         let mut old =
@@ -286,18 +305,27 @@ pub(crate) fn copy_from_schema_2(tx: &Connection) -> Result<()> {
         let mut rows = old.query([])?;
         while let Some(r) = rows.next()? {
             let seq: i64 = r.get(0)?;
-            let m: Mutation = serde_json::from_str(&r.get::<_, String>(1)?)?;
-            let scope = (opt_uuid(r.get(2)?), opt_uuid(r.get(3)?));
-            let payload = match &m.payload {
-                Value::Object(p) => serde_json::to_string(p)?,
-                _ => "{}".to_string(),
+            let c: Schema2Change = serde_json::from_str(&r.get::<_, String>(1)?)?;
+            if !c.payload.get().trim_start().starts_with('{') {
+                return Err(StorageError::Corrupt(format!(
+                    "change {seq} is not a set of fields"
+                )));
+            }
+            let entry = Entry {
+                mutation_id: c.mutation_id,
+                device_id: c.device_id,
+                worker_id: c.worker_id,
+                device_seq: c.device_seq,
+                hlc: c.hlc,
+                entity: c.entity,
+                entity_id: c.entity_id,
+                op: c.op,
+                payload: c.payload.get(),
+                payload_hash: &c.payload_hash,
+                base_server_seq: c.base_server_seq,
             };
-            append(
-                tx,
-                &Entry::of(&m, &payload, &m.payload_hash),
-                scope,
-                Some(seq as u64),
-            )?;
+            let scope = (uuid_or_none(r.get(2)?, seq)?, uuid_or_none(r.get(3)?, seq)?);
+            append(tx, &entry, scope, Some(seq as u64))?;
         }
     }
     let mut old = tx.prepare(
@@ -305,16 +333,18 @@ pub(crate) fn copy_from_schema_2(tx: &Connection) -> Result<()> {
     )?;
     let mut rows = old.query([])?;
     while let Some(r) = rows.next()? {
-        let (Some(mutation_id), Some(device_id)) = (opt_uuid(r.get(0)?), opt_uuid(r.get(1)?))
-        else {
-            continue;
+        let id = |i: usize| -> Result<Uuid> {
+            let text: String = r.get(i)?;
+            Uuid::parse_str(&text).map_err(|_| {
+                StorageError::Corrupt(format!("a receipt's id {text:?} is not a uuid"))
+            })
         };
         let result: MutationResult = serde_json::from_str(&r.get::<_, String>(4)?)?;
         let received_ms = chrono::DateTime::parse_from_rfc3339(&r.get::<_, String>(5)?)
             .map_or(0, |t| t.timestamp_millis());
         insert_receipt(
             tx,
-            (mutation_id, device_id, r.get::<_, i64>(2)? as u64),
+            (id(0)?, id(1)?, r.get::<_, i64>(2)? as u64),
             &r.get::<_, String>(3)?,
             &result,
             received_ms,
@@ -323,6 +353,14 @@ pub(crate) fn copy_from_schema_2(tx: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn opt_uuid(s: Option<String>) -> Option<Uuid> {
-    s.and_then(|s| Uuid::parse_str(&s).ok())
+/// A schema-2 team or person column: NULL, or a uuid.
+fn uuid_or_none(s: Option<String>, seq: i64) -> Result<Option<Uuid>> {
+    s.map(|s| {
+        Uuid::parse_str(&s).map_err(|_| {
+            StorageError::Corrupt(format!(
+                "change {seq} names a team or person that is not a uuid"
+            ))
+        })
+    })
+    .transpose()
 }

@@ -207,3 +207,55 @@ fn a_held_update_is_placed_after_its_held_record() {
         "the held change was applied"
     );
 }
+
+/// A record whose held create is overtaken by a later snapshot of it (after a reassignment)
+/// keeps the snapshot's values: the held create and update, older, are not applied over them.
+#[test]
+fn held_changes_overtaken_by_a_snapshot_are_not_applied_over_it() {
+    use linkwell_core::plans::GoalInput;
+    let mut colleague = TestDb::new();
+    let person = colleague.take_referral("Ada", "Lovelace").person.id;
+    let goal = colleague
+        .store
+        .add_goal(
+            person,
+            &GoalInput {
+                text: "Walk to the library".into(),
+                five_ways: "be_active".into(),
+                steps: vec![],
+            },
+        )
+        .unwrap()
+        .goal
+        .id;
+    colleague.store.set_goal_status(goal, "achieved").unwrap();
+    let (goal_changes, mut later): (Vec<_>, Vec<_>) = stream_of(&colleague)
+        .into_iter()
+        .partition(|c| c.mutation.entity == EntityKind::Goal);
+    // The server's snapshot of the goal as it is now (stopped since), then one more edit.
+    let mut snapshot = goal_changes[0].clone();
+    snapshot.server_seq = 150;
+    snapshot.mutation.mutation_id = Uuid::now_v7();
+    snapshot.mutation.payload["status"] = json!("stopped");
+    let mut edit = goal_changes[1].clone();
+    edit.server_seq = 160;
+    edit.mutation.mutation_id = Uuid::now_v7();
+    edit.mutation.payload = json!({"text": "Walk further"});
+    later.extend([snapshot, edit]);
+
+    let mut db = TestDb::new();
+    let own = db.store.actor().unwrap().device_id;
+    assert_eq!(
+        db.store.apply_remote(own, &page(goal_changes)).unwrap(),
+        (0, 2)
+    );
+    db.store.apply_remote(own, &page(later)).unwrap();
+    let placed = db.store.goal(goal).unwrap().goal;
+    assert_eq!(placed.status.as_str(), "stopped", "the snapshot's status");
+    assert_eq!(placed.text, "Walk further");
+    assert_eq!(
+        db.count("sync_inbox_held"),
+        2,
+        "the overtaken changes stay held"
+    );
+}
