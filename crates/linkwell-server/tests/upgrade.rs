@@ -31,6 +31,27 @@ fn mutation(
     )
 }
 
+/// An organisation with one team, worker and enrolled device (whose credential is `token` and
+/// whose last change received is `last_seq`), as every schema so far has stored them.
+fn old_organisation(
+    conn: &rusqlite::Connection,
+    (team, worker, device): (Uuid, Uuid, Uuid),
+    token: &str,
+    last_seq: u64,
+) {
+    conn.execute_batch(&format!(
+        "INSERT INTO meta (key, value) VALUES ('org_id', '{o}'), ('org_name', 'Old'), ('epoch', '{e}');
+         INSERT INTO team (id, name) VALUES ('{team}', 'A');
+         INSERT INTO worker (id, name, role, team_id) VALUES ('{worker}', 'W', 'link_worker', '{team}');
+         INSERT INTO membership (worker_id, team_id) VALUES ('{worker}', '{team}');
+         INSERT INTO device (id, worker_id, token_hash, enrolled_at, last_seq) VALUES ('{device}', '{worker}', '{h}', '2025-01-01T00:00:00Z', {last_seq});",
+        o = Uuid::now_v7(),
+        e = Uuid::now_v7(),
+        h = sha256_hex(token),
+    ))
+    .unwrap();
+}
+
 #[test]
 fn a_first_schema_database_is_upgraded_and_its_quarantine_still_placed() {
     let dir = tempfile::tempdir().unwrap();
@@ -44,18 +65,8 @@ fn a_first_schema_database_is_upgraded_and_its_quarantine_still_placed() {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, 1);
-        let (t, w, d) = (team.to_string(), worker.to_string(), device.to_string());
-        conn.execute_batch(&format!(
-            "INSERT INTO meta (key, value) VALUES ('org_id', '{o}'), ('org_name', 'Old'), ('epoch', '{e}');
-             INSERT INTO team (id, name) VALUES ('{t}', 'A');
-             INSERT INTO worker (id, name, role, team_id) VALUES ('{w}', 'W', 'link_worker', '{t}');
-             INSERT INTO membership (worker_id, team_id) VALUES ('{w}', '{t}');
-             INSERT INTO device (id, worker_id, token_hash, enrolled_at, last_seq) VALUES ('{d}', '{w}', '{h}', '2025-01-01T00:00:00Z', 0);",
-            o = Uuid::now_v7(),
-            e = Uuid::now_v7(),
-            h = sha256_hex(token),
-        ))
-        .unwrap();
+        old_organisation(&conn, (team, worker, device), token, 0);
+        let (t, d) = (team.to_string(), device.to_string());
         // A person the old server held, with its values in field rows.
         let p = kept_person.to_string();
         conn.execute(
@@ -180,7 +191,6 @@ fn a_second_schema_stream_and_its_receipts_survive_the_compact_stream() {
     let (team, worker, device, token) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), "lw1_v2");
     let person = Uuid::now_v7();
     let create = Mutation {
-        device_id: device,
         hlc: Hlc {
             wall_ms: 1_000,
             counter: 3,
@@ -223,33 +233,20 @@ fn a_second_schema_stream_and_its_receipts_survive_the_compact_stream() {
         Operation::Create,
         json!({"name": "X"}),
     );
-    let refused = Mutation {
-        device_id: device,
-        ..refused
-    };
     let refusal = MutationResult::Rejected {
         reason: "teams and workers are managed on the server by an administrator".into(),
     };
     {
         // What a schema-2 server left on disk, written as it wrote it.
         let conn = open_at_schema_version(&path, 2).unwrap();
-        let (t, w, d, p) = (
-            team.to_string(),
-            worker.to_string(),
-            device.to_string(),
-            person.to_string(),
-        );
-        conn.execute_batch(&format!(
-            "INSERT INTO meta (key, value) VALUES ('org_id', '{o}'), ('org_name', 'Old'), ('epoch', '{e}');
-             INSERT INTO team (id, name) VALUES ('{t}', 'A');
-             INSERT INTO worker (id, name, role, team_id) VALUES ('{w}', 'W', 'link_worker', '{t}');
-             INSERT INTO membership (worker_id, team_id) VALUES ('{w}', '{t}');
-             INSERT INTO device (id, worker_id, token_hash, enrolled_at, last_seq) VALUES ('{d}', '{w}', '{h}', '2025-01-01T00:00:00Z', 2);
-             INSERT INTO entity (kind, id, team_id, person_id, created_seq, fields_kept) VALUES ('person', '{p}', '{t}', '{p}', 1, 0);",
-            o = Uuid::now_v7(),
-            e = Uuid::now_v7(),
-            h = sha256_hex(token),
-        ))
+        old_organisation(&conn, (team, worker, device), token, 2);
+        let (d, p) = (device.to_string(), person.to_string());
+        // The person as schema 2 kept a never-changed record: no field rows, its create's
+        // place in the stream.
+        conn.execute(
+            "INSERT INTO entity (kind, id, team_id, person_id, created_seq, fields_kept) VALUES ('person', ?1, ?2, ?1, 1, 0)",
+            params![p, team.to_string()],
+        )
         .unwrap();
         for (seq, m) in [(1, &create), (2, &correction)] {
             conn.execute(
@@ -314,18 +311,15 @@ fn a_second_schema_stream_and_its_receipts_survive_the_compact_stream() {
             now_ms(),
         )
     };
-    let update = Mutation {
-        device_id: device,
-        ..mutation(
-            device,
-            worker,
-            3,
-            EntityKind::Person,
-            person,
-            Operation::Update,
-            json!({"phone": "07700 900004"}),
-        )
-    };
+    let update = mutation(
+        device,
+        worker,
+        3,
+        EntityKind::Person,
+        person,
+        Operation::Update,
+        json!({"phone": "07700 900004"}),
+    );
     let resp = push(vec![create.clone(), refused.clone(), update.clone()]).unwrap();
     assert_eq!(
         resp.results,

@@ -166,10 +166,9 @@ fn page(changes: Vec<ServerChange>) -> PullResponse {
     }
 }
 
-/// A goal and its later change arrive before the person they belong to (both are held); when
-/// the person comes, the goal is placed and then its change, in stream order.
-#[test]
-fn a_held_update_is_placed_after_its_held_record() {
+/// A colleague's new person with a goal, achieved since: the goal, the goal's two stream
+/// entries (its create and its change) and the person's.
+fn colleagues_goal() -> (Uuid, Vec<ServerChange>, Vec<ServerChange>) {
     use linkwell_core::plans::GoalInput;
     let mut colleague = TestDb::new();
     let person = colleague.take_referral("Ada", "Lovelace").person.id;
@@ -187,9 +186,17 @@ fn a_held_update_is_placed_after_its_held_record() {
         .goal
         .id;
     colleague.store.set_goal_status(goal, "achieved").unwrap();
-    let (goal_changes, person_changes): (Vec<_>, Vec<_>) = stream_of(&colleague)
+    let (goal_changes, person_changes) = stream_of(&colleague)
         .into_iter()
         .partition(|c| c.mutation.entity == EntityKind::Goal);
+    (goal, goal_changes, person_changes)
+}
+
+/// A goal and its later change arrive before the person they belong to (both are held); when
+/// the person comes, the goal is placed and then its change, in stream order.
+#[test]
+fn a_held_update_is_placed_after_its_held_record() {
+    let (goal, goal_changes, person_changes) = colleagues_goal();
     assert_eq!(goal_changes.len(), 2, "the goal's create and its change");
 
     let mut db = TestDb::new();
@@ -212,26 +219,7 @@ fn a_held_update_is_placed_after_its_held_record() {
 /// keeps the snapshot's values: the held create and update, older, are not applied over them.
 #[test]
 fn held_changes_overtaken_by_a_snapshot_are_not_applied_over_it() {
-    use linkwell_core::plans::GoalInput;
-    let mut colleague = TestDb::new();
-    let person = colleague.take_referral("Ada", "Lovelace").person.id;
-    let goal = colleague
-        .store
-        .add_goal(
-            person,
-            &GoalInput {
-                text: "Walk to the library".into(),
-                five_ways: "be_active".into(),
-                steps: vec![],
-            },
-        )
-        .unwrap()
-        .goal
-        .id;
-    colleague.store.set_goal_status(goal, "achieved").unwrap();
-    let (goal_changes, mut later): (Vec<_>, Vec<_>) = stream_of(&colleague)
-        .into_iter()
-        .partition(|c| c.mutation.entity == EntityKind::Goal);
+    let (goal, goal_changes, mut later) = colleagues_goal();
     // The server's snapshot of the goal as it is now (stopped since), then one more edit.
     let mut snapshot = goal_changes[0].clone();
     snapshot.server_seq = 150;
