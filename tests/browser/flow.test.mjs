@@ -237,6 +237,8 @@ test('find the walking group in the directory and refer', async () => {
   await page.getByRole('heading', { name: 'Directory' }).waitFor();
   await page.getByText(/Finding a service for/).waitFor();
   await page.getByLabel('Search the directory').fill('walking');
+  // The list is re-drawn for the search: click only once it shows the search's results.
+  await page.locator('ul.services[aria-busy="false"]').waitFor();
   await page.getByRole('link', { name: 'East Leake walking group' }).click();
   await page.getByRole('heading', { name: 'East Leake walking group', level: 1 }).waitFor();
   await axe(page, 'service page');

@@ -116,8 +116,12 @@ async function syncNow(): Promise<void> {
   }
 }
 
+/** Counts navigations, so that a slow page finishing after a later one is not shown. */
+let routeSeq = 0;
+
 async function route(): Promise<void> {
   if (!open) return;
+  const mine = ++routeSeq;
   const hash = location.hash || '#/today';
   const [path, query = ''] = hash.slice(1).split('?');
   const params = new URLSearchParams(query);
@@ -148,6 +152,7 @@ async function route(): Promise<void> {
     const msg = e instanceof ApiError ? e.message : String(e);
     view = h('section', {}, h('h1', {}, 'Something went wrong'), h('p', {}, msg), h('p', {}, h('a', { href: '#/today' }, 'Back to Today')));
   }
+  if (mine !== routeSeq) return;
   main.replaceChildren(view);
   const title = view.querySelector('h1')?.textContent ?? 'Linkwell';
   document.title = `${title} – Linkwell`;

@@ -42,8 +42,12 @@ export async function directoryView(ctx: Ctx, forId?: Id): Promise<HTMLElement> 
     };
     sessionStorage.setItem('linkwell.directory', JSON.stringify(filter));
     const mine = ++seq;
+    // Busy until the results of the latest filter are shown: assistive technology (and the
+    // tests) know the list is about to change under them.
+    list.setAttribute('aria-busy', 'true');
     const services = await api.services(filter);
     if (mine !== seq) return;
+    list.setAttribute('aria-busy', 'false');
     count.textContent = `${plural(services.length, 'service')} found`;
     list.replaceChildren(...services.map((s) => h('li', { class: 'card service' },
       h('h2', {}, h('a', { href: `#/directory/${s.id}${forId ? `?for=${forId}` : ''}` }, s.name)),
