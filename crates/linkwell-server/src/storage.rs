@@ -305,17 +305,6 @@ impl SqliteStorage {
         Ok(())
     }
 
-    fn server_change(
-        tx: &Connection,
-        entity: EntityKind,
-        id: Uuid,
-        payload: Map<String, Value>,
-        now_ms: u64,
-    ) -> Result<u64> {
-        let m = server_mutation(entity, id, Operation::Create, payload, now_ms);
-        store_mutation(tx, &m, (None, None))
-    }
-
     pub fn add_team(&self, name: &str, locality: Option<&str>) -> Result<Uuid> {
         let mut conn = self.lock();
         Self::org_id(&conn)?;
@@ -328,7 +317,13 @@ impl SqliteStorage {
         let mut p = Map::new();
         p.insert("name".into(), name.into());
         p.insert("locality".into(), locality.map_or(Value::Null, Value::from));
-        Self::server_change(&tx, EntityKind::Team, id, p, now_ms())?;
+        append_server_change(
+            &tx,
+            (EntityKind::Team, id, Operation::Create),
+            &p,
+            now_ms(),
+            (None, None),
+        )?;
         tx.commit()?;
         Ok(id)
     }
@@ -372,7 +367,13 @@ impl SqliteStorage {
         p.insert("phone".into(), Value::Null);
         p.insert("email".into(), Value::Null);
         p.insert("active".into(), true.into());
-        Self::server_change(&tx, EntityKind::Worker, id, p, now_ms())?;
+        append_server_change(
+            &tx,
+            (EntityKind::Worker, id, Operation::Create),
+            &p,
+            now_ms(),
+            (None, None),
+        )?;
         tx.commit()?;
         Ok(id)
     }
@@ -599,15 +600,18 @@ pub fn now_ms() -> u64 {
     Utc::now().timestamp_millis().max(0) as u64
 }
 
-fn server_mutation(
-    entity: EntityKind,
-    id: Uuid,
-    op: Operation,
-    payload: Map<String, Value>,
+/// Appends a change the server makes itself (a team or worker, a correction, a snapshot) to
+/// the stream, signed by [`SERVER_DEVICE`]; answers its server sequence number.
+fn append_server_change(
+    tx: &Connection,
+    (entity, entity_id, op): (EntityKind, Uuid, Operation),
+    payload: &Map<String, Value>,
     now_ms: u64,
-) -> Mutation {
-    let text = serde_json::to_string(&payload).unwrap_or_default();
-    Mutation {
+    scope: Scope,
+) -> Result<u64> {
+    let text = serde_json::to_string(payload)?;
+    let hash = linkwell_core::store::payload_hash(&text);
+    let entry = stream::Entry {
         mutation_id: Uuid::now_v7(),
         device_id: SERVER_DEVICE,
         worker_id: SERVER_DEVICE,
@@ -618,12 +622,13 @@ fn server_mutation(
             device: SERVER_DEVICE,
         },
         entity,
-        entity_id: id,
+        entity_id,
         op,
-        payload: Value::Object(payload),
-        payload_hash: linkwell_core::store::payload_hash(&text),
+        payload: &text,
+        payload_hash: &hash,
         base_server_seq: 0,
-    }
+    };
+    stream::append(tx, &entry, scope, None)
 }
 
 /// Where a record belongs: `(team_id, person_id)`.
@@ -986,17 +991,6 @@ fn team_of(tx: &Batch<'_>, scope: Scope) -> Result<Option<Uuid>> {
     }
 }
 
-/// Stores a server-made change (a correction, a snapshot) in the stream.
-fn store_mutation(tx: &Connection, m: &Mutation, scope: Scope) -> Result<u64> {
-    let payload = serde_json::to_string(&m.payload)?;
-    stream::append(
-        tx,
-        &stream::Entry::of(m, &payload, &m.payload_hash),
-        scope,
-        None,
-    )
-}
-
 /// Keeps a change that cannot be placed now; `awaits` is the record whose arrival may place it.
 fn quarantine(
     tx: &Batch<'_>,
@@ -1046,8 +1040,13 @@ fn rebroadcast_person(tx: &Batch<'_>, person: Uuid, now_ms: u64) -> Result<()> {
         };
         let payload = current_fields(tx, entity, uuid, &row)?;
         let scope = row.scope;
-        let snapshot = server_mutation(entity, uuid, Operation::Create, payload, now_ms);
-        store_mutation(tx, &snapshot, scope)?;
+        append_server_change(
+            tx,
+            (entity, uuid, Operation::Create),
+            &payload,
+            now_ms,
+            scope,
+        )?;
     }
     tracing::info!(person = %person, "reassigned: records sent again for the new team");
     Ok(())
@@ -1226,11 +1225,14 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
         // Every field taken: the payload's checked text and hash are the effective one's
         // too, and are stored as they are rather than encoded again.
         let (text, hash) = if effective.len() == payload.len() {
-            (payload_text, m.payload_hash.clone())
+            (
+                payload_text,
+                std::borrow::Cow::Borrowed(m.payload_hash.as_str()),
+            )
         } else {
             let text = serde_json::to_string(effective)?;
             let hash = linkwell_core::store::payload_hash(&text);
-            (text, hash)
+            (text, std::borrow::Cow::Owned(hash))
         };
         let entry = stream::Entry {
             hlc,
@@ -1308,8 +1310,13 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
         for l in &losers {
             p.insert(l.field.clone(), l.kept.clone());
         }
-        let corr = server_mutation(m.entity, m.entity_id, Operation::Update, p, now_ms);
-        let seq = store_mutation(tx, &corr, scope)?;
+        let seq = append_server_change(
+            tx,
+            (m.entity, m.entity_id, Operation::Update),
+            &p,
+            now_ms,
+            scope,
+        )?;
         for l in &losers {
             let id = record_conflict(seq, l)?;
             first_conflict.get_or_insert(id);
@@ -1511,7 +1518,13 @@ impl Storage for SqliteStorage {
                     result,
                     MutationResult::Rejected { .. } | MutationResult::Quarantined { .. }
                 ) && m.op == Operation::Create;
-                if !stream::put_receipt(&tx, m, &result, received_ms)? {
+                if !stream::put_receipt(
+                    &tx,
+                    (m.mutation_id, m.device_id, m.device_seq),
+                    &m.payload_hash,
+                    &result,
+                    received_ms,
+                )? {
                     // A mutation id already received under another sequence number.
                     return Err(StorageError::Cloned {
                         device_seq: m.device_seq,

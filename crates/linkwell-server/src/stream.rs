@@ -232,23 +232,8 @@ pub(crate) fn receipt(
     Ok(Some((hash?, result)))
 }
 
-/// Keeps `m`'s result for retries; answers false if its id was already received.
+/// Keeps a mutation's result for retries; answers false if its id was already received.
 pub(crate) fn put_receipt(
-    tx: &Connection,
-    m: &Mutation,
-    result: &MutationResult,
-    received_ms: i64,
-) -> Result<bool> {
-    insert_receipt(
-        tx,
-        (m.mutation_id, m.device_id, m.device_seq),
-        &m.payload_hash,
-        result,
-        received_ms,
-    )
-}
-
-fn insert_receipt(
     tx: &Connection,
     (mutation_id, device_id, device_seq): (Uuid, Uuid, u64),
     payload_hash: &str,
@@ -324,7 +309,7 @@ pub(crate) fn copy_from_schema_2(tx: &Connection) -> Result<()> {
                 payload_hash: &c.payload_hash,
                 base_server_seq: c.base_server_seq,
             };
-            let scope = (uuid_or_none(r.get(2)?, seq)?, uuid_or_none(r.get(3)?, seq)?);
+            let scope = (schema_2_uuid(r, 2)?, schema_2_uuid(r, 3)?);
             append(tx, &entry, scope, Some(seq as u64))?;
         }
     }
@@ -333,16 +318,13 @@ pub(crate) fn copy_from_schema_2(tx: &Connection) -> Result<()> {
     )?;
     let mut rows = old.query([])?;
     while let Some(r) = rows.next()? {
-        let id = |i: usize| -> Result<Uuid> {
-            let text: String = r.get(i)?;
-            Uuid::parse_str(&text).map_err(|_| {
-                StorageError::Corrupt(format!("a receipt's id {text:?} is not a uuid"))
-            })
+        let id = |i: usize| {
+            schema_2_uuid(r, i)?.ok_or_else(|| StorageError::Corrupt("a receipt has no id".into()))
         };
         let result: MutationResult = serde_json::from_str(&r.get::<_, String>(4)?)?;
         let received_ms = chrono::DateTime::parse_from_rfc3339(&r.get::<_, String>(5)?)
             .map_or(0, |t| t.timestamp_millis());
-        insert_receipt(
+        put_receipt(
             tx,
             (id(0)?, id(1)?, r.get::<_, i64>(2)? as u64),
             &r.get::<_, String>(3)?,
@@ -353,14 +335,12 @@ pub(crate) fn copy_from_schema_2(tx: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// A schema-2 team or person column: NULL, or a uuid.
-fn uuid_or_none(s: Option<String>, seq: i64) -> Result<Option<Uuid>> {
-    s.map(|s| {
-        Uuid::parse_str(&s).map_err(|_| {
-            StorageError::Corrupt(format!(
-                "change {seq} names a team or person that is not a uuid"
-            ))
-        })
-    })
-    .transpose()
+/// A uuid column of a schema-2 row: its text, or NULL.
+fn schema_2_uuid(r: &Row<'_>, i: usize) -> Result<Option<Uuid>> {
+    let Some(text) = r.get::<_, Option<String>>(i)? else {
+        return Ok(None);
+    };
+    Uuid::parse_str(&text)
+        .map(Some)
+        .map_err(|_| StorageError::Corrupt(format!("{text:?} in a schema-2 row is not a uuid")))
 }
