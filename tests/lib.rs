@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The path of a binary built by `cargo build --workspace --bins` in the same profile.
+/// The path of a binary built by `cargo build --workspace --all-targets` in the same profile.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     // target/<profile>/deps/e2e-hash -> target/<profile>/<name>
@@ -12,7 +12,7 @@ pub fn binary(name: &str) -> PathBuf {
     let path = dir.join(name);
     assert!(
         path.exists(),
-        "{} is missing: run `cargo build --workspace --bins` before the end-to-end tests",
+        "{} is missing: run `cargo build --workspace --all-targets` before the end-to-end tests",
         path.display()
     );
     path

@@ -12,7 +12,7 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
 fi
 (cd "$root/ui" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
-(cd "$root" && cargo build -p linkwell-bridge --quiet)
+(cd "$root" && cargo build --workspace --all-targets --locked --quiet)
 
 cd "$here"
 set +e

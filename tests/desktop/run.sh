@@ -10,7 +10,7 @@ command -v Xvfb >/dev/null || { echo "apt-get install -y xvfb" >&2; exit 1; }
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
 (cd "$root/ui" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
-(cd "$root" && cargo build -p linkwell-desktop --quiet)
+(cd "$root" && cargo build --workspace --all-targets --locked --quiet)
 
 display=":${LINKWELL_DISPLAY:-97}"
 fbdir="$(mktemp -d)"
