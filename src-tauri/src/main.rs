@@ -1,12 +1,12 @@
 //! The Linkwell desktop app: a Tauri window showing the web UI (ui/dist) over linkwell-core.
 //! One thin command, `api`, hands a method and its arguments to the core's [`Gate`] (profiles,
-//! unlock, lock, then `linkwell_core::api::dispatch`) and maps the error to
+//! unlock, lock, then `linkwell_core::app::api::dispatch`) and maps the error to
 //! `{code, message, field, fields}`; no rule lives here. Each worker's encrypted database
 //! lives in the platform's app-data folder under `profiles/` (or one file at `LINKWELL_DB`).
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-use linkwell_core::api::ErrorBody;
-use linkwell_core::gate::{Gate, Profiles, SharedGate};
+use linkwell_core::app::api::ErrorBody;
+use linkwell_core::app::gate::{Gate, Profiles, SharedGate};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use tauri::{Manager, State, WebviewUrl, WebviewWindowBuilder};

@@ -3,7 +3,7 @@
 //! made through the core on each laptop's own database file.
 
 use linkwell_core::Store;
-use linkwell_core::people::PersonInput;
+use linkwell_core::records::people::PersonInput;
 use linkwell_core::sync::{SyncTransport, TransportError};
 use linkwell_e2e::{
     ServerProcess, add_worker, enrol_code, linkwell, linkwell_ok, new_org, server_admin,
@@ -57,7 +57,7 @@ fn setup() -> Org {
 
 /// Opens a laptop database as the app would: unlocked with the test passphrase.
 fn open(db: &Path) -> Store {
-    if linkwell_core::vault::is_encrypted(db) {
+    if linkwell_core::security::vault::is_encrypted(db) {
         Store::unlock(db, linkwell_e2e::TEST_PASSPHRASE).unwrap()
     } else {
         Store::open(db, None).unwrap()
@@ -120,7 +120,7 @@ fn two_laptops_sharing_a_person_converge_field_by_field() {
         let s = open(&org.coach);
         s.person(person).unwrap()
     };
-    let to_input = |p: &linkwell_core::people::Person| PersonInput {
+    let to_input = |p: &linkwell_core::records::people::Person| PersonInput {
         given_name: p.given_name.clone(),
         family_name: p.family_name.clone(),
         phone: p.phone.clone(),

@@ -12,8 +12,8 @@
 //! `Authorization: Bearer <token>`; everything else is a static file from the UI folder
 //! (unknown paths fall back to `index.html`, so reloading a screen works).
 
-use linkwell_core::api::ErrorBody;
-use linkwell_core::gate::Gate;
+use linkwell_core::app::api::ErrorBody;
+use linkwell_core::app::gate::Gate;
 use rand::Rng;
 use serde_json::{Value, json};
 use std::path::{Component, Path, PathBuf};
@@ -289,8 +289,8 @@ impl Bridge {
 mod tests {
     use super::*;
 
-    use linkwell_core::gate::Profiles;
-    use linkwell_core::vault::KdfParams;
+    use linkwell_core::app::gate::Profiles;
+    use linkwell_core::security::vault::KdfParams;
 
     fn store() -> (tempfile::TempDir, Gate) {
         let d = tempfile::tempdir().unwrap();

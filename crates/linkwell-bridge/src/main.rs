@@ -1,12 +1,12 @@
 //! `linkwell-bridge`: serves the built web UI (ui/dist) and the core API over HTTP on
 //! 127.0.0.1 only, for browser tests and demos. Every API call needs the random token printed
 //! at launch. It is a transport like the desktop shell: each call goes to
-//! `linkwell_core::api::dispatch`, so the rules are the core's, never the bridge's.
+//! `linkwell_core::app::api::dispatch`, so the rules are the core's, never the bridge's.
 
 use anyhow::Result;
 use clap::Parser;
 use linkwell_bridge::{Bridge, new_token};
-use linkwell_core::gate::{Gate, Profiles};
+use linkwell_core::app::gate::{Gate, Profiles};
 use std::path::PathBuf;
 
 #[derive(Parser)]

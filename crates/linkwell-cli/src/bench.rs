@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use linkwell_core::{Store, demo, queries, search};
+use linkwell_core::{Store, demo, read::caseload, read::search};
 use std::time::{Duration, Instant};
 
 #[derive(Subcommand, Clone)]
@@ -66,18 +66,18 @@ struct Figures {
 fn measure(store: &mut Store, runs: usize) -> Result<Figures> {
     let actor = store.actor()?;
     let now = chrono::Local::now().naive_local();
-    let filter = queries::CaseloadFilter {
+    let filter = caseload::CaseloadFilter {
         worker_id: Some(actor.worker_id),
         status: Some("active".into()),
         ..Default::default()
     };
-    let rows = queries::caseload(store.conn(), &filter, now)?;
+    let rows = caseload::caseload(store.conn(), &filter, now)?;
     let caseload_size = rows.len();
     let person = rows.first().map(|r| r.person_id);
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
-        let rows = queries::caseload(store.conn(), &filter, now)?;
+        let rows = caseload::caseload(store.conn(), &filter, now)?;
         times.push(t.elapsed());
         std::hint::black_box(rows);
     }
@@ -189,15 +189,15 @@ fn core(opts: &CoreBenchOpts) -> Result<()> {
     let enc_path = dir.path().join("bench-encrypted.db");
     std::fs::copy(&path, &enc_path)?;
     let passphrase = "benchmark passphrase, synthetic data";
-    linkwell_core::vault::encrypt_existing(
+    linkwell_core::security::vault::encrypt_existing(
         &enc_path,
         passphrase,
-        linkwell_core::vault::KdfParams::default(),
+        linkwell_core::security::vault::KdfParams::default(),
     )?;
     let mut unlock_times = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let key = linkwell_core::vault::unlock(&enc_path, passphrase)?;
+        let key = linkwell_core::security::vault::unlock(&enc_path, passphrase)?;
         unlock_times.push(t.elapsed());
         drop(key);
     }

@@ -6,7 +6,7 @@
 
 use anyhow::{Context, Result};
 use linkwell_core::Store;
-use linkwell_core::people::PersonInput;
+use linkwell_core::records::people::PersonInput;
 use linkwell_protocol::{EntityKind, Operation};
 use linkwell_server::{AppState, SqliteStorage, router};
 use linkwell_sync_http::HttpTransport;

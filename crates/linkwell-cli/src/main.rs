@@ -21,7 +21,7 @@ mod sync_cmd;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use linkwell_core::{Store, demo, people::SetupInput, queries, search};
+use linkwell_core::{Store, demo, read::caseload, read::search, records::people::SetupInput};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use uuid::Uuid;
@@ -195,7 +195,7 @@ pub(crate) fn secret(var: &str, prompt: &str) -> Result<zeroize::Zeroizing<Strin
 
 /// Opens an existing database, unlocking it with the worker's passphrase if it is encrypted.
 pub(crate) fn open_db(db: &std::path::Path) -> Result<Store> {
-    if linkwell_core::vault::is_encrypted(db) {
+    if linkwell_core::security::vault::is_encrypted(db) {
         let pass = secret("LINKWELL_PASSPHRASE", "Passphrase")?;
         return Store::unlock(db, &pass).with_context(|| format!("unlocking {}", db.display()));
     }
@@ -219,8 +219,11 @@ fn open_or_create(db: &std::path::Path, plaintext: bool) -> Result<Store> {
         return Ok(Store::open(db, None)?);
     }
     let pass = secret("LINKWELL_PASSPHRASE", "New passphrase")?;
-    let (store, code) =
-        Store::create_encrypted(db, &pass, linkwell_core::vault::KdfParams::default())?;
+    let (store, code) = Store::create_encrypted(
+        db,
+        &pass,
+        linkwell_core::security::vault::KdfParams::default(),
+    )?;
     eprintln!(
         "Your recovery code (shown once; write it down and keep it somewhere safe):\n\n    {}\n\nIt unlocks this database if the passphrase is forgotten.",
         code.0.as_str()
@@ -236,18 +239,24 @@ fn print_json(v: &impl serde::Serialize) -> Result<()> {
 fn parse_date(s: Option<&str>) -> Result<chrono::NaiveDate> {
     match s {
         None => Ok(linkwell_core::store::today()),
-        Some(s) => linkwell_core::validate::parse_date(s).map_err(|m| anyhow::anyhow!("date {m}")),
+        Some(s) => {
+            linkwell_core::domain::validate::parse_date(s).map_err(|m| anyhow::anyhow!("date {m}"))
+        }
     }
 }
 
 fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Encrypt => {
-            if linkwell_core::vault::is_encrypted(&cli.db) {
+            if linkwell_core::security::vault::is_encrypted(&cli.db) {
                 anyhow::bail!("{} is already encrypted", cli.db.display());
             }
             let pass = secret("LINKWELL_PASSPHRASE", "New passphrase")?;
-            let code = linkwell_core::vault::encrypt_existing(&cli.db, &pass, Default::default())?;
+            let code = linkwell_core::security::vault::encrypt_existing(
+                &cli.db,
+                &pass,
+                Default::default(),
+            )?;
             outln!("{} is now encrypted.", cli.db.display());
             eprintln!(
                 "Your recovery code (shown once; keep it safe):\n\n    {}\n",
@@ -257,13 +266,13 @@ fn run(cli: Cli) -> Result<()> {
         Command::Passphrase => {
             let old = secret("LINKWELL_PASSPHRASE", "Current passphrase")?;
             let new = secret("LINKWELL_NEW_PASSPHRASE", "New passphrase")?;
-            linkwell_core::vault::change_passphrase(&cli.db, &old, &new)?;
+            linkwell_core::security::vault::change_passphrase(&cli.db, &old, &new)?;
             outln!("Passphrase changed. Your recovery code still works.");
         }
         Command::Recover => {
             let code = secret("LINKWELL_RECOVERY_CODE", "Recovery code")?;
             let new = secret("LINKWELL_NEW_PASSPHRASE", "New passphrase")?;
-            linkwell_core::vault::recover(&cli.db, &code, &new)?;
+            linkwell_core::security::vault::recover(&cli.db, &code, &new)?;
             outln!("Unlocked with the recovery code and set your new passphrase.");
         }
         Command::Init {
@@ -330,7 +339,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Today { date } => {
             let store = open(&cli)?;
             let on = parse_date(date.as_deref())?;
-            let today = queries::today(store.conn(), store.actor()?.worker_id, on)?;
+            let today = caseload::today(store.conn(), store.actor()?.worker_id, on)?;
             if cli.json {
                 return print_json(&today);
             }
@@ -386,7 +395,7 @@ fn run(cli: Cli) -> Result<()> {
             all_workers,
         } => {
             let store = open(&cli)?;
-            let filter = queries::CaseloadFilter {
+            let filter = caseload::CaseloadFilter {
                 worker_id: (!all_workers)
                     .then(|| store.actor().map(|a| a.worker_id))
                     .transpose()?,
@@ -394,7 +403,7 @@ fn run(cli: Cli) -> Result<()> {
                 ..Default::default()
             };
             let rows =
-                queries::caseload(store.conn(), &filter, chrono::Local::now().naive_local())?;
+                caseload::caseload(store.conn(), &filter, chrono::Local::now().naive_local())?;
             if cli.json {
                 return print_json(&rows);
             }
@@ -453,7 +462,7 @@ fn run(cli: Cli) -> Result<()> {
                     blank,
                     fixed_date,
                 } => {
-                    let options = linkwell_core::print::GreenBookOptions {
+                    let options = linkwell_core::read::print::GreenBookOptions {
                         pages: pages.clone(),
                         large_print: large_print.then_some(true),
                         blank: *blank,
@@ -469,7 +478,7 @@ fn run(cli: Cli) -> Result<()> {
                     out,
                     large_print,
                 } => {
-                    let options = linkwell_core::print::GreenBookOptions {
+                    let options = linkwell_core::read::print::GreenBookOptions {
                         large_print: Some(*large_print),
                         ..Default::default()
                     };

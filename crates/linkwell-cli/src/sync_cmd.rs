@@ -62,8 +62,11 @@ fn open_for_enrol(db: &Path) -> Result<Store> {
         return crate::open_db(db);
     }
     let pass = crate::secret("LINKWELL_PASSPHRASE", "New passphrase")?;
-    let (store, code) =
-        Store::create_encrypted(db, &pass, linkwell_core::vault::KdfParams::default())?;
+    let (store, code) = Store::create_encrypted(
+        db,
+        &pass,
+        linkwell_core::security::vault::KdfParams::default(),
+    )?;
     eprintln!(
         "Your recovery code (shown once; write it down and keep it somewhere safe):\n\n    {}\n\nIt unlocks this database if the passphrase is forgotten.",
         code.0.as_str()

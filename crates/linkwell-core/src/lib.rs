@@ -4,30 +4,15 @@
 //! Architecture invariant: this crate knows nothing of Tauri or HTTP. Transports (the CLI,
 //! the desktop shell, the browser bridge) call into it and map [`CoreError`] at their edge.
 
-pub mod api;
-pub mod audit;
+pub mod app;
 pub mod demo;
-pub mod directory;
-pub mod drafts;
+pub mod domain;
 pub mod error;
-pub mod export;
-pub mod gate;
-pub mod measures;
-pub mod model;
-pub mod pathway;
-pub mod people;
-pub mod plans;
-pub mod print;
-pub mod queries;
-pub mod schema;
-pub mod search;
-pub mod session;
-pub mod sessions;
+pub mod read;
+pub mod records;
+pub mod security;
 pub mod store;
-pub mod suggest;
 pub mod sync;
-pub mod validate;
-pub mod vault;
 
 pub use error::{CoreError, FieldError, Result};
 pub use store::{Actor, DbKey, SCHEMA_VERSION, Store};

@@ -3,7 +3,7 @@
 //! conflict rule of each field. Pure functions so the PostgreSQL storage can reuse them and the
 //! fuzz target can drive them.
 
-use linkwell_core::schema::{self, ColType};
+use linkwell_core::store::registry::{self, ColType};
 use linkwell_protocol::{
     ConflictRule, EntityKind, Hlc, Mutation, Operation, PersonLink, PushRequest,
 };
@@ -71,7 +71,7 @@ pub fn check_mutation(m: &Mutation) -> Result<String, String> {
             m.entity.as_str()
         ));
     }
-    let table = schema::table(m.entity);
+    let table = registry::table(m.entity);
     for (k, v) in payload {
         let ty = table
             .col(k)

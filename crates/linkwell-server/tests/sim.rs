@@ -10,7 +10,7 @@
 //!
 //! `LINKWELL_SIM_SEEDS=N` runs more seeds. Failing seeds go in `REGRESSIONS`.
 
-use linkwell_core::people::PersonInput;
+use linkwell_core::records::people::PersonInput;
 use linkwell_core::sync::{SyncTransport, TransportError};
 use linkwell_core::{Store, store};
 use linkwell_protocol::{

@@ -197,7 +197,7 @@ impl SyncTransport for HttpTransport {
 
 /// The connector the desktop app and the bridge give the core's gate: HTTP(S) to the server,
 /// also trusting an organisation's own CA when `LINKWELL_CA_CERT` names its PEM file.
-pub fn connector() -> linkwell_core::gate::Connector {
+pub fn connector() -> linkwell_core::app::gate::Connector {
     let pem = std::env::var_os("LINKWELL_CA_CERT").and_then(|p| std::fs::read(p).ok());
     Box::new(
         move |url| match pem.as_deref().map(|p| HttpTransport::with_ca_pem(url, p)) {

@@ -3,7 +3,7 @@
 
 use crate::{TestDb, new_referral};
 use linkwell_core::CoreError;
-use linkwell_core::pathway::NewReferral;
+use linkwell_core::records::pathway::NewReferral;
 
 fn refused(db: &mut TestDb, input: &NewReferral, field: &str, words: &str) {
     let (people, log) = (db.count("person"), db.log_len());
@@ -123,9 +123,9 @@ fn good_input_is_normalised() {
 
 #[test]
 fn bad_sessions_goals_and_measures_are_refused_and_nothing_saved() {
-    use linkwell_core::measures::MeasureInput;
-    use linkwell_core::plans::{GoalInput, StepInput};
-    use linkwell_core::sessions::SessionInput;
+    use linkwell_core::records::contacts::SessionInput;
+    use linkwell_core::records::measures::MeasureInput;
+    use linkwell_core::records::plans::{GoalInput, StepInput};
     let mut db = TestDb::new();
     let p = db.take_referral("Doreen", "Taylor").person.id;
     let log = db.log_len();

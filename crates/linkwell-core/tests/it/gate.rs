@@ -3,8 +3,8 @@
 
 use crate::new_referral;
 use linkwell_core::CoreError;
-use linkwell_core::gate::{Gate, Profiles};
-use linkwell_core::vault::KdfParams;
+use linkwell_core::app::gate::{Gate, Profiles};
+use linkwell_core::security::vault::KdfParams;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -126,7 +126,7 @@ fn set_up_unlocks_lock_hides_everything_and_unlock_needs_the_passphrase() {
         .unwrap_err();
     assert!(matches!(e, CoreError::WrongPassphrase { failures: 1, .. }));
     // The screen's words come from the core, next to the passphrase field.
-    let body = linkwell_core::api::ErrorBody::from(&e);
+    let body = linkwell_core::app::api::ErrorBody::from(&e);
     assert_eq!(body.field.as_deref(), Some("passphrase"));
     assert_eq!(
         body.fields[0].message,
@@ -309,7 +309,7 @@ fn an_unencrypted_database_must_be_encrypted_before_use() {
     {
         let mut store = linkwell_core::Store::open(&db, None).unwrap();
         store
-            .init(&linkwell_core::people::SetupInput {
+            .init(&linkwell_core::records::people::SetupInput {
                 team_name: "Rushcliffe".into(),
                 worker_name: "Priya Shah".into(),
                 role: "link_worker".into(),
@@ -579,7 +579,7 @@ fn held_sync_gate(
     dir: &Path,
     reachable: bool,
 ) -> (
-    linkwell_core::gate::SharedGate,
+    linkwell_core::app::gate::SharedGate,
     std::sync::mpsc::Receiver<()>,
     std::sync::mpsc::Sender<()>,
 ) {
@@ -608,7 +608,11 @@ fn held_sync_gate(
             [],
         )
         .unwrap();
-    (linkwell_core::gate::SharedGate::new(gate), entered, release)
+    (
+        linkwell_core::app::gate::SharedGate::new(gate),
+        entered,
+        release,
+    )
 }
 
 #[test]

@@ -11,8 +11,8 @@ mod store;
 mod sync_pull;
 
 use linkwell_core::Store;
-use linkwell_core::pathway::{NewReferral, ReferralInput, Taken};
-use linkwell_core::people::{PersonInput, SetupInput};
+use linkwell_core::records::pathway::{NewReferral, ReferralInput, Taken};
+use linkwell_core::records::people::{PersonInput, SetupInput};
 use std::path::PathBuf;
 
 /// A fresh database file set up for one link worker; removed on drop.

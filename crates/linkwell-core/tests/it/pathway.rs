@@ -3,10 +3,10 @@
 
 use crate::TestDb;
 use linkwell_core::CoreError;
-use linkwell_core::model::EpisodeStatus;
-use linkwell_core::pathway::{ContactAttemptInput, ReferralInput};
-use linkwell_core::people::{ConsentInput, RiskFlagInput, WorkerInput};
-use linkwell_core::sessions::SessionInput;
+use linkwell_core::domain::vocabulary::EpisodeStatus;
+use linkwell_core::records::contacts::SessionInput;
+use linkwell_core::records::pathway::{ContactAttemptInput, ReferralInput};
+use linkwell_core::records::people::{ConsentInput, RiskFlagInput, WorkerInput};
 
 #[test]
 fn a_referral_moves_through_the_pathway() {
@@ -163,7 +163,7 @@ fn notes_are_revised_never_overwritten_and_retracted_with_a_reason() {
     assert_eq!(r.revisions.len(), 3);
     assert!(r.current().unwrap().retracted);
     // Retracted notes leave search but stay in the history and the export.
-    let hits = linkwell_core::search::search(db.store.conn(), "natter", None, 10).unwrap();
+    let hits = linkwell_core::read::search::search(db.store.conn(), "natter", None, 10).unwrap();
     assert!(hits.is_empty(), "{hits:?}");
     let export = db.store.export_person(p).unwrap();
     assert_eq!(
@@ -242,7 +242,8 @@ fn consents_and_risk_flags_are_recorded_with_who_and_when() {
         .unwrap_err();
     assert_eq!(err.fields(), ["review_on"]);
     let today =
-        linkwell_core::queries::today(db.store.conn(), me, linkwell_core::store::today()).unwrap();
+        linkwell_core::read::caseload::today(db.store.conn(), me, linkwell_core::store::today())
+            .unwrap();
     assert_eq!(
         today.risk_reviews.len(),
         1,
@@ -250,6 +251,7 @@ fn consents_and_risk_flags_are_recorded_with_who_and_when() {
     );
     db.store.review_risk_flag(flag.id, false, None).unwrap();
     let today =
-        linkwell_core::queries::today(db.store.conn(), me, linkwell_core::store::today()).unwrap();
+        linkwell_core::read::caseload::today(db.store.conn(), me, linkwell_core::store::today())
+            .unwrap();
     assert!(today.risk_reviews.is_empty());
 }

@@ -1,9 +1,9 @@
 //! Wellbeing plans, goals with steps and attainment, measures, licences and follow-ups.
 
 use crate::TestDb;
-use linkwell_core::measures::MeasureInput;
-use linkwell_core::model::TimePoint;
-use linkwell_core::plans::{GoalInput, StepInput, WellbeingPlanInput};
+use linkwell_core::domain::vocabulary::TimePoint;
+use linkwell_core::records::measures::MeasureInput;
+use linkwell_core::records::plans::{GoalInput, StepInput, WellbeingPlanInput};
 
 #[test]
 fn wellbeing_plan_versions_are_kept() {
@@ -146,7 +146,7 @@ fn follow_ups_are_due_from_the_baseline_until_done_or_declined() {
     let baseline = crate::days_ago(130);
     db.store.record_measure(p, &ons4("t0", baseline)).unwrap();
     let due = |db: &TestDb| {
-        linkwell_core::measures::follow_ups_due(
+        linkwell_core::records::measures::follow_ups_due(
             db.store.conn(),
             Some(me),
             linkwell_core::store::today(),

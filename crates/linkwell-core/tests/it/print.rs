@@ -1,9 +1,9 @@
 //! Green Book pages from a real record, read back with real PDF tools.
 
 use crate::TestDb;
-use linkwell_core::directory::{ScheduleInput, ServiceInput};
-use linkwell_core::plans::{GoalInput, StepInput, WellbeingPlanInput};
-use linkwell_core::print::GreenBookOptions;
+use linkwell_core::read::print::GreenBookOptions;
+use linkwell_core::records::directory::{ScheduleInput, ServiceInput};
+use linkwell_core::records::plans::{GoalInput, StepInput, WellbeingPlanInput};
 use std::process::Command;
 
 fn pdftotext(pdf: &[u8]) -> String {

@@ -1,10 +1,10 @@
 //! Today, caseload, timeline, search, directory and export from a worker's point of view.
 
 use crate::TestDb;
-use linkwell_core::directory::{ScheduleInput, ServiceInput};
-use linkwell_core::queries::{CaseloadFilter, caseload, timeline, today};
-use linkwell_core::search::search;
-use linkwell_core::sessions::SessionInput;
+use linkwell_core::read::caseload::{CaseloadFilter, caseload, timeline, today};
+use linkwell_core::read::search::search;
+use linkwell_core::records::contacts::SessionInput;
+use linkwell_core::records::directory::{ScheduleInput, ServiceInput};
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Local::now().naive_local()

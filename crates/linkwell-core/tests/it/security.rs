@@ -2,9 +2,9 @@
 //! audit trail of who looked at, printed or exported a record.
 
 use crate::{TestDb, new_referral};
-use linkwell_core::people::SetupInput;
-use linkwell_core::session::Session;
-use linkwell_core::vault::{self, KdfParams};
+use linkwell_core::records::people::SetupInput;
+use linkwell_core::security::unlocked::Session;
+use linkwell_core::security::vault::{self, KdfParams};
 use linkwell_core::{CoreError, Store};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -89,7 +89,7 @@ fn an_encrypted_database_reveals_nothing_without_the_passphrase() {
     ));
     let store = Store::unlock(&db, PASS).unwrap();
     assert_eq!(
-        linkwell_core::search::search(store.conn(), "allotment", None, 10)
+        linkwell_core::read::search::search(store.conn(), "allotment", None, 10)
             .unwrap()
             .len(),
         4

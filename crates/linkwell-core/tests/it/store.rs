@@ -1,7 +1,7 @@
 //! The store: set-up, migrations, the change log, HLC persistence, atomic writes.
 
 use crate::TestDb;
-use linkwell_core::people::PersonInput;
+use linkwell_core::records::people::PersonInput;
 use linkwell_core::{CoreError, Store};
 
 #[test]

@@ -169,7 +169,7 @@ fn page(changes: Vec<ServerChange>) -> PullResponse {
 /// A colleague's new person with a goal, achieved since: the goal, the goal's two stream
 /// entries (its create and its change) and the person's.
 fn colleagues_goal() -> (Uuid, Vec<ServerChange>, Vec<ServerChange>) {
-    use linkwell_core::plans::GoalInput;
+    use linkwell_core::records::plans::GoalInput;
     let mut colleague = TestDb::new();
     let person = colleague.take_referral("Ada", "Lovelace").person.id;
     let goal = colleague

@@ -1,19 +1,19 @@
 //! The front door every UI transport (the desktop shell, the browser bridge) talks through:
 //! worker profiles on a shared laptop, set-up with a passphrase, unlock, lock and auto-lock.
-//! Only while a profile is unlocked do calls reach [`crate::api::dispatch`]; locked, every
+//! Only while a profile is unlocked do calls reach [`crate::app::api::dispatch`]; locked, every
 //! call about people fails with `locked` and no key is held.
 //!
 //! A profile is one worker's encrypted database with its key file and a small, unencrypted
 //! `profile.json` holding only what the unlock screen needs (the worker's display name and
 //! their auto-lock setting) — nothing about any person.
 
-use crate::api;
+use crate::app::api;
 use crate::error::{CoreError, Result};
-use crate::people::SetupInput;
-use crate::session::{DEFAULT_IDLE_LOCK, Session};
+use crate::records::people::SetupInput;
+use crate::security::unlocked::{DEFAULT_IDLE_LOCK, Session};
+use crate::security::vault::{self, KdfParams};
 use crate::store::Store;
 use crate::sync::{Backoff, SyncError, SyncReport, SyncTransport, TransportError};
-use crate::vault::{self, KdfParams};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -262,7 +262,7 @@ enum GateRequest {
     SaveGreenBook {
         person_id: uuid::Uuid,
         #[serde(default)]
-        options: crate::print::GreenBookOptions,
+        options: crate::read::print::GreenBookOptions,
     },
 }
 
@@ -907,7 +907,7 @@ impl Gate {
                 }
             }
             (Some(setup), None) => {
-                if let Err(CoreError::Invalid(e)) = crate::people::check_setup(setup) {
+                if let Err(CoreError::Invalid(e)) = crate::records::people::check_setup(setup) {
                     errors.extend(e);
                 }
             }

@@ -1,14 +1,14 @@
 //! One person's journey: referral, contact attempts, episodes of support with their status
 //! state machine, handover between workers, closing and re-referral.
 
-use crate::error::{CoreError, Result};
-use crate::model::{
+use crate::domain::validate::Checker;
+use crate::domain::vocabulary::{
     ClosingReason, ContactMethod, ContactOutcome, EpisodeStatus, ReferralReason, ReferralSource,
     SnomedCode, Stage,
 };
-use crate::people::{Person, PersonFields, PersonInput, person_fields};
+use crate::error::{CoreError, Result};
+use crate::records::people::{Person, PersonFields, PersonInput, person_fields};
 use crate::store::{self, Store, Writer, to_payload, today};
-use crate::validate::Checker;
 use chrono::{NaiveDate, NaiveDateTime};
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};
@@ -307,7 +307,7 @@ impl Store {
             None => self.worker(self.actor()?.worker_id)?,
         };
         Ok(match worker.role {
-            crate::model::Role::HealthCoach => Stage::HealthCoach,
+            crate::domain::vocabulary::Role::HealthCoach => Stage::HealthCoach,
             _ => Stage::LinkWorker,
         })
     }

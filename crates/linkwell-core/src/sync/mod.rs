@@ -745,7 +745,7 @@ impl Store {
 }
 
 fn exists(conn: &Connection, entity: EntityKind, id: Uuid) -> Result<bool, CoreError> {
-    let table = crate::schema::table(entity);
+    let table = crate::store::registry::table(entity);
     Ok(conn
         .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", table.name))?
         .query_row([id.to_string()], |_| Ok(()))

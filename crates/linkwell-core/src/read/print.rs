@@ -2,9 +2,9 @@
 //! into linkwell-print's plain input, renders the PDF, and records that it was printed.
 //! Only scores of instruments the organisation has enabled are printed, never their items.
 
-use crate::audit::AuditAction;
+use crate::domain::vocabulary::{Attendance, Instrument, OnwardStatus, StepStatus};
 use crate::error::{CoreError, Result};
-use crate::model::{Attendance, Instrument, OnwardStatus, StepStatus};
+use crate::records::audit::AuditAction;
 use crate::store::{Store, today};
 use linkwell_print as lp;
 use uuid::Uuid;
@@ -54,8 +54,8 @@ fn print_options(o: &GreenBookOptions, needs_large_print: bool) -> Result<lp::Pr
     })
 }
 
-fn five_ways(w: crate::model::FiveWays) -> lp::FiveWays {
-    use crate::model::FiveWays as F;
+fn five_ways(w: crate::domain::vocabulary::FiveWays) -> lp::FiveWays {
+    use crate::domain::vocabulary::FiveWays as F;
     match w {
         F::Connect => lp::FiveWays::Connect,
         F::BeActive => lp::FiveWays::BeActive,
@@ -65,7 +65,7 @@ fn five_ways(w: crate::model::FiveWays) -> lp::FiveWays {
     }
 }
 
-fn access_words(s: &crate::directory::Service) -> String {
+fn access_words(s: &crate::records::directory::Service) -> String {
     let mut parts = Vec::new();
     if s.step_free {
         parts.push("Step-free access".to_string());
@@ -83,7 +83,7 @@ fn access_words(s: &crate::directory::Service) -> String {
     }
 }
 
-fn contact_words(s: &crate::directory::Service) -> String {
+fn contact_words(s: &crate::records::directory::Service) -> String {
     [
         s.contact_name.as_deref(),
         s.contact_phone.as_deref(),
@@ -95,7 +95,7 @@ fn contact_words(s: &crate::directory::Service) -> String {
     .join(", ")
 }
 
-fn when_words(s: &crate::directory::Service) -> String {
+fn when_words(s: &crate::records::directory::Service) -> String {
     if s.schedules.is_empty() {
         "Ask the contact for times".into()
     } else {
@@ -107,7 +107,7 @@ fn when_words(s: &crate::directory::Service) -> String {
     }
 }
 
-fn place_words(s: &crate::directory::Service) -> String {
+fn place_words(s: &crate::records::directory::Service) -> String {
     [s.venue.as_deref(), s.address.as_deref()]
         .into_iter()
         .flatten()

@@ -2,12 +2,12 @@
 //! and derive bands; licensed instruments (PAM, EQ-5D, Well-being Star, SWEMWBS) store scores
 //! only, and only once the organisation has enabled them with its licence holder's name.
 
-use crate::error::{CoreError, Result};
-use crate::model::{
+use crate::domain::validate::Checker;
+use crate::domain::vocabulary::{
     FollowUpDecisionKind, Instrument, TimePoint, ons4_anxiety_band, ons4_positive_band, pam_level,
 };
+use crate::error::{CoreError, Result};
 use crate::store::{self, Store, to_payload, today};
-use crate::validate::Checker;
 use chrono::{Months, NaiveDate};
 use linkwell_protocol::{EntityKind, Operation};
 use rusqlite::{Connection, params};

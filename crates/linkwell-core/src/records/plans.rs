@@ -2,10 +2,10 @@
 //! signs, what I do, crisis help), goals under the Five Ways to Wellbeing with SMART steps,
 //! and goal attainment ratings over time.
 
+use crate::domain::validate::Checker;
+use crate::domain::vocabulary::{FiveWays, GoalStatus, StepStatus, gas_t_score};
 use crate::error::{CoreError, Result};
-use crate::model::{FiveWays, GoalStatus, StepStatus, gas_t_score};
 use crate::store::{self, Store, to_payload, today};
-use crate::validate::Checker;
 use chrono::NaiveDate;
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};

@@ -2,7 +2,7 @@
 //! Reads take `&Connection` only.
 
 use crate::error::Result;
-use crate::measures::{FollowUpDue, follow_ups_due};
+use crate::records::measures::{FollowUpDue, follow_ups_due};
 use chrono::{NaiveDate, NaiveDateTime};
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};

@@ -1,10 +1,10 @@
 //! Teams, workers, this laptop's set-up, and the people supported: their details, consents
 //! and risk flags.
 
+use crate::domain::validate::{self, Checker};
+use crate::domain::vocabulary::{ConsentKind, RiskKind, Role};
 use crate::error::{CoreError, Result};
-use crate::model::{ConsentKind, RiskKind, Role};
 use crate::store::{self, Actor, Store, to_payload, today};
-use crate::validate::{self, Checker};
 use chrono::NaiveDate;
 use linkwell_protocol::{EntityKind, Operation};
 use rusqlite::params;

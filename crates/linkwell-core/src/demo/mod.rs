@@ -5,14 +5,14 @@
 //! Large data sets (the benchmark's 50,000 people) are written in chunks of one transaction
 //! each through the normal apply-and-log path, with fsync relaxed during the bulk load only.
 
-use crate::directory::{Schedule, Service};
+use crate::domain::vocabulary::*;
 use crate::error::Result;
-use crate::measures::Measure;
-use crate::model::*;
-use crate::pathway::{ContactAttempt, Episode, Referral};
-use crate::people::{Consent, Person, RiskFlag, SetupInput, Worker};
-use crate::plans::{Goal, GoalRating, GoalStep, WellbeingPlan};
-use crate::sessions::Session;
+use crate::records::contacts::Session;
+use crate::records::directory::{Schedule, Service};
+use crate::records::measures::Measure;
+use crate::records::pathway::{ContactAttempt, Episode, Referral};
+use crate::records::people::{Consent, Person, RiskFlag, SetupInput, Worker};
+use crate::records::plans::{Goal, GoalRating, GoalStep, WellbeingPlan};
 use crate::store::{Store, Writer, to_payload};
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use linkwell_protocol::{EntityKind, Operation};
@@ -409,7 +409,7 @@ pub fn seed(store: &mut Store, opts: &DemoOptions) -> Result<DemoSummary> {
                 }
             }
             for l in [Instrument::Pam, Instrument::Swemwbs] {
-                let lic = crate::measures::InstrumentLicence {
+                let lic = crate::records::measures::InstrumentLicence {
                     id: w.new_id(),
                     instrument: l,
                     licence_holder: "Demo Primary Care Network".into(),
@@ -757,7 +757,7 @@ fn demo_person(
                 NOTE_BODIES[first_body],
                 NOTE_BODIES[second_body]
             );
-            crate::sessions::write_note(
+            crate::records::contacts::write_note(
                 w,
                 person.id,
                 Some(s.id),
@@ -876,7 +876,7 @@ fn demo_person(
             }
         }
         let service = *pick(rng, services);
-        let o = crate::directory::OnwardReferral {
+        let o = crate::records::directory::OnwardReferral {
             id: w.new_id(),
             person_id: person.id,
             service_id: service,

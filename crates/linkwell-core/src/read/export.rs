@@ -20,7 +20,7 @@ fn person_scope(kind: EntityKind) -> Option<String> {
         } => Some(format!("{field} = ?1")),
         PersonLink::Via { parent, field, .. } => Some(format!(
             "{field} IN (SELECT id FROM {} WHERE person_id = ?1)",
-            crate::schema::table(parent).name
+            crate::store::registry::table(parent).name
         )),
         PersonLink::None => None,
     }
@@ -33,7 +33,7 @@ impl Store {
     /// trail is theirs to see.
     pub fn export_person(&mut self, person_id: Uuid) -> Result<Value> {
         self.person(person_id)?;
-        self.record_audit(person_id, crate::audit::AuditAction::ExportedData)?;
+        self.record_audit(person_id, crate::records::audit::AuditAction::ExportedData)?;
         let with_audit = self.can_see_audit_trail().unwrap_or(false);
         let id = person_id.to_string();
         let mut records = Map::new();

@@ -3,11 +3,11 @@
 //! one person, ranked by their referral reasons, goals and access needs, each suggestion with
 //! the reasons it was made in plain words.
 
-use crate::directory::Service;
-use crate::error::Result;
-use crate::model::{
+use crate::domain::vocabulary::{
     Barrier, FiveWays, OnwardStatus, ReferralReason, ServiceCategory, ServiceStatus, Weekday,
 };
+use crate::error::Result;
+use crate::records::directory::Service;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -182,7 +182,9 @@ pub fn suggest_services(store: &Store, person_id: Uuid, limit: usize) -> Result<
     let goals: Vec<_> = store
         .goals(person_id)?
         .into_iter()
-        .filter(|g| !g.goal.archived && g.goal.status == crate::model::GoalStatus::Active)
+        .filter(|g| {
+            !g.goal.archived && g.goal.status == crate::domain::vocabulary::GoalStatus::Active
+        })
         .collect();
     let onward = store.onward_referrals(person_id)?;
     let linked: Vec<Uuid> = onward
@@ -327,10 +329,10 @@ pub fn suggest_services(store: &Store, person_id: Uuid, limit: usize) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::directory::{ScheduleInput, ServiceInput};
-    use crate::pathway::{NewReferral, ReferralInput};
-    use crate::people::{PersonInput, SetupInput};
-    use crate::plans::{GoalInput, StepInput};
+    use crate::records::directory::{ScheduleInput, ServiceInput};
+    use crate::records::pathway::{NewReferral, ReferralInput};
+    use crate::records::people::{PersonInput, SetupInput};
+    use crate::records::plans::{GoalInput, StepInput};
 
     fn svc(
         name: &str,

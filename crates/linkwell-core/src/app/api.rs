@@ -3,10 +3,13 @@
 //! method name and its arguments to [`dispatch`] and map [`ErrorBody`] at their edge, so no
 //! rule lives in a transport and both behave identically.
 
+use crate::domain::vocabulary::{self, Instrument, TimePoint};
 use crate::error::{CoreError, FieldError, Result};
-use crate::model::{self, Instrument, TimePoint};
 use crate::store::{Store, today};
-use crate::{demo, directory, measures, pathway, people, plans, print, queries, search, sessions};
+use crate::{
+    demo, read::caseload, read::print, read::search, records::contacts, records::directory,
+    records::measures, records::pathway, records::people, records::plans,
+};
 use chrono::{Local, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -33,7 +36,7 @@ pub enum Request {
     },
     Caseload {
         #[serde(default)]
-        filter: queries::CaseloadFilter,
+        filter: caseload::CaseloadFilter,
     },
     Search {
         text: String,
@@ -94,7 +97,7 @@ pub enum Request {
     },
     RecordSession {
         person_id: Uuid,
-        session: sessions::SessionInput,
+        session: contacts::SessionInput,
     },
     UpdateSessionAttendance {
         session_id: Uuid,
@@ -155,7 +158,7 @@ pub enum Request {
     /// The directory, filtered (text, category, Five Ways, day, cost, access, room).
     Services {
         #[serde(default)]
-        filter: crate::suggest::ServiceFilter,
+        filter: crate::read::suggest::ServiceFilter,
     },
     Service {
         service_id: Uuid,
@@ -322,30 +325,30 @@ macro_rules! vocab {
 /// can have it too.
 pub fn vocabularies() -> Value {
     vocab! {
-        "role" => model::Role,
-        "referral_source" => model::ReferralSource,
-        "referral_reason" => model::ReferralReason,
-        "snomed_code" => model::SnomedCode,
-        "contact_method" => model::ContactMethod,
-        "contact_outcome" => model::ContactOutcome,
-        "stage" => model::Stage,
-        "episode_status" => model::EpisodeStatus,
-        "closing_reason" => model::ClosingReason,
-        "session_mode" => model::SessionMode,
-        "attendance" => model::Attendance,
-        "consent_kind" => model::ConsentKind,
-        "risk_kind" => model::RiskKind,
-        "five_ways" => model::FiveWays,
-        "goal_status" => model::GoalStatus,
-        "step_status" => model::StepStatus,
-        "instrument" => model::Instrument,
-        "time_point" => model::TimePoint,
-        "follow_up_decision" => model::FollowUpDecisionKind,
-        "service_category" => model::ServiceCategory,
-        "service_status" => model::ServiceStatus,
-        "weekday" => model::Weekday,
-        "onward_status" => model::OnwardStatus,
-        "barrier" => model::Barrier,
+        "role" => vocabulary::Role,
+        "referral_source" => vocabulary::ReferralSource,
+        "referral_reason" => vocabulary::ReferralReason,
+        "snomed_code" => vocabulary::SnomedCode,
+        "contact_method" => vocabulary::ContactMethod,
+        "contact_outcome" => vocabulary::ContactOutcome,
+        "stage" => vocabulary::Stage,
+        "episode_status" => vocabulary::EpisodeStatus,
+        "closing_reason" => vocabulary::ClosingReason,
+        "session_mode" => vocabulary::SessionMode,
+        "attendance" => vocabulary::Attendance,
+        "consent_kind" => vocabulary::ConsentKind,
+        "risk_kind" => vocabulary::RiskKind,
+        "five_ways" => vocabulary::FiveWays,
+        "goal_status" => vocabulary::GoalStatus,
+        "step_status" => vocabulary::StepStatus,
+        "instrument" => vocabulary::Instrument,
+        "time_point" => vocabulary::TimePoint,
+        "follow_up_decision" => vocabulary::FollowUpDecisionKind,
+        "service_category" => vocabulary::ServiceCategory,
+        "service_status" => vocabulary::ServiceStatus,
+        "weekday" => vocabulary::Weekday,
+        "onward_status" => vocabulary::OnwardStatus,
+        "barrier" => vocabulary::Barrier,
     }
 }
 
@@ -377,11 +380,11 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
         R::Today { date } => {
             let on = parse_date_or_today(date.as_deref())?;
             let worker = store.actor()?.worker_id;
-            to(queries::today(store.conn(), worker, on)?)
+            to(caseload::today(store.conn(), worker, on)?)
         }
         R::Caseload { filter } => {
             store.actor()?;
-            to(queries::caseload(
+            to(caseload::caseload(
                 store.conn(),
                 &filter,
                 Local::now().naive_local(),
@@ -456,7 +459,7 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
             decision,
             note,
         } => to(store.decide_follow_up(person_id, &time_point, &decision, note.as_deref())?),
-        R::Services { filter } => to(crate::suggest::filter_services(store, &filter)?),
+        R::Services { filter } => to(crate::read::suggest::filter_services(store, &filter)?),
         R::Service { service_id } => to(store.service(service_id)?),
         R::AddService { service } => to(store.add_service(&service)?),
         R::UpdateService {
@@ -465,7 +468,7 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
         } => to(store.update_service(service_id, &service)?),
         R::VerifyService { service_id } => to(store.verify_service(service_id)?),
         R::ArchiveService { service_id } => to(store.archive_service(service_id)?),
-        R::SuggestServices { person_id, limit } => to(crate::suggest::suggest_services(
+        R::SuggestServices { person_id, limit } => to(crate::read::suggest::suggest_services(
             store,
             person_id,
             limit.unwrap_or(10),
@@ -512,7 +515,10 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
         }
         R::RecordPrinted { person_id } => {
             store.person(person_id)?;
-            store.record_audit(person_id, crate::audit::AuditAction::PrintedGreenBook)?;
+            store.record_audit(
+                person_id,
+                crate::records::audit::AuditAction::PrintedGreenBook,
+            )?;
             Ok(Value::Null)
         }
         R::PrintGreenBook { person_id, options } => {
@@ -682,7 +688,13 @@ fn person_record(store: &mut Store, person_id: Uuid) -> Result<Value> {
     let goals = store.goals(person_id)?;
     let attainment_words: Vec<Value> = goals
         .iter()
-        .map(|g| json!(g.ratings.last().map(|r| model::attainment_words(r.score))))
+        .map(|g| {
+            json!(
+                g.ratings
+                    .last()
+                    .map(|r| vocabulary::attainment_words(r.score))
+            )
+        })
         .collect();
     Ok(json!({
         "person": person,
@@ -704,7 +716,7 @@ fn person_record(store: &mut Store, person_id: Uuid) -> Result<Value> {
         "ons4_bands": ons4_bands(&measures),
         "schedule": schedule,
         "onward": onward,
-        "timeline": queries::timeline(store.conn(), person_id)?,
+        "timeline": caseload::timeline(store.conn(), person_id)?,
         "audit_trail": audit_trail,
     }))
 }
@@ -721,9 +733,9 @@ fn ons4_bands(measures: &[measures::Measure]) -> Value {
     let band = |i: usize, anxiety: bool| {
         let v = u8::try_from(m.items[i].clamp(0, 10)).unwrap_or(0);
         if anxiety {
-            model::ons4_anxiety_band(v)
+            vocabulary::ons4_anxiety_band(v)
         } else {
-            model::ons4_positive_band(v)
+            vocabulary::ons4_positive_band(v)
         }
     };
     json!({

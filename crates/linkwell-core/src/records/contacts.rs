@@ -2,10 +2,10 @@
 //! supersedes the one the writer saw; a retraction is itself a recorded revision with a
 //! reason. Nothing is overwritten and nothing is hard-deleted.
 
+use crate::domain::validate::Checker;
+use crate::domain::vocabulary::{Attendance, SessionMode};
 use crate::error::{CoreError, Result};
-use crate::model::{Attendance, SessionMode};
 use crate::store::{self, Store, to_payload};
-use crate::validate::Checker;
 use chrono::{Local, NaiveDateTime};
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};
@@ -155,7 +155,7 @@ impl Store {
             if attendance == Attendance::Attended
                 && let Some(ep) = &episode
             {
-                crate::pathway::activate_on_session(w, ep, session.starts_at.date())?;
+                crate::records::pathway::activate_on_session(w, ep, session.starts_at.date())?;
             }
             if let Some(body) = note {
                 write_note(w, person_id, Some(session.id), body, now())?;
@@ -186,7 +186,7 @@ impl Store {
             if a == Attendance::Attended
                 && let Some(ep) = &episode
             {
-                crate::pathway::activate_on_session(w, ep, s.starts_at.date())?;
+                crate::records::pathway::activate_on_session(w, ep, s.starts_at.date())?;
             }
             Ok(s)
         })

@@ -3,8 +3,8 @@
 //! append-only records synced like any other change, and only a supervisor (or an admin) may
 //! read a person's trail.
 
+use crate::domain::vocabulary::Role;
 use crate::error::{CoreError, Result};
-use crate::model::Role;
 use crate::store::Store;
 use chrono::Local;
 use linkwell_protocol::{EntityKind, Operation};

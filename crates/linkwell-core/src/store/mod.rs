@@ -4,10 +4,13 @@
 //! validated against the column registry, applied to its table, indexed for search and
 //! appended to the change log with the next gapless device sequence number and HLC tick.
 
+pub mod drafts;
+pub mod registry;
+
 use crate::error::{CoreError, Result};
-use crate::schema::{self, ColType};
 use chrono::{Local, NaiveDate};
 use linkwell_protocol::{EntityKind, Hlc, Operation};
+use registry::ColType;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, params, types::Value as SqlValue,
 };
@@ -21,11 +24,11 @@ use uuid::Uuid;
 /// Append-only: add a new file at the end, never edit one that has shipped.
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
-        M::up(include_str!("../migrations/0001_initial.sql")),
-        M::up(include_str!("../migrations/0002_sync.sql")),
-        M::up(include_str!("../migrations/0003_drafts.sql")),
-        M::up(include_str!("../migrations/0004_sync_offline.sql")),
-        M::up(include_str!("../migrations/0005_pending_by_record.sql")),
+        M::up(include_str!("../../migrations/0001_initial.sql")),
+        M::up(include_str!("../../migrations/0002_sync.sql")),
+        M::up(include_str!("../../migrations/0003_drafts.sql")),
+        M::up(include_str!("../../migrations/0004_sync_offline.sql")),
+        M::up(include_str!("../../migrations/0005_pending_by_record.sql")),
     ])
 });
 
@@ -352,7 +355,7 @@ pub fn apply(
     op: Operation,
     payload: &Map<String, Value>,
 ) -> Result<()> {
-    let table = schema::table(entity);
+    let table = registry::table(entity);
     let mut cols = Vec::with_capacity(payload.len());
     let mut vals: Vec<SqlValue> = Vec::with_capacity(payload.len() + 1);
     for (k, v) in payload {
@@ -412,7 +415,7 @@ pub fn apply(
             }
         }
     }
-    crate::search::reindex(conn, entity, id)?;
+    crate::read::search::reindex(conn, entity, id)?;
     Ok(())
 }
 
@@ -443,7 +446,7 @@ fn from_sql(ty: ColType, v: rusqlite::types::ValueRef<'_>) -> Result<Value> {
 
 /// Loads one record as a JSON object (id plus every registered field), or None.
 pub fn load(conn: &Connection, entity: EntityKind, id: Uuid) -> Result<Option<Map<String, Value>>> {
-    let table = schema::table(entity);
+    let table = registry::table(entity);
     let cols: Vec<&str> = table.cols.iter().map(|(n, _)| *n).collect();
     let sql = format!(
         "SELECT id, {} FROM {} WHERE id = ?1",
@@ -466,7 +469,7 @@ pub fn load_where(
     arg: &str,
     order_sql: &str,
 ) -> Result<Vec<Map<String, Value>>> {
-    let table = schema::table(entity);
+    let table = registry::table(entity);
     let cols: Vec<&str> = table.cols.iter().map(|(n, _)| *n).collect();
     let sql = format!(
         "SELECT id, {} FROM {} WHERE {where_sql} ORDER BY {order_sql}",
@@ -482,7 +485,7 @@ pub fn load_where(
     Ok(out)
 }
 
-fn row_to_map(row: &rusqlite::Row<'_>, table: &schema::Table) -> Result<Map<String, Value>> {
+fn row_to_map(row: &rusqlite::Row<'_>, table: &registry::Table) -> Result<Map<String, Value>> {
     let mut m = Map::new();
     m.insert("id".into(), Value::String(row.get(0)?));
     for (i, (name, ty)) in table.cols.iter().enumerate() {

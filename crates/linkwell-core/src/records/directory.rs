@@ -1,10 +1,12 @@
 //! The community directory (services and groups, shaped after Open Referral UK) and onward
 //! referrals ("social prescriptions") from a person to a service, with status and barriers.
 
+use crate::domain::validate::{self, Checker};
+use crate::domain::vocabulary::{
+    Barrier, FiveWays, OnwardStatus, ServiceCategory, ServiceStatus, Weekday,
+};
 use crate::error::{CoreError, Result};
-use crate::model::{Barrier, FiveWays, OnwardStatus, ServiceCategory, ServiceStatus, Weekday};
 use crate::store::{self, Store, to_payload, today};
-use crate::validate::{self, Checker};
 use chrono::NaiveDate;
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};

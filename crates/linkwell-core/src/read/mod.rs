@@ -1,0 +1,7 @@
+//! The read side: a worker's day and caseload, search, suggestions, exports and printing.
+
+pub mod caseload;
+pub mod export;
+pub mod print;
+pub mod search;
+pub mod suggest;
