@@ -1,9 +1,11 @@
 # Sourced by scripts/test.sh: the dependency rules of the architecture, proved with `cargo tree`.
-# Each `crate forbidden...` line says what a crate must never depend on (normal dependencies).
+# `forbid CRATE X...`: CRATE must never depend on any X, directly or not (normal dependencies).
 forbid() {
   local crate="$1"; shift
+  local tree
+  tree="$(cargo tree -p "$crate" -e normal --prefix none --locked)"
   for forbidden in "$@"; do
-    if cargo tree -p "$crate" -e normal -i "$forbidden" --locked >/dev/null 2>&1; then
+    if grep -qE "^$forbidden v" <<<"$tree"; then
       echo "$crate depends on $forbidden, which the architecture forbids (see ARCHITECTURE.md)" >&2
       exit 1
     fi
@@ -13,3 +15,7 @@ forbid() {
 step "dependency rules (cargo tree)"
 # The core knows nothing of Tauri or HTTP.
 forbid linkwell-core tauri axum hyper reqwest ureq
+# The vocabulary and validation rules are pure: no storage.
+forbid linkwell-domain rusqlite
+# The server shares only the wire contract with the laptop (the simulation's dev-dependency aside).
+forbid linkwell-server linkwell-core argon2 printpdf openssl-sys

@@ -276,7 +276,7 @@ fn access_is_refused_without_credentials_for_other_teams_and_after_revocation() 
             &org.other_device_token,
             &PullRequest {
                 protocol_version: PROTOCOL_VERSION,
-                schema_version: linkwell_core::SCHEMA_VERSION as u32,
+                schema_version: linkwell_protocol::WIRE_SCHEMA_VERSION,
                 epoch: None,
                 after_server_seq: 0,
                 limit: 1000,
@@ -292,13 +292,13 @@ fn access_is_refused_without_credentials_for_other_teams_and_after_revocation() 
     payload.insert("created_at".into(), "2025-01-01T10:00:00".into());
     payload.insert("worker_id".into(), other.worker_id.to_string().into());
     payload.insert("session_id".into(), serde_json::Value::Null);
-    let hash = linkwell_core::store::payload_hash(&serde_json::to_string(&payload).unwrap());
+    let hash = linkwell_protocol::payload_hash(&serde_json::to_string(&payload).unwrap());
     let resp = t
         .push(
             &org.other_device_token,
             &PushRequest {
                 protocol_version: PROTOCOL_VERSION,
-                schema_version: linkwell_core::SCHEMA_VERSION as u32,
+                schema_version: linkwell_protocol::WIRE_SCHEMA_VERSION,
                 mutations: vec![Mutation {
                     mutation_id: Uuid::now_v7(),
                     device_id: other.device_id,
@@ -349,7 +349,7 @@ fn access_is_refused_without_credentials_for_other_teams_and_after_revocation() 
             &tok,
             &PullRequest {
                 protocol_version: PROTOCOL_VERSION,
-                schema_version: linkwell_core::SCHEMA_VERSION as u32,
+                schema_version: linkwell_protocol::WIRE_SCHEMA_VERSION,
                 epoch: None,
                 after_server_seq: 0,
                 limit: 1000,

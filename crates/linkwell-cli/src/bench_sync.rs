@@ -269,13 +269,13 @@ fn outbox_request(store: &Store) -> Result<linkwell_protocol::PushRequest> {
             entity_id: e.entity_id,
             op: Operation::parse(&e.op).context("bad op")?,
             payload: Value::Object(payload),
-            payload_hash: linkwell_core::store::payload_hash(&text),
+            payload_hash: linkwell_protocol::payload_hash(&text),
             base_server_seq: base as u64,
         });
     }
     Ok(linkwell_protocol::PushRequest {
         protocol_version: linkwell_protocol::PROTOCOL_VERSION,
-        schema_version: linkwell_core::SCHEMA_VERSION as u32,
+        schema_version: linkwell_protocol::WIRE_SCHEMA_VERSION,
         mutations,
     })
 }

@@ -3,27 +3,7 @@
 
 use thiserror::Error;
 
-/// One problem with one field of some input, in words a link worker understands.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for FieldError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
+pub use linkwell_domain::FieldError;
 
 #[derive(Debug, Error)]
 pub enum CoreError {
@@ -125,3 +105,9 @@ impl From<serde_json::Error> for CoreError {
 }
 
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+impl From<linkwell_domain::Invalid> for CoreError {
+    fn from(invalid: linkwell_domain::Invalid) -> Self {
+        CoreError::Invalid(invalid.0)
+    }
+}

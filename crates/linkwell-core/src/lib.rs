@@ -6,7 +6,6 @@
 
 pub mod app;
 pub mod demo;
-pub mod domain;
 pub mod error;
 pub mod read;
 pub mod records;
@@ -15,4 +14,6 @@ pub mod store;
 pub mod sync;
 
 pub use error::{CoreError, FieldError, Result};
+/// The vocabulary and validation rules, from linkwell-domain (no storage, no I/O).
+pub use linkwell_domain as domain;
 pub use store::{Actor, DbKey, SCHEMA_VERSION, Store};

@@ -1,14 +1,29 @@
-//! The sync wire types: what a laptop's change log sends and what the server returns.
+//! The wire contract between a laptop (`linkwell-core`) and the server (`linkwell-server`):
+//! the sync messages, the hybrid logical clock, the payload hash and the column registry
+//! ([`registry`]) that says which fields each kind of record has.
 //!
-//! Only these types cross the wire between `linkwell-core` and `linkwell-server`. The crate
-//! is serde only — no I/O, no storage — so both sides agree on the shape and nothing else.
+//! Only these types cross the wire, and this is all the two sides share. No I/O, no storage.
+
+pub mod registry;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::fmt;
 use uuid::Uuid;
 
 /// Bumped when the wire format changes incompatibly; old clients get a clear "please update".
 pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The version of what a change may carry: the kinds of record and their fields in
+/// [`registry`]. Bumped when the registry changes, never by a laptop-only migration (drafts,
+/// indexes): the server sees this, not the laptop's database version. It starts at 5, the
+/// database version laptops sent before the two were separated.
+pub const WIRE_SCHEMA_VERSION: u32 = 5;
+
+/// The hash a change's payload is sent with: SHA-256 of its canonical JSON text, in hex.
+pub fn payload_hash(canonical_json: &str) -> String {
+    hex::encode(Sha256::digest(canonical_json.as_bytes()))
+}
 
 /// A hybrid logical clock reading: wall-clock milliseconds, a counter for events within the
 /// same millisecond (or while the wall clock is behind), and the device that produced it.
@@ -30,6 +45,24 @@ impl Hlc {
             self.counter,
             self.device.simple()
         )
+    }
+
+    /// Advances the clock for a local event at wall-clock `now_ms`: never goes backwards,
+    /// even when the wall clock does.
+    pub fn tick(self, now_ms: u64) -> Hlc {
+        if now_ms > self.wall_ms {
+            Hlc {
+                wall_ms: now_ms,
+                counter: 0,
+                device: self.device,
+            }
+        } else {
+            Hlc {
+                wall_ms: self.wall_ms,
+                counter: self.counter + 1,
+                device: self.device,
+            }
+        }
     }
 
     pub fn decode(s: &str) -> Option<Hlc> {
@@ -418,6 +451,29 @@ pub struct PullResponse {
 mod tests {
     use super::*;
 
+    #[test]
+    fn hlc_never_goes_backwards() {
+        let a = Hlc {
+            wall_ms: 1000,
+            counter: 0,
+            device: Uuid::nil(),
+        }
+        .tick(2000);
+        assert_eq!((a.wall_ms, a.counter), (2000, 0));
+        // The laptop clock jumps back an hour: the clock keeps counting from where it was.
+        let b = a.tick(1000);
+        assert_eq!((b.wall_ms, b.counter), (2000, 1));
+        assert!(b > a);
+    }
+
+    #[test]
+    fn payload_hash_is_sha256_hex() {
+        assert_eq!(
+            payload_hash(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
     /// Exports and team scope look one step up at most: a record's parent is the person or
     /// a record tied straight to the person.
     #[test]
@@ -467,4 +523,14 @@ mod tests {
             assert_eq!(EntityKind::parse(k.as_str()), Some(k));
         }
     }
+}
+
+/// `GET /v1/whoami`: who the server takes this device to be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAmIResponse {
+    pub device_id: Uuid,
+    pub worker_id: Uuid,
+    pub teams: Vec<Uuid>,
+    /// Changes when the server is restored from a backup (laptops then re-send).
+    pub epoch: Uuid,
 }

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use linkwell_protocol::{
     EnrolRequest, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION, PullRequest, PushRequest,
-    SCHEMA_HEADER,
+    SCHEMA_HEADER, WhoAmIResponse,
 };
 use std::sync::Arc;
 
@@ -203,12 +203,12 @@ async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     let ctx = authenticate(&state, &headers).await?;
     let storage = state.storage.clone();
     let epoch = blocking(move || storage.epoch()).await?;
-    Ok(Json(serde_json::json!({
-        "device_id": ctx.device_id,
-        "worker_id": ctx.worker_id,
-        "teams": ctx.teams,
-        "epoch": epoch,
-    }))
+    Ok(Json(WhoAmIResponse {
+        device_id: ctx.device_id,
+        worker_id: ctx.worker_id,
+        teams: ctx.teams,
+        epoch,
+    })
     .into_response())
 }
 

@@ -42,7 +42,7 @@ impl FuzzServer {
         );
         let valid_batch = serde_json::to_vec(&PushRequest {
             protocol_version: linkwell_protocol::PROTOCOL_VERSION,
-            schema_version: linkwell_core::SCHEMA_VERSION as u32,
+            schema_version: linkwell_protocol::WIRE_SCHEMA_VERSION,
             mutations: vec![mutation],
         })
         .expect("batch");
@@ -81,8 +81,7 @@ impl FuzzServer {
             m.hlc.device = self.ctx.device_id;
             m.device_seq = seq;
             if let Some(p) = m.payload.as_object() {
-                m.payload_hash =
-                    linkwell_core::store::payload_hash(&serde_json::to_string(p).ok()?);
+                m.payload_hash = linkwell_protocol::payload_hash(&serde_json::to_string(p).ok()?);
             }
         }
         serde_json::to_vec(&req).ok()
@@ -114,7 +113,7 @@ pub fn device_mutation(
         entity_id,
         op,
         payload,
-        payload_hash: linkwell_core::store::payload_hash(&text),
+        payload_hash: linkwell_protocol::payload_hash(&text),
         base_server_seq: 0,
     }
 }

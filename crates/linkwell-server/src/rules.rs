@@ -3,7 +3,7 @@
 //! conflict rule of each field. Pure functions so the PostgreSQL storage can reuse them and the
 //! fuzz target can drive them.
 
-use linkwell_core::store::registry::{self, ColType};
+use linkwell_protocol::registry::{self, ColType};
 use linkwell_protocol::{
     ConflictRule, EntityKind, Hlc, Mutation, Operation, PersonLink, PushRequest,
 };
@@ -62,7 +62,7 @@ pub fn check_mutation(m: &Mutation) -> Result<String, String> {
         return Err("the change is not a set of fields".into());
     };
     let text = serde_json::to_string(payload).map_err(|e| e.to_string())?;
-    if linkwell_core::store::payload_hash(&text) != m.payload_hash {
+    if linkwell_protocol::payload_hash(&text) != m.payload_hash {
         return Err("the change does not match its checksum".into());
     }
     if m.entity.is_append_only() && m.op != Operation::Create {
@@ -277,21 +277,6 @@ pub fn clamp_hlc(hlc: Hlc, now_ms: u64) -> (Hlc, bool) {
     } else {
         (hlc, false)
     }
-}
-
-/// Decodes and validates a push body without touching storage (used by the fuzz target).
-pub fn decode_and_check(
-    body: &[u8],
-    device_id: Uuid,
-    worker_id: Uuid,
-) -> Result<Vec<Result<(), String>>, String> {
-    let req: PushRequest = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    check_batch(&req, device_id, worker_id).map_err(|e| e.to_string())?;
-    Ok(req
-        .mutations
-        .iter()
-        .map(|m| check_mutation(m).map(|_| ()))
-        .collect())
 }
 
 #[cfg(test)]

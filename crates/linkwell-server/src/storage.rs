@@ -610,7 +610,7 @@ fn append_server_change(
     scope: Scope,
 ) -> Result<u64> {
     let text = serde_json::to_string(payload)?;
-    let hash = linkwell_core::store::payload_hash(&text);
+    let hash = linkwell_protocol::payload_hash(&text);
     let entry = stream::Entry {
         mutation_id: Uuid::now_v7(),
         device_id: SERVER_DEVICE,
@@ -1231,7 +1231,7 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
             )
         } else {
             let text = serde_json::to_string(effective)?;
-            let hash = linkwell_core::store::payload_hash(&text);
+            let hash = linkwell_protocol::payload_hash(&text);
             (text, std::borrow::Cow::Owned(hash))
         };
         let entry = stream::Entry {

@@ -287,7 +287,7 @@ mod tests {
             };
             let req = PullRequest {
                 protocol_version: PROTOCOL_VERSION,
-                schema_version: linkwell_core::SCHEMA_VERSION as u32,
+                schema_version: linkwell_protocol::WIRE_SCHEMA_VERSION,
                 epoch: None,
                 after_server_seq: 0,
                 limit: 1,

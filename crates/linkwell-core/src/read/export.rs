@@ -20,7 +20,7 @@ fn person_scope(kind: EntityKind) -> Option<String> {
         } => Some(format!("{field} = ?1")),
         PersonLink::Via { parent, field, .. } => Some(format!(
             "{field} IN (SELECT id FROM {} WHERE person_id = ?1)",
-            crate::store::registry::table(parent).name
+            linkwell_protocol::registry::table(parent).name
         )),
         PersonLink::None => None,
     }

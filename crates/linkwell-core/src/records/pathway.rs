@@ -198,7 +198,7 @@ pub fn check_new_referral(input: &NewReferral) -> Result<()> {
             format!("Stage must be one of: {}", Stage::choices()),
         );
     }
-    c.finish()
+    Ok(c.finish()?)
 }
 
 /// A new referral, its person and the episode it opened.

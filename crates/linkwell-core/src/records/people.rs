@@ -84,9 +84,11 @@ fn checked_setup(input: &SetupInput) -> Result<(String, Option<String>, CheckedW
         },
     );
     // The set-up form calls the worker's name `worker_name`: report it under that name.
-    c.finish().map_err(|e| match e {
-        CoreError::Invalid(errs) => CoreError::Invalid(
-            errs.into_iter()
+    c.finish().map_err(|invalid| {
+        CoreError::Invalid(
+            invalid
+                .0
+                .into_iter()
                 .map(|mut f| {
                     if f.field == "name" {
                         f.field = "worker_name".into();
@@ -94,8 +96,7 @@ fn checked_setup(input: &SetupInput) -> Result<(String, Option<String>, CheckedW
                     f
                 })
                 .collect(),
-        ),
-        other => other,
+        )
     })?;
     Ok((team_name, locality, worker))
 }

@@ -5,18 +5,16 @@
 //! appended to the change log with the next gapless device sequence number and HLC tick.
 
 pub mod drafts;
-pub mod registry;
 
 use crate::error::{CoreError, Result};
 use chrono::{Local, NaiveDate};
+use linkwell_protocol::registry::{self, ColType};
 use linkwell_protocol::{EntityKind, Hlc, Operation};
-use registry::ColType;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, params, types::Value as SqlValue,
 };
 use rusqlite_migration::{M, Migrations};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 use uuid::Uuid;
@@ -290,9 +288,9 @@ impl Writer<'_> {
             counter,
             device: self.actor.device_id,
         };
-        let hlc = tick(last, now_ms());
+        let hlc = last.tick(now_ms());
         let payload_text = serde_json::to_string(payload)?;
-        let hash = payload_hash(&payload_text);
+        let hash = linkwell_protocol::payload_hash(&payload_text);
         let mutation_id = next_id(self.ids);
         self.tx.prepare_cached(
             "INSERT INTO change_log (seq, mutation_id, hlc, entity, entity_id, op, payload, payload_hash, worker_id, device_id, base_server_seq)
@@ -320,31 +318,8 @@ impl Writer<'_> {
     }
 }
 
-/// Advances a hybrid logical clock for a local event: never goes backwards, even when the
-/// wall clock does.
-pub fn tick(last: Hlc, now_ms: u64) -> Hlc {
-    if now_ms > last.wall_ms {
-        Hlc {
-            wall_ms: now_ms,
-            counter: 0,
-            device: last.device,
-        }
-    } else {
-        Hlc {
-            wall_ms: last.wall_ms,
-            counter: last.counter + 1,
-            device: last.device,
-        }
-    }
-}
-
 fn now_ms() -> u64 {
     chrono::Utc::now().timestamp_millis().max(0) as u64
-}
-
-pub fn payload_hash(canonical_json: &str) -> String {
-    let digest = Sha256::digest(canonical_json.as_bytes());
-    hex::encode(digest)
 }
 
 /// Applies one change to its table, checking each field against the column registry.
@@ -603,24 +578,6 @@ pub(crate) fn opt_id_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hlc_never_goes_backwards() {
-        let d = Uuid::nil();
-        let a = tick(
-            Hlc {
-                wall_ms: 1000,
-                counter: 0,
-                device: d,
-            },
-            2000,
-        );
-        assert_eq!((a.wall_ms, a.counter), (2000, 0));
-        // The laptop clock jumps back an hour: the clock keeps counting from where it was.
-        let b = tick(a, 1000);
-        assert_eq!((b.wall_ms, b.counter), (2000, 1));
-        assert!(b > a);
-    }
 
     #[test]
     fn migrations_validate() {

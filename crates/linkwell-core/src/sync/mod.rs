@@ -16,7 +16,7 @@
 //! - "all synced" only when the outbox is empty and the last pull reached the end.
 
 use crate::error::CoreError;
-use crate::store::{self, Actor, SCHEMA_VERSION, Store};
+use crate::store::{self, Actor, Store};
 use chrono::{SecondsFormat, Utc};
 use linkwell_protocol::{
     EnrolRequest, EnrolResponse, EntityKind, ErrorBody, Hlc, Mutation, MutationResult, Operation,
@@ -211,7 +211,7 @@ impl Store {
         }
         let resp = transport.enrol(&EnrolRequest {
             protocol_version: PROTOCOL_VERSION,
-            schema_version: SCHEMA_VERSION as u32,
+            schema_version: linkwell_protocol::WIRE_SCHEMA_VERSION,
             code: code.trim().to_string(),
         })?;
         let tx = self.conn_mut().transaction()?;
@@ -413,7 +413,7 @@ impl Store {
             }
             let req = PushRequest {
                 protocol_version: PROTOCOL_VERSION,
-                schema_version: SCHEMA_VERSION as u32,
+                schema_version: linkwell_protocol::WIRE_SCHEMA_VERSION,
                 mutations: batch,
             };
             match t.push(&s.token, &req) {
@@ -540,7 +540,7 @@ impl Store {
             )?;
             let req = PullRequest {
                 protocol_version: PROTOCOL_VERSION,
-                schema_version: SCHEMA_VERSION as u32,
+                schema_version: linkwell_protocol::WIRE_SCHEMA_VERSION,
                 epoch: epoch.as_deref().and_then(|e| Uuid::parse_str(e).ok()),
                 after_server_seq: after.max(0) as u64,
                 limit: PULL_PAGE,
@@ -745,7 +745,7 @@ impl Store {
 }
 
 fn exists(conn: &Connection, entity: EntityKind, id: Uuid) -> Result<bool, CoreError> {
-    let table = crate::store::registry::table(entity);
+    let table = linkwell_protocol::registry::table(entity);
     Ok(conn
         .prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", table.name))?
         .query_row([id.to_string()], |_| Ok(()))

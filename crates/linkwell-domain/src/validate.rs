@@ -1,7 +1,7 @@
 //! Field validation and normalisation shared by every input: NHS numbers, postcodes, contact
 //! details, dates and free text. Each check returns the message a link worker would see.
 
-use crate::error::FieldError;
+use crate::{FieldError, Invalid};
 use chrono::{NaiveDate, NaiveDateTime};
 
 /// Collects field errors so a form can show every problem at once.
@@ -92,11 +92,11 @@ impl Checker {
         }
     }
 
-    pub fn finish(self) -> crate::Result<()> {
+    pub fn finish(self) -> Result<(), Invalid> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(crate::CoreError::Invalid(self.errors))
+            Err(Invalid(self.errors))
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The column registry: for each kind of record, its table and the fields a mutation may
-//! write, with their stored types. One generic apply path uses it for local writes and (later)
-//! for changes pulled from the server, so both are checked the same way.
+//! write, with their stored types. Part of the wire contract: the laptop applies local writes
+//! and pulled changes through it, and the server checks every pushed change against it.
+//! Changing it changes [`crate::WIRE_SCHEMA_VERSION`].
 
-use linkwell_protocol::EntityKind;
+use crate::EntityKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColType {

@@ -1,0 +1,44 @@
+//! linkwell-domain: the vocabulary of social prescribing ([`vocabulary`]) and the validation
+//! and normalisation of what a worker types ([`validate`]).
+//!
+//! Architecture invariant: pure rules — no storage, no I/O, no rusqlite (CI proves it with
+//! `cargo tree`). The laptop's core checks input with these rules; the server can check pushed
+//! values with the very same code.
+
+pub mod validate;
+pub mod vocabulary;
+
+/// One problem with one field of some input, in words a link worker understands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Input refused field by field: every problem at once, nothing saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub Vec<FieldError>);
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|e| e.to_string()).collect();
+        write!(f, "{}", parts.join("; "))
+    }
+}
+
+impl std::error::Error for Invalid {}
