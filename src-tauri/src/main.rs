@@ -54,7 +54,7 @@ fn open_externally(url: &str) {
 /// when (every 15 minutes, sooner after coming back online) and runs it with the gate released.
 fn watch_idle(gate: SharedGate) {
     std::thread::spawn(move || {
-        while gate.tick(Instant::now()).is_ok() {
+        while gate.on_timer(Instant::now()).is_ok() {
             std::thread::sleep(Duration::from_secs(5));
         }
     });

@@ -11,16 +11,16 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_IDLE_LOCK: Duration = Duration::from_secs(5 * 60);
 
 #[derive(Debug)]
-pub struct Session {
+pub struct UnlockedSession {
     db: PathBuf,
     store: Option<Store>,
     idle_lock: Duration,
     last_activity: Instant,
 }
 
-impl Session {
-    pub fn new(db: &Path, idle_lock: Duration) -> Session {
-        Session {
+impl UnlockedSession {
+    pub fn new(db: &Path, idle_lock: Duration) -> UnlockedSession {
+        UnlockedSession {
             db: db.to_path_buf(),
             store: None,
             idle_lock,

@@ -205,9 +205,9 @@ fn idle_time_locks_and_the_setting_is_kept_per_profile() {
     gate.call("set_idle_lock", json!({ "minutes": 2 })).unwrap();
 
     let start = Instant::now();
-    gate.tick(start + Duration::from_secs(60));
+    gate.lock_if_idle(start + Duration::from_secs(60));
     assert!(gate.is_unlocked(), "one minute idle is not two");
-    gate.tick(start + Duration::from_secs(125));
+    gate.lock_if_idle(start + Duration::from_secs(125));
     assert!(!gate.is_unlocked());
     assert!(matches!(gate.store(), Err(CoreError::Locked)));
 

@@ -3,7 +3,7 @@
 
 use crate::{TestDb, new_referral};
 use linkwell_core::records::people::SetupInput;
-use linkwell_core::security::unlocked::Session;
+use linkwell_core::security::unlocked::UnlockedSession;
 use linkwell_core::security::vault::{self, KdfParams};
 use linkwell_core::{CoreError, Store};
 use std::path::Path;
@@ -187,7 +187,7 @@ fn the_session_locks_after_idle_time_and_on_demand() {
     let (mut store, _) = Store::create_encrypted(&db, PASS, FAST).unwrap();
     store.init(&setup()).unwrap();
     drop(store);
-    let mut session = Session::new(&db, Duration::from_secs(300));
+    let mut session = UnlockedSession::new(&db, Duration::from_secs(300));
     assert!(matches!(session.store(), Err(CoreError::Locked)));
     session.unlock(PASS).unwrap();
     let start = Instant::now();

@@ -1,0 +1,308 @@
+//! The calls the gate answers itself (set-up, unlock, lock, passphrases, sync now...), parsed
+//! from the UI's JSON; everything else goes to [`crate::app::api`] while unlocked.
+
+use crate::app::api;
+use crate::error::{CoreError, Result};
+use crate::records::people::SetupInput;
+use crate::security::unlocked::{DEFAULT_IDLE_LOCK, UnlockedSession};
+use crate::security::vault;
+use crate::store::Store;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+use super::Gate;
+use super::profiles::{Join, MAX_IDLE_MINUTES, MIN_IDLE_MINUTES, Profiles, same};
+
+/// Calls the gate answers itself; everything else goes to the unlocked store.
+#[derive(Deserialize)]
+#[serde(tag = "method", content = "args", rename_all = "snake_case")]
+pub(super) enum GateRequest {
+    LockState,
+    CreateProfile {
+        passphrase: Zeroizing<String>,
+        passphrase_again: Zeroizing<String>,
+        #[serde(default)]
+        setup: Option<SetupInput>,
+        #[serde(default)]
+        join: Option<Join>,
+        #[serde(default)]
+        demo: bool,
+    },
+    /// Push and pull now; the outcome is also kept for the status line.
+    SyncNow,
+    Unlock {
+        #[serde(default)]
+        profile: Option<String>,
+        passphrase: Zeroizing<String>,
+    },
+    Lock,
+    /// The worker is busy in the window (typing, reading): counts as activity.
+    KeepAlive,
+    ChangePassphrase {
+        current: Zeroizing<String>,
+        new_passphrase: Zeroizing<String>,
+        new_passphrase_again: Zeroizing<String>,
+    },
+    Recover {
+        #[serde(default)]
+        profile: Option<String>,
+        recovery_code: Zeroizing<String>,
+        new_passphrase: Zeroizing<String>,
+        new_passphrase_again: Zeroizing<String>,
+    },
+    EncryptProfile {
+        #[serde(default)]
+        profile: Option<String>,
+        passphrase: Zeroizing<String>,
+        passphrase_again: Zeroizing<String>,
+    },
+    SetIdleLock {
+        minutes: u32,
+    },
+    Vocabularies,
+    /// Saves the Green Book as a PDF in the folder the shell chose (the desktop's Downloads).
+    SaveGreenBook {
+        person_id: uuid::Uuid,
+        #[serde(default)]
+        options: crate::read::print::GreenBookOptions,
+    },
+}
+
+const GATE_METHODS: &[&str] = &[
+    "lock_state",
+    "create_profile",
+    "unlock",
+    "lock",
+    "keep_alive",
+    "change_passphrase",
+    "recover",
+    "encrypt_profile",
+    "set_idle_lock",
+    "vocabularies",
+    "sync_now",
+    "save_green_book",
+];
+
+impl Gate {
+    /// One call from the UI: the gate's own, or — when unlocked — the core API's.
+    pub fn call(&mut self, method: &str, args: Value) -> Result<Value> {
+        if !GATE_METHODS.contains(&method) {
+            let store = self.store()?;
+            return api::dispatch(store, method, args);
+        }
+        let request: GateRequest = api::parse_call(method, args)?;
+        self.handle(request)
+    }
+
+    /// Like [`Gate::call`], from the request's JSON bytes as a transport received them. The
+    /// gate's own calls carry passphrases and recovery codes: those are read straight from a
+    /// zeroizing buffer into zeroizing strings, never through a `serde_json::Value` (whose
+    /// strings would stay in freed memory).
+    pub fn call_json(&mut self, method: &str, body: &[u8]) -> Result<Value> {
+        let blank = body.iter().all(u8::is_ascii_whitespace);
+        if !GATE_METHODS.contains(&method) {
+            let args = if blank {
+                Value::Null
+            } else {
+                serde_json::from_slice(body).map_err(|e| api::malformed(method, &e))?
+            };
+            return self.call(method, args);
+        }
+        let framed = |with_args: bool| -> Result<GateRequest> {
+            let name = serde_json::to_vec(method).map_err(|e| api::malformed(method, &e))?;
+            // Sized up front: growing would leave unzeroized copies behind.
+            let mut buf = Zeroizing::new(Vec::with_capacity(body.len() + name.len() + 32));
+            buf.extend_from_slice(b"{\"method\":");
+            buf.extend_from_slice(&name);
+            if with_args && !blank {
+                buf.extend_from_slice(b",\"args\":");
+                buf.extend_from_slice(body);
+            }
+            buf.push(b'}');
+            serde_json::from_slice(&buf).map_err(|e| api::malformed(method, &e))
+        };
+        // Calls without arguments are accepted with an empty body or `{}`.
+        let request = framed(true).or_else(|e| framed(false).map_err(|_| e))?;
+        self.handle(request)
+    }
+
+    pub(super) fn handle(&mut self, request: GateRequest) -> Result<Value> {
+        use GateRequest as G;
+        match request {
+            G::LockState => self.lock_state(),
+            G::Vocabularies => Ok(api::vocabularies()),
+            G::Lock => {
+                self.lock();
+                self.lock_state()
+            }
+            G::KeepAlive => {
+                self.store()?;
+                Ok(Value::Null)
+            }
+            G::CreateProfile {
+                passphrase,
+                passphrase_again,
+                setup,
+                join,
+                demo,
+            } => self.create_profile(&passphrase, &passphrase_again, setup, join, demo),
+            G::SyncNow => self.sync_now(),
+            G::SaveGreenBook { person_id, options } => {
+                let Some(dir) = self.save_dir.clone() else {
+                    return Err(CoreError::NotAllowed(
+                        "saving straight to a folder works in the desktop app only".into(),
+                    ));
+                };
+                let path = self.store()?.save_green_book(person_id, &options, &dir)?;
+                Ok(json!({
+                    "path": path.display().to_string(),
+                    "file_name": path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                }))
+            }
+            G::Unlock {
+                profile,
+                passphrase,
+            } => {
+                let id = self.pick(profile.as_deref())?;
+                let db = self.db_of(&id)?;
+                if !vault::is_encrypted(&db) {
+                    return Err(CoreError::NotAllowed(
+                        "this database is not encrypted yet: choose a passphrase to encrypt it first"
+                            .into(),
+                    ));
+                }
+                if passphrase.is_empty() {
+                    return Err(CoreError::invalid("passphrase", "Type your passphrase"));
+                }
+                self.lock();
+                let store = Store::unlock(&db, &passphrase)?;
+                self.open_session(id, db, store);
+                self.lock_state()
+            }
+            G::ChangePassphrase {
+                current,
+                new_passphrase,
+                new_passphrase_again,
+            } => {
+                self.store()?;
+                let db = self.current_db()?;
+                vault::check_new_passphrase("new_passphrase", &new_passphrase)?;
+                same(
+                    "new_passphrase_again",
+                    &new_passphrase,
+                    &new_passphrase_again,
+                )?;
+                vault::change_passphrase(&db, &current, &new_passphrase).map_err(|e| match e {
+                    CoreError::WrongPassphrase { .. } => {
+                        CoreError::invalid("current", "That is not your current passphrase")
+                    }
+                    other => other,
+                })?;
+                tracing::info!("passphrase changed");
+                Ok(json!({ "changed": true }))
+            }
+            G::Recover {
+                profile,
+                recovery_code,
+                new_passphrase,
+                new_passphrase_again,
+            } => {
+                let id = self.pick(profile.as_deref())?;
+                let db = self.db_of(&id)?;
+                vault::check_new_passphrase("new_passphrase", &new_passphrase)?;
+                same(
+                    "new_passphrase_again",
+                    &new_passphrase,
+                    &new_passphrase_again,
+                )?;
+                self.lock();
+                let key = vault::recover(&db, &recovery_code, &new_passphrase)?;
+                let store = Store::open(&db, Some(&key))?;
+                self.open_session(id, db, store);
+                tracing::info!("passphrase reset with the recovery code");
+                self.lock_state()
+            }
+            G::EncryptProfile {
+                profile,
+                passphrase,
+                passphrase_again,
+            } => {
+                let id = self.pick(profile.as_deref())?;
+                let db = self.db_of(&id)?;
+                same("passphrase_again", &passphrase, &passphrase_again)?;
+                self.lock();
+                let code = vault::encrypt_existing(&db, &passphrase, self.kdf)?;
+                let store = Store::unlock(&db, &passphrase)?;
+                if let Ok(actor) = store.actor() {
+                    let name = store.worker(actor.worker_id)?.name;
+                    self.write_meta(&db, |m| m.name = name)?;
+                }
+                self.open_session(id, db, store);
+                let mut state = self.lock_state()?;
+                state["recovery_code"] = json!(code.0.as_str());
+                Ok(state)
+            }
+            G::SetIdleLock { minutes } => {
+                self.store()?;
+                if !(MIN_IDLE_MINUTES..=MAX_IDLE_MINUTES).contains(&minutes) {
+                    return Err(CoreError::invalid(
+                        "minutes",
+                        format!(
+                            "Lock after between {MIN_IDLE_MINUTES} and {MAX_IDLE_MINUTES} minutes without use"
+                        ),
+                    ));
+                }
+                let db = self.current_db()?;
+                self.write_meta(&db, |m| m.idle_lock_minutes = Some(minutes))?;
+                if let Some(s) = self.session.as_mut() {
+                    s.set_idle_lock(Duration::from_secs(u64::from(minutes) * 60));
+                }
+                self.lock_state()
+            }
+        }
+    }
+
+    pub(super) fn current_db(&self) -> Result<PathBuf> {
+        let id = self.current.as_deref().ok_or(CoreError::Locked)?;
+        self.db_of(id)
+    }
+
+    /// Where the unlock screen stands: set-up, locked (with the profiles to choose from), or
+    /// unlocked (with whose profile and the auto-lock time).
+    pub fn lock_state(&mut self) -> Result<Value> {
+        let unlocked = self.is_unlocked();
+        // Locked, the profiles are read afresh for the unlock screen; unlocked, from the
+        // list taken at unlock, so the window's frequent checks touch no files.
+        let profiles = match &self.listed {
+            Some(listed) if unlocked => listed.clone(),
+            _ => self.list()?,
+        };
+        let state = if unlocked {
+            "unlocked"
+        } else if profiles.is_empty() {
+            "setup"
+        } else {
+            "locked"
+        };
+        let idle = self
+            .session
+            .as_ref()
+            .map_or(DEFAULT_IDLE_LOCK, UnlockedSession::idle_lock);
+        Ok(json!({
+            "state": state,
+            "profiles": profiles,
+            "current": if unlocked { self.current.clone() } else { None },
+            "can_add_profile": matches!(self.profiles, Profiles::Dir(_)),
+            "idle_lock_minutes": idle.as_secs() / 60,
+        }))
+    }
+
+    pub(super) fn sync_now(&mut self) -> Result<Value> {
+        let mut job = self.sync_now_begin()?;
+        let outcome = job.run();
+        self.sync_now_finish(job, outcome)
+    }
+}
