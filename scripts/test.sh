@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s (%s)\n' "$*" "$(date +%T)"; }
 
 step "build the web UI (the desktop shell embeds ui/dist at compile time)"
 (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
