@@ -70,10 +70,21 @@ impl From<StorageError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "cloned_device", msg)
             }
             StorageError::Batch(_) => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", msg),
-            StorageError::Admin(_) => {
+            StorageError::NotSetUp => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_set_up", msg)
             }
-            StorageError::Db(_) | StorageError::Json(_) | StorageError::Corrupt(_) => {
+            // Administration mistakes never come from a device's request; if one did, it
+            // is the server's fault, like a damaged database.
+            StorageError::NewerSchema
+            | StorageError::Upgrade(_)
+            | StorageError::NoSuchTeam(_)
+            | StorageError::BadRole(_)
+            | StorageError::NoSuchWorker(_)
+            | StorageError::NoSuchDevice(_)
+            | StorageError::NoSuchQuarantinedChange(_)
+            | StorageError::Db(_)
+            | StorageError::Json(_)
+            | StorageError::Corrupt(_) => {
                 tracing::error!(error = %e, "storage error");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

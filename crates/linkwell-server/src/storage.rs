@@ -48,8 +48,22 @@ pub enum StorageError {
     Cloned { device_seq: u64 },
     #[error("{0}")]
     Batch(#[from] rules::BatchError),
-    #[error("{0}")]
-    Admin(String),
+    #[error("this server database was written by a newer linkwell-server; please update")]
+    NewerSchema,
+    #[error("could not upgrade the server database: {0}")]
+    Upgrade(String),
+    #[error("the organisation is not set up: run `linkwell-server init`")]
+    NotSetUp,
+    #[error("no team {0:?}")]
+    NoSuchTeam(String),
+    #[error("role must be one of {0}")]
+    BadRole(String),
+    #[error("no active worker {0}")]
+    NoSuchWorker(Uuid),
+    #[error("no active device {0}")]
+    NoSuchDevice(Uuid),
+    #[error("no open quarantined change {0}")]
+    NoSuchQuarantinedChange(Uuid),
     #[error("server storage error: {0}")]
     Db(#[from] rusqlite::Error),
     #[error("server storage error: {0}")]
@@ -106,13 +120,11 @@ pub const SERVER_SCHEMA_VERSION: usize = 4;
 fn migrate(conn: &mut Connection, version: usize) -> Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > SERVER_SCHEMA_VERSION as i64 {
-        return Err(StorageError::Admin(
-            "this server database was written by a newer linkwell-server; please update".into(),
-        ));
+        return Err(StorageError::NewerSchema);
     }
     MIGRATIONS
         .to_version(conn, version)
-        .map_err(|e| StorageError::Admin(format!("could not upgrade the server database: {e}")))
+        .map_err(|e| StorageError::Upgrade(e.to_string()))
 }
 
 /// Opens a server database file at an earlier schema version, for the upgrade tests.
@@ -281,9 +293,7 @@ impl SqliteStorage {
                 r.get(0)
             })
             .optional()?;
-        opt_uuid(v).ok_or_else(|| {
-            StorageError::Admin("the organisation is not set up: run `linkwell-server init`".into())
-        })
+        opt_uuid(v).ok_or(StorageError::NotSetUp)
     }
 
     /// Gives the server a new epoch: done after a restore from backup, so that clients re-send
@@ -336,17 +346,14 @@ impl SqliteStorage {
                 |r| r.get(0),
             )
             .optional()?;
-        opt_uuid(id).ok_or_else(|| StorageError::Admin(format!("no team {team:?}")))
+        opt_uuid(id).ok_or_else(|| StorageError::NoSuchTeam(team.to_string()))
     }
 
     /// Adds a worker to a team (by id or name); the worker row reaches every laptop.
     pub fn add_worker(&self, name: &str, role: &str, team: &str) -> Result<Uuid> {
         const ROLES: [&str; 4] = ["health_coach", "link_worker", "supervisor", "admin"];
         if !ROLES.contains(&role) {
-            return Err(StorageError::Admin(format!(
-                "role must be one of {}",
-                ROLES.join(", ")
-            )));
+            return Err(StorageError::BadRole(ROLES.join(", ")));
         }
         let mut conn = self.lock();
         let tx = conn.transaction()?;
@@ -406,7 +413,7 @@ impl SqliteStorage {
             )
             .optional()?;
         if known.is_none() {
-            return Err(StorageError::Admin(format!("no active worker {worker}")));
+            return Err(StorageError::NoSuchWorker(worker));
         }
         let now = Utc::now();
         conn.execute(
@@ -434,7 +441,7 @@ impl SqliteStorage {
             params![device.to_string(), Utc::now().to_rfc3339()],
         )?;
         if n == 0 {
-            return Err(StorageError::Admin(format!("no active device {device}")));
+            return Err(StorageError::NoSuchDevice(device));
         }
         Ok(())
     }
@@ -533,9 +540,7 @@ impl SqliteStorage {
             params![mutation.to_string(), Utc::now().to_rfc3339()],
         )?;
         if n == 0 {
-            return Err(StorageError::Admin(format!(
-                "no open quarantined change {mutation}"
-            )));
+            return Err(StorageError::NoSuchQuarantinedChange(mutation));
         }
         Ok(())
     }
@@ -1648,8 +1653,6 @@ impl SqliteStorage {
                 r.get(0)
             })
             .optional()?;
-        opt_uuid(v).ok_or_else(|| {
-            StorageError::Admin("the organisation is not set up: run `linkwell-server init`".into())
-        })
+        opt_uuid(v).ok_or(StorageError::NotSetUp)
     }
 }
