@@ -2,7 +2,10 @@
 // two transports: Tauri's invoke inside the desktop app, HTTP to linkwell-bridge in a browser.
 // Every rule lives in linkwell-core (crates/linkwell-core/src/api.rs); nothing here decides.
 
-export interface FieldError { field: string; message: string }
+export interface FieldError {
+  field: string;
+  message: string;
+}
 
 /** Every failure a screen sees: a stable code, words for the person, the field at fault. */
 export class ApiError extends Error {
@@ -23,7 +26,9 @@ export class ApiError extends Error {
 
 type Transport = (method: string, args: unknown) => Promise<unknown>;
 
-interface TauriInternals { invoke: (cmd: string, args?: unknown) => Promise<unknown> }
+interface TauriInternals {
+  invoke: (cmd: string, args?: unknown) => Promise<unknown>;
+}
 
 function tauriTransport(internals: TauriInternals): Transport {
   return async (method, args) => {
@@ -84,11 +89,15 @@ export const inDesktopApp = Boolean(internals);
 
 /** Listeners told after every successful change (the sync status refreshes its count). */
 const changeListeners = new Set<() => void>();
-export function onChange(f: () => void): void { changeListeners.add(f); }
+export function onChange(f: () => void): void {
+  changeListeners.add(f);
+}
 
 /** Listeners told when a call finds Linkwell locked (idle time, or locked elsewhere). */
 const lockListeners = new Set<() => void>();
-export function onLocked(f: () => void): void { lockListeners.add(f); }
+export function onLocked(f: () => void): void {
+  lockListeners.add(f);
+}
 
 async function call(method: string, args?: unknown): Promise<unknown> {
   try {
@@ -109,114 +118,436 @@ async function write<T>(method: string, args?: unknown): Promise<T> {
 
 // ---- Types (the core's serde shapes) ----
 export type Id = string;
-export interface Choice { code: string; label: string }
-export type Vocabularies = Record<string, Choice[]>;
-export interface Worker { id: Id; name: string; role: string; team_id: Id; active: boolean }
-export interface Status {
-  initialised: boolean; today: string; pending?: number;
-  worker?: Worker; team?: { id: Id; name: string; locality: string | null };
+export interface Choice {
+  code: string;
+  label: string;
 }
-export interface SetupInput { team_name: string; locality?: string; worker_name: string; role: string }
-export interface Appointment { session_id: Id; person_id: Id; person_name: string; starts_at: string; mode: string; venue: string | null }
-export interface FollowUpDue { person_id: Id; person_name: string; time_point: string; baseline_on: string; due_on: string; days_overdue: number }
-export interface Waiting { person_id: Id; person_name: string; referral_id: Id; received_on: string; days_waiting: number; attempts: number }
-export interface ReviewDue { id: Id; person_id: Id; person_name: string; what: string; review_on: string; days_overdue: number }
-export interface Today { date: string; appointments: Appointment[]; follow_ups: FollowUpDue[]; waiting: Waiting[]; risk_reviews: ReviewDue[]; plan_reviews: ReviewDue[] }
-export interface CaseloadFilter { worker_id?: Id | null; status?: string | null; stage?: string | null; sort?: string | null }
-export interface CaseloadRow { person_id: Id; episode_id: Id; name: string; status: string; stage: string; worker_id: Id; opened_on: string; last_contact: string | null; next_appointment: string | null }
-export interface SearchHit { kind: string; id: Id; person_id: Id | null; title: string; snippet: string }
+export type Vocabularies = Record<string, Choice[]>;
+export interface Worker {
+  id: Id;
+  name: string;
+  role: string;
+  team_id: Id;
+  active: boolean;
+}
+export interface Status {
+  initialised: boolean;
+  today: string;
+  pending?: number;
+  worker?: Worker;
+  team?: { id: Id; name: string; locality: string | null };
+}
+export interface SetupInput {
+  team_name: string;
+  locality?: string;
+  worker_name: string;
+  role: string;
+}
+export interface Appointment {
+  session_id: Id;
+  person_id: Id;
+  person_name: string;
+  starts_at: string;
+  mode: string;
+  venue: string | null;
+}
+export interface FollowUpDue {
+  person_id: Id;
+  person_name: string;
+  time_point: string;
+  baseline_on: string;
+  due_on: string;
+  days_overdue: number;
+}
+export interface Waiting {
+  person_id: Id;
+  person_name: string;
+  referral_id: Id;
+  received_on: string;
+  days_waiting: number;
+  attempts: number;
+}
+export interface ReviewDue {
+  id: Id;
+  person_id: Id;
+  person_name: string;
+  what: string;
+  review_on: string;
+  days_overdue: number;
+}
+export interface Today {
+  date: string;
+  appointments: Appointment[];
+  follow_ups: FollowUpDue[];
+  waiting: Waiting[];
+  risk_reviews: ReviewDue[];
+  plan_reviews: ReviewDue[];
+}
+export interface CaseloadFilter {
+  worker_id?: Id | null;
+  status?: string | null;
+  stage?: string | null;
+  sort?: string | null;
+}
+export interface CaseloadRow {
+  person_id: Id;
+  episode_id: Id;
+  name: string;
+  status: string;
+  stage: string;
+  worker_id: Id;
+  opened_on: string;
+  last_contact: string | null;
+  next_appointment: string | null;
+}
+export interface SearchHit {
+  kind: string;
+  id: Id;
+  person_id: Id | null;
+  title: string;
+  snippet: string;
+}
 export interface PersonInput {
-  given_name: string; family_name: string; preferred_name?: string; date_of_birth?: string; nhs_number?: string;
-  address?: string; postcode?: string; phone?: string; email?: string; gp_practice?: string; language?: string;
-  interpreter_needed?: boolean; large_print?: boolean; easy_read?: boolean; accessibility_needs?: string;
-  carer_status?: string; contact_restrictions?: string;
+  given_name: string;
+  family_name: string;
+  preferred_name?: string;
+  date_of_birth?: string;
+  nhs_number?: string;
+  address?: string;
+  postcode?: string;
+  phone?: string;
+  email?: string;
+  gp_practice?: string;
+  language?: string;
+  interpreter_needed?: boolean;
+  large_print?: boolean;
+  easy_read?: boolean;
+  accessibility_needs?: string;
+  carer_status?: string;
+  contact_restrictions?: string;
 }
 export interface ReferralInput {
-  source: string; referrer_name?: string; referrer_practice?: string; received_on: string; reasons: string[];
-  conditions: string[]; snomed_code?: string; consent_to_contact: boolean; detail?: string;
+  source: string;
+  referrer_name?: string;
+  referrer_practice?: string;
+  received_on: string;
+  reasons: string[];
+  conditions: string[];
+  snomed_code?: string;
+  consent_to_contact: boolean;
+  detail?: string;
 }
-export interface NewReferral { person: PersonInput; referral: ReferralInput; stage?: string; worker_id?: Id | null }
-export interface Check { ok: boolean; errors: FieldError[] }
+export interface NewReferral {
+  person: PersonInput;
+  referral: ReferralInput;
+  stage?: string;
+  worker_id?: Id | null;
+}
+export interface Check {
+  ok: boolean;
+  errors: FieldError[];
+}
 export interface Person extends Omit<PersonInput, 'interpreter_needed' | 'large_print' | 'easy_read'> {
-  id: Id; interpreter_needed: boolean; large_print: boolean; easy_read: boolean; created_on: string;
+  id: Id;
+  interpreter_needed: boolean;
+  large_print: boolean;
+  easy_read: boolean;
+  created_on: string;
 }
-export interface Referral { id: Id; source: string; referrer_name: string | null; referrer_practice: string | null; received_on: string; reasons: string[]; conditions: string[]; snomed_code: string | null; consent_to_contact: boolean; detail: string | null }
-export interface ContactAttempt { id: Id; attempted_at: string; method: string; outcome: string; note: string | null }
-export interface Episode { id: Id; referral_id: Id; stage: string; worker_id: Id; status: string; opened_on: string; first_contact_on: string | null; closed_on: string | null; closing_reason: string | null }
-export interface Handover { id: Id; from_worker_id: Id; to_worker_id: Id; to_stage: string; handed_on: string; note: string }
-export interface Session { id: Id; starts_at: string; mode: string; venue: string | null; minutes: number | null; attendance: string; actions_agreed: string | null; next_step: string | null }
-export interface NoteRevision { id: Id; supersedes: Id | null; body: string; retracted: boolean; reason: string | null; written_at: string }
-export interface NoteWithHistory { note: { id: Id; session_id: Id | null; created_at: string }; revisions: NoteRevision[] }
-export interface WellbeingPlan { keeps_me_well: string; triggers: string; warning_signs: string; when_i_notice: string; crisis_help: string; written_on: string; review_on: string | null }
-export interface GoalStep { id: Id; text: string; target_on: string | null; status: string }
-export interface GoalDetail { goal: { id: Id; text: string; five_ways: string; set_on: string; status: string; archived: boolean }; steps: GoalStep[]; ratings: { id: Id; rated_on: string; score: number }[] }
-export interface Measure { id: Id; instrument: string; time_point: string; taken_on: string; score: number | null; level: number | null; items: number[] }
-export interface ScheduleItem { time_point: string; label: string; due_on: string | null; done_on: string | null; overdue: boolean }
-export interface OnwardReferral { id: Id; service_id: Id; status: string; barriers: string[]; suggested_on: string; status_on: string; feedback: string | null }
-export interface Consent { id: Id; kind: string; given: boolean; recorded_on: string; note: string | null }
-export interface RiskFlag { id: Id; kind: string; active: boolean; review_on: string; note: string | null; review_due?: boolean }
-export interface TimelineItem { at: string; kind: string; id: Id; summary: string }
+export interface Referral {
+  id: Id;
+  source: string;
+  referrer_name: string | null;
+  referrer_practice: string | null;
+  received_on: string;
+  reasons: string[];
+  conditions: string[];
+  snomed_code: string | null;
+  consent_to_contact: boolean;
+  detail: string | null;
+}
+export interface ContactAttempt {
+  id: Id;
+  attempted_at: string;
+  method: string;
+  outcome: string;
+  note: string | null;
+}
+export interface Episode {
+  id: Id;
+  referral_id: Id;
+  stage: string;
+  worker_id: Id;
+  status: string;
+  opened_on: string;
+  first_contact_on: string | null;
+  closed_on: string | null;
+  closing_reason: string | null;
+}
+export interface Handover {
+  id: Id;
+  from_worker_id: Id;
+  to_worker_id: Id;
+  to_stage: string;
+  handed_on: string;
+  note: string;
+}
+export interface Session {
+  id: Id;
+  starts_at: string;
+  mode: string;
+  venue: string | null;
+  minutes: number | null;
+  attendance: string;
+  actions_agreed: string | null;
+  next_step: string | null;
+}
+export interface NoteRevision {
+  id: Id;
+  supersedes: Id | null;
+  body: string;
+  retracted: boolean;
+  reason: string | null;
+  written_at: string;
+}
+export interface NoteWithHistory {
+  note: { id: Id; session_id: Id | null; created_at: string };
+  revisions: NoteRevision[];
+}
+export interface WellbeingPlan {
+  keeps_me_well: string;
+  triggers: string;
+  warning_signs: string;
+  when_i_notice: string;
+  crisis_help: string;
+  written_on: string;
+  review_on: string | null;
+}
+export interface GoalStep {
+  id: Id;
+  text: string;
+  target_on: string | null;
+  status: string;
+}
+export interface GoalDetail {
+  goal: { id: Id; text: string; five_ways: string; set_on: string; status: string; archived: boolean };
+  steps: GoalStep[];
+  ratings: { id: Id; rated_on: string; score: number }[];
+}
+export interface Measure {
+  id: Id;
+  instrument: string;
+  time_point: string;
+  taken_on: string;
+  score: number | null;
+  level: number | null;
+  items: number[];
+}
+export interface ScheduleItem {
+  time_point: string;
+  label: string;
+  due_on: string | null;
+  done_on: string | null;
+  overdue: boolean;
+}
+export interface OnwardReferral {
+  id: Id;
+  service_id: Id;
+  status: string;
+  barriers: string[];
+  suggested_on: string;
+  status_on: string;
+  feedback: string | null;
+}
+export interface Consent {
+  id: Id;
+  kind: string;
+  given: boolean;
+  recorded_on: string;
+  note: string | null;
+}
+export interface RiskFlag {
+  id: Id;
+  kind: string;
+  active: boolean;
+  review_on: string;
+  note: string | null;
+  review_due?: boolean;
+}
+export interface TimelineItem {
+  at: string;
+  kind: string;
+  id: Id;
+  summary: string;
+}
 export interface PersonRecord {
-  person: Person; display_name: string; full_name: string; consents: Consent[]; risk_flags: RiskFlag[];
+  person: Person;
+  display_name: string;
+  full_name: string;
+  consents: Consent[];
+  risk_flags: RiskFlag[];
   referrals: { referral: Referral; attempts: ContactAttempt[] }[];
   episodes: { episode: Episode; handovers: Handover[]; worker_name: string | null }[];
-  open_episode: Episode | null; sessions: Session[]; notes: NoteWithHistory[];
-  plan: WellbeingPlan | null; plan_versions: number; goals: GoalDetail[]; goal_words: (string | null)[];
+  open_episode: Episode | null;
+  sessions: Session[];
+  notes: NoteWithHistory[];
+  plan: WellbeingPlan | null;
+  plan_versions: number;
+  goals: GoalDetail[];
+  goal_words: (string | null)[];
   attainment: number | null;
   measures: { measure: Measure; summary: string; instrument_label: string; time_point_label: string }[];
-  ons4_bands: Record<string, string> | null; schedule: ScheduleItem[];
+  ons4_bands: Record<string, string> | null;
+  schedule: ScheduleItem[];
   onward: { onward: OnwardReferral; service_name: string | null; status_label: string }[];
   timeline: TimelineItem[];
   /** Who opened, printed or exported this record: only for a supervisor, otherwise null. */
   audit_trail: AuditEntry[] | null;
 }
 export interface AuditEntry {
-  at: string; action: string; action_label: string; worker_id: string; worker_name: string | null; device_id: string;
+  at: string;
+  action: string;
+  action_label: string;
+  worker_id: string;
+  worker_name: string | null;
+  device_id: string;
 }
-export interface GreenBookOptions { pages?: string; large_print?: boolean | null; blank?: boolean }
-export interface PreviewRun { text: string; x_mm: number; y_mm: number; size_pt: number; bold: boolean; accent: boolean; ascent_mm: number }
+export interface GreenBookOptions {
+  pages?: string;
+  large_print?: boolean | null;
+  blank?: boolean;
+}
+export interface PreviewRun {
+  text: string;
+  x_mm: number;
+  y_mm: number;
+  size_pt: number;
+  bold: boolean;
+  accent: boolean;
+  ascent_mm: number;
+}
 export interface PreviewPage {
-  number: number; section: string | null; title: string; continued: boolean; runs: PreviewRun[];
+  number: number;
+  section: string | null;
+  title: string;
+  continued: boolean;
+  runs: PreviewRun[];
   boxes: { x_mm: number; y_mm: number; w_mm: number; h_mm: number; ticked: boolean }[];
   lines: { x1_mm: number; y1_mm: number; x2_mm: number; y2_mm: number; thickness_pt: number; kind: string }[];
 }
 export interface GreenBookPreview {
-  display_name: string; sections: { name: string; title: string }[]; large_print: boolean; blank: boolean; page_count: number;
-  document: { title: string; page_width_mm: number; page_height_mm: number; pages: PreviewPage[]; missing_glyphs: string[] };
+  display_name: string;
+  sections: { name: string; title: string }[];
+  large_print: boolean;
+  blank: boolean;
+  page_count: number;
+  document: {
+    title: string;
+    page_width_mm: number;
+    page_height_mm: number;
+    pages: PreviewPage[];
+    missing_glyphs: string[];
+  };
 }
-export interface Schedule { weekday: string; starts: string; ends: string; frequency: string }
+export interface Schedule {
+  weekday: string;
+  starts: string;
+  ends: string;
+  frequency: string;
+}
 export interface Service {
-  id: Id; name: string; description: string; categories: string[]; five_ways: string[]; schedules: Schedule[];
-  venue: string | null; address: string | null; postcode: string | null; cost: string | null; free: boolean;
-  step_free: boolean; hearing_loop: boolean; transport: string | null; taking_new_members: boolean;
-  contact_name: string | null; contact_phone: string | null; contact_email: string | null; lead: string | null;
-  last_verified_on: string | null; status: string;
+  id: Id;
+  name: string;
+  description: string;
+  categories: string[];
+  five_ways: string[];
+  schedules: Schedule[];
+  venue: string | null;
+  address: string | null;
+  postcode: string | null;
+  cost: string | null;
+  free: boolean;
+  step_free: boolean;
+  hearing_loop: boolean;
+  transport: string | null;
+  taking_new_members: boolean;
+  contact_name: string | null;
+  contact_phone: string | null;
+  contact_email: string | null;
+  lead: string | null;
+  last_verified_on: string | null;
+  status: string;
 }
 export interface ServiceInput {
-  name: string; description: string; categories: string[]; five_ways: string[];
+  name: string;
+  description: string;
+  categories: string[];
+  five_ways: string[];
   schedules: { weekday: string; starts: string; ends: string; frequency?: string }[];
-  venue?: string; address?: string; postcode?: string; cost?: string; free: boolean; step_free: boolean;
-  hearing_loop: boolean; transport?: string; taking_new_members: boolean; contact_name?: string;
-  contact_phone?: string; contact_email?: string; lead?: string; last_verified_on?: string; status?: string;
+  venue?: string;
+  address?: string;
+  postcode?: string;
+  cost?: string;
+  free: boolean;
+  step_free: boolean;
+  hearing_loop: boolean;
+  transport?: string;
+  taking_new_members: boolean;
+  contact_name?: string;
+  contact_phone?: string;
+  contact_email?: string;
+  lead?: string;
+  last_verified_on?: string;
+  status?: string;
 }
 export interface ServiceFilter {
-  text?: string; category?: string; five_ways?: string; day?: string; free_only?: boolean;
-  step_free?: boolean; hearing_loop?: boolean; taking_new_members?: boolean;
+  text?: string;
+  category?: string;
+  five_ways?: string;
+  day?: string;
+  free_only?: boolean;
+  step_free?: boolean;
+  hearing_loop?: boolean;
+  taking_new_members?: boolean;
 }
-export interface Suggestion { service: Service; score: number; reasons: string[]; cautions: string[] }
+export interface Suggestion {
+  service: Service;
+  score: number;
+  reasons: string[];
+  cautions: string[];
+}
 
-export interface Profile { id: string; name: string; encrypted: boolean }
+export interface Profile {
+  id: string;
+  name: string;
+  encrypted: boolean;
+}
 export interface LockState {
-  state: 'setup' | 'locked' | 'unlocked'; profiles: Profile[]; current: string | null;
-  can_add_profile: boolean; idle_lock_minutes: number; recovery_code?: string;
+  state: 'setup' | 'locked' | 'unlocked';
+  profiles: Profile[];
+  current: string | null;
+  can_add_profile: boolean;
+  idle_lock_minutes: number;
+  recovery_code?: string;
 }
 export interface SyncStatus {
-  enrolled: boolean; server_url: string | null; pending: number; last_attempt_at: string | null;
-  last_success_at: string | null; last_error: string | null; offline: boolean; pull_complete: boolean; to_review: number;
-  held: number; all_synced: boolean;
+  enrolled: boolean;
+  server_url: string | null;
+  pending: number;
+  last_attempt_at: string | null;
+  last_success_at: string | null;
+  last_error: string | null;
+  offline: boolean;
+  pull_complete: boolean;
+  to_review: number;
+  held: number;
+  all_synced: boolean;
 }
 export interface SyncOutcome {
-  ok: boolean; offline: boolean; error: string | null; status: SyncStatus;
+  ok: boolean;
+  offline: boolean;
+  error: string | null;
+  status: SyncStatus;
   report: { pushed: number; pulled: number; refused: number; held: number } | null;
 }
 type DraftFields = Record<string, string | boolean | string[]>;
@@ -258,16 +589,21 @@ export const api = {
     write<Consent>('record_consent', { person_id, consent }),
   addRiskFlag: (person_id: Id, flag: { kind: string; review_on: string; note?: string }) =>
     write<RiskFlag>('add_risk_flag', { person_id, flag }),
-  logContactAttempt: (referral_id: Id, attempt: { attempted_at: string; method: string; outcome: string; note?: string }) =>
-    write<ContactAttempt>('log_contact_attempt', { referral_id, attempt }),
+  logContactAttempt: (
+    referral_id: Id,
+    attempt: { attempted_at: string; method: string; outcome: string; note?: string },
+  ) => write<ContactAttempt>('log_contact_attempt', { referral_id, attempt }),
   handOver: (episode_id: Id, to_worker_id: Id, to_stage: string, note: string) =>
     write<Handover>('hand_over', { episode_id, to_worker_id, to_stage, note }),
   closeEpisode: (episode_id: Id, reason: string, closed_on: string) =>
     write<Episode>('close_episode', { episode_id, reason, closed_on }),
   reopenEpisode: (episode_id: Id) => write<Episode>('reopen_episode', { episode_id }),
-  recordSession: (person_id: Id, session: Record<string, unknown>) => write<Session>('record_session', { person_id, session }),
-  addNote: (person_id: Id, body: string, session_id?: Id) => write<NoteWithHistory>('add_note', { person_id, body, session_id }),
-  reviseNote: (note_id: Id, supersedes: Id, body: string) => write<NoteWithHistory>('revise_note', { note_id, supersedes, body }),
+  recordSession: (person_id: Id, session: Record<string, unknown>) =>
+    write<Session>('record_session', { person_id, session }),
+  addNote: (person_id: Id, body: string, session_id?: Id) =>
+    write<NoteWithHistory>('add_note', { person_id, body, session_id }),
+  reviseNote: (note_id: Id, supersedes: Id, body: string) =>
+    write<NoteWithHistory>('revise_note', { note_id, supersedes, body }),
   retractNote: (note_id: Id, reason: string) => write<NoteWithHistory>('retract_note', { note_id, reason }),
   saveWellbeingPlan: (person_id: Id, plan: Record<string, string | undefined>) =>
     write<WellbeingPlan>('save_wellbeing_plan', { person_id, plan }),
@@ -275,8 +611,17 @@ export const api = {
     write<GoalDetail>('add_goal', { person_id, goal }),
   setStepStatus: (step_id: Id, status: string) => write<GoalStep>('set_step_status', { step_id, status }),
   rateGoal: (goal_id: Id, score: number) => write<unknown>('rate_goal', { goal_id, score }),
-  recordMeasure: (person_id: Id, measure: { instrument: string; time_point: string; taken_on: string; score?: number; level?: number; items: number[] }) =>
-    write<Measure>('record_measure', { person_id, measure }),
+  recordMeasure: (
+    person_id: Id,
+    measure: {
+      instrument: string;
+      time_point: string;
+      taken_on: string;
+      score?: number;
+      level?: number;
+      items: number[];
+    },
+  ) => write<Measure>('record_measure', { person_id, measure }),
   services: (filter: ServiceFilter) => read<Service[]>('services', { filter }),
   service: (service_id: Id) => read<Service>('service', { service_id }),
   addService: (service: ServiceInput) => write<Service>('add_service', { service }),
@@ -293,11 +638,15 @@ export const api = {
   joinServer: (server: string, code: string, passphrase: string, passphrase_again: string) =>
     read<LockState>('create_profile', { join: { server, code }, passphrase, passphrase_again }),
   exportPerson: (person_id: Id) => read<unknown>('export_person', { person_id }),
-  greenBookPreview: (person_id: Id, options: GreenBookOptions) => read<GreenBookPreview>('green_book_preview', { person_id, options }),
+  greenBookPreview: (person_id: Id, options: GreenBookOptions) =>
+    read<GreenBookPreview>('green_book_preview', { person_id, options }),
   recordPrinted: (person_id: Id) => write<null>('record_printed', { person_id }),
   /** Saves the Green Book as a PDF: the desktop app writes it into Downloads itself; a
    * browser gets the bytes and downloads them. Answers where it went. */
-  saveGreenBook: async (person_id: Id, options: GreenBookOptions): Promise<{ file_name: string; path: string | null }> => {
+  saveGreenBook: async (
+    person_id: Id,
+    options: GreenBookOptions,
+  ): Promise<{ file_name: string; path: string | null }> => {
     if (inDesktopApp) return write<{ file_name: string; path: string }>('save_green_book', { person_id, options });
     const out = await write<{ file_name: string; pdf_base64: string }>('print_green_book', { person_id, options });
     const bytes = Uint8Array.from(atob(out.pdf_base64), (c) => c.charCodeAt(0));

@@ -7,7 +7,11 @@ import { api, ApiError, type Choice } from './api';
 type Child = Node | string | number | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined | ((e: Event) => void)>;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === null || v === undefined || v === false) continue;
@@ -50,29 +54,49 @@ export function field(
   if (opts.required) control.required = true;
   const isCheck = control instanceof HTMLInputElement && control.type === 'checkbox';
   const lab = h('label', { for: id }, label, opts.required ? h('span', { class: 'req' }, ' (required)') : null);
-  return h('div', { class: isCheck ? 'field check' : 'field', 'data-field': control.name }, isCheck ? [control, lab, hint, err] : [lab, hint, control, err]);
+  return h(
+    'div',
+    { class: isCheck ? 'field check' : 'field', 'data-field': control.name },
+    isCheck ? [control, lab, hint, err] : [lab, hint, control, err],
+  );
 }
 
-export const input = (name: string, attrs: Attrs = {}) => h('input', { name, type: 'text', autocomplete: 'off', ...attrs });
+export const input = (name: string, attrs: Attrs = {}) =>
+  h('input', { name, type: 'text', autocomplete: 'off', ...attrs });
 export const textarea = (name: string, attrs: Attrs = {}) => h('textarea', { name, rows: 3, ...attrs });
 export const checkbox = (name: string, attrs: Attrs = {}) => h('input', { name, type: 'checkbox', ...attrs });
 export function select(name: string, choices: Choice[], attrs: Attrs & { blank?: string } = {}): HTMLSelectElement {
   const { blank, ...rest } = attrs;
-  return h('select', { name, ...rest },
+  return h(
+    'select',
+    { name, ...rest },
     blank !== undefined ? h('option', { value: '' }, blank) : null,
-    choices.map((c) => h('option', { value: c.code }, c.label)));
+    choices.map((c) => h('option', { value: c.code }, c.label)),
+  );
 }
 
 /** A fieldset of checkboxes sharing one name; the legend is its accessible name. */
 export function checkGroup(legend: string, name: string, choices: Choice[]): HTMLFieldSetElement {
   const id = nextId('g');
-  return h('fieldset', { class: 'checks', 'data-field': name, 'aria-describedby': `${id}-error` },
+  return h(
+    'fieldset',
+    { class: 'checks', 'data-field': name, 'aria-describedby': `${id}-error` },
     h('legend', {}, legend),
-    h('div', { class: 'check-grid' }, choices.map((c) => {
-      const cid = nextId();
-      return h('div', { class: 'field check' }, h('input', { type: 'checkbox', name, value: c.code, id: cid }), h('label', { for: cid }, c.label));
-    })),
-    h('p', { class: 'error', id: `${id}-error`, hidden: true }));
+    h(
+      'div',
+      { class: 'check-grid' },
+      choices.map((c) => {
+        const cid = nextId();
+        return h(
+          'div',
+          { class: 'field check' },
+          h('input', { type: 'checkbox', name, value: c.code, id: cid }),
+          h('label', { for: cid }, c.label),
+        );
+      }),
+    ),
+    h('p', { class: 'error', id: `${id}-error`, hidden: true }),
+  );
 }
 
 export function checkedValues(form: HTMLFormElement, name: string): string[] {
@@ -93,13 +117,20 @@ export function bool(form: HTMLFormElement, name: string): boolean {
 }
 
 /** Shows field errors next to their controls (and a summary), or clears them. */
-export function showErrors(form: HTMLFormElement, errors: { field: string; message: string }[], only?: Set<string>): void {
+export function showErrors(
+  form: HTMLFormElement,
+  errors: { field: string; message: string }[],
+  only?: Set<string>,
+): void {
   form.querySelectorAll<HTMLElement>('[data-field]').forEach((wrap) => {
     const name = wrap.dataset.field ?? '';
     const msgs = errors.filter((e) => e.field === name && (!only || only.has(name))).map((e) => e.message);
     const slot = wrap.querySelector<HTMLElement>(':scope > .error');
     const control = wrap.querySelector<HTMLElement>('input,select,textarea');
-    if (slot) { slot.textContent = msgs.join(' '); slot.hidden = msgs.length === 0; }
+    if (slot) {
+      slot.textContent = msgs.join(' ');
+      slot.hidden = msgs.length === 0;
+    }
     if (control && wrap.tagName !== 'FIELDSET') control.setAttribute('aria-invalid', msgs.length ? 'true' : 'false');
     wrap.classList.toggle('invalid', msgs.length > 0);
   });
@@ -107,7 +138,10 @@ export function showErrors(form: HTMLFormElement, errors: { field: string; messa
 
 /** Asks the core to check the form a moment after each edit, and shows its messages next to
  * the fields the worker has touched (all of them once they try to save). */
-export function checkAsYouType(form: HTMLFormElement, check: () => Promise<{ errors: { field: string; message: string }[] }>): void {
+export function checkAsYouType(
+  form: HTMLFormElement,
+  check: () => Promise<{ errors: { field: string; message: string }[] }>,
+): void {
   const touched = new Set<string>();
   let timer = 0;
   let asked = 0;
@@ -161,7 +195,14 @@ export function reportError(form: HTMLFormElement, e: unknown): void {
   const msg = formMessage(form);
   if (err.fields.length) {
     showErrors(form, err.fields);
-    msg.replaceChildren(h('p', {}, 'Nothing was saved. Please check:'), h('ul', {}, err.fields.map((f) => h('li', {}, f.message))));
+    msg.replaceChildren(
+      h('p', {}, 'Nothing was saved. Please check:'),
+      h(
+        'ul',
+        {},
+        err.fields.map((f) => h('li', {}, f.message)),
+      ),
+    );
     const first = form.querySelector<HTMLElement>('[aria-invalid="true"]');
     first?.focus();
   } else {
@@ -172,7 +213,10 @@ export function reportError(form: HTMLFormElement, e: unknown): void {
 
 export function clearMessage(form: HTMLFormElement): void {
   const m = form.querySelector<HTMLElement>(':scope > .form-message');
-  if (m) { m.replaceChildren(); m.classList.remove('shown'); }
+  if (m) {
+    m.replaceChildren();
+    m.classList.remove('shown');
+  }
   showErrors(form, []);
 }
 
@@ -182,7 +226,9 @@ export function announce(text: string): void {
   const el = live();
   if (!el) return;
   el.textContent = '';
-  window.setTimeout(() => { el.textContent = text; }, 30);
+  window.setTimeout(() => {
+    el.textContent = text;
+  }, 30);
 }
 
 // ---- Drafts: every control in a form with data-draft is kept as it is typed. ----
@@ -206,8 +252,11 @@ export function keepDraft(form: HTMLFormElement, key: string, onRestore?: () => 
       if (el.type === 'password') return;
       if (el.type === 'checkbox') {
         const same = form.querySelectorAll(`[name="${el.name}"]`).length > 1;
-        if (same) { const arr = (data[el.name] as string[]) ?? []; if (el.checked) arr.push(el.value); data[el.name] = arr; }
-        else data[el.name] = el.checked;
+        if (same) {
+          const arr = (data[el.name] as string[]) ?? [];
+          if (el.checked) arr.push(el.value);
+          data[el.name] = arr;
+        } else data[el.name] = el.checked;
       } else {
         data[el.name] = el.value;
       }
@@ -218,36 +267,50 @@ export function keepDraft(form: HTMLFormElement, key: string, onRestore?: () => 
   // after a newer one); keystrokes made meanwhile go in the next save.
   let inFlight: Promise<void> | null = null;
   const flush = async (): Promise<void> => {
-    if (inFlight) { await inFlight; return flush(); }
+    if (inFlight) {
+      await inFlight;
+      return flush();
+    }
     if (!dirty || done) return;
     dirty = false;
-    inFlight = api.saveDraft(key, collect()).then(() => undefined, () => { dirty = true; });
+    inFlight = api.saveDraft(key, collect()).then(
+      () => undefined,
+      () => {
+        dirty = true;
+      },
+    );
     await inFlight;
     inFlight = null;
     if (dirty && !done) void flush();
   };
-  const schedule = () => { dirty = true; if (!inFlight) void flush(); };
+  const schedule = () => {
+    dirty = true;
+    if (!inFlight) void flush();
+  };
   form.addEventListener('input', schedule);
   form.addEventListener('change', schedule);
   form.addEventListener('focusout', () => void flush());
   flushers.add(flush);
-  void api.draft(key).then((saved) => {
-    if (!saved || done) return;
-    let restored = false;
-    for (const [name, v] of Object.entries(saved)) {
-      form.querySelectorAll<HTMLInputElement>(`[name="${name}"]`).forEach((el) => {
-        if (el.type === 'checkbox') el.checked = Array.isArray(v) ? v.includes(el.value) : Boolean(v);
-        else if (typeof v === 'string' && v !== '' && (el.tagName === 'SELECT' || el.value === '')) {
-          el.value = v;
-          if (el.tagName === 'TEXTAREA' || el.type === 'text') restored = true;
-        }
-      });
-    }
-    if (restored) {
-      form.prepend(h('p', { class: 'draft-note', role: 'status' }, 'Draft restored: this text was not saved yet.'));
-      onRestore?.();
-    }
-  }).catch(() => undefined);
+  void api
+    .draft(key)
+    .then((saved) => {
+      if (!saved || done) return;
+      let restored = false;
+      for (const [name, v] of Object.entries(saved)) {
+        form.querySelectorAll<HTMLInputElement>(`[name="${name}"]`).forEach((el) => {
+          if (el.type === 'checkbox') el.checked = Array.isArray(v) ? v.includes(el.value) : Boolean(v);
+          else if (typeof v === 'string' && v !== '' && (el.tagName === 'SELECT' || el.value === '')) {
+            el.value = v;
+            if (el.tagName === 'TEXTAREA' || el.type === 'text') restored = true;
+          }
+        });
+      }
+      if (restored) {
+        form.prepend(h('p', { class: 'draft-note', role: 'status' }, 'Draft restored: this text was not saved yet.'));
+        onRestore?.();
+      }
+    })
+    .catch(() => undefined);
   return {
     // Waits for a draft save already on its way, so it cannot land after the discard and
     // bring back text that was just saved.
@@ -261,7 +324,8 @@ export function keepDraft(form: HTMLFormElement, key: string, onRestore?: () => 
   };
 }
 
-export const labelOf = (choices: Choice[] | undefined, code: string) => choices?.find((c) => c.code === code)?.label ?? code;
+export const labelOf = (choices: Choice[] | undefined, code: string) =>
+  choices?.find((c) => c.code === code)?.label ?? code;
 
 export function fmtDate(d: string | null | undefined): string {
   if (!d) return '';

@@ -33,28 +33,62 @@ let lockState: LockState;
 let open = false;
 
 function shell(): { main: HTMLElement } {
-  const nav = h('nav', { 'aria-label': 'Main' },
-    h('ul', {},
-      [['#/today', 'Today'], ['#/caseload', 'Caseload'], ['#/referral/new', 'New referral'], ['#/directory', 'Directory']]
-        .map(([href, text]) => h('li', {}, h('a', { href, 'data-nav': href }, text)))));
+  const nav = h(
+    'nav',
+    { 'aria-label': 'Main' },
+    h(
+      'ul',
+      {},
+      [
+        ['#/today', 'Today'],
+        ['#/caseload', 'Caseload'],
+        ['#/referral/new', 'New referral'],
+        ['#/directory', 'Directory'],
+      ].map(([href, text]) => h('li', {}, h('a', { href, 'data-nav': href }, text))),
+    ),
+  );
   syncEl = h('div', { class: 'sync', role: 'status', 'aria-live': 'polite', 'aria-label': 'Sync status' });
   syncButtonEl = h('div', { class: 'sync-action' });
-  const header = h('header', { class: 'top' },
+  const header = h(
+    'header',
+    { class: 'top' },
     h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '◎'), ' Linkwell'),
-    nav, searchBox(() => ctx), syncEl, syncButtonEl,
-    h('div', { class: 'who' },
+    nav,
+    searchBox(() => ctx),
+    syncEl,
+    syncButtonEl,
+    h(
+      'div',
+      { class: 'who' },
       h('a', { href: '#/settings', 'data-nav': '#/settings' }, 'Settings'),
-      h('button', { type: 'button', class: 'lock-button', 'aria-keyshortcuts': 'Alt+L', onclick: () => void lockNow() }, 'Lock')));
+      h(
+        'button',
+        { type: 'button', class: 'lock-button', 'aria-keyshortcuts': 'Alt+L', onclick: () => void lockNow() },
+        'Lock',
+      ),
+    ),
+  );
   const main = h('main', { id: 'main', tabindex: '-1' });
-  const footer = h('footer', { class: 'keys' },
+  const footer = h(
+    'footer',
+    { class: 'keys' },
     h('h2', { class: 'visually-hidden' }, 'Keyboard shortcuts'),
-    h('ul', {},
+    h(
+      'ul',
+      {},
       h('li', {}, h('kbd', {}, 'Ctrl'), '+', h('kbd', {}, 'K'), ' search'),
       h('li', {}, h('kbd', {}, 'Alt'), '+', h('kbd', {}, 'N'), ' add a note'),
       h('li', {}, h('kbd', {}, 'Ctrl'), '+', h('kbd', {}, 'S'), ' save the form you are in'),
       h('li', {}, h('kbd', {}, 'Alt'), '+', h('kbd', {}, '1–4'), ' screens'),
-      h('li', {}, h('kbd', {}, 'Alt'), '+', h('kbd', {}, 'L'), ' lock')));
-  app.replaceChildren(header, main, footer, h('div', { id: 'announcer', class: 'visually-hidden', 'aria-live': 'polite' }));
+      h('li', {}, h('kbd', {}, 'Alt'), '+', h('kbd', {}, 'L'), ' lock'),
+    ),
+  );
+  app.replaceChildren(
+    header,
+    main,
+    footer,
+    h('div', { id: 'announcer', class: 'visually-hidden', 'aria-live': 'polite' }),
+  );
   return { main };
 }
 
@@ -81,18 +115,41 @@ async function refreshStatus(): Promise<void> {
     const s = await api.syncStatus();
     ctx.status.pending = s.pending;
     if (!s.enrolled) {
-      show([['', 'Working offline (that is normal)'], ['pending', `${plural(s.pending, 'change')} kept on this laptop`]]);
+      show([
+        ['', 'Working offline (that is normal)'],
+        ['pending', `${plural(s.pending, 'change')} kept on this laptop`],
+      ]);
       syncButtonEl.replaceChildren();
       return;
     }
-    const headline = s.all_synced ? 'All synced' : s.pending > 0 ? `${plural(s.pending, 'change')} waiting to sync` : 'Not fully synced yet';
+    const headline = s.all_synced
+      ? 'All synced'
+      : s.pending > 0
+        ? `${plural(s.pending, 'change')} waiting to sync`
+        : 'Not fully synced yet';
     const when = s.last_success_at ? `Last synced ${timeAgo(s.last_success_at)}` : 'Not synced yet';
     const problem = s.last_error
-      ? (s.offline ? 'Offline: Linkwell will sync when the server can be reached' : `Last try: ${s.last_error}`)
+      ? s.offline
+        ? 'Offline: Linkwell will sync when the server can be reached'
+        : `Last try: ${s.last_error}`
       : null;
-    const btn = h('button', { type: 'button', class: 'sync-now', 'aria-busy': syncing ? 'true' : null, disabled: syncing, onclick: () => void syncNow() },
-      syncing ? 'Syncing…' : 'Sync now');
-    show([['pending', headline], ['', when], ['sync-problem', problem], ['', s.to_review > 0 ? `${plural(s.to_review, 'change')} to review` : null]]);
+    const btn = h(
+      'button',
+      {
+        type: 'button',
+        class: 'sync-now',
+        'aria-busy': syncing ? 'true' : null,
+        disabled: syncing,
+        onclick: () => void syncNow(),
+      },
+      syncing ? 'Syncing…' : 'Sync now',
+    );
+    show([
+      ['pending', headline],
+      ['', when],
+      ['sync-problem', problem],
+      ['', s.to_review > 0 ? `${plural(s.to_review, 'change')} to review` : null],
+    ]);
     syncButtonEl.replaceChildren(btn);
   } catch {
     syncEl.textContent = 'Status unavailable';
@@ -105,9 +162,13 @@ async function syncNow(): Promise<void> {
   await refreshStatus();
   try {
     const out = await api.syncNow();
-    announce(out.ok && out.report
-      ? `Sync finished: ${plural(out.report.pushed, 'change')} sent, ${plural(out.report.pulled, 'change')} received.`
-      : out.offline ? 'The server could not be reached. Your changes are kept on this laptop.' : `Sync did not finish: ${out.error ?? 'unknown problem'}`);
+    announce(
+      out.ok && out.report
+        ? `Sync finished: ${plural(out.report.pushed, 'change')} sent, ${plural(out.report.pulled, 'change')} received.`
+        : out.offline
+          ? 'The server could not be reached. Your changes are kept on this laptop.'
+          : `Sync did not finish: ${out.error ?? 'unknown problem'}`,
+    );
   } catch (e) {
     announce(e instanceof ApiError ? e.message : String(e));
   } finally {
@@ -129,16 +190,26 @@ async function route(): Promise<void> {
   const main = document.getElementById('main')!;
   document.querySelectorAll<HTMLAnchorElement>('[data-nav]').forEach((a) => {
     const current = hash.startsWith(a.dataset.nav!);
-    if (current) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    if (current) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
   });
   let view: HTMLElement;
   try {
     switch (parts[0]) {
-      case 'caseload': view = await caseloadView(ctx); break;
-      case 'settings': view = settingsView(lockState); break;
-      case 'referral': view = await referralView(ctx); break;
+      case 'caseload':
+        view = await caseloadView(ctx);
+        break;
+      case 'settings':
+        view = settingsView(lockState);
+        break;
+      case 'referral':
+        view = await referralView(ctx);
+        break;
       case 'person':
-        view = parts[2] === 'print' ? await printView(parts[1]) : await personView(ctx, parts[1], params.get('section') ?? undefined);
+        view =
+          parts[2] === 'print'
+            ? await printView(parts[1])
+            : await personView(ctx, parts[1], params.get('section') ?? undefined);
         break;
       case 'directory':
         if (parts[1] === 'new') view = await serviceFormView(ctx, undefined);
@@ -146,11 +217,18 @@ async function route(): Promise<void> {
         else if (parts[1]) view = await serviceView(ctx, parts[1], params.get('for') ?? undefined);
         else view = await directoryView(ctx, params.get('for') ?? undefined);
         break;
-      default: view = await todayView(ctx);
+      default:
+        view = await todayView(ctx);
     }
   } catch (e) {
     const msg = e instanceof ApiError ? e.message : String(e);
-    view = h('section', {}, h('h1', {}, 'Something went wrong'), h('p', {}, msg), h('p', {}, h('a', { href: '#/today' }, 'Back to Today')));
+    view = h(
+      'section',
+      {},
+      h('h1', {}, 'Something went wrong'),
+      h('p', {}, msg),
+      h('p', {}, h('a', { href: '#/today' }, 'Back to Today')),
+    );
   }
   if (mine !== routeSeq) return;
   main.replaceChildren(view);
@@ -168,7 +246,11 @@ function shortcuts(): void {
       document.getElementById('global-search')?.focus();
     } else if (e.altKey && key === 'n') {
       const note = document.getElementById('quick-note');
-      if (note) { e.preventDefault(); note.focus(); note.scrollIntoView({ block: 'center' }); }
+      if (note) {
+        e.preventDefault();
+        note.focus();
+        note.scrollIntoView({ block: 'center' });
+      }
     } else if ((e.ctrlKey || e.metaKey) && key === 's') {
       e.preventDefault();
       const active = document.activeElement as HTMLElement | null;
@@ -194,16 +276,37 @@ function frontDoor(view: HTMLElement): void {
 
 async function lockNow(): Promise<void> {
   await flushDrafts();
-  try { lockState = await api.lock(); } catch { /* shown locked regardless */ }
+  try {
+    lockState = await api.lock();
+  } catch {
+    /* shown locked regardless */
+  }
   showLocked();
 }
 
 async function showLocked(): Promise<void> {
   if (open) await flushDrafts().catch(() => undefined);
-  try { lockState = await api.lockState(); } catch { /* keep the last known profiles */ }
-  if (lockState.state === 'unlocked') { void enter(lockState); return; }
-  if (lockState.state === 'setup') { frontDoor(setupView(vocab, created)); return; }
-  frontDoor(lockView(lockState, vocab, (s) => (s.recovery_code ? created(s) : void enter(s)), () => void showLocked()));
+  try {
+    lockState = await api.lockState();
+  } catch {
+    /* keep the last known profiles */
+  }
+  if (lockState.state === 'unlocked') {
+    void enter(lockState);
+    return;
+  }
+  if (lockState.state === 'setup') {
+    frontDoor(setupView(vocab, created));
+    return;
+  }
+  frontDoor(
+    lockView(
+      lockState,
+      vocab,
+      (s) => (s.recovery_code ? created(s) : void enter(s)),
+      () => void showLocked(),
+    ),
+  );
 }
 
 function created(state: LockState): void {
@@ -214,7 +317,15 @@ function created(state: LockState): void {
 async function enter(state: LockState): Promise<void> {
   lockState = { ...state, recovery_code: undefined };
   const status = await api.status();
-  ctx = { vocab, status, go: (hash) => { if (location.hash === hash) void route(); else location.hash = hash; }, refreshStatus };
+  ctx = {
+    vocab,
+    status,
+    go: (hash) => {
+      if (location.hash === hash) void route();
+      else location.hash = hash;
+    },
+    refreshStatus,
+  };
   open = true;
   shell();
   void refreshStatus();
@@ -227,7 +338,13 @@ let lastKeepAlive = 0;
 function watchLock(): void {
   window.setInterval(() => {
     if (!open) return;
-    api.lockState().then((s) => { if (s.state !== 'unlocked') void showLocked(); else if (!syncing) void refreshStatus(); }).catch(() => undefined);
+    api
+      .lockState()
+      .then((s) => {
+        if (s.state !== 'unlocked') void showLocked();
+        else if (!syncing) void refreshStatus();
+      })
+      .catch(() => undefined);
   }, 5000);
   const busy = () => {
     if (!open || Date.now() - lastKeepAlive < 30000) return;
@@ -236,14 +353,23 @@ function watchLock(): void {
   };
   for (const ev of ['keydown', 'pointerdown', 'input', 'wheel']) document.addEventListener(ev, busy, { passive: true });
   window.addEventListener('pagehide', () => void flushDrafts());
-  onLocked(() => { if (open) void showLocked(); });
+  onLocked(() => {
+    if (open) void showLocked();
+  });
 }
 
 async function start(): Promise<void> {
   try {
     [lockState, vocab] = await Promise.all([api.lockState(), api.vocabularies()]);
   } catch (e) {
-    app.replaceChildren(h('main', { id: 'main' }, h('h1', {}, 'Linkwell could not start'), h('p', {}, e instanceof Error ? e.message : String(e))));
+    app.replaceChildren(
+      h(
+        'main',
+        { id: 'main' },
+        h('h1', {}, 'Linkwell could not start'),
+        h('p', {}, e instanceof Error ? e.message : String(e)),
+      ),
+    );
     return;
   }
   onChange(() => void refreshStatus());

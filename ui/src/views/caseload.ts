@@ -10,10 +10,21 @@ export async function caseloadView(ctx: Ctx): Promise<HTMLElement> {
   const saved = JSON.parse(sessionStorage.getItem('linkwell.caseload') ?? '{}') as Record<string, string>;
   const status = select('status', ctx.vocab.episode_status, { blank: 'All open' });
   const stage = select('stage', ctx.vocab.stage, { blank: 'Any stage' });
-  const worker = select('worker', workers.map((w) => ({ code: w.id, label: w.id === me ? `${w.name} (you)` : w.name })), { blank: 'Everyone' });
-  const sort = select('sort', [{ code: 'name', label: 'Name' }, { code: 'opened', label: 'Date opened' }, { code: 'last_contact', label: 'Last contact (longest ago first)' }]);
+  const worker = select(
+    'worker',
+    workers.map((w) => ({ code: w.id, label: w.id === me ? `${w.name} (you)` : w.name })),
+    { blank: 'Everyone' },
+  );
+  const sort = select('sort', [
+    { code: 'name', label: 'Name' },
+    { code: 'opened', label: 'Date opened' },
+    { code: 'last_contact', label: 'Last contact (longest ago first)' },
+  ]);
   const filter = input('filter', { type: 'search' });
-  status.value = saved.status ?? ''; stage.value = saved.stage ?? ''; worker.value = saved.worker ?? me; sort.value = saved.sort ?? 'name';
+  status.value = saved.status ?? '';
+  stage.value = saved.stage ?? '';
+  worker.value = saved.worker ?? me;
+  sort.value = saved.sort ?? 'name';
   const count = h('p', { role: 'status', class: 'muted' });
   const tbody = h('tbody');
   let rows: CaseloadRow[] = [];
@@ -21,29 +32,76 @@ export async function caseloadView(ctx: Ctx): Promise<HTMLElement> {
     const q = filter.value.trim().toLowerCase();
     const shown = q ? rows.filter((r) => r.name.toLowerCase().includes(q)) : rows;
     count.textContent = `${plural(shown.length, 'person', 'people')} shown`;
-    tbody.replaceChildren(...shown.map((r) => h('tr', {},
-      h('th', { scope: 'row' }, h('a', { href: `#/person/${r.person_id}` }, r.name)),
-      h('td', {}, labelOf(ctx.vocab.episode_status, r.status)),
-      h('td', {}, labelOf(ctx.vocab.stage, r.stage)),
-      h('td', {}, fmtDate(r.opened_on)),
-      h('td', {}, r.last_contact ? fmtDate(r.last_contact.slice(0, 10)) : 'None yet'),
-      h('td', {}, r.next_appointment ? fmtDate(r.next_appointment.slice(0, 10)) : '–'))));
+    tbody.replaceChildren(
+      ...shown.map((r) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, h('a', { href: `#/person/${r.person_id}` }, r.name)),
+          h('td', {}, labelOf(ctx.vocab.episode_status, r.status)),
+          h('td', {}, labelOf(ctx.vocab.stage, r.stage)),
+          h('td', {}, fmtDate(r.opened_on)),
+          h('td', {}, r.last_contact ? fmtDate(r.last_contact.slice(0, 10)) : 'None yet'),
+          h('td', {}, r.next_appointment ? fmtDate(r.next_appointment.slice(0, 10)) : '–'),
+        ),
+      ),
+    );
   };
   const load = async () => {
-    sessionStorage.setItem('linkwell.caseload', JSON.stringify({ status: status.value, stage: stage.value, worker: worker.value, sort: sort.value }));
-    rows = await api.caseload({ status: status.value || null, stage: stage.value || null, worker_id: worker.value || null, sort: sort.value });
+    sessionStorage.setItem(
+      'linkwell.caseload',
+      JSON.stringify({ status: status.value, stage: stage.value, worker: worker.value, sort: sort.value }),
+    );
+    rows = await api.caseload({
+      status: status.value || null,
+      stage: stage.value || null,
+      worker_id: worker.value || null,
+      sort: sort.value,
+    });
     render();
   };
   [status, stage, worker, sort].forEach((c) => c.addEventListener('change', () => void load()));
   filter.addEventListener('input', render);
   await load();
-  return h('div', {},
+  return h(
+    'div',
+    {},
     h('h1', {}, 'Caseload'),
-    h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter the caseload', onsubmit: (e: Event) => e.preventDefault() },
-      field('Find by name', filter), field('Status', status), field('Stage', stage), field('Worker', worker), field('Sort by', sort)),
+    h(
+      'form',
+      {
+        class: 'filters',
+        role: 'search',
+        'aria-label': 'Filter the caseload',
+        onsubmit: (e: Event) => e.preventDefault(),
+      },
+      field('Find by name', filter),
+      field('Status', status),
+      field('Stage', stage),
+      field('Worker', worker),
+      field('Sort by', sort),
+    ),
     count,
-    h('div', { class: 'table-wrap' }, h('table', {},
-      h('caption', { class: 'visually-hidden' }, 'People on the caseload'),
-      h('thead', {}, h('tr', {}, ['Name', 'Status', 'Stage', 'Opened', 'Last contact', 'Next appointment'].map((t) => h('th', { scope: 'col' }, t)))),
-      tbody)));
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        {},
+        h('caption', { class: 'visually-hidden' }, 'People on the caseload'),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Name', 'Status', 'Stage', 'Opened', 'Last contact', 'Next appointment'].map((t) =>
+              h('th', { scope: 'col' }, t),
+            ),
+          ),
+        ),
+        tbody,
+      ),
+    ),
+  );
 }

@@ -7,18 +7,49 @@ import { personFieldset, readPerson, fillPerson } from './person-fields';
 import type { Ctx } from '../main';
 import { lineChart } from '../chart';
 import {
-  h, field, input, textarea, select, checkbox, val, opt, bool, reportError, clearMessage, keepDraft,
-  labelOf, fmtDate, fmtDateTime, nowLocal, todayIso, announce, plural, checkGroup, checkedValues, checkAsYouType,
+  h,
+  field,
+  input,
+  textarea,
+  select,
+  checkbox,
+  val,
+  opt,
+  bool,
+  reportError,
+  clearMessage,
+  keepDraft,
+  labelOf,
+  fmtDate,
+  fmtDateTime,
+  nowLocal,
+  todayIso,
+  announce,
+  plural,
+  checkGroup,
+  checkedValues,
+  checkAsYouType,
 } from '../dom';
 
 type Refresh = (section?: string) => Promise<void>;
 
 function section(id: string, title: string, ...body: (HTMLElement | null)[]): HTMLElement {
-  return h('section', { class: 'card', id, 'aria-labelledby': `${id}-h` }, h('h2', { id: `${id}-h`, tabindex: '-1' }, title), ...body);
+  return h(
+    'section',
+    { class: 'card', id, 'aria-labelledby': `${id}-h` },
+    h('h2', { id: `${id}-h`, tabindex: '-1' }, title),
+    ...body,
+  );
 }
 
 /** A form that saves through `save`, shows the core's errors, and refreshes the record. */
-function saving(form: HTMLFormElement, save: () => Promise<unknown>, done: string, refresh: () => Promise<void>, onSaved?: () => Promise<void> | void): HTMLFormElement {
+function saving(
+  form: HTMLFormElement,
+  save: () => Promise<unknown>,
+  done: string,
+  refresh: () => Promise<void>,
+  onSaved?: () => Promise<void> | void,
+): HTMLFormElement {
   form.noValidate = true;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -47,7 +78,11 @@ export async function personView(ctx: Ctx, personId: Id, focusSection?: string):
   const root = h('div', { class: 'person' });
   const refresh: Refresh = async (sectionId) => {
     const rec = await api.personRecord(personId);
-    const open = new Set(Array.from(root.querySelectorAll('details[open]')).map((d) => d.id).filter(Boolean));
+    const open = new Set(
+      Array.from(root.querySelectorAll('details[open]'))
+        .map((d) => d.id)
+        .filter(Boolean),
+    );
     root.replaceChildren(...render(ctx, rec, refresh, open));
     if (sectionId) root.querySelector<HTMLElement>(`#${sectionId}-h`)?.focus();
   };
@@ -68,14 +103,25 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
   const ep = r.open_episode;
 
   // ---- Summary ----
-  const needs = [p.interpreter_needed ? `Needs an interpreter${p.language ? ` (${p.language})` : ''}` : p.language ? `Speaks ${p.language}` : '',
-    p.large_print ? 'Large print' : '', p.easy_read ? 'Easy read' : '', p.accessibility_needs ?? '', p.contact_restrictions ? `Contact: ${p.contact_restrictions}` : '']
-    .filter(Boolean);
+  const needs = [
+    p.interpreter_needed
+      ? `Needs an interpreter${p.language ? ` (${p.language})` : ''}`
+      : p.language
+        ? `Speaks ${p.language}`
+        : '',
+    p.large_print ? 'Large print' : '',
+    p.easy_read ? 'Easy read' : '',
+    p.accessibility_needs ?? '',
+    p.contact_restrictions ? `Contact: ${p.contact_restrictions}` : '',
+  ].filter(Boolean);
   const flags = r.risk_flags.filter((f) => f.active);
   // Edit details: the same fields as New referral, checked by the core as you type.
-  const editForm = h('form', { 'aria-label': 'Edit details', novalidate: true },
+  const editForm = h(
+    'form',
+    { 'aria-label': 'Edit details', novalidate: true },
     personFieldset('Details'),
-    h('button', { type: 'submit' }, 'Save details'));
+    h('button', { type: 'submit' }, 'Save details'),
+  );
   fillPerson(editForm, p);
   checkAsYouType(editForm, () => api.checkPerson(readPerson(editForm)));
   saving(editForm, () => api.updatePerson(pid, readPerson(editForm)), 'Details saved', re('summary'));
@@ -83,304 +129,931 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
   const flagReviews = flags.map((f) => {
     const kind = labelOf(v.risk_kind, f.kind);
     const due = Boolean(f.review_due);
-    const keep = h('form', { class: 'inline', 'aria-label': `Review ${kind}` },
-      h('p', {}, h('strong', {}, kind), due ? h('span', { class: 'tag warn' }, ` review due ${fmtDate(f.review_on)}`) : ` · review by ${fmtDate(f.review_on)}`,
-        f.note ? h('span', { class: 'muted' }, ` · ${f.note}`) : null),
+    const keep = h(
+      'form',
+      { class: 'inline', 'aria-label': `Review ${kind}` },
+      h(
+        'p',
+        {},
+        h('strong', {}, kind),
+        due
+          ? h('span', { class: 'tag warn' }, ` review due ${fmtDate(f.review_on)}`)
+          : ` · review by ${fmtDate(f.review_on)}`,
+        f.note ? h('span', { class: 'muted' }, ` · ${f.note}`) : null,
+      ),
       field(`Next review of ${kind}`, input('review_on', { type: 'date' })),
-      h('div', { class: 'actions' },
+      h(
+        'div',
+        { class: 'actions' },
         h('button', { type: 'submit' }, 'Keep the flag'),
-        h('button', { type: 'button', class: 'secondary', onclick: async () => {
-          try {
-            await api.reviewRiskFlag(f.id, false);
-            announce(`${kind} lifted`);
-            await refresh('summary');
-          } catch (err) { reportError(keep, err); }
-        } }, 'Lift the flag')));
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'secondary',
+            onclick: async () => {
+              try {
+                await api.reviewRiskFlag(f.id, false);
+                announce(`${kind} lifted`);
+                await refresh('summary');
+              } catch (err) {
+                reportError(keep, err);
+              }
+            },
+          },
+          'Lift the flag',
+        ),
+      ),
+    );
     saving(keep, () => api.reviewRiskFlag(f.id, true, val(keep, 'review_on')), `${kind} kept`, re('summary'));
     return { due, keep };
   });
-  const summary = h('header', { class: 'person-head card', id: 'summary' },
-    h('h1', { id: 'summary-h', tabindex: -1 }, r.display_name, p.preferred_name ? h('span', { class: 'sub' }, ` (${p.given_name} ${p.family_name})`) : h('span', { class: 'sub' }, ` ${p.family_name}`)),
-    flags.length ? h('ul', { class: 'flags', 'aria-label': 'Risk flags' }, flags.map((f) => h('li', { class: 'tag danger' }, `${labelOf(v.risk_kind, f.kind)} · review ${fmtDate(f.review_on)}`))) : null,
-    h('dl', { class: 'facts' },
-      h('dt', {}, 'Date of birth'), h('dd', {}, p.date_of_birth ? fmtDate(p.date_of_birth) : 'Not recorded'),
-      h('dt', {}, 'NHS number'), h('dd', {}, p.nhs_number ? p.nhs_number.replace(/\D/g, '').replace(/^(\d{3})(\d{3})(\d{4})$/, '$1 $2 $3') : 'Not recorded'),
-      h('dt', {}, 'Phone'), h('dd', {}, p.phone ?? 'Not recorded'),
-      h('dt', {}, 'Communication'), h('dd', {}, needs.length ? needs.join('; ') : 'No needs recorded'),
-      h('dt', {}, 'Consents'), h('dd', {}, r.consents.length ? r.consents.map((c) => `${labelOf(v.consent_kind, c.kind)}: ${c.given ? 'yes' : 'no'}`).join('; ') : 'None recorded'),
-      h('dt', {}, 'Status'), h('dd', {}, ep ? `${labelOf(v.episode_status, ep.status)} · ${labelOf(v.stage, ep.stage)}` : 'No open episode')),
-    h('nav', { 'aria-label': 'Sections of this record', class: 'jump' }, h('ul', {},
-      [['referral', 'Referral'], ['sessions', 'Sessions and notes'], ['plan', 'Wellness plan'], ['goals', 'Goals'], ['measures', 'Measures'], ['onward', 'Onward referrals']]
-        .map(([id, t]) => h('li', {}, h('a', { href: `#/person/${pid}?section=${id}` }, t))),
-      r.audit_trail ? h('li', {}, h('a', { href: `#/person/${pid}?section=audit` }, 'Who has looked')) : null)),
-    flagReviews.length ? details(`Review risk flags (${flagReviews.filter((f) => f.due).length} due)`, flagReviews.some((f) => f.due), ...flagReviews.map((f) => f.keep)) : null,
+  const summary = h(
+    'header',
+    { class: 'person-head card', id: 'summary' },
+    h(
+      'h1',
+      { id: 'summary-h', tabindex: -1 },
+      r.display_name,
+      p.preferred_name
+        ? h('span', { class: 'sub' }, ` (${p.given_name} ${p.family_name})`)
+        : h('span', { class: 'sub' }, ` ${p.family_name}`),
+    ),
+    flags.length
+      ? h(
+          'ul',
+          { class: 'flags', 'aria-label': 'Risk flags' },
+          flags.map((f) =>
+            h('li', { class: 'tag danger' }, `${labelOf(v.risk_kind, f.kind)} · review ${fmtDate(f.review_on)}`),
+          ),
+        )
+      : null,
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', {}, 'Date of birth'),
+      h('dd', {}, p.date_of_birth ? fmtDate(p.date_of_birth) : 'Not recorded'),
+      h('dt', {}, 'NHS number'),
+      h(
+        'dd',
+        {},
+        p.nhs_number ? p.nhs_number.replace(/\D/g, '').replace(/^(\d{3})(\d{3})(\d{4})$/, '$1 $2 $3') : 'Not recorded',
+      ),
+      h('dt', {}, 'Phone'),
+      h('dd', {}, p.phone ?? 'Not recorded'),
+      h('dt', {}, 'Communication'),
+      h('dd', {}, needs.length ? needs.join('; ') : 'No needs recorded'),
+      h('dt', {}, 'Consents'),
+      h(
+        'dd',
+        {},
+        r.consents.length
+          ? r.consents.map((c) => `${labelOf(v.consent_kind, c.kind)}: ${c.given ? 'yes' : 'no'}`).join('; ')
+          : 'None recorded',
+      ),
+      h('dt', {}, 'Status'),
+      h('dd', {}, ep ? `${labelOf(v.episode_status, ep.status)} · ${labelOf(v.stage, ep.stage)}` : 'No open episode'),
+    ),
+    h(
+      'nav',
+      { 'aria-label': 'Sections of this record', class: 'jump' },
+      h(
+        'ul',
+        {},
+        [
+          ['referral', 'Referral'],
+          ['sessions', 'Sessions and notes'],
+          ['plan', 'Wellness plan'],
+          ['goals', 'Goals'],
+          ['measures', 'Measures'],
+          ['onward', 'Onward referrals'],
+        ].map(([id, t]) => h('li', {}, h('a', { href: `#/person/${pid}?section=${id}` }, t))),
+        r.audit_trail ? h('li', {}, h('a', { href: `#/person/${pid}?section=audit` }, 'Who has looked')) : null,
+      ),
+    ),
+    flagReviews.length
+      ? details(
+          `Review risk flags (${flagReviews.filter((f) => f.due).length} due)`,
+          flagReviews.some((f) => f.due),
+          ...flagReviews.map((f) => f.keep),
+        )
+      : null,
     details('Edit details', false, editForm),
-    h('p', { class: 'actions' }, h('a', { href: `#/person/${pid}/print`, class: 'button secondary' }, 'Print Green Book')));
+    h(
+      'p',
+      { class: 'actions' },
+      h('a', { href: `#/person/${pid}/print`, class: 'button secondary' }, 'Print Green Book'),
+    ),
+  );
 
   // ---- Referral and episode ----
   const latest = r.referrals[r.referrals.length - 1];
-  const attemptForm = h('form', { 'aria-label': 'Log a contact attempt' },
+  const attemptForm = h(
+    'form',
+    { 'aria-label': 'Log a contact attempt' },
     h('h3', {}, 'Log a contact attempt'),
-    h('div', { class: 'cols' },
+    h(
+      'div',
+      { class: 'cols' },
       field('When', input('attempted_at', { type: 'datetime-local', value: nowLocal() })),
       field('How', select('method', v.contact_method)),
-      field('Outcome', select('outcome', v.contact_outcome))),
+      field('Outcome', select('outcome', v.contact_outcome)),
+    ),
     field('Note about the attempt', input('note')),
-    h('button', { type: 'submit' }, 'Log attempt'));
-  const consentForm = h('form', { 'aria-label': 'Record consent' },
+    h('button', { type: 'submit' }, 'Log attempt'),
+  );
+  const consentForm = h(
+    'form',
+    { 'aria-label': 'Record consent' },
     h('h3', {}, 'Record consent'),
-    h('div', { class: 'cols' }, field('Consent to', select('kind', v.consent_kind)), field('Given', checkbox('given', { checked: true }))),
-    h('button', { type: 'submit' }, 'Record consent'));
-  const flagForm = h('form', { 'aria-label': 'Add a risk flag' },
+    h(
+      'div',
+      { class: 'cols' },
+      field('Consent to', select('kind', v.consent_kind)),
+      field('Given', checkbox('given', { checked: true })),
+    ),
+    h('button', { type: 'submit' }, 'Record consent'),
+  );
+  const flagForm = h(
+    'form',
+    { 'aria-label': 'Add a risk flag' },
     h('h3', {}, 'Add a risk flag'),
-    h('div', { class: 'cols' }, field('Flag', select('kind', v.risk_kind)), field('Review by', input('review_on', { type: 'date' }))),
+    h(
+      'div',
+      { class: 'cols' },
+      field('Flag', select('kind', v.risk_kind)),
+      field('Review by', input('review_on', { type: 'date' })),
+    ),
     field('Flag note', input('note')),
-    h('button', { type: 'submit' }, 'Add flag'));
-  const closeForm = ep ? h('form', { 'aria-label': 'Close the episode' },
-    h('h3', {}, 'Close the episode'),
-    h('div', { class: 'cols' }, field('Reason for closing', select('reason', v.closing_reason)), field('Closed on', input('closed_on', { type: 'date', value: todayIso() }))),
-    h('button', { type: 'submit' }, 'Close episode')) : null;
-  const handForm = ep ? h('form', { 'aria-label': 'Hand over' },
-    h('h3', {}, 'Hand over'),
-    h('div', { class: 'cols' }, field('To worker', select('to', [])), field('To stage', select('stage', v.stage, { value: 'link_worker' }))),
-    field('Handover note', textarea('note', { rows: 2 })),
-    h('button', { type: 'submit' }, 'Hand over')) : null;
+    h('button', { type: 'submit' }, 'Add flag'),
+  );
+  const closeForm = ep
+    ? h(
+        'form',
+        { 'aria-label': 'Close the episode' },
+        h('h3', {}, 'Close the episode'),
+        h(
+          'div',
+          { class: 'cols' },
+          field('Reason for closing', select('reason', v.closing_reason)),
+          field('Closed on', input('closed_on', { type: 'date', value: todayIso() })),
+        ),
+        h('button', { type: 'submit' }, 'Close episode'),
+      )
+    : null;
+  const handForm = ep
+    ? h(
+        'form',
+        { 'aria-label': 'Hand over' },
+        h('h3', {}, 'Hand over'),
+        h(
+          'div',
+          { class: 'cols' },
+          field('To worker', select('to', [])),
+          field('To stage', select('stage', v.stage, { value: 'link_worker' })),
+        ),
+        field('Handover note', textarea('note', { rows: 2 })),
+        h('button', { type: 'submit' }, 'Hand over'),
+      )
+    : null;
   if (handForm) {
     void api.workers().then((ws) => {
       const sel = handForm.querySelector<HTMLSelectElement>('select[name=to]')!;
-      sel.replaceChildren(...ws.filter((w) => w.id !== ep?.worker_id).map((w) => h('option', { value: w.id }, `${w.name} (${labelOf(v.role, w.role)})`)));
+      sel.replaceChildren(
+        ...ws
+          .filter((w) => w.id !== ep?.worker_id)
+          .map((w) => h('option', { value: w.id }, `${w.name} (${labelOf(v.role, w.role)})`)),
+      );
     });
-    saving(handForm, () => api.handOver(ep!.id, val(handForm, 'to'), val(handForm, 'stage'), val(handForm, 'note')), 'Handed over', re('referral'));
+    saving(
+      handForm,
+      () => api.handOver(ep!.id, val(handForm, 'to'), val(handForm, 'stage'), val(handForm, 'note')),
+      'Handed over',
+      re('referral'),
+    );
   }
-  if (latest) saving(attemptForm, () => api.logContactAttempt(latest.referral.id, { attempted_at: val(attemptForm, 'attempted_at'), method: val(attemptForm, 'method'), outcome: val(attemptForm, 'outcome'), note: opt(val(attemptForm, 'note')) }), 'Contact attempt logged', re('referral'));
-  saving(consentForm, () => api.recordConsent(pid, { kind: val(consentForm, 'kind'), given: bool(consentForm, 'given') }), 'Consent recorded', re('referral'));
-  saving(flagForm, () => api.addRiskFlag(pid, { kind: val(flagForm, 'kind'), review_on: val(flagForm, 'review_on'), note: opt(val(flagForm, 'note')) }), 'Risk flag added', re('referral'));
-  if (closeForm) saving(closeForm, () => api.closeEpisode(ep!.id, val(closeForm, 'reason'), val(closeForm, 'closed_on')), 'Episode closed', re('referral'));
-  const referral = section('referral', 'Referral and episode',
-    ...r.referrals.map(({ referral: rf, attempts }) => h('div', { class: 'referral' },
-      h('p', {}, h('strong', {}, `Referred ${fmtDate(rf.received_on)}`), ` by ${labelOf(v.referral_source, rf.source)}${rf.referrer_name ? ` (${rf.referrer_name}${rf.referrer_practice ? `, ${rf.referrer_practice}` : ''})` : ''}`),
-      h('p', {}, 'Reasons: ', rf.reasons.map((x) => labelOf(v.referral_reason, x)).join(', ')),
-      rf.conditions.length ? h('p', {}, 'Long-term conditions: ', rf.conditions.join(', ')) : null,
-      rf.detail ? h('p', { class: 'quote' }, rf.detail) : null,
-      h('h3', {}, 'Contact attempts'),
-      attempts.length ? h('ol', { class: 'rows', 'aria-label': 'Contact attempts' }, attempts.map((a) =>
-        h('li', {}, `${fmtDateTime(a.attempted_at)}: ${labelOf(v.contact_method, a.method)} – ${labelOf(v.contact_outcome, a.outcome)}${a.note ? ` (${a.note})` : ''}`)))
-        : h('p', { class: 'muted' }, 'No attempts yet.'))),
-    ...r.episodes.map(({ episode: e, handovers, worker_name }) => h('p', {},
-      `Episode opened ${fmtDate(e.opened_on)} with ${worker_name ?? 'a colleague'} (${labelOf(v.stage, e.stage)}): ${labelOf(v.episode_status, e.status)}`,
-      e.first_contact_on ? `; first contact ${fmtDate(e.first_contact_on)}` : '',
-      e.closed_on ? `; closed ${fmtDate(e.closed_on)} – ${labelOf(v.closing_reason, e.closing_reason ?? '')}` : '',
-      handovers.length ? `; ${plural(handovers.length, 'handover')}` : '')),
+  if (latest)
+    saving(
+      attemptForm,
+      () =>
+        api.logContactAttempt(latest.referral.id, {
+          attempted_at: val(attemptForm, 'attempted_at'),
+          method: val(attemptForm, 'method'),
+          outcome: val(attemptForm, 'outcome'),
+          note: opt(val(attemptForm, 'note')),
+        }),
+      'Contact attempt logged',
+      re('referral'),
+    );
+  saving(
+    consentForm,
+    () => api.recordConsent(pid, { kind: val(consentForm, 'kind'), given: bool(consentForm, 'given') }),
+    'Consent recorded',
+    re('referral'),
+  );
+  saving(
+    flagForm,
+    () =>
+      api.addRiskFlag(pid, {
+        kind: val(flagForm, 'kind'),
+        review_on: val(flagForm, 'review_on'),
+        note: opt(val(flagForm, 'note')),
+      }),
+    'Risk flag added',
+    re('referral'),
+  );
+  if (closeForm)
+    saving(
+      closeForm,
+      () => api.closeEpisode(ep!.id, val(closeForm, 'reason'), val(closeForm, 'closed_on')),
+      'Episode closed',
+      re('referral'),
+    );
+  const referral = section(
+    'referral',
+    'Referral and episode',
+    ...r.referrals.map(({ referral: rf, attempts }) =>
+      h(
+        'div',
+        { class: 'referral' },
+        h(
+          'p',
+          {},
+          h('strong', {}, `Referred ${fmtDate(rf.received_on)}`),
+          ` by ${labelOf(v.referral_source, rf.source)}${rf.referrer_name ? ` (${rf.referrer_name}${rf.referrer_practice ? `, ${rf.referrer_practice}` : ''})` : ''}`,
+        ),
+        h('p', {}, 'Reasons: ', rf.reasons.map((x) => labelOf(v.referral_reason, x)).join(', ')),
+        rf.conditions.length ? h('p', {}, 'Long-term conditions: ', rf.conditions.join(', ')) : null,
+        rf.detail ? h('p', { class: 'quote' }, rf.detail) : null,
+        h('h3', {}, 'Contact attempts'),
+        attempts.length
+          ? h(
+              'ol',
+              { class: 'rows', 'aria-label': 'Contact attempts' },
+              attempts.map((a) =>
+                h(
+                  'li',
+                  {},
+                  `${fmtDateTime(a.attempted_at)}: ${labelOf(v.contact_method, a.method)} – ${labelOf(v.contact_outcome, a.outcome)}${a.note ? ` (${a.note})` : ''}`,
+                ),
+              ),
+            )
+          : h('p', { class: 'muted' }, 'No attempts yet.'),
+      ),
+    ),
+    ...r.episodes.map(({ episode: e, handovers, worker_name }) =>
+      h(
+        'p',
+        {},
+        `Episode opened ${fmtDate(e.opened_on)} with ${worker_name ?? 'a colleague'} (${labelOf(v.stage, e.stage)}): ${labelOf(v.episode_status, e.status)}`,
+        e.first_contact_on ? `; first contact ${fmtDate(e.first_contact_on)}` : '',
+        e.closed_on ? `; closed ${fmtDate(e.closed_on)} – ${labelOf(v.closing_reason, e.closing_reason ?? '')}` : '',
+        handovers.length ? `; ${plural(handovers.length, 'handover')}` : '',
+      ),
+    ),
     latest ? attemptForm : null,
     details('Consent and risk flags', false, consentForm, flagForm),
-    ep && closeForm && handForm ? details('Hand over or close', false, handForm, closeForm) : null);
+    ep && closeForm && handForm ? details('Hand over or close', false, handForm, closeForm) : null,
+  );
 
   // ---- Sessions and notes ----
-  const quick = h('form', { 'aria-label': 'Add a quick note', class: 'quick-note' },
-    field('Quick note', textarea('body', { id: 'quick-note', rows: 3, 'aria-keyshortcuts': 'Alt+N' }), { hint: 'Alt+N jumps here from anywhere on this record. Kept as a draft until you add it.' }),
-    h('button', { type: 'submit' }, 'Add note'));
+  const quick = h(
+    'form',
+    { 'aria-label': 'Add a quick note', class: 'quick-note' },
+    field('Quick note', textarea('body', { id: 'quick-note', rows: 3, 'aria-keyshortcuts': 'Alt+N' }), {
+      hint: 'Alt+N jumps here from anywhere on this record. Kept as a draft until you add it.',
+    }),
+    h('button', { type: 'submit' }, 'Add note'),
+  );
   const quickDraft = keepDraft(quick, `note.${pid}`);
-  saving(quick, () => api.addNote(pid, val(quick, 'body')), 'Note added', re('sessions'), () => quickDraft.clear());
-  const sessionForm = h('form', { 'aria-label': 'Record a session' },
+  saving(
+    quick,
+    () => api.addNote(pid, val(quick, 'body')),
+    'Note added',
+    re('sessions'),
+    () => quickDraft.clear(),
+  );
+  const sessionForm = h(
+    'form',
+    { 'aria-label': 'Record a session' },
     h('h3', {}, 'Record a session'),
-    h('div', { class: 'cols' },
+    h(
+      'div',
+      { class: 'cols' },
       field('Date and time', input('starts_at', { type: 'datetime-local', value: nowLocal() })),
       field('Mode', select('mode', v.session_mode)),
       field('Venue', input('venue')),
       field('Minutes', input('minutes', { type: 'number', min: 1, max: 600, inputmode: 'numeric' })),
-      field('Attendance', select('attendance', v.attendance, { value: 'attended' }))),
+      field('Attendance', select('attendance', v.attendance, { value: 'attended' })),
+    ),
     field('Session note', textarea('note', { rows: 4 })),
     field('Actions agreed', textarea('actions_agreed', { rows: 2 })),
     field('Next step', input('next_step')),
-    h('button', { type: 'submit' }, 'Save session'));
+    h('button', { type: 'submit' }, 'Save session'),
+  );
   (sessionForm.elements.namedItem('attendance') as HTMLSelectElement).value = 'attended';
   const sessionDraft = keepDraft(sessionForm, `session.${pid}`);
-  saving(sessionForm, () => api.recordSession(pid, {
-    starts_at: val(sessionForm, 'starts_at'), mode: val(sessionForm, 'mode'), venue: opt(val(sessionForm, 'venue')),
-    minutes: val(sessionForm, 'minutes') ? Number(val(sessionForm, 'minutes')) : undefined, attendance: val(sessionForm, 'attendance'),
-    actions_agreed: opt(val(sessionForm, 'actions_agreed')), next_step: opt(val(sessionForm, 'next_step')), note: opt(val(sessionForm, 'note')),
-  }), 'Session saved', re('sessions'), () => sessionDraft.clear());
+  saving(
+    sessionForm,
+    () =>
+      api.recordSession(pid, {
+        starts_at: val(sessionForm, 'starts_at'),
+        mode: val(sessionForm, 'mode'),
+        venue: opt(val(sessionForm, 'venue')),
+        minutes: val(sessionForm, 'minutes') ? Number(val(sessionForm, 'minutes')) : undefined,
+        attendance: val(sessionForm, 'attendance'),
+        actions_agreed: opt(val(sessionForm, 'actions_agreed')),
+        next_step: opt(val(sessionForm, 'next_step')),
+        note: opt(val(sessionForm, 'note')),
+      }),
+    'Session saved',
+    re('sessions'),
+    () => sessionDraft.clear(),
+  );
   const notesBySession = new Map<string, typeof r.notes>();
   const loose: typeof r.notes = [];
-  r.notes.forEach((n) => { if (n.note.session_id) notesBySession.set(n.note.session_id, [...(notesBySession.get(n.note.session_id) ?? []), n]); else loose.push(n); });
-  const noteView = (n: typeof r.notes[number]) => {
+  r.notes.forEach((n) => {
+    if (n.note.session_id) notesBySession.set(n.note.session_id, [...(notesBySession.get(n.note.session_id) ?? []), n]);
+    else loose.push(n);
+  });
+  const noteView = (n: (typeof r.notes)[number]) => {
     const cur = n.revisions[n.revisions.length - 1];
-    const rev = h('form', { 'aria-label': 'Revise note', hidden: true },
-      field('Revised note', textarea('body', { rows: 3, value: cur.body })), h('button', { type: 'submit' }, 'Save revision'));
-    const revDraft = keepDraft(rev, `revise.${n.note.id}`, () => { rev.hidden = false; });
-    saving(rev, () => api.reviseNote(n.note.id, cur.id, val(rev, 'body')), 'Note revised', re('sessions'), () => revDraft.clear());
-    return h('article', { class: cur.retracted ? 'note retracted' : 'note' },
-      h('p', { class: 'meta' }, fmtDateTime(n.note.created_at), n.revisions.length > 1 ? ` · revised ${plural(n.revisions.length - 1, 'time')}` : ''),
+    const rev = h(
+      'form',
+      { 'aria-label': 'Revise note', hidden: true },
+      field('Revised note', textarea('body', { rows: 3, value: cur.body })),
+      h('button', { type: 'submit' }, 'Save revision'),
+    );
+    const revDraft = keepDraft(rev, `revise.${n.note.id}`, () => {
+      rev.hidden = false;
+    });
+    saving(
+      rev,
+      () => api.reviseNote(n.note.id, cur.id, val(rev, 'body')),
+      'Note revised',
+      re('sessions'),
+      () => revDraft.clear(),
+    );
+    return h(
+      'article',
+      { class: cur.retracted ? 'note retracted' : 'note' },
+      h(
+        'p',
+        { class: 'meta' },
+        fmtDateTime(n.note.created_at),
+        n.revisions.length > 1 ? ` · revised ${plural(n.revisions.length - 1, 'time')}` : '',
+      ),
       cur.retracted ? h('p', {}, `Retracted: ${cur.reason ?? ''}`) : h('p', { class: 'body' }, cur.body),
-      n.revisions.length > 1 ? details('Earlier versions', false, h('ol', {}, n.revisions.slice(0, -1).map((x) => h('li', {}, h('span', { class: 'meta' }, fmtDateTime(x.written_at)), ` ${x.body}`)))) : null,
-      cur.retracted ? null : h('button', { type: 'button', class: 'link', 'aria-expanded': 'false', onclick: (e: Event) => {
-        rev.hidden = !rev.hidden; (e.target as HTMLElement).setAttribute('aria-expanded', String(!rev.hidden));
-        if (!rev.hidden) rev.querySelector('textarea')?.focus();
-      } }, 'Revise this note'), rev);
+      n.revisions.length > 1
+        ? details(
+            'Earlier versions',
+            false,
+            h(
+              'ol',
+              {},
+              n.revisions
+                .slice(0, -1)
+                .map((x) => h('li', {}, h('span', { class: 'meta' }, fmtDateTime(x.written_at)), ` ${x.body}`)),
+            ),
+          )
+        : null,
+      cur.retracted
+        ? null
+        : h(
+            'button',
+            {
+              type: 'button',
+              class: 'link',
+              'aria-expanded': 'false',
+              onclick: (e: Event) => {
+                rev.hidden = !rev.hidden;
+                (e.target as HTMLElement).setAttribute('aria-expanded', String(!rev.hidden));
+                if (!rev.hidden) rev.querySelector('textarea')?.focus();
+              },
+            },
+            'Revise this note',
+          ),
+      rev,
+    );
   };
-  const sessions = section('sessions', 'Sessions and notes', quick,
+  const sessions = section(
+    'sessions',
+    'Sessions and notes',
+    quick,
     details('Record a session', true, sessionForm),
     h('h3', {}, 'Timeline'),
-    r.sessions.length || loose.length ? h('ol', { class: 'timeline' },
-      [...r.sessions.map((s) => ({ at: s.starts_at, el: h('li', {},
-        h('p', {}, h('strong', {}, fmtDateTime(s.starts_at)), ` · ${labelOf(v.session_mode, s.mode)}${s.venue ? ` at ${s.venue}` : ''}${s.minutes ? ` · ${s.minutes} minutes` : ''} · `,
-          h('span', { class: s.attendance === 'did_not_attend' ? 'tag warn' : 'tag' }, labelOf(v.attendance, s.attendance))),
-        s.actions_agreed ? h('p', {}, 'Actions agreed: ', s.actions_agreed) : null,
-        s.next_step ? h('p', {}, 'Next step: ', s.next_step) : null,
-        ...(notesBySession.get(s.id) ?? []).map(noteView)) })),
-      ...loose.map((n) => ({ at: n.note.created_at, el: h('li', {}, noteView(n)) }))]
-        .sort((a, b) => b.at.localeCompare(a.at)).map((x) => x.el))
-      : h('p', { class: 'muted' }, 'No sessions or notes yet.'));
+    r.sessions.length || loose.length
+      ? h(
+          'ol',
+          { class: 'timeline' },
+          [
+            ...r.sessions.map((s) => ({
+              at: s.starts_at,
+              el: h(
+                'li',
+                {},
+                h(
+                  'p',
+                  {},
+                  h('strong', {}, fmtDateTime(s.starts_at)),
+                  ` · ${labelOf(v.session_mode, s.mode)}${s.venue ? ` at ${s.venue}` : ''}${s.minutes ? ` · ${s.minutes} minutes` : ''} · `,
+                  h(
+                    'span',
+                    { class: s.attendance === 'did_not_attend' ? 'tag warn' : 'tag' },
+                    labelOf(v.attendance, s.attendance),
+                  ),
+                ),
+                s.actions_agreed ? h('p', {}, 'Actions agreed: ', s.actions_agreed) : null,
+                s.next_step ? h('p', {}, 'Next step: ', s.next_step) : null,
+                ...(notesBySession.get(s.id) ?? []).map(noteView),
+              ),
+            })),
+            ...loose.map((n) => ({ at: n.note.created_at, el: h('li', {}, noteView(n)) })),
+          ]
+            .sort((a, b) => b.at.localeCompare(a.at))
+            .map((x) => x.el),
+        )
+      : h('p', { class: 'muted' }, 'No sessions or notes yet.'),
+  );
 
   // ---- Wellness plan ----
   const plan = r.plan;
-  const planForm = h('form', { 'aria-label': 'Wellness plan' },
-    field('What keeps me well', textarea('keeps_me_well', { value: plan?.keeps_me_well ?? '' }), { hint: 'Daily things' }),
+  const planForm = h(
+    'form',
+    { 'aria-label': 'Wellness plan' },
+    field('What keeps me well', textarea('keeps_me_well', { value: plan?.keeps_me_well ?? '' }), {
+      hint: 'Daily things',
+    }),
     field('What makes me unwell or stressed', textarea('triggers', { value: plan?.triggers ?? '' })),
-    field('Early warning signs', textarea('warning_signs', { value: plan?.warning_signs ?? '' }), { hint: 'Signs that I am becoming unwell' }),
+    field('Early warning signs', textarea('warning_signs', { value: plan?.warning_signs ?? '' }), {
+      hint: 'Signs that I am becoming unwell',
+    }),
     field('What I will do when I notice them', textarea('when_i_notice', { value: plan?.when_i_notice ?? '' })),
     field('What helps in a crisis, and who to contact', textarea('crisis_help', { value: plan?.crisis_help ?? '' })),
     field('Review by', input('review_on', { type: 'date', value: plan?.review_on ?? '' })),
-    h('button', { type: 'submit' }, 'Save plan'));
+    h('button', { type: 'submit' }, 'Save plan'),
+  );
   const planDraft = keepDraft(planForm, `plan.${pid}`);
-  saving(planForm, () => api.saveWellbeingPlan(pid, {
-    keeps_me_well: val(planForm, 'keeps_me_well'), triggers: val(planForm, 'triggers'), warning_signs: val(planForm, 'warning_signs'),
-    when_i_notice: val(planForm, 'when_i_notice'), crisis_help: val(planForm, 'crisis_help'), review_on: opt(val(planForm, 'review_on')),
-  }), 'Wellness plan saved', re('plan'), () => planDraft.clear());
-  const planSec = section('plan', 'Wellness plan',
-    h('p', { class: 'muted' }, plan ? `Version ${r.plan_versions}, written ${fmtDate(plan.written_on)}${plan.review_on ? `; review by ${fmtDate(plan.review_on)}` : ''}.` : 'No plan yet. It is drawn from WRAP: fill in what the person says, in their words.'),
-    planForm);
+  saving(
+    planForm,
+    () =>
+      api.saveWellbeingPlan(pid, {
+        keeps_me_well: val(planForm, 'keeps_me_well'),
+        triggers: val(planForm, 'triggers'),
+        warning_signs: val(planForm, 'warning_signs'),
+        when_i_notice: val(planForm, 'when_i_notice'),
+        crisis_help: val(planForm, 'crisis_help'),
+        review_on: opt(val(planForm, 'review_on')),
+      }),
+    'Wellness plan saved',
+    re('plan'),
+    () => planDraft.clear(),
+  );
+  const planSec = section(
+    'plan',
+    'Wellness plan',
+    h(
+      'p',
+      { class: 'muted' },
+      plan
+        ? `Version ${r.plan_versions}, written ${fmtDate(plan.written_on)}${plan.review_on ? `; review by ${fmtDate(plan.review_on)}` : ''}.`
+        : 'No plan yet. It is drawn from WRAP: fill in what the person says, in their words.',
+    ),
+    planForm,
+  );
 
   // ---- Goals ----
   const stepRows = h('div', { class: 'steps' });
   const addStepRow = () => {
     const n = stepRows.children.length + 1;
-    stepRows.append(h('div', { class: 'cols step' },
-      field(`Step ${n}`, input(`step_${n}`), { hint: n === 1 ? 'Small, specific and measurable' : undefined }),
-      field(`Step ${n} by`, input(`step_${n}_on`, { type: 'date' }))));
+    stepRows.append(
+      h(
+        'div',
+        { class: 'cols step' },
+        field(`Step ${n}`, input(`step_${n}`), { hint: n === 1 ? 'Small, specific and measurable' : undefined }),
+        field(`Step ${n} by`, input(`step_${n}_on`, { type: 'date' })),
+      ),
+    );
   };
-  addStepRow(); addStepRow();
-  const goalForm = h('form', { 'aria-label': 'Add a goal' },
+  addStepRow();
+  addStepRow();
+  const goalForm = h(
+    'form',
+    { 'aria-label': 'Add a goal' },
     h('h3', {}, 'Add a goal'),
     field('Goal, in the person’s words', textarea('text', { rows: 2 })),
     field('Five Ways to Wellbeing', select('five_ways', v.five_ways)),
     stepRows,
-    h('button', { type: 'button', class: 'secondary', onclick: () => { addStepRow(); stepRows.querySelector<HTMLInputElement>(`input[name=step_${stepRows.children.length}]`)?.focus(); } }, 'Add another step'),
-    h('button', { type: 'submit' }, 'Add goal'));
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        onclick: () => {
+          addStepRow();
+          stepRows.querySelector<HTMLInputElement>(`input[name=step_${stepRows.children.length}]`)?.focus();
+        },
+      },
+      'Add another step',
+    ),
+    h('button', { type: 'submit' }, 'Add goal'),
+  );
   const goalDraft = keepDraft(goalForm, `goal.${pid}`);
-  saving(goalForm, () => {
-    const steps = Array.from({ length: stepRows.children.length }, (_, i) => ({ text: val(goalForm, `step_${i + 1}`), target_on: opt(val(goalForm, `step_${i + 1}_on`)) }))
-      .filter((s) => s.text !== '');
-    return api.addGoal(pid, { text: val(goalForm, 'text'), five_ways: val(goalForm, 'five_ways'), steps });
-  }, 'Goal added', re('goals'), () => goalDraft.clear());
-  const ratingChoices = [-2, -1, 0, 1, 2].map((n) => ({ code: String(n), label: `${n > 0 ? '+' : ''}${n} ${['much less than expected', 'less than expected', 'as expected', 'better than expected', 'much better than expected'][n + 2]}` }));
+  saving(
+    goalForm,
+    () => {
+      const steps = Array.from({ length: stepRows.children.length }, (_, i) => ({
+        text: val(goalForm, `step_${i + 1}`),
+        target_on: opt(val(goalForm, `step_${i + 1}_on`)),
+      })).filter((s) => s.text !== '');
+      return api.addGoal(pid, { text: val(goalForm, 'text'), five_ways: val(goalForm, 'five_ways'), steps });
+    },
+    'Goal added',
+    re('goals'),
+    () => goalDraft.clear(),
+  );
+  const ratingChoices = [-2, -1, 0, 1, 2].map((n) => ({
+    code: String(n),
+    label: `${n > 0 ? '+' : ''}${n} ${['much less than expected', 'less than expected', 'as expected', 'better than expected', 'much better than expected'][n + 2]}`,
+  }));
   const goalsWithRatings = r.goals.filter((g) => g.ratings.length);
-  const goals = section('goals', 'Goals',
-    r.attainment !== null ? h('p', {}, 'Goal attainment T-score: ', h('strong', {}, r.attainment.toFixed(1)), h('span', { class: 'muted' }, ' (50 means goals met as expected)')) : null,
-    goalsWithRatings.length ? lineChart('Goal attainment ratings over time', goalsWithRatings.map((g) => ({ name: g.goal.text, points: g.ratings.map((x) => ({ x: x.rated_on, y: x.score })) })), -2, 2, (n) => (n > 0 ? `+${n}` : String(n))) : null,
-    r.goals.length ? h('ul', { class: 'goals' }, r.goals.map((g, gi) => {
-      const rate = h('form', { 'aria-label': `Rate goal: ${g.goal.text}`, class: 'inline' },
-        field(`Rating for “${g.goal.text}”`, select('score', ratingChoices, { value: '0' })), h('button', { type: 'submit' }, 'Rate'));
-      (rate.elements.namedItem('score') as HTMLSelectElement).value = '0';
-      saving(rate, () => api.rateGoal(g.goal.id, Number(val(rate, 'score'))), 'Rating recorded', re('goals'));
-      return h('li', { class: 'goal' },
-        h('h3', {}, g.goal.text),
-        h('p', { class: 'muted' }, `${labelOf(v.five_ways, g.goal.five_ways)} · set ${fmtDate(g.goal.set_on)} · ${labelOf(v.goal_status, g.goal.status)}${r.goal_words[gi] ? ` · latest: ${r.goal_words[gi]}` : ''}`),
-        h('ol', { class: 'steps-list', 'aria-label': `Steps for ${g.goal.text}` }, g.steps.map((s) => {
-          const cb = h('input', { type: 'checkbox', id: `step-${s.id}`, checked: s.status === 'done' });
-          cb.addEventListener('change', async () => { await api.setStepStatus(s.id, cb.checked ? 'done' : 'planned'); announce(cb.checked ? 'Step done' : 'Step to do'); await refresh('goals'); });
-          return h('li', {}, cb, h('label', { for: `step-${s.id}` }, s.text, s.target_on ? h('span', { class: 'muted' }, ` by ${fmtDate(s.target_on)}`) : null));
-        })),
-        rate);
-    })) : h('p', { class: 'muted' }, 'No goals yet.'),
-    goalForm);
+  const goals = section(
+    'goals',
+    'Goals',
+    r.attainment !== null
+      ? h(
+          'p',
+          {},
+          'Goal attainment T-score: ',
+          h('strong', {}, r.attainment.toFixed(1)),
+          h('span', { class: 'muted' }, ' (50 means goals met as expected)'),
+        )
+      : null,
+    goalsWithRatings.length
+      ? lineChart(
+          'Goal attainment ratings over time',
+          goalsWithRatings.map((g) => ({
+            name: g.goal.text,
+            points: g.ratings.map((x) => ({ x: x.rated_on, y: x.score })),
+          })),
+          -2,
+          2,
+          (n) => (n > 0 ? `+${n}` : String(n)),
+        )
+      : null,
+    r.goals.length
+      ? h(
+          'ul',
+          { class: 'goals' },
+          r.goals.map((g, gi) => {
+            const rate = h(
+              'form',
+              { 'aria-label': `Rate goal: ${g.goal.text}`, class: 'inline' },
+              field(`Rating for “${g.goal.text}”`, select('score', ratingChoices, { value: '0' })),
+              h('button', { type: 'submit' }, 'Rate'),
+            );
+            (rate.elements.namedItem('score') as HTMLSelectElement).value = '0';
+            saving(rate, () => api.rateGoal(g.goal.id, Number(val(rate, 'score'))), 'Rating recorded', re('goals'));
+            return h(
+              'li',
+              { class: 'goal' },
+              h('h3', {}, g.goal.text),
+              h(
+                'p',
+                { class: 'muted' },
+                `${labelOf(v.five_ways, g.goal.five_ways)} · set ${fmtDate(g.goal.set_on)} · ${labelOf(v.goal_status, g.goal.status)}${r.goal_words[gi] ? ` · latest: ${r.goal_words[gi]}` : ''}`,
+              ),
+              h(
+                'ol',
+                { class: 'steps-list', 'aria-label': `Steps for ${g.goal.text}` },
+                g.steps.map((s) => {
+                  const cb = h('input', { type: 'checkbox', id: `step-${s.id}`, checked: s.status === 'done' });
+                  cb.addEventListener('change', async () => {
+                    await api.setStepStatus(s.id, cb.checked ? 'done' : 'planned');
+                    announce(cb.checked ? 'Step done' : 'Step to do');
+                    await refresh('goals');
+                  });
+                  return h(
+                    'li',
+                    {},
+                    cb,
+                    h(
+                      'label',
+                      { for: `step-${s.id}` },
+                      s.text,
+                      s.target_on ? h('span', { class: 'muted' }, ` by ${fmtDate(s.target_on)}`) : null,
+                    ),
+                  );
+                }),
+              ),
+              rate,
+            );
+          }),
+        )
+      : h('p', { class: 'muted' }, 'No goals yet.'),
+    goalForm,
+  );
 
   // ---- Measures ----
   const itemsBox = h('div', { class: 'cols' });
-  const scoreBox = h('div', { class: 'cols', hidden: true },
-    field('Score', input('score', { type: 'number', step: 'any' })), field('Level', input('level', { type: 'number' })));
-  const ONS = [['Life satisfaction', 'life'], ['Worthwhile', 'worth'], ['Happiness yesterday', 'happy'], ['Anxiety yesterday', 'anxious']];
-  itemsBox.append(...ONS.map(([l, n]) => field(`${l} (0 to 10)`, input(`item_${n}`, { type: 'number', min: 0, max: 10, inputmode: 'numeric' }))));
-  const measureForm = h('form', { 'aria-label': 'Record a measure' },
+  const scoreBox = h(
+    'div',
+    { class: 'cols', hidden: true },
+    field('Score', input('score', { type: 'number', step: 'any' })),
+    field('Level', input('level', { type: 'number' })),
+  );
+  const ONS = [
+    ['Life satisfaction', 'life'],
+    ['Worthwhile', 'worth'],
+    ['Happiness yesterday', 'happy'],
+    ['Anxiety yesterday', 'anxious'],
+  ];
+  itemsBox.append(
+    ...ONS.map(([l, n]) =>
+      field(`${l} (0 to 10)`, input(`item_${n}`, { type: 'number', min: 0, max: 10, inputmode: 'numeric' })),
+    ),
+  );
+  const measureForm = h(
+    'form',
+    { 'aria-label': 'Record a measure' },
     h('h3', {}, 'Record a measure'),
-    h('div', { class: 'cols' },
+    h(
+      'div',
+      { class: 'cols' },
       field('Measure', select('instrument', v.instrument, { value: 'ons4' })),
       field('Time point', select('time_point', v.time_point)),
-      field('Date taken', input('taken_on', { type: 'date', value: todayIso() }))),
-    itemsBox, scoreBox,
-    h('button', { type: 'submit' }, 'Record measure'));
+      field('Date taken', input('taken_on', { type: 'date', value: todayIso() })),
+    ),
+    itemsBox,
+    scoreBox,
+    h('button', { type: 'submit' }, 'Record measure'),
+  );
   const instSel = measureForm.elements.namedItem('instrument') as HTMLSelectElement;
   instSel.value = 'ons4';
   if (!r.measures.length) (measureForm.elements.namedItem('time_point') as HTMLSelectElement).value = 't0';
-  instSel.addEventListener('change', () => { itemsBox.hidden = instSel.value !== 'ons4'; scoreBox.hidden = instSel.value === 'ons4'; });
-  saving(measureForm, () => {
-    const ons = instSel.value === 'ons4';
-    return api.recordMeasure(pid, {
-      instrument: instSel.value, time_point: val(measureForm, 'time_point'), taken_on: val(measureForm, 'taken_on'),
-      items: ons ? ONS.map(([, n]) => (val(measureForm, `item_${n}`) === '' ? -1 : Number(val(measureForm, `item_${n}`)))) : [],
-      score: !ons && val(measureForm, 'score') ? Number(val(measureForm, 'score')) : undefined,
-      level: !ons && val(measureForm, 'level') ? Number(val(measureForm, 'level')) : undefined,
-    });
-  }, 'Measure recorded', re('measures'));
+  instSel.addEventListener('change', () => {
+    itemsBox.hidden = instSel.value !== 'ons4';
+    scoreBox.hidden = instSel.value === 'ons4';
+  });
+  saving(
+    measureForm,
+    () => {
+      const ons = instSel.value === 'ons4';
+      return api.recordMeasure(pid, {
+        instrument: instSel.value,
+        time_point: val(measureForm, 'time_point'),
+        taken_on: val(measureForm, 'taken_on'),
+        items: ons
+          ? ONS.map(([, n]) => (val(measureForm, `item_${n}`) === '' ? -1 : Number(val(measureForm, `item_${n}`))))
+          : [],
+        score: !ons && val(measureForm, 'score') ? Number(val(measureForm, 'score')) : undefined,
+        level: !ons && val(measureForm, 'level') ? Number(val(measureForm, 'level')) : undefined,
+      });
+    },
+    'Measure recorded',
+    re('measures'),
+  );
   const ons4 = r.measures.filter((m) => m.measure.instrument === 'ons4' && m.measure.items.length === 4);
-  const measures = section('measures', 'Measures',
-    r.ons4_bands ? h('p', {}, `Latest ONS4 (${fmtDate(r.ons4_bands.taken_on)}): life satisfaction ${r.ons4_bands.life_satisfaction}, worthwhile ${r.ons4_bands.worthwhile}, happiness ${r.ons4_bands.happiness}, anxiety ${r.ons4_bands.anxiety}.`) : null,
-    ons4.length ? lineChart('ONS4 scores over time', ONS.map(([l], i) => ({ name: l, points: ons4.map((m) => ({ x: m.measure.taken_on, y: m.measure.items[i] })) })), 0, 10) : null,
-    r.measures.length ? h('table', {},
-      h('caption', {}, 'Measures recorded'),
-      h('thead', {}, h('tr', {}, ['Date', 'Measure', 'Time point', 'Result'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, r.measures.map((m) => h('tr', {}, h('td', {}, fmtDate(m.measure.taken_on)), h('td', {}, m.instrument_label), h('td', {}, m.time_point_label), h('td', {}, m.summary)))))
+  const measures = section(
+    'measures',
+    'Measures',
+    r.ons4_bands
+      ? h(
+          'p',
+          {},
+          `Latest ONS4 (${fmtDate(r.ons4_bands.taken_on)}): life satisfaction ${r.ons4_bands.life_satisfaction}, worthwhile ${r.ons4_bands.worthwhile}, happiness ${r.ons4_bands.happiness}, anxiety ${r.ons4_bands.anxiety}.`,
+        )
+      : null,
+    ons4.length
+      ? lineChart(
+          'ONS4 scores over time',
+          ONS.map(([l], i) => ({
+            name: l,
+            points: ons4.map((m) => ({ x: m.measure.taken_on, y: m.measure.items[i] })),
+          })),
+          0,
+          10,
+        )
+      : null,
+    r.measures.length
+      ? h(
+          'table',
+          {},
+          h('caption', {}, 'Measures recorded'),
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['Date', 'Measure', 'Time point', 'Result'].map((t) => h('th', { scope: 'col' }, t)),
+            ),
+          ),
+          h(
+            'tbody',
+            {},
+            r.measures.map((m) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, fmtDate(m.measure.taken_on)),
+                h('td', {}, m.instrument_label),
+                h('td', {}, m.time_point_label),
+                h('td', {}, m.summary),
+              ),
+            ),
+          ),
+        )
       : h('p', { class: 'muted' }, 'No measures yet. Take the baseline (T0) at the first session.'),
     h('h3', {}, 'Follow-up schedule'),
-    h('ul', { class: 'rows' }, r.schedule.map((s) => h('li', {}, `${s.label}: `,
-      s.done_on ? `done ${fmtDate(s.done_on)}` : s.due_on ? h('span', { class: s.overdue ? 'tag warn' : 'tag' }, `${s.overdue ? 'overdue since' : 'due'} ${fmtDate(s.due_on)}`) : 'due once the baseline is taken'))),
-    measureForm);
+    h(
+      'ul',
+      { class: 'rows' },
+      r.schedule.map((s) =>
+        h(
+          'li',
+          {},
+          `${s.label}: `,
+          s.done_on
+            ? `done ${fmtDate(s.done_on)}`
+            : s.due_on
+              ? h(
+                  'span',
+                  { class: s.overdue ? 'tag warn' : 'tag' },
+                  `${s.overdue ? 'overdue since' : 'due'} ${fmtDate(s.due_on)}`,
+                )
+              : 'due once the baseline is taken',
+        ),
+      ),
+    ),
+    measureForm,
+  );
 
   // ---- Onward referrals ----
   const suggestBox = h('div', { class: 'suggestions', 'aria-live': 'polite' });
-  const onward = section('onward', 'Onward referrals',
-    r.onward.length ? h('ul', { class: 'rows' }, r.onward.map((o) => {
-      const f = h('form', { class: 'inline', 'aria-label': `Update ${o.service_name ?? 'referral'}` },
-        field(`Status of ${o.service_name ?? 'referral'}`, select('status', v.onward_status, { value: o.onward.status })),
-        checkGroup('Barriers', 'barriers', v.barrier),
-        h('button', { type: 'submit' }, 'Update'));
-      (f.elements.namedItem('status') as HTMLSelectElement).value = o.onward.status;
-      f.querySelectorAll<HTMLInputElement>('input[name=barriers]').forEach((cb) => { cb.checked = o.onward.barriers.includes(cb.value); });
-      saving(f, () => api.updateOnwardReferral(o.onward.id, { status: val(f, 'status'), barriers: checkedValues(f, 'barriers') }), 'Onward referral updated', re('onward'));
-      return h('li', { class: 'onward' },
-        h('p', {}, h('a', { href: `#/directory/${o.onward.service_id}?for=${pid}` }, o.service_name ?? 'Service'), ' ',
-          h('span', { class: 'tag' }, o.status_label), h('span', { class: 'muted' }, ` since ${fmtDate(o.onward.status_on)}`),
-          o.onward.barriers.length ? h('span', { class: 'muted' }, ` · barriers: ${o.onward.barriers.map((b) => labelOf(v.barrier, b)).join(', ')}`) : null),
-        details('Change status or barriers', false, f));
-    })) : h('p', { class: 'muted' }, 'No onward referrals yet.'),
-    h('div', { class: 'actions' },
-      h('button', { type: 'button', onclick: async () => {
-        const list = await api.suggestServices(pid);
-        suggestBox.replaceChildren(h('h3', {}, 'Suggested services'),
-          list.length ? h('ol', { class: 'rows' }, list.map((s) => h('li', {},
-            h('a', { href: `#/directory/${s.service.id}?for=${pid}` }, s.service.name),
-            h('ul', { class: 'why' }, s.reasons.map((x) => h('li', {}, x)), s.cautions.map((x) => h('li', { class: 'caution' }, x))),
-            h('button', { type: 'button', class: 'secondary', onclick: async () => { await api.referOnward(pid, s.service.id, 'suggested'); announce(`${s.service.name} suggested`); await refresh('onward'); } }, `Suggest ${s.service.name}`))))
-            : h('p', {}, 'Nothing in the directory matches this person’s reasons or goals yet.'));
-        suggestBox.querySelector('h3')?.setAttribute('tabindex', '-1');
-        suggestBox.querySelector<HTMLElement>('h3')?.focus();
-      } }, 'Suggest services for this person'),
-      h('a', { href: `#/directory?for=${pid}`, class: 'button secondary' }, 'Find in directory')),
-    suggestBox);
+  const onward = section(
+    'onward',
+    'Onward referrals',
+    r.onward.length
+      ? h(
+          'ul',
+          { class: 'rows' },
+          r.onward.map((o) => {
+            const f = h(
+              'form',
+              { class: 'inline', 'aria-label': `Update ${o.service_name ?? 'referral'}` },
+              field(
+                `Status of ${o.service_name ?? 'referral'}`,
+                select('status', v.onward_status, { value: o.onward.status }),
+              ),
+              checkGroup('Barriers', 'barriers', v.barrier),
+              h('button', { type: 'submit' }, 'Update'),
+            );
+            (f.elements.namedItem('status') as HTMLSelectElement).value = o.onward.status;
+            f.querySelectorAll<HTMLInputElement>('input[name=barriers]').forEach((cb) => {
+              cb.checked = o.onward.barriers.includes(cb.value);
+            });
+            saving(
+              f,
+              () =>
+                api.updateOnwardReferral(o.onward.id, {
+                  status: val(f, 'status'),
+                  barriers: checkedValues(f, 'barriers'),
+                }),
+              'Onward referral updated',
+              re('onward'),
+            );
+            return h(
+              'li',
+              { class: 'onward' },
+              h(
+                'p',
+                {},
+                h('a', { href: `#/directory/${o.onward.service_id}?for=${pid}` }, o.service_name ?? 'Service'),
+                ' ',
+                h('span', { class: 'tag' }, o.status_label),
+                h('span', { class: 'muted' }, ` since ${fmtDate(o.onward.status_on)}`),
+                o.onward.barriers.length
+                  ? h(
+                      'span',
+                      { class: 'muted' },
+                      ` · barriers: ${o.onward.barriers.map((b) => labelOf(v.barrier, b)).join(', ')}`,
+                    )
+                  : null,
+              ),
+              details('Change status or barriers', false, f),
+            );
+          }),
+        )
+      : h('p', { class: 'muted' }, 'No onward referrals yet.'),
+    h(
+      'div',
+      { class: 'actions' },
+      h(
+        'button',
+        {
+          type: 'button',
+          onclick: async () => {
+            const list = await api.suggestServices(pid);
+            suggestBox.replaceChildren(
+              h('h3', {}, 'Suggested services'),
+              list.length
+                ? h(
+                    'ol',
+                    { class: 'rows' },
+                    list.map((s) =>
+                      h(
+                        'li',
+                        {},
+                        h('a', { href: `#/directory/${s.service.id}?for=${pid}` }, s.service.name),
+                        h(
+                          'ul',
+                          { class: 'why' },
+                          s.reasons.map((x) => h('li', {}, x)),
+                          s.cautions.map((x) => h('li', { class: 'caution' }, x)),
+                        ),
+                        h(
+                          'button',
+                          {
+                            type: 'button',
+                            class: 'secondary',
+                            onclick: async () => {
+                              await api.referOnward(pid, s.service.id, 'suggested');
+                              announce(`${s.service.name} suggested`);
+                              await refresh('onward');
+                            },
+                          },
+                          `Suggest ${s.service.name}`,
+                        ),
+                      ),
+                    ),
+                  )
+                : h('p', {}, 'Nothing in the directory matches this person’s reasons or goals yet.'),
+            );
+            suggestBox.querySelector('h3')?.setAttribute('tabindex', '-1');
+            suggestBox.querySelector<HTMLElement>('h3')?.focus();
+          },
+        },
+        'Suggest services for this person',
+      ),
+      h('a', { href: `#/directory?for=${pid}`, class: 'button secondary' }, 'Find in directory'),
+    ),
+    suggestBox,
+  );
 
   // ---- Audit trail (supervisors only: the core sends it to no one else) ----
-  const audit = r.audit_trail ? section('audit', 'Who has looked at this record',
-    h('p', { class: 'hint' }, 'Every opening, printing and export of this record, by whom and on which laptop. Kept for good; it cannot be changed.'),
-    r.audit_trail.length ? h('table', {},
-      h('caption', { class: 'visually-hidden' }, 'Audit trail, newest first'),
-      h('thead', {}, h('tr', {}, ['When', 'Who', 'What', 'Laptop'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, r.audit_trail.map((a) => h('tr', {},
-        h('td', {}, fmtDateTime(a.at)), h('td', {}, a.worker_name ?? 'A worker from another team'),
-        h('td', {}, a.action_label), h('td', {}, h('code', {}, a.device_id.slice(-8)))))))
-      : h('p', { class: 'muted' }, 'Nobody has opened this record yet.')) : null;
+  const audit = r.audit_trail
+    ? section(
+        'audit',
+        'Who has looked at this record',
+        h(
+          'p',
+          { class: 'hint' },
+          'Every opening, printing and export of this record, by whom and on which laptop. Kept for good; it cannot be changed.',
+        ),
+        r.audit_trail.length
+          ? h(
+              'table',
+              {},
+              h('caption', { class: 'visually-hidden' }, 'Audit trail, newest first'),
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  ['When', 'Who', 'What', 'Laptop'].map((t) => h('th', { scope: 'col' }, t)),
+                ),
+              ),
+              h(
+                'tbody',
+                {},
+                r.audit_trail.map((a) =>
+                  h(
+                    'tr',
+                    {},
+                    h('td', {}, fmtDateTime(a.at)),
+                    h('td', {}, a.worker_name ?? 'A worker from another team'),
+                    h('td', {}, a.action_label),
+                    h('td', {}, h('code', {}, a.device_id.slice(-8))),
+                  ),
+                ),
+              ),
+            )
+          : h('p', { class: 'muted' }, 'Nobody has opened this record yet.'),
+      )
+    : null;
 
   // Reading order as on paper: summary, referral, sessions, plan, goals, measures, onward.
-  const all = [summary, referral, sessions, planSec, goals, measures, onward, audit].filter((el): el is HTMLElement => el !== null);
-  all.forEach((el) => el.querySelectorAll('details').forEach((d, i) => { const id = `${el.id}-d${i}`; d.id = id; if (open.has(id)) d.open = true; }));
+  const all = [summary, referral, sessions, planSec, goals, measures, onward, audit].filter(
+    (el): el is HTMLElement => el !== null,
+  );
+  all.forEach((el) =>
+    el.querySelectorAll('details').forEach((d, i) => {
+      const id = `${el.id}-d${i}`;
+      d.id = id;
+      if (open.has(id)) d.open = true;
+    }),
+  );
   return all;
 }

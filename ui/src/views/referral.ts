@@ -3,17 +3,43 @@
 
 import { api, type NewReferral } from '../api';
 import type { Ctx } from '../main';
-import { h, field, input, textarea, select, checkbox, checkGroup, checkedValues, val, opt, bool, reportError, clearMessage, keepDraft, todayIso, announce, checkAsYouType } from '../dom';
+import {
+  h,
+  field,
+  input,
+  textarea,
+  select,
+  checkbox,
+  checkGroup,
+  checkedValues,
+  val,
+  opt,
+  bool,
+  reportError,
+  clearMessage,
+  keepDraft,
+  todayIso,
+  announce,
+  checkAsYouType,
+} from '../dom';
 import { personFieldset, readPerson } from './person-fields';
 
 function read(form: HTMLFormElement): NewReferral {
   return {
     person: readPerson(form),
     referral: {
-      source: val(form, 'source'), referrer_name: opt(val(form, 'referrer_name')), referrer_practice: opt(val(form, 'referrer_practice')),
-      received_on: val(form, 'received_on'), reasons: checkedValues(form, 'reasons'),
-      conditions: val(form, 'conditions').split('\n').map((s) => s.trim()).filter(Boolean),
-      snomed_code: opt(val(form, 'snomed_code')), consent_to_contact: bool(form, 'consent_to_contact'), detail: opt(val(form, 'detail')),
+      source: val(form, 'source'),
+      referrer_name: opt(val(form, 'referrer_name')),
+      referrer_practice: opt(val(form, 'referrer_practice')),
+      received_on: val(form, 'received_on'),
+      reasons: checkedValues(form, 'reasons'),
+      conditions: val(form, 'conditions')
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      snomed_code: opt(val(form, 'snomed_code')),
+      consent_to_contact: bool(form, 'consent_to_contact'),
+      detail: opt(val(form, 'detail')),
     },
     stage: opt(val(form, 'stage')),
     worker_id: opt(val(form, 'worker_id')) ?? null,
@@ -23,23 +49,57 @@ function read(form: HTMLFormElement): NewReferral {
 export async function referralView(ctx: Ctx): Promise<HTMLElement> {
   const v = ctx.vocab;
   const workers = await api.workers();
-  const form = h('form', { 'data-primary': true, novalidate: true, 'aria-labelledby': 'ref-h' },
+  const form = h(
+    'form',
+    { 'data-primary': true, novalidate: true, 'aria-labelledby': 'ref-h' },
     personFieldset('The person'),
-    h('fieldset', {}, h('legend', {}, 'The referral'),
-      h('div', { class: 'cols' },
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'The referral'),
+      h(
+        'div',
+        { class: 'cols' },
         field('Referral source', select('source', v.referral_source, { blank: 'Choose…' }), { required: true }),
         field('Referrer’s name', input('referrer_name')),
         field('Referrer’s practice', input('referrer_practice')),
-        field('Date received', input('received_on', { type: 'date', value: todayIso() }), { required: true })),
+        field('Date received', input('received_on', { type: 'date', value: todayIso() }), { required: true }),
+      ),
       checkGroup('Reasons for referral (choose at least one)', 'reasons', v.referral_reason),
       field('Long-term conditions', textarea('conditions', { rows: 2 }), { hint: 'One per line' }),
-      h('div', { class: 'cols' },
-        field('SNOMED CT code', select('snomed_code', v.snomed_code.map((c) => ({ code: c.code, label: `${c.code} ${c.label}` })), { blank: 'None' })),
+      h(
+        'div',
+        { class: 'cols' },
+        field(
+          'SNOMED CT code',
+          select(
+            'snomed_code',
+            v.snomed_code.map((c) => ({ code: c.code, label: `${c.code} ${c.label}` })),
+            { blank: 'None' },
+          ),
+        ),
         field('Stage', select('stage', v.stage, { blank: 'My own stage' })),
-        field('Worker', select('worker_id', workers.map((w) => ({ code: w.id, label: w.name })), { blank: 'Me' }))),
-      field('Consent to contact', checkbox('consent_to_contact'), { hint: 'The person agreed to be contacted by the service' }),
-      field('Referral detail', textarea('detail', { rows: 3 }))),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Take referral'), h('span', { class: 'muted' }, ' Ctrl+S saves')));
+        field(
+          'Worker',
+          select(
+            'worker_id',
+            workers.map((w) => ({ code: w.id, label: w.name })),
+            { blank: 'Me' },
+          ),
+        ),
+      ),
+      field('Consent to contact', checkbox('consent_to_contact'), {
+        hint: 'The person agreed to be contacted by the service',
+      }),
+      field('Referral detail', textarea('detail', { rows: 3 })),
+    ),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary' }, 'Take referral'),
+      h('span', { class: 'muted' }, ' Ctrl+S saves'),
+    ),
+  );
   const draft = keepDraft(form, 'new-referral');
   checkAsYouType(form, () => api.checkNewReferral(read(form)));
   form.addEventListener('submit', async (e) => {
@@ -54,6 +114,11 @@ export async function referralView(ctx: Ctx): Promise<HTMLElement> {
       reportError(form, err);
     }
   });
-  return h('div', {}, h('h1', { id: 'ref-h' }, 'New referral'),
-    h('p', { class: 'lead' }, 'Everything is checked as you type. Nothing is saved until you choose Take referral.'), form);
+  return h(
+    'div',
+    {},
+    h('h1', { id: 'ref-h' }, 'New referral'),
+    h('p', { class: 'lead' }, 'Everything is checked as you type. Nothing is saved until you choose Take referral.'),
+    form,
+  );
 }

@@ -8,9 +8,12 @@ const WHAT: Record<string, string> = { wellbeing_plan: 'wellness plan review', r
 
 function block(title: string, empty: string, items: HTMLElement[]): HTMLElement {
   const id = `h-${title.replace(/\W+/g, '-').toLowerCase()}`;
-  return h('section', { class: 'card', 'aria-labelledby': id },
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': id },
     h('h2', { id }, title, ' ', h('span', { class: 'count' }, `(${items.length})`)),
-    items.length ? h('ul', { class: 'rows' }, items) : h('p', { class: 'muted' }, empty));
+    items.length ? h('ul', { class: 'rows' }, items) : h('p', { class: 'muted' }, empty),
+  );
 }
 
 const personLink = (id: string, name: string) => h('a', { href: `#/person/${id}` }, name);
@@ -18,22 +21,75 @@ const personLink = (id: string, name: string) => h('a', { href: `#/person/${id}`
 export async function todayView(ctx: Ctx): Promise<HTMLElement> {
   const t = await api.today();
   const v = ctx.vocab;
-  return h('div', { class: 'today' },
+  return h(
+    'div',
+    { class: 'today' },
     h('h1', {}, 'Today', h('span', { class: 'sub' }, ` ${fmtDate(t.date)}`)),
     h('p', { class: 'lead' }, ctx.status.worker ? `Good to see you, ${ctx.status.worker.name}.` : ''),
-    h('div', { class: 'grid' },
-      block('Appointments', 'No appointments today.', t.appointments.map((a) =>
-        h('li', {}, h('time', { datetime: a.starts_at }, a.starts_at.slice(11, 16)), ' ', personLink(a.person_id, a.person_name),
-          h('span', { class: 'muted' }, ` · ${labelOf(v.session_mode, a.mode)}${a.venue ? ` at ${a.venue}` : ''}`)))),
-      block('Waiting for first contact', 'Nobody is waiting.', t.waiting.map((w) =>
-        h('li', {}, personLink(w.person_id, w.person_name),
-          h('span', { class: w.days_waiting > 5 ? 'tag warn' : 'tag' }, `${plural(w.days_waiting, 'day')} waiting`),
-          h('span', { class: 'muted' }, ` · ${plural(w.attempts, 'attempt')} so far`)))),
-      block('Follow-ups due', 'No follow-up measures due.', t.follow_ups.map((f) =>
-        h('li', {}, personLink(f.person_id, f.person_name), ` – ${labelOf(v.time_point, f.time_point)} measures `,
-          h('span', { class: f.days_overdue > 0 ? 'tag warn' : 'tag' }, f.days_overdue > 0 ? `${plural(f.days_overdue, 'day')} overdue` : `due ${fmtDate(f.due_on)}`)))),
-      block('Reviews due', 'No plan or risk reviews due.', [...t.risk_reviews, ...t.plan_reviews].map((r) =>
-        h('li', {}, personLink(r.person_id, r.person_name), ` – ${WHAT[r.what] ?? r.what.replace(/_/g, ' ')} `,
-          h('span', { class: r.days_overdue > 0 ? 'tag warn' : 'tag' }, r.days_overdue > 0 ? `${plural(r.days_overdue, 'day')} overdue` : `by ${fmtDate(r.review_on)}`)))),
-    ));
+    h(
+      'div',
+      { class: 'grid' },
+      block(
+        'Appointments',
+        'No appointments today.',
+        t.appointments.map((a) =>
+          h(
+            'li',
+            {},
+            h('time', { datetime: a.starts_at }, a.starts_at.slice(11, 16)),
+            ' ',
+            personLink(a.person_id, a.person_name),
+            h('span', { class: 'muted' }, ` · ${labelOf(v.session_mode, a.mode)}${a.venue ? ` at ${a.venue}` : ''}`),
+          ),
+        ),
+      ),
+      block(
+        'Waiting for first contact',
+        'Nobody is waiting.',
+        t.waiting.map((w) =>
+          h(
+            'li',
+            {},
+            personLink(w.person_id, w.person_name),
+            h('span', { class: w.days_waiting > 5 ? 'tag warn' : 'tag' }, `${plural(w.days_waiting, 'day')} waiting`),
+            h('span', { class: 'muted' }, ` · ${plural(w.attempts, 'attempt')} so far`),
+          ),
+        ),
+      ),
+      block(
+        'Follow-ups due',
+        'No follow-up measures due.',
+        t.follow_ups.map((f) =>
+          h(
+            'li',
+            {},
+            personLink(f.person_id, f.person_name),
+            ` – ${labelOf(v.time_point, f.time_point)} measures `,
+            h(
+              'span',
+              { class: f.days_overdue > 0 ? 'tag warn' : 'tag' },
+              f.days_overdue > 0 ? `${plural(f.days_overdue, 'day')} overdue` : `due ${fmtDate(f.due_on)}`,
+            ),
+          ),
+        ),
+      ),
+      block(
+        'Reviews due',
+        'No plan or risk reviews due.',
+        [...t.risk_reviews, ...t.plan_reviews].map((r) =>
+          h(
+            'li',
+            {},
+            personLink(r.person_id, r.person_name),
+            ` – ${WHAT[r.what] ?? r.what.replace(/_/g, ' ')} `,
+            h(
+              'span',
+              { class: r.days_overdue > 0 ? 'tag warn' : 'tag' },
+              r.days_overdue > 0 ? `${plural(r.days_overdue, 'day')} overdue` : `by ${fmtDate(r.review_on)}`,
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
 }
