@@ -67,7 +67,7 @@ pub fn status_for(code: &str) -> u16 {
     match code {
         "invalid" => 422,
         "not_found" => 404,
-        "not_allowed" | "not_initialised" | "newer_schema" => 409,
+        "not_allowed" | "sync_failed" | "not_initialised" | "newer_schema" => 409,
         "not_a_database" | "locked" => 423,
         "wrong_passphrase" => 403,
         "try_again_later" => 429,
@@ -95,7 +95,7 @@ pub fn api_call(
     if !ok {
         return Answer::json(
             401,
-            &json!({ "code": "unauthorised", "message": "This page is not connected to Linkwell: open the address the bridge printed, with its token.", "field": null, "fields": [] }),
+            &json!({ "code": "unauthorised", "reason": null, "message": "This page is not connected to Linkwell: open the address the bridge printed, with its token.", "field": null, "fields": [] }),
         );
     }
     match gate.call_json(method, body) {

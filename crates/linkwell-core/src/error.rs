@@ -14,9 +14,13 @@ pub enum CoreError {
     #[error("{entity} {id} was not found")]
     NotFound { entity: &'static str, id: String },
 
-    /// A rule of the pathway forbids this (e.g. closing an episode twice).
-    #[error("{0}")]
-    NotAllowed(String),
+    /// A rule forbids this (closing an episode twice, editing a retracted note...).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+
+    /// Sync could not be done (offline, refused by the server, not enrolled...).
+    #[error(transparent)]
+    Sync(Box<crate::sync::SyncError>),
 
     #[error(
         "this database was written by a newer version of Linkwell (schema {found}, this version understands up to {supported}); please update Linkwell — the file has not been changed"
@@ -56,6 +60,93 @@ pub enum CoreError {
     RestartNeeded,
 }
 
+/// Why a rule refused a call, each with a stable code and the words a worker sees.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Refusal {
+    #[error(
+        "this person already has an open episode (since {since}); close it before a new referral"
+    )]
+    OpenEpisodeExists { since: String },
+    #[error("this person already has an open episode")]
+    ReopenWhileOpen,
+    #[error("a closed episode cannot be handed over")]
+    HandoverOfClosedEpisode,
+    #[error("this episode is already closed")]
+    EpisodeAlreadyClosed,
+    #[error("only a closed episode can be reopened")]
+    EpisodeNotClosed,
+    #[error(
+        "this note has been changed since you opened it; your text is kept in the editor — review the latest version before saving"
+    )]
+    NoteChangedMeanwhile,
+    #[error("a retracted note cannot be edited")]
+    NoteRetracted,
+    #[error("this note is already retracted")]
+    NoteAlreadyRetracted,
+    #[error("{0} records are never changed once written")]
+    InsertOnly(&'static str),
+    #[error("only a supervisor can see who looked at a record")]
+    SupervisorsOnly,
+    #[error("this database is already set up")]
+    AlreadySetUp,
+    #[error("Linkwell is already set up with this database")]
+    ProfileAlreadySetUp,
+    #[error("a sync is already running; it will finish by itself")]
+    SyncAlreadyRunning,
+    #[error("sync is not available in this window")]
+    SyncNotOffered,
+    #[error("joining a server is not available in this window")]
+    JoinNotOffered,
+    #[error("this laptop is not joined to a server: it keeps everything here")]
+    NotJoined,
+    #[error("saving straight to a folder works in the desktop app only")]
+    SaveToFolderNotOffered,
+    #[error("this database is not encrypted yet: choose a passphrase to encrypt it first")]
+    NotEncryptedYet,
+    #[error("this database has no key file: it is not encrypted")]
+    NoKeyFile,
+    #[error("this database already has a key file")]
+    KeyFileExists,
+    #[error("this database is already encrypted")]
+    AlreadyEncrypted,
+    #[error("{0} already exists")]
+    FileExists(String),
+    /// The Green Book has nothing to show yet (the message says what to add).
+    #[error("{0}")]
+    NothingToPrint(String),
+}
+
+impl Refusal {
+    /// A stable code: never reworded, so screens and scripts may rely on it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::OpenEpisodeExists { .. } => "open_episode_exists",
+            Refusal::ReopenWhileOpen => "reopen_while_open",
+            Refusal::HandoverOfClosedEpisode => "handover_of_closed_episode",
+            Refusal::EpisodeAlreadyClosed => "episode_already_closed",
+            Refusal::EpisodeNotClosed => "episode_not_closed",
+            Refusal::NoteChangedMeanwhile => "note_changed_meanwhile",
+            Refusal::NoteRetracted => "note_retracted",
+            Refusal::NoteAlreadyRetracted => "note_already_retracted",
+            Refusal::InsertOnly(_) => "insert_only",
+            Refusal::SupervisorsOnly => "supervisors_only",
+            Refusal::AlreadySetUp => "already_set_up",
+            Refusal::ProfileAlreadySetUp => "profile_already_set_up",
+            Refusal::SyncAlreadyRunning => "sync_already_running",
+            Refusal::SyncNotOffered => "sync_not_offered",
+            Refusal::JoinNotOffered => "join_not_offered",
+            Refusal::NotJoined => "not_joined",
+            Refusal::SaveToFolderNotOffered => "save_to_folder_not_offered",
+            Refusal::NotEncryptedYet => "not_encrypted_yet",
+            Refusal::NoKeyFile => "no_key_file",
+            Refusal::KeyFileExists => "key_file_exists",
+            Refusal::AlreadyEncrypted => "already_encrypted",
+            Refusal::FileExists(_) => "file_exists",
+            Refusal::NothingToPrint(_) => "nothing_to_print",
+        }
+    }
+}
+
 fn join_field_errors(errors: &[FieldError]) -> String {
     errors
         .iter()
@@ -77,12 +168,23 @@ impl CoreError {
         }
     }
 
+    /// The stable code of the particular refusal or sync failure, for screens and scripts
+    /// that tell them apart (`None` for other errors: their [`CoreError::code`] says it all).
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            CoreError::Refused(r) => Some(r.code()),
+            CoreError::Sync(s) => Some(s.code()),
+            _ => None,
+        }
+    }
+
     /// A stable code for transports to map (desktop `{code,...}`, HTTP status).
     pub fn code(&self) -> &'static str {
         match self {
             CoreError::Invalid(_) => "invalid",
             CoreError::NotFound { .. } => "not_found",
-            CoreError::NotAllowed(_) => "not_allowed",
+            CoreError::Refused(_) => "not_allowed",
+            CoreError::Sync(_) => "sync_failed",
             CoreError::NewerSchema { .. } => "newer_schema",
             CoreError::NotInitialised => "not_initialised",
             CoreError::NotADatabase => "not_a_database",

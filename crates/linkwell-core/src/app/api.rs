@@ -239,6 +239,8 @@ pub enum Request {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ErrorBody {
     pub code: String,
+    /// The particular refusal or sync failure (`open_episode_exists`, `offline`...), if any.
+    pub reason: Option<String>,
     pub message: String,
     pub field: Option<String>,
     pub fields: Vec<FieldError>,
@@ -274,6 +276,7 @@ impl From<&CoreError> for ErrorBody {
         };
         ErrorBody {
             code: e.code().to_string(),
+            reason: e.reason().map(str::to_string),
             message,
             field: fields.first().map(|f| f.field.clone()),
             fields,
@@ -503,12 +506,8 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
             Ok(Value::Null)
         }
         R::PendingCount => to(store.pending_count()?),
-        R::SyncStatus => to(store
-            .sync_status()
-            .map_err(crate::sync::SyncError::into_core)?),
-        R::SyncReview => to(store
-            .review_items()
-            .map_err(crate::sync::SyncError::into_core)?),
+        R::SyncStatus => to(store.sync_status().map_err(CoreError::from)?),
+        R::SyncReview => to(store.review_items().map_err(CoreError::from)?),
         R::ExportPerson { person_id } => store.export_person(person_id),
         R::GreenBookPreview { person_id, options } => {
             green_book_preview(store, person_id, &options)

@@ -3,7 +3,7 @@
 //! Only scores of instruments the organisation has enabled are printed, never their items.
 
 use crate::domain::vocabulary::{Attendance, Instrument, OnwardStatus, StepStatus};
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use crate::records::audit::AuditAction;
 use crate::store::{Store, today};
 use linkwell_print as lp;
@@ -27,7 +27,7 @@ impl From<lp::PrintError> for CoreError {
     fn from(e: lp::PrintError) -> Self {
         match e {
             lp::PrintError::UnknownSection { .. } => CoreError::invalid("pages", e.to_string()),
-            lp::PrintError::NothingToPrint(_) => CoreError::NotAllowed(e.to_string()),
+            lp::PrintError::NothingToPrint(_) => Refusal::NothingToPrint(e.to_string()).into(),
             other => CoreError::Corrupt(format!("printing failed: {other}")),
         }
     }

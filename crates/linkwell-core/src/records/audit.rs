@@ -4,7 +4,7 @@
 //! read a person's trail.
 
 use crate::domain::vocabulary::Role;
-use crate::error::{CoreError, Result};
+use crate::error::{Refusal, Result};
 use crate::store::Store;
 use chrono::Local;
 use linkwell_protocol::{EntityKind, Operation};
@@ -111,9 +111,7 @@ impl Store {
     /// Supervisors and admins only.
     pub fn audit_trail(&self, person_id: Uuid) -> Result<Vec<AuditEntry>> {
         if !self.can_see_audit_trail()? {
-            return Err(CoreError::NotAllowed(
-                "only a supervisor can see who looked at a record".into(),
-            ));
+            return Err(Refusal::SupervisorsOnly.into());
         }
         // One query: each line with its worker's name where this laptop knows the worker.
         let mut stmt = self.conn().prepare_cached(

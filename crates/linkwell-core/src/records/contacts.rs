@@ -4,7 +4,7 @@
 
 use crate::domain::validate::Checker;
 use crate::domain::vocabulary::{Attendance, SessionMode};
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use crate::store::{self, Store, to_payload};
 use chrono::{Local, NaiveDateTime};
 use linkwell_protocol::{EntityKind, Operation};
@@ -238,14 +238,10 @@ impl Store {
         let current = self.note(note_id)?;
         let latest = current.current().map(|r| r.id);
         if latest != Some(supersedes) {
-            return Err(CoreError::NotAllowed(
-                "this note has been changed since you opened it; your text is kept in the editor — review the latest version before saving".into(),
-            ));
+            return Err(Refusal::NoteChangedMeanwhile.into());
         }
         if current.current().is_some_and(|r| r.retracted) {
-            return Err(CoreError::NotAllowed(
-                "a retracted note cannot be edited".into(),
-            ));
+            return Err(Refusal::NoteRetracted.into());
         }
         let mut c = Checker::new();
         let body = c.required("body", "Note", body, NOTE_MAX);
@@ -282,9 +278,7 @@ impl Store {
             .current()
             .ok_or_else(|| CoreError::Corrupt("note without text".into()))?;
         if latest.retracted {
-            return Err(CoreError::NotAllowed(
-                "this note is already retracted".into(),
-            ));
+            return Err(Refusal::NoteAlreadyRetracted.into());
         }
         let mut c = Checker::new();
         let reason = c.required("reason", "Reason for retracting", reason, 1000);

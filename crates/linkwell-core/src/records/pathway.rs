@@ -6,7 +6,7 @@ use crate::domain::vocabulary::{
     ClosingReason, ContactMethod, ContactOutcome, EpisodeStatus, ReferralReason, ReferralSource,
     SnomedCode, Stage,
 };
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use crate::records::people::{Person, PersonFields, PersonInput, person_fields};
 use crate::store::{self, Store, Writer, to_payload, today};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -256,10 +256,10 @@ impl Store {
     ) -> Result<(Referral, Episode)> {
         self.person(person_id)?;
         if let Some(open) = self.open_episode(person_id)? {
-            return Err(CoreError::NotAllowed(format!(
-                "this person already has an open episode (since {}); close it before a new referral",
-                open.opened_on
-            )));
+            return Err(Refusal::OpenEpisodeExists {
+                since: open.opened_on.to_string(),
+            }
+            .into());
         }
         let mut c = Checker::new();
         let mut referral = referral_fields(&mut c, input, today());
@@ -444,9 +444,7 @@ impl Store {
     ) -> Result<Handover> {
         let ep = self.episode(episode_id)?;
         if ep.status == EpisodeStatus::Closed {
-            return Err(CoreError::NotAllowed(
-                "a closed episode cannot be handed over".into(),
-            ));
+            return Err(Refusal::HandoverOfClosedEpisode.into());
         }
         let mut c = Checker::new();
         let stage = Stage::parse(to_stage);
@@ -514,9 +512,7 @@ impl Store {
     ) -> Result<Episode> {
         let mut ep = self.episode(episode_id)?;
         if ep.status == EpisodeStatus::Closed {
-            return Err(CoreError::NotAllowed(
-                "this episode is already closed".into(),
-            ));
+            return Err(Refusal::EpisodeAlreadyClosed.into());
         }
         let mut c = Checker::new();
         let r = ClosingReason::parse(reason);
@@ -563,14 +559,10 @@ impl Store {
     pub fn reopen_episode(&mut self, episode_id: Uuid) -> Result<Episode> {
         let mut ep = self.episode(episode_id)?;
         if ep.status != EpisodeStatus::Closed {
-            return Err(CoreError::NotAllowed(
-                "only a closed episode can be reopened".into(),
-            ));
+            return Err(Refusal::EpisodeNotClosed.into());
         }
         if self.open_episode(ep.person_id)?.is_some() {
-            return Err(CoreError::NotAllowed(
-                "this person already has an open episode".into(),
-            ));
+            return Err(Refusal::ReopenWhileOpen.into());
         }
         ep.status = EpisodeStatus::Active;
         ep.closed_on = None;

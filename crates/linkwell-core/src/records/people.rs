@@ -3,7 +3,7 @@
 
 use crate::domain::validate::{self, Checker};
 use crate::domain::vocabulary::{ConsentKind, RiskKind, Role};
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use crate::store::{self, Actor, Store, to_payload, today};
 use chrono::NaiveDate;
 use linkwell_protocol::{EntityKind, Operation};
@@ -110,9 +110,7 @@ impl Store {
     /// Sets up a new laptop database: the team, its first worker and this device's identity.
     pub fn init(&mut self, input: &SetupInput) -> Result<Actor> {
         if self.actor().is_ok() {
-            return Err(CoreError::NotAllowed(
-                "this database is already set up".into(),
-            ));
+            return Err(Refusal::AlreadySetUp.into());
         }
         let (team_name, locality, (name, role, phone, email)) = checked_setup(input)?;
         let team = Team {

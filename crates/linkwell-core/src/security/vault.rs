@@ -7,7 +7,7 @@
 //! key; the data is not re-encrypted. Wrong passphrases are counted in the key file (so the
 //! count survives a restart) and each attempt after the third must wait longer.
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use crate::store::DbKey;
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, KeyInit};
@@ -173,7 +173,7 @@ fn normalise_code(code: &str) -> Zeroizing<String> {
 fn read(db: &Path) -> Result<KeyFile> {
     let text = std::fs::read_to_string(key_file(db)).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            CoreError::NotAllowed("this database has no key file: it is not encrypted".into())
+            Refusal::NoKeyFile.into()
         } else {
             CoreError::Corrupt(format!("key file could not be read: {e}"))
         }
@@ -200,9 +200,7 @@ fn write(db: &Path, kf: &KeyFile) -> Result<()> {
 pub fn create(db: &Path, passphrase: &str, kdf: KdfParams) -> Result<(DbKey, RecoveryCode)> {
     check_passphrase(passphrase)?;
     if key_file(db).exists() {
-        return Err(CoreError::NotAllowed(
-            "this database already has a key file".into(),
-        ));
+        return Err(Refusal::KeyFileExists.into());
     }
     let mut key = DbKey([0u8; 32]);
     rand::rng().fill_bytes(&mut key.0);
@@ -307,9 +305,7 @@ pub fn new_recovery(db: &Path, passphrase: &str) -> Result<RecoveryCode> {
 pub fn encrypt_existing(db: &Path, passphrase: &str, kdf: KdfParams) -> Result<RecoveryCode> {
     check_passphrase(passphrase)?;
     if is_encrypted(db) {
-        return Err(CoreError::NotAllowed(
-            "this database is already encrypted".into(),
-        ));
+        return Err(Refusal::AlreadyEncrypted.into());
     }
     let plain = rusqlite::Connection::open(db)?;
     let version: i64 = plain.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -357,10 +353,7 @@ impl crate::Store {
         kdf: KdfParams,
     ) -> Result<(crate::Store, RecoveryCode)> {
         if db.exists() {
-            return Err(CoreError::NotAllowed(format!(
-                "{} already exists",
-                db.display()
-            )));
+            return Err(Refusal::FileExists(db.display().to_string()).into());
         }
         let (key, code) = create(db, passphrase, kdf)?;
         Ok((crate::Store::open(db, Some(&key))?, code))

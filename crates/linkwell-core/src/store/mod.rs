@@ -6,7 +6,7 @@
 
 pub mod drafts;
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use chrono::{Local, NaiveDate};
 use linkwell_protocol::registry::{self, ColType};
 use linkwell_protocol::{EntityKind, Hlc, Operation};
@@ -360,10 +360,7 @@ pub fn apply(
         }
         Operation::Update | Operation::Archive => {
             if entity.is_append_only() {
-                return Err(CoreError::NotAllowed(format!(
-                    "{} records are never changed once written",
-                    entity.as_str()
-                )));
+                return Err(Refusal::InsertOnly(entity.as_str()).into());
             }
             if cols.is_empty() {
                 return Ok(());

@@ -101,11 +101,28 @@ impl SyncError {
         matches!(self, SyncError::Transport(TransportError::Unreachable(_)))
     }
 
-    /// As the core's error, for callers that answer with one (the API, the gate).
-    pub fn into_core(self) -> CoreError {
+    /// A stable code for each kind of failure (the UI and scripts tell them apart by it).
+    pub fn code(&self) -> &'static str {
         match self {
+            SyncError::Transport(TransportError::Unreachable(_)) => "offline",
+            SyncError::Transport(TransportError::Refused { .. }) => "server_refused",
+            SyncError::Transport(TransportError::BadResponse(_)) => "bad_server_answer",
+            SyncError::Transport(TransportError::Stopped) => "stopped_by_lock",
+            SyncError::Core(c) => c.code(),
+            SyncError::NotEnrolled => "not_enrolled",
+            SyncError::AlreadySetUp => "already_set_up",
+            SyncError::LostHistory { .. } => "server_lost_history",
+            SyncError::Unsettled(_) => "unsettled",
+        }
+    }
+}
+
+/// The API and the gate answer with the core's error: a sync failure keeps its kind.
+impl From<SyncError> for CoreError {
+    fn from(e: SyncError) -> Self {
+        match e {
             SyncError::Core(c) => c,
-            other => CoreError::NotAllowed(other.to_string()),
+            other => CoreError::Sync(Box::new(other)),
         }
     }
 }

@@ -4,6 +4,7 @@
 use crate::new_referral;
 use linkwell_core::CoreError;
 use linkwell_core::app::gate::{Gate, Profiles};
+use linkwell_core::error::Refusal;
 use linkwell_core::security::vault::KdfParams;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -326,7 +327,7 @@ fn an_unencrypted_database_must_be_encrypted_before_use() {
     assert_eq!(state["profiles"][0]["encrypted"], false);
     assert!(matches!(
         gate.call("unlock", json!({ "passphrase": PASS })),
-        Err(CoreError::NotAllowed(_))
+        Err(CoreError::Refused(Refusal::NotEncryptedYet))
     ));
     let state = gate
         .call(
@@ -440,7 +441,7 @@ fn saving_a_green_book_never_overwrites_and_keeps_names_out_of_file_names() {
         .unwrap();
     assert!(matches!(
         browser.call("save_green_book", json!({ "person_id": person })),
-        Err(CoreError::NotAllowed(_))
+        Err(CoreError::Refused(Refusal::SaveToFolderNotOffered))
     ));
     let pdf = browser
         .call("print_green_book", json!({ "person_id": person }))

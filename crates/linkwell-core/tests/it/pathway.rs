@@ -4,6 +4,7 @@
 use crate::TestDb;
 use linkwell_core::CoreError;
 use linkwell_core::domain::vocabulary::EpisodeStatus;
+use linkwell_core::error::Refusal;
 use linkwell_core::records::contacts::SessionInput;
 use linkwell_core::records::pathway::{ContactAttemptInput, ReferralInput};
 use linkwell_core::records::people::{ConsentInput, RiskFlagInput, WorkerInput};
@@ -87,7 +88,10 @@ fn a_referral_moves_through_the_pathway() {
         .store
         .add_referral(t.person.id, &ReferralInput::default(), None, None)
         .unwrap_err();
-    assert!(matches!(err, CoreError::NotAllowed(_)), "{err}");
+    assert!(
+        matches!(err, CoreError::Refused(Refusal::OpenEpisodeExists { .. })),
+        "{err}"
+    );
     let err = db
         .store
         .close_episode(t.episode.id, "bored", &crate::days_ago(0).to_string())
@@ -101,7 +105,7 @@ fn a_referral_moves_through_the_pathway() {
     assert!(matches!(
         db.store
             .close_episode(t.episode.id, "goals_met", &crate::days_ago(0).to_string()),
-        Err(CoreError::NotAllowed(_))
+        Err(CoreError::Refused(Refusal::EpisodeAlreadyClosed))
     ));
 
     let again = ReferralInput {
@@ -151,7 +155,10 @@ fn notes_are_revised_never_overwritten_and_retracted_with_a_reason() {
         .store
         .revise_note(note.note.id, first, "Something else")
         .unwrap_err();
-    assert!(matches!(err, CoreError::NotAllowed(_)), "{err}");
+    assert!(
+        matches!(err, CoreError::Refused(Refusal::NoteChangedMeanwhile)),
+        "{err}"
+    );
     assert_eq!(db.store.note(note.note.id).unwrap().revisions.len(), 2);
 
     let err = db.store.retract_note(note.note.id, "").unwrap_err();

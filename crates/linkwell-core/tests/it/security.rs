@@ -2,6 +2,7 @@
 //! audit trail of who looked at, printed or exported a record.
 
 use crate::{TestDb, new_referral};
+use linkwell_core::error::Refusal;
 use linkwell_core::records::people::SetupInput;
 use linkwell_core::security::unlocked::UnlockedSession;
 use linkwell_core::security::vault::{self, KdfParams};
@@ -227,7 +228,10 @@ fn viewing_printing_and_exporting_are_audited_and_shown_only_to_supervisors() {
             .starts_with("left out")
     );
     assert!(
-        matches!(db.store.audit_trail(p), Err(CoreError::NotAllowed(_))),
+        matches!(
+            db.store.audit_trail(p),
+            Err(CoreError::Refused(Refusal::SupervisorsOnly))
+        ),
         "a link worker cannot see the audit trail"
     );
     let synced: i64 = db

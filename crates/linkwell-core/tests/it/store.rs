@@ -1,6 +1,7 @@
 //! The store: set-up, migrations, the change log, HLC persistence, atomic writes.
 
 use crate::TestDb;
+use linkwell_core::error::Refusal;
 use linkwell_core::records::people::PersonInput;
 use linkwell_core::{CoreError, Store};
 
@@ -92,7 +93,7 @@ fn the_schema_is_at_the_latest_version_with_the_pragmas_set() {
 fn init_twice_is_refused_and_an_uninitialised_store_cannot_write() {
     let mut db = TestDb::new();
     let err = db.store.init(&Default::default()).unwrap_err();
-    assert!(matches!(err, CoreError::NotAllowed(_)));
+    assert!(matches!(err, CoreError::Refused(Refusal::AlreadySetUp)));
     let dir = tempfile::tempdir().unwrap();
     let mut fresh = Store::open(&dir.path().join("x.db"), None).unwrap();
     let err = fresh

@@ -2,7 +2,7 @@
 //! from the UI's JSON; everything else goes to [`crate::app::api`] while unlocked.
 
 use crate::app::api;
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use crate::records::people::SetupInput;
 use crate::security::unlocked::{DEFAULT_IDLE_LOCK, UnlockedSession};
 use crate::security::vault;
@@ -152,9 +152,7 @@ impl Gate {
             G::SyncNow => self.sync_now(),
             G::SaveGreenBook { person_id, options } => {
                 let Some(dir) = self.save_dir.clone() else {
-                    return Err(CoreError::NotAllowed(
-                        "saving straight to a folder works in the desktop app only".into(),
-                    ));
+                    return Err(Refusal::SaveToFolderNotOffered.into());
                 };
                 let path = self.store()?.save_green_book(person_id, &options, &dir)?;
                 Ok(json!({
@@ -169,10 +167,7 @@ impl Gate {
                 let id = self.pick(profile.as_deref())?;
                 let db = self.db_of(&id)?;
                 if !vault::is_encrypted(&db) {
-                    return Err(CoreError::NotAllowed(
-                        "this database is not encrypted yet: choose a passphrase to encrypt it first"
-                            .into(),
-                    ));
+                    return Err(Refusal::NotEncryptedYet.into());
                 }
                 if passphrase.is_empty() {
                     return Err(CoreError::invalid("passphrase", "Type your passphrase"));

@@ -2,7 +2,7 @@
 //! server), listing for the unlock screen, and each profile's small unencrypted settings file.
 
 use crate::app::api;
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use crate::records::people::SetupInput;
 use crate::security::unlocked::DEFAULT_IDLE_LOCK;
 use crate::security::vault;
@@ -234,9 +234,7 @@ impl Gate {
                     ));
                 }
                 if self.connector.is_none() {
-                    return Err(CoreError::NotAllowed(
-                        "joining a server is not available in this window".into(),
-                    ));
+                    return Err(Refusal::JoinNotOffered.into());
                 }
             }
             (Some(setup), None) => {
@@ -264,9 +262,7 @@ impl Gate {
         let (id, db) = match &self.profiles {
             Profiles::Single(db) => {
                 if db.exists() {
-                    return Err(CoreError::NotAllowed(
-                        "Linkwell is already set up with this database".into(),
-                    ));
+                    return Err(Refusal::ProfileAlreadySetUp.into());
                 }
                 (SINGLE_ID.to_string(), db.clone())
             }
@@ -320,10 +316,7 @@ impl Gate {
         passphrase: &str,
         join: &Join,
     ) -> Result<(Store, vault::RecoveryCode)> {
-        let connect = self
-            .connector
-            .as_ref()
-            .ok_or_else(|| CoreError::NotAllowed("joining a server is not available".into()))?;
+        let connect = self.connector.as_ref().ok_or(Refusal::JoinNotOffered)?;
         let server = join.server.trim().trim_end_matches('/');
         let mut transport = connect(server);
         let (mut store, code) = Store::create_encrypted(db, passphrase, self.kdf)?;
@@ -337,7 +330,7 @@ impl Gate {
                 SyncError::Transport(TransportError::Refused { body, .. }) => {
                     CoreError::invalid("code", body.message)
                 }
-                other => other.into_core(),
+                other => CoreError::from(other),
             })?;
         // A first sync now is a convenience: if it fails, the status line says so.
         let _ = store.sync(&mut *transport);

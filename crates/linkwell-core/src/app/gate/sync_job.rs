@@ -2,7 +2,7 @@
 //! "Sync now" and the background schedule start and finish jobs, and [`SharedGate`] lets a
 //! multi-threaded shell run them without holding the gate.
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use crate::security::unlocked::UnlockedSession;
 use crate::store::Store;
 use crate::sync::{SyncError, SyncReport, SyncTransport, TransportError};
@@ -202,14 +202,10 @@ impl Gate {
     /// database; refused while another is out.
     pub(super) fn sync_job(&mut self) -> Result<SyncJob> {
         if self.syncing.load(Ordering::SeqCst) {
-            return Err(CoreError::NotAllowed(
-                "a sync is already running; it will finish by itself".into(),
-            ));
+            return Err(Refusal::SyncAlreadyRunning.into());
         }
         let Some(connect) = self.connector.as_ref() else {
-            return Err(CoreError::NotAllowed(
-                "sync is not available in this window".into(),
-            ));
+            return Err(Refusal::SyncNotOffered.into());
         };
         let profile = self.current.clone().ok_or(CoreError::Locked)?;
         let store = self
@@ -219,12 +215,8 @@ impl Gate {
             .and_then(UnlockedSession::store_without_activity)?;
         let url = store
             .sync_server_url()
-            .map_err(SyncError::into_core)?
-            .ok_or_else(|| {
-                CoreError::NotAllowed(
-                    "this laptop is not joined to a server: it keeps everything here".into(),
-                )
-            })?;
+            .map_err(CoreError::from)?
+            .ok_or(Refusal::NotJoined)?;
         self.stop_sync = Arc::default();
         let job = SyncJob {
             transport: Box::new(Stoppable {
@@ -256,7 +248,7 @@ impl Gate {
         if self.current.as_deref() != Some(job.profile.as_str()) || self.session.is_none() {
             return Err(CoreError::Locked);
         }
-        let status = job.store.sync_status().map_err(SyncError::into_core)?;
+        let status = job.store.sync_status().map_err(CoreError::from)?;
         self.schedule_next_sync(&outcome, Instant::now());
         Ok(json!({
             "ok": outcome.is_ok(),
