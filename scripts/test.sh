@@ -11,8 +11,9 @@ step() { printf '\n== %s (%s)\n' "$*" "$(date +%T)"; }
 step "build the web UI (the desktop shell embeds ui/dist at compile time)"
 (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
 
-step "format"
+step "format and lint (rustfmt; Biome for ui/)"
 cargo fmt --all -- --check
+bash scripts/lint-ui.sh
 
 source scripts/dependency-checks.sh
 
