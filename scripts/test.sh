@@ -37,7 +37,20 @@ trap 'rm -f "$log"' EXIT
 status=0
 
 step "Rust tests (unit, integration, end-to-end across processes)"
+# ts-rs's export tests write ui/src/generated/ afresh from the Rust types (a type that is
+# gone leaves no file behind), so the check below sees any drift from what is checked in.
+rm -rf ui/src/generated
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee -a "$log" || status=1
+
+step "the UI's generated TypeScript types match the Rust types"
+if [ -n "$(git status --porcelain -- ui/src/generated)" ]; then
+  git status --short -- ui/src/generated | head -20
+  echo "ui/src/generated is out of date: run \`cargo test --workspace\` and commit ui/src/generated" | tee -a "$log"
+  echo "generated types: 0 passed, 1 failed" | tee -a "$log"
+  status=1
+else
+  echo "generated types: 1 passed, 0 failed" | tee -a "$log"
+fi
 
 step "browser end-to-end (Debian chromium, playwright-core, axe-core)"
 bash tests/browser/run.sh 2>&1 | tee -a "$log" || status=1
@@ -64,8 +77,8 @@ fi
 
 # Counting must not stop the script when a pattern has no match (pipefail + set -e).
 count() { { grep -oE "$1" "$log" || true; } | { grep -oE "[0-9]+ $2" || true; } | awk '{s+=$1} END {print s+0}'; }
-passed=$(( $(count 'test result: [a-zA-Z]+\. [0-9]+ passed' passed) + $(count '^(browser|desktop|fuzz): [0-9]+ passed' passed) ))
-failed=$(( $(count 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' failed) + $(count '^(browser|desktop|fuzz): [0-9]+ passed, [0-9]+ failed' failed) ))
+passed=$(( $(count 'test result: [a-zA-Z]+\. [0-9]+ passed' passed) + $(count '^(browser|desktop|fuzz|generated types): [0-9]+ passed' passed) ))
+failed=$(( $(count 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' failed) + $(count '^(browser|desktop|fuzz|generated types): [0-9]+ passed, [0-9]+ failed' failed) ))
 echo
 echo "$passed passed, $failed failed"
 exit "$status"

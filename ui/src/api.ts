@@ -2,11 +2,6 @@
 // two transports: Tauri's invoke inside the desktop app, HTTP to linkwell-bridge in a browser.
 // Every rule lives in linkwell-core (crates/linkwell-core/src/api.rs); nothing here decides.
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
 /** Every failure a screen sees: a stable code, words for the person, the field at fault. */
 export class ApiError extends Error {
   constructor(
@@ -116,48 +111,98 @@ async function write<T>(method: string, args?: unknown): Promise<T> {
   return out;
 }
 
-// ---- Types (the core's serde shapes) ----
+// ---- Types ----
+// Generated from the core's Rust types by ts-rs (`cargo test` writes ui/src/generated/; CI
+// fails when they are out of date). Only answers the core still builds as JSON by hand are
+// typed here.
+import type { Appointment } from './generated/Appointment';
+import type { AuditEntry } from './generated/AuditEntry';
+import type { CaseloadFilter } from './generated/CaseloadFilter';
+import type { CaseloadRow } from './generated/CaseloadRow';
+import type { Consent } from './generated/Consent';
+import type { ContactAttempt } from './generated/ContactAttempt';
+import type { Episode } from './generated/Episode';
+import type { FieldError } from './generated/FieldError';
+import type { FollowUpDue } from './generated/FollowUpDue';
+import type { GoalDetail } from './generated/GoalDetail';
+import type { GoalStep } from './generated/GoalStep';
+import type { GreenBookOptions } from './generated/GreenBookOptions';
+import type { Handover } from './generated/Handover';
+import type { Measure } from './generated/Measure';
+import type { NewReferral } from './generated/NewReferral';
+import type { NoteRevision } from './generated/NoteRevision';
+import type { NoteWithHistory } from './generated/NoteWithHistory';
+import type { OnwardReferral } from './generated/OnwardReferral';
+import type { Person } from './generated/Person';
+import type { PersonInput } from './generated/PersonInput';
+import type { Referral } from './generated/Referral';
+import type { ReferralInput } from './generated/ReferralInput';
+import type { ReviewDue } from './generated/ReviewDue';
+import type { RiskFlag } from './generated/RiskFlag';
+import type { Schedule } from './generated/Schedule';
+import type { SearchHit } from './generated/SearchHit';
+import type { Service } from './generated/Service';
+import type { ServiceFilter } from './generated/ServiceFilter';
+import type { ServiceInput } from './generated/ServiceInput';
+import type { Session } from './generated/Session';
+import type { SetupInput } from './generated/SetupInput';
+import type { Suggestion } from './generated/Suggestion';
+import type { SyncStatus } from './generated/SyncStatus';
+import type { TimelineItem } from './generated/TimelineItem';
+import type { Today } from './generated/Today';
+import type { WellbeingPlan } from './generated/WellbeingPlan';
+import type { Worker } from './generated/Worker';
+export type {
+  Appointment,
+  AuditEntry,
+  CaseloadFilter,
+  CaseloadRow,
+  Consent,
+  ContactAttempt,
+  Episode,
+  FieldError,
+  FollowUpDue,
+  GoalDetail,
+  GoalStep,
+  GreenBookOptions,
+  Handover,
+  Measure,
+  NewReferral,
+  NoteRevision,
+  NoteWithHistory,
+  OnwardReferral,
+  Person,
+  PersonInput,
+  Referral,
+  ReferralInput,
+  ReviewDue,
+  RiskFlag,
+  Schedule,
+  SearchHit,
+  Service,
+  ServiceFilter,
+  ServiceInput,
+  Session,
+  SetupInput,
+  Suggestion,
+  SyncStatus,
+  TimelineItem,
+  Today,
+  WellbeingPlan,
+  Worker,
+};
 export type Id = string;
 export interface Choice {
   code: string;
   label: string;
 }
 export type Vocabularies = Record<string, Choice[]>;
-export interface Worker {
-  id: Id;
-  name: string;
-  role: string;
-  team_id: Id;
-  active: boolean;
-}
 export interface Status {
   initialised: boolean;
   today: string;
   pending?: number;
   worker?: Worker;
   team?: { id: Id; name: string; locality: string | null };
-}
-export interface SetupInput {
-  team_name: string;
-  locality?: string;
-  worker_name: string;
-  role: string;
-}
-export interface Appointment {
-  session_id: Id;
-  person_id: Id;
-  person_name: string;
-  starts_at: string;
-  mode: string;
-  venue: string | null;
-}
-export interface FollowUpDue {
-  person_id: Id;
-  person_name: string;
-  time_point: string;
-  baseline_on: string;
-  due_on: string;
-  days_overdue: number;
 }
 export interface Waiting {
   person_id: Id;
@@ -167,181 +212,9 @@ export interface Waiting {
   days_waiting: number;
   attempts: number;
 }
-export interface ReviewDue {
-  id: Id;
-  person_id: Id;
-  person_name: string;
-  what: string;
-  review_on: string;
-  days_overdue: number;
-}
-export interface Today {
-  date: string;
-  appointments: Appointment[];
-  follow_ups: FollowUpDue[];
-  waiting: Waiting[];
-  risk_reviews: ReviewDue[];
-  plan_reviews: ReviewDue[];
-}
-export interface CaseloadFilter {
-  worker_id?: Id | null;
-  status?: string | null;
-  stage?: string | null;
-  sort?: string | null;
-}
-export interface CaseloadRow {
-  person_id: Id;
-  episode_id: Id;
-  name: string;
-  status: string;
-  stage: string;
-  worker_id: Id;
-  opened_on: string;
-  last_contact: string | null;
-  next_appointment: string | null;
-}
-export interface SearchHit {
-  kind: string;
-  id: Id;
-  person_id: Id | null;
-  title: string;
-  snippet: string;
-}
-export interface PersonInput {
-  given_name: string;
-  family_name: string;
-  preferred_name?: string;
-  date_of_birth?: string;
-  nhs_number?: string;
-  address?: string;
-  postcode?: string;
-  phone?: string;
-  email?: string;
-  gp_practice?: string;
-  language?: string;
-  interpreter_needed?: boolean;
-  large_print?: boolean;
-  easy_read?: boolean;
-  accessibility_needs?: string;
-  carer_status?: string;
-  contact_restrictions?: string;
-}
-export interface ReferralInput {
-  source: string;
-  referrer_name?: string;
-  referrer_practice?: string;
-  received_on: string;
-  reasons: string[];
-  conditions: string[];
-  snomed_code?: string;
-  consent_to_contact: boolean;
-  detail?: string;
-}
-export interface NewReferral {
-  person: PersonInput;
-  referral: ReferralInput;
-  stage?: string;
-  worker_id?: Id | null;
-}
 export interface Check {
   ok: boolean;
   errors: FieldError[];
-}
-export interface Person extends Omit<PersonInput, 'interpreter_needed' | 'large_print' | 'easy_read'> {
-  id: Id;
-  interpreter_needed: boolean;
-  large_print: boolean;
-  easy_read: boolean;
-  created_on: string;
-}
-export interface Referral {
-  id: Id;
-  source: string;
-  referrer_name: string | null;
-  referrer_practice: string | null;
-  received_on: string;
-  reasons: string[];
-  conditions: string[];
-  snomed_code: string | null;
-  consent_to_contact: boolean;
-  detail: string | null;
-}
-export interface ContactAttempt {
-  id: Id;
-  attempted_at: string;
-  method: string;
-  outcome: string;
-  note: string | null;
-}
-export interface Episode {
-  id: Id;
-  referral_id: Id;
-  stage: string;
-  worker_id: Id;
-  status: string;
-  opened_on: string;
-  first_contact_on: string | null;
-  closed_on: string | null;
-  closing_reason: string | null;
-}
-export interface Handover {
-  id: Id;
-  from_worker_id: Id;
-  to_worker_id: Id;
-  to_stage: string;
-  handed_on: string;
-  note: string;
-}
-export interface Session {
-  id: Id;
-  starts_at: string;
-  mode: string;
-  venue: string | null;
-  minutes: number | null;
-  attendance: string;
-  actions_agreed: string | null;
-  next_step: string | null;
-}
-export interface NoteRevision {
-  id: Id;
-  supersedes: Id | null;
-  body: string;
-  retracted: boolean;
-  reason: string | null;
-  written_at: string;
-}
-export interface NoteWithHistory {
-  note: { id: Id; session_id: Id | null; created_at: string };
-  revisions: NoteRevision[];
-}
-export interface WellbeingPlan {
-  keeps_me_well: string;
-  triggers: string;
-  warning_signs: string;
-  when_i_notice: string;
-  crisis_help: string;
-  written_on: string;
-  review_on: string | null;
-}
-export interface GoalStep {
-  id: Id;
-  text: string;
-  target_on: string | null;
-  status: string;
-}
-export interface GoalDetail {
-  goal: { id: Id; text: string; five_ways: string; set_on: string; status: string; archived: boolean };
-  steps: GoalStep[];
-  ratings: { id: Id; rated_on: string; score: number }[];
-}
-export interface Measure {
-  id: Id;
-  instrument: string;
-  time_point: string;
-  taken_on: string;
-  score: number | null;
-  level: number | null;
-  items: number[];
 }
 export interface ScheduleItem {
   time_point: string;
@@ -350,42 +223,13 @@ export interface ScheduleItem {
   done_on: string | null;
   overdue: boolean;
 }
-export interface OnwardReferral {
-  id: Id;
-  service_id: Id;
-  status: string;
-  barriers: string[];
-  suggested_on: string;
-  status_on: string;
-  feedback: string | null;
-}
-export interface Consent {
-  id: Id;
-  kind: string;
-  given: boolean;
-  recorded_on: string;
-  note: string | null;
-}
-export interface RiskFlag {
-  id: Id;
-  kind: string;
-  active: boolean;
-  review_on: string;
-  note: string | null;
-  review_due?: boolean;
-}
-export interface TimelineItem {
-  at: string;
-  kind: string;
-  id: Id;
-  summary: string;
-}
 export interface PersonRecord {
   person: Person;
   display_name: string;
   full_name: string;
   consents: Consent[];
-  risk_flags: RiskFlag[];
+  /** Each flag with whether its review date has come (the core decides: `RiskFlag::review_due`). */
+  risk_flags: (RiskFlag & { review_due: boolean })[];
   referrals: { referral: Referral; attempts: ContactAttempt[] }[];
   episodes: { episode: Episode; handovers: Handover[]; worker_name: string | null }[];
   open_episode: Episode | null;
@@ -403,19 +247,6 @@ export interface PersonRecord {
   timeline: TimelineItem[];
   /** Who opened, printed or exported this record: only for a supervisor, otherwise null. */
   audit_trail: AuditEntry[] | null;
-}
-export interface AuditEntry {
-  at: string;
-  action: string;
-  action_label: string;
-  worker_id: string;
-  worker_name: string | null;
-  device_id: string;
-}
-export interface GreenBookOptions {
-  pages?: string;
-  large_print?: boolean | null;
-  blank?: boolean;
 }
 export interface PreviewRun {
   text: string;
@@ -449,73 +280,6 @@ export interface GreenBookPreview {
     missing_glyphs: string[];
   };
 }
-export interface Schedule {
-  weekday: string;
-  starts: string;
-  ends: string;
-  frequency: string;
-}
-export interface Service {
-  id: Id;
-  name: string;
-  description: string;
-  categories: string[];
-  five_ways: string[];
-  schedules: Schedule[];
-  venue: string | null;
-  address: string | null;
-  postcode: string | null;
-  cost: string | null;
-  free: boolean;
-  step_free: boolean;
-  hearing_loop: boolean;
-  transport: string | null;
-  taking_new_members: boolean;
-  contact_name: string | null;
-  contact_phone: string | null;
-  contact_email: string | null;
-  lead: string | null;
-  last_verified_on: string | null;
-  status: string;
-}
-export interface ServiceInput {
-  name: string;
-  description: string;
-  categories: string[];
-  five_ways: string[];
-  schedules: { weekday: string; starts: string; ends: string; frequency?: string }[];
-  venue?: string;
-  address?: string;
-  postcode?: string;
-  cost?: string;
-  free: boolean;
-  step_free: boolean;
-  hearing_loop: boolean;
-  transport?: string;
-  taking_new_members: boolean;
-  contact_name?: string;
-  contact_phone?: string;
-  contact_email?: string;
-  lead?: string;
-  last_verified_on?: string;
-  status?: string;
-}
-export interface ServiceFilter {
-  text?: string;
-  category?: string;
-  five_ways?: string;
-  day?: string;
-  free_only?: boolean;
-  step_free?: boolean;
-  hearing_loop?: boolean;
-  taking_new_members?: boolean;
-}
-export interface Suggestion {
-  service: Service;
-  score: number;
-  reasons: string[];
-  cautions: string[];
-}
 
 export interface Profile {
   id: string;
@@ -529,19 +293,6 @@ export interface LockState {
   can_add_profile: boolean;
   idle_lock_minutes: number;
   recovery_code?: string;
-}
-export interface SyncStatus {
-  enrolled: boolean;
-  server_url: string | null;
-  pending: number;
-  last_attempt_at: string | null;
-  last_success_at: string | null;
-  last_error: string | null;
-  offline: boolean;
-  pull_complete: boolean;
-  to_review: number;
-  held: number;
-  all_synced: boolean;
 }
 export interface SyncOutcome {
   ok: boolean;

@@ -9,7 +9,8 @@ pub mod validate;
 pub mod vocabulary;
 
 /// One problem with one field of some input, in words a link worker understands.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct FieldError {
     pub field: String,
     pub message: String,

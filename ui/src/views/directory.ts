@@ -279,10 +279,10 @@ export async function serviceFormView(ctx: Ctx, id?: Id): Promise<HTMLElement> {
   if (sched) (form.elements.namedItem('weekday') as HTMLSelectElement).value = sched.weekday;
   (form.elements.namedItem('status') as HTMLSelectElement).value = s?.status ?? 'active';
   form.querySelectorAll<HTMLInputElement>('input[name=categories]').forEach((c) => {
-    c.checked = s?.categories.includes(c.value) ?? false;
+    c.checked = s?.categories.some((code) => code === c.value) ?? false;
   });
   form.querySelectorAll<HTMLInputElement>('input[name=five_ways]').forEach((c) => {
-    c.checked = s?.five_ways.includes(c.value) ?? false;
+    c.checked = s?.five_ways.some((code) => code === c.value) ?? false;
   });
   const draft = id ? null : keepDraft(form, 'new-service');
   form.addEventListener('submit', async (e) => {
@@ -319,7 +319,7 @@ export async function serviceFormView(ctx: Ctx, id?: Id): Promise<HTMLElement> {
       status: val(form, 'status'),
       last_verified_on: s?.last_verified_on ?? undefined,
     };
-    if (s && sched && val(form, 'weekday')) input2.schedules = [input2.schedules[0], ...s.schedules.slice(1)];
+    if (s && sched && input2.schedules?.length) input2.schedules = [input2.schedules[0], ...s.schedules.slice(1)];
     try {
       const saved = id ? await api.updateService(id, input2) : await api.addService(input2);
       await draft?.clear();

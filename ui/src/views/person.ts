@@ -911,7 +911,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
             );
             (f.elements.namedItem('status') as HTMLSelectElement).value = o.onward.status;
             f.querySelectorAll<HTMLInputElement>('input[name=barriers]').forEach((cb) => {
-              cb.checked = o.onward.barriers.includes(cb.value);
+              cb.checked = o.onward.barriers.some((code) => code === cb.value);
             });
             saving(
               f,

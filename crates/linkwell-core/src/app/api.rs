@@ -17,7 +17,12 @@ use uuid::Uuid;
 
 /// A request from a screen: the method name and its arguments.
 #[derive(Debug, Deserialize)]
-#[serde(tag = "method", content = "args", rename_all = "snake_case")]
+#[serde(
+    tag = "method",
+    content = "args",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum Request {
     /// Whether the database is set up, who this laptop belongs to, and pending changes.
     Status,
@@ -236,7 +241,8 @@ pub enum Request {
 
 /// The error shape every transport sends to the UI: a stable code, a message in a link
 /// worker's words, the first field at fault (if any) and every field error.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
+#[ts(export)]
 pub struct ErrorBody {
     pub code: String,
     /// The particular refusal or sync failure (`open_episode_exists`, `offline`...), if any.
@@ -764,6 +770,29 @@ mod tests {
             json!({ "setup": { "team_name": "Rushcliffe", "worker_name": "Priya Shah", "role": "link_worker" } }),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn a_misspelt_field_is_refused_by_name_and_nothing_is_saved() {
+        let (_d, mut s) = store();
+        setup(&mut s);
+        let pending = s.pending_count().unwrap();
+        // In the call's own arguments...
+        let err = dispatch(&mut s, "today", json!({ "dat": "2026-01-01" })).unwrap_err();
+        assert!(err.to_string().contains("unknown field `dat`"), "{err}");
+        // ...and inside a form's input: "postcod" would otherwise be dropped silently.
+        let err = dispatch(
+            &mut s,
+            "take_referral",
+            json!({ "referral": {
+                "person": { "given_name": "Ada", "family_name": "Lovelace", "postcod": "NG2 7QP" },
+                "referral": { "source": "gp", "received_on": today().to_string() }
+            } }),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "invalid");
+        assert!(err.to_string().contains("unknown field `postcod`"), "{err}");
+        assert_eq!(s.pending_count().unwrap(), pending, "nothing was saved");
     }
 
     #[test]

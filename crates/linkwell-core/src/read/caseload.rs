@@ -8,7 +8,8 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Appointment {
     pub session_id: Uuid,
     pub person_id: Uuid,
@@ -18,17 +19,21 @@ pub struct Appointment {
     pub venue: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct WaitingReferral {
     pub person_id: Uuid,
     pub person_name: String,
     pub referral_id: Uuid,
     pub received_on: NaiveDate,
+    #[ts(type = "number")]
     pub days_waiting: i64,
+    #[ts(type = "number")]
     pub attempts: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ReviewDue {
     pub id: Uuid,
     pub person_id: Uuid,
@@ -36,11 +41,13 @@ pub struct ReviewDue {
     /// The risk flag kind, or "wellbeing_plan".
     pub what: String,
     pub review_on: NaiveDate,
+    #[ts(type = "number")]
     pub days_overdue: i64,
 }
 
 /// Everything a worker should see first thing: nothing due may be missed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Today {
     pub date: NaiveDate,
     pub appointments: Vec<Appointment>,
@@ -151,7 +158,9 @@ pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today>
     })
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct CaseloadFilter {
     pub worker_id: Option<Uuid>,
@@ -162,7 +171,8 @@ pub struct CaseloadFilter {
     pub sort: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct CaseloadRow {
     pub person_id: Uuid,
     pub episode_id: Uuid,
@@ -237,7 +247,8 @@ pub fn caseload(
     rows.collect::<Result<_, _>>().map_err(Into::into)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct TimelineItem {
     pub at: String,
     /// referral, contact_attempt, session, note, measure, goal, onward_referral, handover, plan.

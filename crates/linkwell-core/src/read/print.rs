@@ -10,7 +10,9 @@ use linkwell_print as lp;
 use uuid::Uuid;
 
 /// What to print, as the link worker chooses it.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct GreenBookOptions {
     /// Comma-separated sections (cover, plan, five-ways, goals, groups, next-steps); `None`
@@ -18,6 +20,7 @@ pub struct GreenBookOptions {
     pub pages: Option<String>,
     /// None follows the person's recorded communication needs (large print / easy read).
     pub large_print: Option<bool>,
+    #[ts(as = "Option<bool>", optional)]
     pub blank: bool,
     /// For reproducible bytes in tests: the printed date and document timestamp.
     pub fixed_date: Option<chrono::NaiveDate>,

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// What the directory screen filters by; every field is optional.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct ServiceFilter {
     /// Words to look for in the name, description, venue and address.
@@ -22,11 +24,16 @@ pub struct ServiceFilter {
     pub five_ways: Option<String>,
     /// mon..sun
     pub day: Option<String>,
+    #[ts(as = "Option<bool>", optional)]
     pub free_only: bool,
+    #[ts(as = "Option<bool>", optional)]
     pub step_free: bool,
+    #[ts(as = "Option<bool>", optional)]
     pub hearing_loop: bool,
+    #[ts(as = "Option<bool>", optional)]
     pub taking_new_members: bool,
     /// Include paused and closed services too.
+    #[ts(as = "Option<bool>", optional)]
     pub include_inactive: bool,
 }
 
@@ -111,7 +118,8 @@ pub fn filter_services(store: &Store, f: &ServiceFilter) -> Result<Vec<Service>>
 }
 
 /// One suggested service with its score and the reasons, best first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Suggestion {
     pub service: Service,
     pub score: i32,

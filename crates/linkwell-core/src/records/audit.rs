@@ -17,7 +17,8 @@ pub const VIEW_WINDOW_MINUTES: i64 = 10;
 
 const AT_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
     ViewedRecord,
@@ -46,7 +47,8 @@ impl AuditAction {
 }
 
 /// One line of a person's audit trail, as a supervisor sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct AuditEntry {
     pub at: String,
     pub action: String,

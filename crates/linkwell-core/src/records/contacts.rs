@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Map;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Session {
     pub id: Uuid,
     pub person_id: Uuid,
@@ -21,20 +22,27 @@ pub struct Session {
     pub starts_at: NaiveDateTime,
     pub mode: SessionMode,
     pub venue: Option<String>,
+    #[ts(type = "number | null")]
     pub minutes: Option<i64>,
     pub attendance: Attendance,
     pub actions_agreed: Option<String>,
     pub next_step: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct SessionInput {
+    #[ts(as = "Option<String>", optional)]
     pub starts_at: String,
+    #[ts(as = "Option<String>", optional)]
     pub mode: String,
     pub venue: Option<String>,
+    #[ts(type = "number | null")]
     pub minutes: Option<i64>,
     /// booked (an appointment), attended, did_not_attend or cancelled.
+    #[ts(as = "Option<String>", optional)]
     pub attendance: String,
     pub actions_agreed: Option<String>,
     pub next_step: Option<String>,
@@ -42,7 +50,8 @@ pub struct SessionInput {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Note {
     pub id: Uuid,
     pub person_id: Uuid,
@@ -51,7 +60,8 @@ pub struct Note {
     pub worker_id: Uuid,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct NoteRevision {
     pub id: Uuid,
     pub note_id: Uuid,
@@ -64,7 +74,8 @@ pub struct NoteRevision {
 }
 
 /// A note with its whole revision history, oldest first; the last is current.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct NoteWithHistory {
     pub note: Note,
     pub revisions: Vec<NoteRevision>,

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Map;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Provider {
     pub id: Uuid,
     pub name: String,
@@ -23,7 +24,8 @@ pub struct Provider {
 }
 
 /// A regular session of a service, e.g. weekly on Thursday 13:30–15:00.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Schedule {
     pub weekday: Weekday,
     pub starts: String,
@@ -42,7 +44,8 @@ impl std::fmt::Display for Schedule {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Service {
     pub id: Uuid,
     pub provider_id: Option<Uuid>,
@@ -69,32 +72,48 @@ pub struct Service {
     pub redirect_to: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct ScheduleInput {
+    #[ts(as = "Option<String>", optional)]
     pub weekday: String,
+    #[ts(as = "Option<String>", optional)]
     pub starts: String,
+    #[ts(as = "Option<String>", optional)]
     pub ends: String,
     pub frequency: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct ServiceInput {
     pub provider_id: Option<Uuid>,
+    #[ts(as = "Option<String>", optional)]
     pub name: String,
+    #[ts(as = "Option<String>", optional)]
     pub description: String,
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub categories: Vec<String>,
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub five_ways: Vec<String>,
+    #[ts(as = "Option<Vec<ScheduleInput>>", optional)]
     pub schedules: Vec<ScheduleInput>,
     pub venue: Option<String>,
     pub address: Option<String>,
     pub postcode: Option<String>,
     pub cost: Option<String>,
+    #[ts(as = "Option<bool>", optional)]
     pub free: bool,
+    #[ts(as = "Option<bool>", optional)]
     pub step_free: bool,
+    #[ts(as = "Option<bool>", optional)]
     pub hearing_loop: bool,
     pub transport: Option<String>,
+    #[ts(as = "Option<bool>", optional)]
     pub taking_new_members: bool,
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
@@ -247,7 +266,8 @@ fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct OnwardReferral {
     pub id: Uuid,
     pub person_id: Uuid,

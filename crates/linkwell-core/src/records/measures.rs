@@ -14,7 +14,8 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Measure {
     pub id: Uuid,
     pub person_id: Uuid,
@@ -23,7 +24,9 @@ pub struct Measure {
     pub taken_on: NaiveDate,
     pub worker_id: Uuid,
     pub score: Option<f64>,
+    #[ts(type = "number | null")]
     pub level: Option<i64>,
+    #[ts(type = "number[]")]
     pub items: Vec<i64>,
 }
 
@@ -81,18 +84,26 @@ pub const LONELINESS: [&str; 5] = [
     "Never",
 ];
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct MeasureInput {
+    #[ts(as = "Option<String>", optional)]
     pub instrument: String,
+    #[ts(as = "Option<String>", optional)]
     pub time_point: String,
+    #[ts(as = "Option<String>", optional)]
     pub taken_on: String,
     pub score: Option<f64>,
+    #[ts(type = "number | null")]
     pub level: Option<i64>,
+    #[ts(type = "number[]")]
     pub items: Vec<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct InstrumentLicence {
     pub id: Uuid,
     pub instrument: Instrument,
@@ -101,7 +112,8 @@ pub struct InstrumentLicence {
     pub recorded_on: NaiveDate,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct FollowUpDecision {
     pub id: Uuid,
     pub person_id: Uuid,
@@ -113,7 +125,8 @@ pub struct FollowUpDecision {
 }
 
 /// A follow-up measure that is due (or overdue) for a person.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct FollowUpDue {
     pub person_id: Uuid,
     pub person_name: String,
@@ -121,6 +134,7 @@ pub struct FollowUpDue {
     pub baseline_on: NaiveDate,
     pub due_on: NaiveDate,
     /// Negative while still ahead.
+    #[ts(type = "number")]
     pub days_overdue: i64,
 }
 

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Referral {
     pub id: Uuid,
     pub person_id: Uuid,
@@ -30,25 +31,36 @@ pub struct Referral {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct ReferralInput {
+    #[ts(as = "Option<String>", optional)]
     pub source: String,
     pub referrer_name: Option<String>,
     pub referrer_practice: Option<String>,
+    #[ts(as = "Option<String>", optional)]
     pub received_on: String,
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub reasons: Vec<String>,
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub conditions: Vec<String>,
     pub snomed_code: Option<String>,
+    #[ts(as = "Option<bool>", optional)]
     pub consent_to_contact: bool,
     pub detail: Option<String>,
 }
 
 /// A new referral for someone not yet known: the person, the referral and who takes it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct NewReferral {
+    #[ts(as = "Option<PersonInput>", optional)]
     pub person: PersonInput,
+    #[ts(as = "Option<ReferralInput>", optional)]
     pub referral: ReferralInput,
     /// Health coach or link worker; defaults to the taker's own stage.
     pub stage: Option<String>,
@@ -56,7 +68,8 @@ pub struct NewReferral {
     pub worker_id: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Episode {
     pub id: Uuid,
     pub person_id: Uuid,
@@ -70,7 +83,8 @@ pub struct Episode {
     pub closing_reason: Option<ClosingReason>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ContactAttempt {
     pub id: Uuid,
     pub referral_id: Uuid,
@@ -81,16 +95,22 @@ pub struct ContactAttempt {
     pub worker_id: Uuid,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct ContactAttemptInput {
+    #[ts(as = "Option<String>", optional)]
     pub attempted_at: String,
+    #[ts(as = "Option<String>", optional)]
     pub method: String,
+    #[ts(as = "Option<String>", optional)]
     pub outcome: String,
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Handover {
     pub id: Uuid,
     pub episode_id: Uuid,
@@ -202,7 +222,8 @@ pub fn check_new_referral(input: &NewReferral) -> Result<()> {
 }
 
 /// A new referral, its person and the episode it opened.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Taken {
     pub person: Person,
     pub referral: Referral,

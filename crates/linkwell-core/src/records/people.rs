@@ -11,14 +11,16 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Team {
     pub id: Uuid,
     pub name: String,
     pub locality: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Worker {
     pub id: Uuid,
     pub name: String,
@@ -30,21 +32,30 @@ pub struct Worker {
 }
 
 /// What `linkwell init` needs: the team and the worker who uses this laptop.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct SetupInput {
+    #[ts(as = "Option<String>", optional)]
     pub team_name: String,
     pub locality: Option<String>,
+    #[ts(as = "Option<String>", optional)]
     pub worker_name: String,
+    #[ts(as = "Option<String>", optional)]
     pub role: String,
     pub phone: Option<String>,
     pub email: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct WorkerInput {
+    #[ts(as = "Option<String>", optional)]
     pub name: String,
+    #[ts(as = "Option<String>", optional)]
     pub role: String,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -197,7 +208,8 @@ impl Store {
 }
 
 /// A person supported, as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Person {
     pub id: Uuid,
     pub team_id: Uuid,
@@ -234,10 +246,14 @@ impl Person {
 
 /// A person's details as typed into a form; every field is text so the core can say what is
 /// wrong with each.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct PersonInput {
+    #[ts(as = "Option<String>", optional)]
     pub given_name: String,
+    #[ts(as = "Option<String>", optional)]
     pub family_name: String,
     pub preferred_name: Option<String>,
     pub date_of_birth: Option<String>,
@@ -248,8 +264,11 @@ pub struct PersonInput {
     pub email: Option<String>,
     pub gp_practice: Option<String>,
     pub language: Option<String>,
+    #[ts(as = "Option<bool>", optional)]
     pub interpreter_needed: bool,
+    #[ts(as = "Option<bool>", optional)]
     pub large_print: bool,
+    #[ts(as = "Option<bool>", optional)]
     pub easy_read: bool,
     pub accessibility_needs: Option<String>,
     pub carer_status: Option<String>,
@@ -332,7 +351,8 @@ pub(crate) fn person_fields(c: &mut Checker, i: &PersonInput, today: NaiveDate) 
 }
 
 /// A recorded consent decision: append-only, the latest of each kind is in force.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Consent {
     pub id: Uuid,
     pub person_id: Uuid,
@@ -343,16 +363,21 @@ pub struct Consent {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct ConsentInput {
+    #[ts(as = "Option<String>", optional)]
     pub kind: String,
+    #[ts(as = "Option<bool>", optional)]
     pub given: bool,
     pub recorded_on: Option<String>,
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct RiskFlag {
     pub id: Uuid,
     pub person_id: Uuid,
@@ -371,10 +396,14 @@ impl RiskFlag {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct RiskFlagInput {
+    #[ts(as = "Option<String>", optional)]
     pub kind: String,
+    #[ts(as = "Option<String>", optional)]
     pub review_on: String,
     pub note: Option<String>,
 }

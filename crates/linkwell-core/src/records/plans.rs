@@ -13,7 +13,8 @@ use serde_json::Map;
 use uuid::Uuid;
 
 /// One version of a wellbeing plan. Saving writes a new version; older ones are kept.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct WellbeingPlan {
     pub id: Uuid,
     pub person_id: Uuid,
@@ -27,18 +28,26 @@ pub struct WellbeingPlan {
     pub worker_id: Uuid,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct WellbeingPlanInput {
+    #[ts(as = "Option<String>", optional)]
     pub keeps_me_well: String,
+    #[ts(as = "Option<String>", optional)]
     pub triggers: String,
+    #[ts(as = "Option<String>", optional)]
     pub warning_signs: String,
+    #[ts(as = "Option<String>", optional)]
     pub when_i_notice: String,
+    #[ts(as = "Option<String>", optional)]
     pub crisis_help: String,
     pub review_on: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Goal {
     pub id: Uuid,
     pub person_id: Uuid,
@@ -49,15 +58,21 @@ pub struct Goal {
     pub archived: bool,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct GoalInput {
+    #[ts(as = "Option<String>", optional)]
     pub text: String,
+    #[ts(as = "Option<String>", optional)]
     pub five_ways: String,
+    #[ts(as = "Option<Vec<StepInput>>", optional)]
     pub steps: Vec<StepInput>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct GoalStep {
     pub id: Uuid,
     pub goal_id: Uuid,
@@ -67,14 +82,18 @@ pub struct GoalStep {
     pub archived: bool,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct StepInput {
+    #[ts(as = "Option<String>", optional)]
     pub text: String,
     pub target_on: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct GoalRating {
     pub id: Uuid,
     pub goal_id: Uuid,
@@ -84,7 +103,8 @@ pub struct GoalRating {
 }
 
 /// A goal with its steps and ratings, oldest rating first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct GoalDetail {
     pub goal: Goal,
     pub steps: Vec<GoalStep>,

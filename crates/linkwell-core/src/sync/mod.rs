@@ -128,22 +128,29 @@ impl From<SyncError> for CoreError {
 }
 
 /// What one sync did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct SyncReport {
+    #[ts(type = "number")]
     pub pushed: u64,
+    #[ts(type = "number")]
     pub pulled: u64,
+    #[ts(type = "number")]
     pub refused: u64,
+    #[ts(type = "number")]
     pub held: u64,
     pub rounds: u32,
     pub epoch_changed: bool,
 }
 
 /// The honest state of sync, as the status bar and `linkwell sync status` show it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct SyncStatus {
     pub enrolled: bool,
     pub server_url: Option<String>,
     /// Changes made here that the server has not yet acknowledged.
+    #[ts(type = "number")]
     pub pending: i64,
     pub last_attempt_at: Option<String>,
     pub last_success_at: Option<String>,
@@ -155,8 +162,10 @@ pub struct SyncStatus {
     /// True when the last pull reached the end of the server's changes.
     pub pull_complete: bool,
     /// Losing values and refusals that a person should look at.
+    #[ts(type = "number")]
     pub to_review: i64,
     /// Pulled changes that could not be placed on this laptop (kept, shown).
+    #[ts(type = "number")]
     pub held: i64,
     /// Only when nothing is pending, the last pull reached the end and the last attempt
     /// succeeded.
@@ -164,7 +173,8 @@ pub struct SyncStatus {
 }
 
 /// One "changes to review" item.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ReviewItem {
     pub id: String,
     pub kind: String,

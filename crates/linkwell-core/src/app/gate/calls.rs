@@ -17,8 +17,14 @@ use super::Gate;
 use super::profiles::{Join, MAX_IDLE_MINUTES, MIN_IDLE_MINUTES, Profiles, same};
 
 /// Calls the gate answers itself; everything else goes to the unlocked store.
-#[derive(Deserialize)]
-#[serde(tag = "method", content = "args", rename_all = "snake_case")]
+#[derive(Deserialize, strum::VariantNames)]
+#[serde(
+    tag = "method",
+    content = "args",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
+#[strum(serialize_all = "snake_case")]
 pub(super) enum GateRequest {
     LockState,
     CreateProfile {
@@ -71,20 +77,9 @@ pub(super) enum GateRequest {
     },
 }
 
-const GATE_METHODS: &[&str] = &[
-    "lock_state",
-    "create_profile",
-    "unlock",
-    "lock",
-    "keep_alive",
-    "change_passphrase",
-    "recover",
-    "encrypt_profile",
-    "set_idle_lock",
-    "vocabularies",
-    "sync_now",
-    "save_green_book",
-];
+/// The names of the gate's own calls, derived from [`GateRequest`] (serde and strum both
+/// spell them in snake_case, so the list cannot drift from the enum).
+const GATE_METHODS: &[&str] = <GateRequest as strum::VariantNames>::VARIANTS;
 
 impl Gate {
     /// One call from the UI: the gate's own, or — when unlocked — the core API's.
@@ -299,5 +294,29 @@ impl Gate {
         let mut job = self.sync_now_begin()?;
         let outcome = job.run();
         self.sync_now_finish(job, outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_methods_are_its_calls() {
+        assert!(GATE_METHODS.contains(&"lock_state"));
+        assert!(GATE_METHODS.contains(&"save_green_book"));
+        assert!(
+            !GATE_METHODS.contains(&"today"),
+            "the core API's calls are not the gate's"
+        );
+        // Each name is one serde reads as a gate call.
+        for method in GATE_METHODS {
+            let parsed: std::result::Result<GateRequest, _> =
+                serde_json::from_value(json!({ "method": method }));
+            let unknown = parsed
+                .err()
+                .is_some_and(|e| e.to_string().contains("unknown variant"));
+            assert!(!unknown, "{method} is not a gate call");
+        }
     }
 }

@@ -56,7 +56,8 @@ pub(super) struct ProfileMeta {
     pub(super) idle_lock_minutes: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ProfileInfo {
     pub id: String,
     pub name: String,
