@@ -111,6 +111,11 @@ pub enum Refusal {
     AlreadyEncrypted,
     #[error("{0} already exists")]
     FileExists(String),
+    #[error("already linked to {service} ({status}): update that referral instead")]
+    AlreadyReferred {
+        service: String,
+        status: &'static str,
+    },
     /// The Green Book has nothing to show yet (the message says what to add).
     #[error("{0}")]
     NothingToPrint(String),
@@ -142,6 +147,7 @@ impl Refusal {
             Refusal::KeyFileExists => "key_file_exists",
             Refusal::AlreadyEncrypted => "already_encrypted",
             Refusal::FileExists(_) => "file_exists",
+            Refusal::AlreadyReferred { .. } => "already_referred",
             Refusal::NothingToPrint(_) => "nothing_to_print",
         }
     }

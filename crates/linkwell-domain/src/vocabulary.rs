@@ -317,6 +317,37 @@ pub fn gas_t_score(goals: &[(f64, i8)]) -> Option<f64> {
     Some(50.0 + 10.0 * sum_wx / denom)
 }
 
+impl OnwardStatus {
+    /// The statuses an onward referral may start in: a referral cannot begin as attending,
+    /// stopped or declined (those follow from what happens next).
+    pub const STARTING: &'static [OnwardStatus] = &[
+        OnwardStatus::Suggested,
+        OnwardStatus::Agreed,
+        OnwardStatus::ReferralMade,
+        OnwardStatus::Accompanied,
+    ];
+
+    pub fn is_starting(self) -> bool {
+        OnwardStatus::STARTING.contains(&self)
+    }
+
+    /// Still under way: a second referral to the same service would duplicate it.
+    pub fn is_open(self) -> bool {
+        !matches!(self, OnwardStatus::Stopped | OnwardStatus::Declined)
+    }
+}
+
+/// The goal-attainment scale's ratings, -2 to +2.
+pub const ATTAINMENT_SCORES: std::ops::RangeInclusive<i8> = -2..=2;
+
+/// The four ONS personal wellbeing questions, in the order their items are stored.
+pub const ONS4_ITEMS: [(&str, &str); 4] = [
+    ("life_satisfaction", "Life satisfaction"),
+    ("worthwhile", "Worthwhile"),
+    ("happiness", "Happiness yesterday"),
+    ("anxiety", "Anxiety yesterday"),
+];
+
 /// Words for an attainment rating, for the person's own pages.
 pub fn attainment_words(score: i8) -> &'static str {
     match score {

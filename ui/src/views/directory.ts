@@ -147,14 +147,7 @@ export async function serviceView(ctx: Ctx, id: Id, forId?: Id): Promise<HTMLEle
     const form = h(
       'form',
       { 'aria-label': 'Refer to this service' },
-      field(
-        'Status',
-        select(
-          'status',
-          v.onward_status.filter((c) => ['suggested', 'agreed', 'referral_made', 'accompanied'].includes(c.code)),
-          { value: 'referral_made' },
-        ),
-      ),
+      field('Status', select('status', v.onward_start_status, { value: 'referral_made' })),
       h('button', { type: 'submit', class: 'primary' }, `Refer ${rec.display_name} to this service`),
     );
     (form.elements.namedItem('status') as HTMLSelectElement).value = 'referral_made';

@@ -672,10 +672,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     re('goals'),
     () => goalDraft.clear(),
   );
-  const ratingChoices = [-2, -1, 0, 1, 2].map((n) => ({
-    code: String(n),
-    label: `${n > 0 ? '+' : ''}${n} ${['much less than expected', 'less than expected', 'as expected', 'better than expected', 'much better than expected'][n + 2]}`,
-  }));
+  const ratingChoices = v.goal_rating;
   const goalsWithRatings = r.goals.filter((g) => g.ratings.length);
   const goals = section(
     'goals',
@@ -762,12 +759,8 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     field('Score', input('score', { type: 'number', step: 'any' })),
     field('Level', input('level', { type: 'number' })),
   );
-  const ONS = [
-    ['Life satisfaction', 'life'],
-    ['Worthwhile', 'worth'],
-    ['Happiness yesterday', 'happy'],
-    ['Anxiety yesterday', 'anxious'],
-  ];
+  // The ONS4 questions in stored order, from the core; each input is named by its item's code.
+  const ONS = v.ons4_item.map((c): [string, string] => [c.label, c.code]);
   itemsBox.append(
     ...ONS.map(([l, n]) =>
       field(`${l} (0 to 10)`, input(`item_${n}`, { type: 'number', min: 0, max: 10, inputmode: 'numeric' })),

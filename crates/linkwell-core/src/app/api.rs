@@ -333,7 +333,7 @@ macro_rules! vocab {
 /// Every pick list the forms need (code and label); needs no store, so the unlock screen
 /// can have it too.
 pub fn vocabularies() -> Value {
-    vocab! {
+    let mut lists = vocab! {
         "role" => vocabulary::Role,
         "referral_source" => vocabulary::ReferralSource,
         "referral_reason" => vocabulary::ReferralReason,
@@ -358,7 +358,25 @@ pub fn vocabularies() -> Value {
         "weekday" => vocabulary::Weekday,
         "onward_status" => vocabulary::OnwardStatus,
         "barrier" => vocabulary::Barrier,
-    }
+    };
+    // Lists that are a rule's subset or scale rather than a whole vocabulary: the screens
+    // read them here instead of deciding them again.
+    lists["onward_start_status"] = choices(
+        vocabulary::OnwardStatus::STARTING,
+        vocabulary::OnwardStatus::as_str,
+        vocabulary::OnwardStatus::label,
+    );
+    lists["goal_rating"] = vocabulary::ATTAINMENT_SCORES
+        .map(|n| {
+            let sign = if n > 0 { "+" } else { "" };
+            json!({ "code": n.to_string(), "label": format!("{sign}{n} {}", vocabulary::attainment_words(n)) })
+        })
+        .collect();
+    lists["ons4_item"] = vocabulary::ONS4_ITEMS
+        .iter()
+        .map(|(code, label)| json!({ "code": code, "label": label }))
+        .collect();
+    lists
 }
 
 /// Runs one request against the store.
@@ -866,6 +884,27 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(ErrorBody::from(&err).code, "invalid");
+    }
+
+    #[test]
+    fn vocabularies_carry_the_rules_subsets_and_scales() {
+        let v = vocabularies();
+        let codes = |k: &str| -> Vec<String> {
+            v[k].as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["code"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(
+            codes("onward_start_status"),
+            ["suggested", "agreed", "referral_made", "accompanied"]
+        );
+        assert_eq!(codes("goal_rating"), ["-2", "-1", "0", "1", "2"]);
+        assert_eq!(v["goal_rating"][4]["label"], "+2 much better than expected");
+        assert_eq!(v["goal_rating"][0]["label"], "-2 much less than expected");
+        assert_eq!(codes("ons4_item").len(), 4);
+        assert_eq!(v["ons4_item"][0]["label"], "Life satisfaction");
     }
 
     #[test]

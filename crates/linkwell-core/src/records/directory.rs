@@ -5,7 +5,7 @@ use crate::domain::validate::{self, Checker};
 use crate::domain::vocabulary::{
     Barrier, FiveWays, OnwardStatus, ServiceCategory, ServiceStatus, Weekday,
 };
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use crate::store::{self, Store, to_payload, today};
 use chrono::NaiveDate;
 use linkwell_protocol::{EntityKind, Operation};
@@ -443,17 +443,29 @@ impl Store {
         self.person(person_id)?;
         let service = self.service(service_id)?;
         let mut c = Checker::new();
-        let st = OnwardStatus::parse(status);
+        let st = OnwardStatus::parse(status).filter(|s| s.is_starting());
         if st.is_none() {
+            let starting: Vec<&str> = OnwardStatus::STARTING.iter().map(|s| s.label()).collect();
             c.fail(
                 "status",
-                format!("Status must be one of: {}", OnwardStatus::choices()),
+                format!("A referral starts as one of: {}", starting.join(", ")),
             );
         }
         if service.status == ServiceStatus::Closed {
             c.fail("service_id", format!("{} has closed", service.name));
         }
         c.finish()?;
+        if let Some(open) = self
+            .onward_referrals(person_id)?
+            .into_iter()
+            .find(|o| o.service_id == service.id && o.status.is_open())
+        {
+            return Err(Refusal::AlreadyReferred {
+                service: service.name,
+                status: open.status.label(),
+            }
+            .into());
+        }
         self.write(|w| {
             let r = OnwardReferral {
                 id: w.new_id(),

@@ -208,3 +208,37 @@ fn the_timeline_and_export_hold_everything_about_a_person() {
     );
     assert!(export["change_history"].as_array().unwrap().len() >= 5);
 }
+
+#[test]
+fn an_onward_referral_starts_in_a_starting_status_and_is_made_once_per_service() {
+    use linkwell_core::CoreError;
+    use linkwell_core::error::Refusal;
+    let mut db = TestDb::new();
+    let walk = db
+        .store
+        .add_service(&ServiceInput {
+            name: "East Leake walking group".into(),
+            description: "A gentle weekly walk".into(),
+            categories: vec!["physical_activity".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    let p = db.take_referral("Margaret", "Thornbury").person.id;
+    // Nobody is "attending" a group they have not been referred to yet.
+    let err = db.store.refer_onward(p, walk.id, "attending").unwrap_err();
+    assert_eq!(err.fields(), ["status"], "{err}");
+    let first = db.store.refer_onward(p, walk.id, "referral_made").unwrap();
+    // A second referral to the same service while the first is under way is refused.
+    let err = db.store.refer_onward(p, walk.id, "suggested").unwrap_err();
+    assert!(
+        matches!(err, CoreError::Refused(Refusal::AlreadyReferred { .. })),
+        "{err}"
+    );
+    assert_eq!(db.store.onward_referrals(p).unwrap().len(), 1);
+    // Once she has declined it, she may be referred again later.
+    db.store
+        .update_onward_referral(first.id, Some("declined"), None, None)
+        .unwrap();
+    db.store.refer_onward(p, walk.id, "suggested").unwrap();
+    assert_eq!(db.store.onward_referrals(p).unwrap().len(), 2);
+}
