@@ -4,10 +4,12 @@
 //! - [`api`]: the HTTP routes (axum), built by [`api::router`].
 //! - [`storage`]: the one storage trait and its SQLite implementation.
 //! - [`rules`]: batch validation, visibility and conflict rules, independent of storage.
+//! - [`reason`]: why a change is quarantined (or rejected): a stable code and its text.
 //! - [`stream`]: how the change stream and the receipts are stored (compact columns).
 
 pub mod api;
 pub mod fuzzing;
+pub mod reason;
 pub mod rules;
 pub mod storage;
 pub mod stream;

@@ -124,7 +124,7 @@ enum WorkerCmd {
 
 #[derive(Subcommand)]
 enum QuarantineCmd {
-    /// Open quarantined changes, oldest first (ids and reasons, no personal data).
+    /// Open quarantined changes, oldest first (ids, reason codes and texts, no personal data).
     List,
     /// Mark one reviewed: it stays kept, but is no longer listed or retried.
     Resolve { mutation: Uuid },
@@ -201,8 +201,10 @@ fn main() -> Result<()> {
                 let waits = q
                     .awaits
                     .map_or(String::new(), |a| format!("  waits for {a}"));
+                // The code is what scripts match; the text is what the laptop was told.
+                let code = q.code.map_or("-", |c| c.as_str());
                 println!(
-                    "{}  received {}  {} {}  device {}  worker {}  {}{waits}",
+                    "{}  received {}  {} {}  device {}  worker {}  {code}: {}{waits}",
                     q.mutation_id,
                     q.received_at,
                     q.entity.as_str(),

@@ -3,6 +3,7 @@
 //! conflict rule of each field. Pure functions so the PostgreSQL storage can reuse them and the
 //! fuzz target can drive them.
 
+use crate::reason::QuarantineReason;
 use linkwell_protocol::registry::{self, ColType};
 use linkwell_protocol::{
     ConflictRule, EntityKind, Hlc, Mutation, Operation, PersonLink, PushRequest,
@@ -52,30 +53,30 @@ pub fn check_batch(req: &PushRequest, device_id: Uuid, worker_id: Uuid) -> Resul
 }
 
 /// Checks one mutation's payload: an object whose fields exist for its kind with values of the
-/// right type, whose hash matches, and whose kind a device may write. The reason is in words a
-/// supervisor can read. Answers the payload's canonical JSON (the text its hash is of).
-pub fn check_mutation(m: &Mutation) -> Result<String, String> {
+/// right type, whose hash matches, and whose kind a device may write. The reason's text is in
+/// words a supervisor can read. Answers the payload's canonical JSON (the text its hash is of).
+pub fn check_mutation(m: &Mutation) -> Result<String, QuarantineReason> {
     if matches!(m.entity, EntityKind::Team | EntityKind::Worker) {
-        return Err("teams and workers are managed on the server by an administrator".into());
+        return Err(QuarantineReason::ServerManaged);
     }
     let Value::Object(payload) = &m.payload else {
-        return Err("the change is not a set of fields".into());
+        return Err(QuarantineReason::NotAFieldSet);
     };
-    let text = serde_json::to_string(payload).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string(payload).map_err(|e| QuarantineReason::PayloadUnreadable {
+        error: e.to_string(),
+    })?;
     if linkwell_protocol::payload_hash(&text) != m.payload_hash {
-        return Err("the change does not match its checksum".into());
+        return Err(QuarantineReason::ChecksumMismatch);
     }
     if m.entity.is_append_only() && m.op != Operation::Create {
-        return Err(format!(
-            "{} records are never changed once written",
-            m.entity.as_str()
-        ));
+        return Err(QuarantineReason::InsertOnlyChanged { kind: m.entity });
     }
     let table = registry::table(m.entity);
     for (k, v) in payload {
-        let ty = table
-            .col(k)
-            .ok_or_else(|| format!("{} has no field {k}", table.name))?;
+        let ty = table.col(k).ok_or_else(|| QuarantineReason::NoSuchField {
+            kind: m.entity,
+            field: k.clone(),
+        })?;
         let ok = match (ty, v) {
             (_, Value::Null) => true,
             (ColType::Text, Value::String(_)) => true,
@@ -86,7 +87,10 @@ pub fn check_mutation(m: &Mutation) -> Result<String, String> {
             _ => false,
         };
         if !ok {
-            return Err(format!("{}.{k} has the wrong type of value", table.name));
+            return Err(QuarantineReason::WrongType {
+                kind: m.entity,
+                field: k.clone(),
+            });
         }
     }
     if m.op == Operation::Create
@@ -101,7 +105,10 @@ pub fn check_mutation(m: &Mutation) -> Result<String, String> {
             .and_then(|p| Uuid::parse_str(p).ok())
             .is_none()
     {
-        return Err(format!("{}.{field} is missing", table.name));
+        return Err(QuarantineReason::FieldMissing {
+            kind: m.entity,
+            field: field.into(),
+        });
     }
     Ok(text)
 }

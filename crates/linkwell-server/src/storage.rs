@@ -5,13 +5,14 @@
 //! One connection behind a mutex: every push batch is one transaction and server sequence
 //! numbers are assigned inside it, so commit order equals sequence order.
 
+use crate::reason::{self, QuarantineReason, ReasonCode};
 use crate::rules::{self, Decision, FieldState};
 use crate::stream;
 use chrono::{DateTime, Duration, Utc};
 use linkwell_protocol::{
     ConflictRecord, ConflictRule, EnrolResponse, EntityKind, Hlc, Mutation, MutationResult,
-    Operation, PersonLink, PullRequest, PullResponse, PushRequest, PushResponse, ServerChange,
-    TeamInfo, WorkerInfo,
+    Operation, PullRequest, PullResponse, PushRequest, PushResponse, ServerChange, TeamInfo,
+    WorkerInfo,
 };
 use rusqlite::Transaction;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -110,11 +111,17 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
             },
         ),
         M::up(include_str!("../migrations/0004_drop_schema_2_stream.sql")),
+        M::up_with_hook(
+            include_str!("../migrations/0005_quarantine_reason_codes.sql"),
+            |tx: &Transaction<'_>| {
+                backfill_reason_codes(tx).map_err(|e| HookError::Hook(e.to_string()))
+            },
+        ),
     ])
 });
 
 /// The schema version this build of the server writes.
-pub const SERVER_SCHEMA_VERSION: usize = 4;
+pub const SERVER_SCHEMA_VERSION: usize = 5;
 
 /// Brings a server database up to `version`; a database from a newer server is refused.
 fn migrate(conn: &mut Connection, version: usize) -> Result<()> {
@@ -135,7 +142,8 @@ pub fn open_at_schema_version(path: &Path, version: usize) -> Result<Connection>
     Ok(conn)
 }
 
-/// Fills in which record each open quarantined change waits for (rows from before 0002).
+/// Fills in which record each open quarantined change waits for (rows from before 0002). Rows
+/// this old have no reason code: their reason is recognised from its text.
 fn backfill_awaits(tx: &Connection) -> Result<()> {
     let rows: Vec<(String, String, String)> = {
         let mut stmt = tx.prepare(
@@ -148,7 +156,8 @@ fn backfill_awaits(tx: &Connection) -> Result<()> {
         let Ok(m) = serde_json::from_str::<Mutation>(&text) else {
             continue;
         };
-        if let Some(awaits) = awaited_record(&m, &reason) {
+        let code = QuarantineReason::from_old_text(&reason, m.entity).map(|r| r.code());
+        if let Some(awaits) = code.and_then(|c| awaited_record(&m, c)) {
             tx.execute(
                 "UPDATE quarantine SET awaits = ?2 WHERE mutation_id = ?1",
                 params![id, awaits.to_string()],
@@ -158,32 +167,57 @@ fn backfill_awaits(tx: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Which record's arrival could place a change quarantined for `reason`, if any.
-fn awaited_record(m: &Mutation, reason: &str) -> Option<Uuid> {
-    if reason == RECORD_NOT_KNOWN {
-        return Some(m.entity_id);
-    }
-    if !reason.ends_with(PARENT_NOT_KNOWN) {
-        return None;
-    }
-    let Value::Object(p) = &m.payload else {
-        return None;
+/// Gives every quarantined change from before 0005 (open or resolved) its reason's code and
+/// detail, recognised from the text an earlier server stored: the one place that reads a
+/// reason's text ([`QuarantineReason::from_old_text`]). A text no server wrote keeps no code.
+fn backfill_reason_codes(tx: &Connection) -> Result<()> {
+    let rows: Vec<(String, String, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT mutation_id, mutation, reason FROM quarantine WHERE reason_code IS NULL",
+        )?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?
     };
-    match m.entity.person_link() {
-        PersonLink::Via { field, .. } => payload_uuid(p, field),
-        PersonLink::Own | PersonLink::None => payload_uuid(p, "person_id"),
+    let mut put = tx.prepare(
+        "UPDATE quarantine SET reason_code = ?2, reason_detail = ?3 WHERE mutation_id = ?1",
+    )?;
+    for (id, text, old) in rows {
+        let Ok(m) = serde_json::from_str::<Mutation>(&text) else {
+            tracing::warn!(mutation = %id, "quarantined change unreadable: reason left without a code");
+            continue;
+        };
+        match QuarantineReason::from_old_text(&old, m.entity) {
+            Some(r) => {
+                put.execute(params![id, r.code().as_str(), r.detail()])?;
+            }
+            None => {
+                tracing::warn!(mutation = %id, "quarantine reason not recognised: left without a code");
+            }
+        }
     }
+    Ok(())
 }
 
-/// The reason given to a change whose record has not reached the server (yet).
-const RECORD_NOT_KNOWN: &str = "this record is not known to the server yet";
-/// The end of the reason given to a new record whose parent has not reached the server.
-const PARENT_NOT_KNOWN: &str = "is not known to the server";
+/// Which record's arrival could place a change quarantined for a reason with `code`, if any:
+/// its own record, or the parent its payload names.
+fn awaited_record(m: &Mutation, code: ReasonCode) -> Option<Uuid> {
+    match code {
+        ReasonCode::RecordNotKnown => Some(m.entity_id),
+        ReasonCode::ParentNotKnown => {
+            let Value::Object(p) = &m.payload else {
+                return None;
+            };
+            payload_uuid(p, reason::parent_of(m.entity).1)
+        }
+        _ => None,
+    }
+}
 
 /// An open quarantine row, read whole.
 struct Quarantined {
     mutation: Mutation,
     reason: String,
+    code: Option<ReasonCode>,
     received_at: String,
     awaits: Option<Uuid>,
 }
@@ -196,7 +230,10 @@ pub struct QuarantineRow {
     pub worker_id: Uuid,
     pub entity: EntityKind,
     pub entity_id: Uuid,
+    /// The reason's text, as the writer's laptop was told.
     pub reason: String,
+    /// The reason's code (`None` only for a reason from before codes that was not recognised).
+    pub code: Option<ReasonCode>,
     pub received_at: String,
     /// The record whose arrival would place it, if that is what it waits for.
     pub awaits: Option<Uuid>,
@@ -501,6 +538,7 @@ impl SqliteStorage {
                 entity: q.mutation.entity,
                 entity_id: q.mutation.entity_id,
                 reason: q.reason,
+                code: q.code,
                 received_at: q.received_at,
                 awaits: q.awaits,
             })
@@ -510,7 +548,7 @@ impl SqliteStorage {
     fn open_quarantine(&self) -> Result<Vec<Quarantined>> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
-            "SELECT mutation, reason, created_at, awaits FROM quarantine WHERE resolved_at IS NULL ORDER BY created_at, mutation_id",
+            "SELECT mutation, reason, created_at, awaits, reason_code FROM quarantine WHERE resolved_at IS NULL ORDER BY created_at, mutation_id",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -518,14 +556,16 @@ impl SqliteStorage {
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (text, reason, received_at, awaits) = row?;
+            let (text, reason, received_at, awaits, code) = row?;
             out.push(Quarantined {
                 mutation: serde_json::from_str(&text)?,
                 reason,
+                code: code.as_deref().and_then(ReasonCode::parse),
                 received_at,
                 awaits: opt_uuid(awaits),
             });
@@ -926,9 +966,6 @@ fn payload_uuid(p: &Map<String, Value>, field: &str) -> Option<Uuid> {
         .and_then(|s| Uuid::parse_str(s).ok())
 }
 
-/// Why a change cannot be placed now, and the record whose arrival may place it.
-type Unplaceable = (String, Option<Uuid>);
-
 /// The scope of a record the server has not seen yet, from its payload, and the team it is
 /// visible to now.
 fn scope_for_new(
@@ -936,39 +973,36 @@ fn scope_for_new(
     ctx: &DeviceCtx,
     m: &Mutation,
     p: &Map<String, Value>,
-) -> Result<std::result::Result<(Scope, Option<Uuid>), Unplaceable>> {
+) -> Result<std::result::Result<(Scope, Option<Uuid>), QuarantineReason>> {
     if rules::is_shared(m.entity) {
         return Ok(Ok(((None, None), None)));
     }
     if m.entity == EntityKind::Person {
         return Ok(match payload_uuid(p, "team_id") {
             Some(t) => Ok(((Some(t), Some(m.entity_id)), Some(t))),
-            None => Err(("person.team_id is missing".into(), None)),
+            None => Err(QuarantineReason::FieldMissing {
+                kind: EntityKind::Person,
+                field: "team_id".into(),
+            }),
         });
     }
     if m.entity == EntityKind::AuditEvent && payload_uuid(p, "person_id").is_none() {
         let team = ctx.teams.first().copied();
         return Ok(Ok(((team, None), team)));
     }
-    let (kind, field) = match m.entity.person_link() {
-        PersonLink::Via { parent, field, .. } => (parent, field),
-        PersonLink::Own | PersonLink::None => (EntityKind::Person, "person_id"),
-    };
+    let (kind, field) = reason::parent_of(m.entity);
     let Some(parent) = payload_uuid(p, field) else {
-        return Ok(Err((
-            format!("{}.{field} is missing", m.entity.as_str()),
-            None,
-        )));
+        return Ok(Err(QuarantineReason::FieldMissing {
+            kind: m.entity,
+            field: field.into(),
+        }));
     };
     Ok(match lookup_scope(tx, kind, parent)? {
-        None => Err((
-            format!(
-                "the {} this {} belongs to {PARENT_NOT_KNOWN}",
-                kind.as_str(),
-                m.entity.as_str()
-            ),
-            Some(parent),
-        )),
+        // It waits for its parent (see `awaited_record`).
+        None => Err(QuarantineReason::ParentNotKnown {
+            parent: kind,
+            kind: m.entity,
+        }),
         // The parent is the person: its row says the team.
         Some((team, _)) if kind == EntityKind::Person => Ok(((None, Some(parent)), team)),
         Some((_, person)) => {
@@ -996,28 +1030,29 @@ fn team_of(tx: &Batch<'_>, scope: Scope) -> Result<Option<Uuid>> {
     }
 }
 
-/// Keeps a change that cannot be placed now; `awaits` is the record whose arrival may place it.
-fn quarantine(
-    tx: &Batch<'_>,
-    m: &Mutation,
-    reason: String,
-    awaits: Option<Uuid>,
-) -> Result<MutationResult> {
-    tx.execute(
-        "INSERT OR IGNORE INTO quarantine (mutation_id, device_id, mutation, reason, created_at, awaits) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            m.mutation_id.to_string(),
-            m.device_id.to_string(),
-            serde_json::to_string(m)?,
-            reason,
-            Utc::now().to_rfc3339(),
-            awaits.map(|a| a.to_string())
-        ],
-    )?;
+/// Keeps a change that cannot be placed now, with its reason's code, detail and text, and the
+/// record whose arrival may place it (from the reason's code: [`awaited_record`]).
+fn quarantine(tx: &Batch<'_>, m: &Mutation, why: QuarantineReason) -> Result<MutationResult> {
+    let awaits = awaited_record(m, why.code());
+    let reason = why.to_string();
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO quarantine (mutation_id, device_id, mutation, reason, created_at, awaits, reason_code, reason_detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        m.mutation_id.to_string(),
+        m.device_id.to_string(),
+        serde_json::to_string(m)?,
+        reason,
+        Utc::now().to_rfc3339(),
+        awaits.map(|a| a.to_string()),
+        why.code().as_str(),
+        why.detail()
+    ])?;
     if awaits.is_some() {
         tx.awaiting.set(Some(true));
     }
-    tracing::warn!(mutation = %m.mutation_id, device = %m.device_id, "quarantined");
+    tracing::warn!(mutation = %m.mutation_id, device = %m.device_id, reason = why.code().as_str(), "quarantined");
+    // The laptop is told the reason's text, as before codes.
     Ok(MutationResult::Quarantined { reason })
 }
 
@@ -1118,11 +1153,13 @@ fn retry_quarantine_for(tx: &Batch<'_>, now_ms: u64, awaited: Uuid) -> Result<Ve
 /// Refuses a change, except notes and measures, which are quarantined instead: never dropped.
 /// What waits for a record still on its way is quarantined whatever its kind (it is placed
 /// when the record comes).
-fn unplaced(tx: &Batch<'_>, m: &Mutation, (reason, awaits): Unplaceable) -> Result<MutationResult> {
-    if awaits.is_some() || rules::never_rejected(m.entity) {
-        quarantine(tx, m, reason, awaits)
+fn unplaced(tx: &Batch<'_>, m: &Mutation, why: QuarantineReason) -> Result<MutationResult> {
+    if awaited_record(m, why.code()).is_some() || rules::never_rejected(m.entity) {
+        quarantine(tx, m, why)
     } else {
-        Ok(MutationResult::Rejected { reason })
+        Ok(MutationResult::Rejected {
+            reason: why.to_string(),
+        })
     }
 }
 
@@ -1138,10 +1175,10 @@ struct Loser {
 fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<MutationResult> {
     let payload_text = match rules::check_mutation(m) {
         Ok(text) => text,
-        Err(reason) => return unplaced(tx, m, (reason, None)),
+        Err(why) => return unplaced(tx, m, why),
     };
     let Value::Object(payload) = &m.payload else {
-        return unplaced(tx, m, ("the change is not a set of fields".into(), None));
+        return unplaced(tx, m, QuarantineReason::NotAFieldSet);
     };
     let (hlc, clamped) = rules::clamp_hlc(m.hlc, now_ms);
     let existing = tx.entity(m.entity, m.entity_id)?;
@@ -1153,7 +1190,7 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
             // Not refused: its record may still be on its way (after a restore from backup,
             // another laptop re-sends the record after this change arrives). It waits in
             // quarantine and is placed when the record comes; a change is never dropped.
-            return quarantine(tx, m, RECORD_NOT_KNOWN.into(), Some(m.entity_id));
+            return quarantine(tx, m, QuarantineReason::RecordNotKnown);
         }
         None => match scope_for_new(tx, ctx, m, payload)? {
             Ok(found) => found,
@@ -1161,14 +1198,7 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
         },
     };
     if !rules::is_shared(m.entity) && !team.is_some_and(|t| ctx.teams.contains(&t)) {
-        return unplaced(
-            tx,
-            m,
-            (
-                "this record belongs to a person supported by a team this worker is not in".into(),
-                None,
-            ),
-        );
+        return unplaced(tx, m, QuarantineReason::NotInWritersTeams);
     }
     // What is applied: the whole payload of a new record, the fields that won for an update.
     let mut updated = Map::new();
@@ -1176,14 +1206,7 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
     match &existing {
         None => {}
         Some(_) if m.entity.is_append_only() => {
-            return unplaced(
-                tx,
-                m,
-                (
-                    "this record already exists; insert-only records are never overwritten".into(),
-                    None,
-                ),
-            );
+            return unplaced(tx, m, QuarantineReason::AlreadyExists);
         }
         Some(e) => {
             keep_fields(tx, m.entity, m.entity_id, e)?;

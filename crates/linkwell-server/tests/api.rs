@@ -434,3 +434,145 @@ async fn a_quarantined_change_tried_again_keeps_the_batchs_earlier_edits() {
     assert_eq!(record["phone"], "07700 900001");
     assert_eq!(record["family_name"], "Later");
 }
+
+/// A change quarantined now stores its reason's code (and what the reason names) beside the
+/// text the laptop is told; a refusal tells its text as before.
+#[tokio::test]
+async fn a_new_quarantine_stores_its_reasons_code() {
+    let f = fixture();
+    let (a, b) = (enrol(&f, f.team).await, enrol(&f, f.other_team).await);
+    let (late, theirs) = (Uuid::now_v7(), Uuid::now_v7());
+    let (_, body) = call(
+        &f,
+        "/v1/push",
+        Some(&b.token),
+        push_body(&[mutation(
+            &b,
+            1,
+            EntityKind::Person,
+            theirs,
+            Operation::Create,
+            person(f.other_team, "Ada"),
+        )]),
+    )
+    .await;
+    let resp: PushResponse = serde_json::from_value(body).unwrap();
+    assert!(matches!(resp.results[0].1, MutationResult::Applied { .. }));
+    let note = |person: Uuid, extra: &[(&str, Value)]| {
+        let mut p = json!({"person_id": person.to_string(), "session_id": null,
+                           "created_at": "2025-03-03T10:00:00", "worker_id": a.worker.id.to_string()});
+        for (k, v) in extra {
+            p[*k] = v.clone();
+        }
+        p
+    };
+    let unknown_note = Uuid::now_v7();
+    let batch = [
+        mutation(
+            &a,
+            1,
+            EntityKind::Note,
+            Uuid::now_v7(),
+            Operation::Create,
+            note(late, &[]),
+        ),
+        mutation(
+            &a,
+            2,
+            EntityKind::Note,
+            unknown_note,
+            Operation::Update,
+            json!({"session_id": null}),
+        ),
+        mutation(
+            &a,
+            3,
+            EntityKind::Note,
+            Uuid::now_v7(),
+            Operation::Create,
+            note(theirs, &[]),
+        ),
+        mutation(
+            &a,
+            4,
+            EntityKind::Note,
+            Uuid::now_v7(),
+            Operation::Create,
+            note(late, &[("nickname", "Al".into())]),
+        ),
+        // Not a kind that is quarantined: refused, with the same words.
+        mutation(
+            &a,
+            5,
+            EntityKind::Person,
+            Uuid::now_v7(),
+            Operation::Create,
+            json!({"team_id": f.team.to_string(), "nickname": "Al"}),
+        ),
+    ];
+    let (status, body) = call(&f, "/v1/push", Some(&a.token), push_body(&batch)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let resp: PushResponse = serde_json::from_value(body).unwrap();
+    let told: Vec<MutationResult> = resp.results.into_iter().map(|(_, r)| r).collect();
+    let quarantined = |reason: &str| MutationResult::Quarantined {
+        reason: reason.into(),
+    };
+    assert_eq!(
+        told,
+        vec![
+            quarantined("the person this note belongs to is not known to the server"),
+            quarantined("this record is not known to the server yet"),
+            quarantined(
+                "this record belongs to a person supported by a team this worker is not in"
+            ),
+            quarantined("note has no field nickname"),
+            MutationResult::Rejected {
+                reason: "person has no field nickname".into()
+            },
+        ]
+    );
+
+    use linkwell_server::reason::ReasonCode as C;
+    let report = f.storage.quarantine_report().unwrap();
+    let listed: Vec<(Uuid, Option<C>, Option<Uuid>)> = report
+        .iter()
+        .map(|q| (q.mutation_id, q.code, q.awaits))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (batch[0].mutation_id, Some(C::ParentNotKnown), Some(late)),
+            (
+                batch[1].mutation_id,
+                Some(C::RecordNotKnown),
+                Some(unknown_note)
+            ),
+            (batch[2].mutation_id, Some(C::NotInWritersTeams), None),
+            (batch[3].mutation_id, Some(C::NoSuchField), None),
+        ]
+    );
+    let conn = rusqlite::Connection::open(f._dir.path().join("s.db")).unwrap();
+    let stored: Vec<(String, Option<String>, String)> = conn
+        .prepare("SELECT reason_code, reason_detail, reason FROM quarantine ORDER BY created_at, mutation_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let codes: Vec<(&str, Option<&str>)> = stored
+        .iter()
+        .map(|(c, d, _)| (c.as_str(), d.as_deref()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            ("parent_not_known", Some("person")),
+            ("record_not_known", None),
+            ("not_in_writers_teams", None),
+            ("no_such_field", Some("nickname")),
+        ]
+    );
+    for ((_, _, text), r) in stored.iter().zip(&told) {
+        assert_eq!(&quarantined(text), r, "the stored text is the one told");
+    }
+}

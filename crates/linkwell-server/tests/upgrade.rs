@@ -1,12 +1,14 @@
 //! A server database written by the first schema (user_version 1) opens in this build: the
 //! migrations keep its records, and what it had quarantined is still placed when the record
-//! it waits for arrives.
+//! it waits for arrives. Later schemas' databases too: schema 2's stream and receipts, and
+//! schema 4's quarantine, whose reasons were text only and get their codes.
 
 use linkwell_protocol::{
     EntityKind, Hlc, Mutation, MutationResult, Operation, PROTOCOL_VERSION, PullRequest,
     PushRequest,
 };
 use linkwell_server::fuzzing::device_mutation;
+use linkwell_server::reason::{QuarantineReason, ReasonCode};
 use linkwell_server::storage::{SERVER_SCHEMA_VERSION, Storage, now_ms, open_at_schema_version};
 use linkwell_server::{SqliteStorage, storage::sha256_hex};
 use rusqlite::params;
@@ -123,6 +125,10 @@ fn a_first_schema_database_is_upgraded_and_its_quarantine_still_placed() {
     assert_eq!(before["given_name"], "Ada");
     assert_eq!(before["phone"], "07700 900001");
     assert_eq!(storage.quarantined().unwrap().len(), 1);
+    assert_eq!(
+        storage.quarantine_report().unwrap()[0].code,
+        Some(ReasonCode::ParentNotKnown)
+    );
 
     // The person the note waited for arrives, and the old person is changed.
     let ctx = storage.authenticate(token).unwrap();
@@ -348,5 +354,278 @@ fn a_second_schema_stream_and_its_receipts_survive_the_compact_stream() {
     assert!(
         matches!(err, linkwell_server::StorageError::Cloned { device_seq: 1 }),
         "{err}"
+    );
+}
+
+/// A quarantined change as a schema-4 server stored it (its mutation, the reason's text and the
+/// record it awaits), and the reason's code and detail it should get.
+type OldQuarantined = (
+    Mutation,
+    &'static str,
+    Option<Uuid>,
+    Option<ReasonCode>,
+    Option<&'static str>,
+);
+
+/// Schema 5 stores why a change was quarantined as a code: a schema-4 quarantine, whose
+/// reasons are text only, gets the code (and detail) of each reason its server gave, keeps
+/// the text it showed, and what waits for a record is still placed when the record arrives.
+#[test]
+fn a_fourth_schema_quarantine_gets_its_reasons_codes_and_is_still_placed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.db");
+    let (team, worker, device, token) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), "lw1_v4");
+    let (late_person, waiting_note, waiting_revision) =
+        (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let note_of = |seq: u64, person: Uuid| {
+        mutation(
+            device,
+            worker,
+            seq,
+            EntityKind::Note,
+            Uuid::now_v7(),
+            Operation::Create,
+            json!({"person_id": person.to_string(), "session_id": null,
+                   "created_at": "2025-03-03T10:00:00", "worker_id": worker.to_string()}),
+        )
+    };
+    let (elsewhere, measure) = (Uuid::now_v7(), Uuid::now_v7());
+    // Each reason a schema-4 server quarantined for, as it worded it, with the record it then
+    // noted as awaited; the code and detail it should get.
+    let rows: Vec<OldQuarantined> = vec![
+        (
+            Mutation {
+                entity_id: waiting_note,
+                ..note_of(1, late_person)
+            },
+            "the person this note belongs to is not known to the server",
+            Some(late_person),
+            Some(ReasonCode::ParentNotKnown),
+            Some("person"),
+        ),
+        (
+            mutation(
+                device,
+                worker,
+                2,
+                EntityKind::Person,
+                late_person,
+                Operation::Update,
+                json!({"phone": "07700 900005"}),
+            ),
+            "this record is not known to the server yet",
+            Some(late_person),
+            Some(ReasonCode::RecordNotKnown),
+            None,
+        ),
+        (
+            mutation(
+                device,
+                worker,
+                3,
+                EntityKind::NoteRevision,
+                waiting_revision,
+                Operation::Create,
+                json!({"note_id": waiting_note.to_string(), "supersedes": null, "body": "Met at the library",
+                       "retracted": false, "reason": null, "written_at": "2025-03-03T10:05:00",
+                       "worker_id": worker.to_string()}),
+            ),
+            "the note this note_revision belongs to is not known to the server",
+            Some(waiting_note),
+            Some(ReasonCode::ParentNotKnown),
+            Some("note"),
+        ),
+        (
+            note_of(4, elsewhere),
+            "this record belongs to a person supported by a team this worker is not in",
+            None,
+            Some(ReasonCode::NotInWritersTeams),
+            None,
+        ),
+        (
+            mutation(
+                device,
+                worker,
+                5,
+                EntityKind::Measure,
+                measure,
+                Operation::Update,
+                json!({"score": 20.0}),
+            ),
+            "measure records are never changed once written",
+            None,
+            Some(ReasonCode::InsertOnlyChanged),
+            None,
+        ),
+        (
+            note_of(6, elsewhere),
+            "note has no field nickname",
+            None,
+            Some(ReasonCode::NoSuchField),
+            Some("nickname"),
+        ),
+        (
+            note_of(7, elsewhere),
+            "note.created_at has the wrong type of value",
+            None,
+            Some(ReasonCode::WrongType),
+            Some("created_at"),
+        ),
+        (
+            note_of(8, elsewhere),
+            "note.person_id is missing",
+            None,
+            Some(ReasonCode::FieldMissing),
+            Some("person_id"),
+        ),
+        (
+            note_of(9, elsewhere),
+            "the change does not match its checksum",
+            None,
+            Some(ReasonCode::ChecksumMismatch),
+            None,
+        ),
+        (
+            note_of(10, elsewhere),
+            "the change is not a set of fields",
+            None,
+            Some(ReasonCode::NotAFieldSet),
+            None,
+        ),
+        (
+            mutation(
+                device,
+                worker,
+                11,
+                EntityKind::Measure,
+                measure,
+                Operation::Create,
+                json!({"person_id": elsewhere.to_string()}),
+            ),
+            "this record already exists; insert-only records are never overwritten",
+            None,
+            Some(ReasonCode::AlreadyExists),
+            None,
+        ),
+        // A text no server wrote (the serialiser's own words, say) keeps no code.
+        (
+            note_of(12, elsewhere),
+            "key must be a string",
+            None,
+            None,
+            None,
+        ),
+    ];
+    let resolved = note_of(13, elsewhere);
+    {
+        // What a schema-4 server left on disk, written as it wrote it.
+        let conn = open_at_schema_version(&path, 4).unwrap();
+        old_organisation(&conn, (team, worker, device), token, 13);
+        for (i, (m, reason, awaits, _, _)) in rows.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO quarantine (mutation_id, device_id, mutation, reason, created_at, awaits) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    m.mutation_id.to_string(),
+                    device.to_string(),
+                    serde_json::to_string(m).unwrap(),
+                    reason,
+                    format!("2025-03-03T10:{i:02}:00Z"),
+                    awaits.map(|a| a.to_string())
+                ],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO quarantine (mutation_id, device_id, mutation, reason, created_at, resolved_at) VALUES (?1, ?2, ?3, ?4, '2025-03-02T10:00:00Z', '2025-03-02T11:00:00Z')",
+            params![
+                resolved.mutation_id.to_string(),
+                device.to_string(),
+                serde_json::to_string(&resolved).unwrap(),
+                "this record belongs to a person supported by a team this worker is not in"
+            ],
+        )
+        .unwrap();
+    }
+
+    let storage = SqliteStorage::open(&path).unwrap();
+    let report = storage.quarantine_report().unwrap();
+    assert_eq!(report.len(), rows.len());
+    let stored = |id: Uuid| -> (Option<String>, Option<String>) {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT reason_code, reason_detail FROM quarantine WHERE mutation_id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+    };
+    for (listed, (m, reason, awaits, code, detail)) in report.iter().zip(&rows) {
+        assert_eq!(listed.mutation_id, m.mutation_id);
+        assert_eq!(listed.reason, *reason, "the text shown is kept");
+        assert_eq!(listed.code, *code, "{reason}");
+        assert_eq!(listed.awaits, *awaits, "{reason}");
+        let (stored_code, stored_detail) = stored(m.mutation_id);
+        assert_eq!(stored_code.as_deref(), code.map(|c| c.as_str()), "{reason}");
+        assert_eq!(stored_detail.as_deref(), *detail, "{reason}");
+        // The code and detail say all the text said.
+        if let Some(code) = code {
+            let typed = QuarantineReason::from_stored(*code, stored_detail.as_deref(), m.entity);
+            assert_eq!(typed.map(|t| t.to_string()).as_deref(), Some(*reason));
+        }
+    }
+    assert_eq!(
+        stored(resolved.mutation_id).0.as_deref(),
+        Some("not_in_writers_teams"),
+        "a reviewed change gets its code too"
+    );
+
+    // The person arrives: the note that waited for them, the edit of them and the revision
+    // that waited for the note are placed, in turn; the rest still wait for review.
+    let ctx = storage.authenticate(token).unwrap();
+    let resp = storage
+        .push(
+            &ctx,
+            &PushRequest {
+                protocol_version: PROTOCOL_VERSION,
+                schema_version: 5,
+                mutations: vec![mutation(
+                    device,
+                    worker,
+                    14,
+                    EntityKind::Person,
+                    late_person,
+                    Operation::Create,
+                    json!({"team_id": team.to_string(), "given_name": "Bea", "family_name": "Late", "created_on": "2025-01-01"}),
+                )],
+            },
+            now_ms(),
+        )
+        .unwrap();
+    assert!(
+        matches!(resp.results[0].1, MutationResult::Applied { .. }),
+        "{resp:?}"
+    );
+    let left: Vec<Uuid> = storage
+        .quarantine_report()
+        .unwrap()
+        .iter()
+        .map(|q| q.mutation_id)
+        .collect();
+    let waited: Vec<Uuid> = rows[3..].iter().map(|r| r.0.mutation_id).collect();
+    assert_eq!(left, waited, "only what waited for a record was placed");
+    assert_eq!(
+        storage.record(EntityKind::Note, waiting_note).unwrap()["person_id"],
+        late_person.to_string()
+    );
+    assert_eq!(
+        storage
+            .record(EntityKind::NoteRevision, waiting_revision)
+            .unwrap()["body"],
+        "Met at the library"
+    );
+    assert_eq!(
+        storage.record(EntityKind::Person, late_person).unwrap()["phone"],
+        "07700 900005"
     );
 }
