@@ -6,6 +6,7 @@ mod pathway;
 mod plans_measures;
 mod print;
 mod queries;
+mod registry;
 mod security;
 mod store;
 mod sync_pull;
