@@ -134,6 +134,7 @@ import type { NoteRevision } from './generated/NoteRevision';
 import type { NoteWithHistory } from './generated/NoteWithHistory';
 import type { OnwardReferral } from './generated/OnwardReferral';
 import type { Person } from './generated/Person';
+import type { PersonRecord } from './generated/PersonRecord';
 import type { PersonInput } from './generated/PersonInput';
 import type { Referral } from './generated/Referral';
 import type { ReferralInput } from './generated/ReferralInput';
@@ -153,6 +154,7 @@ import type { Today } from './generated/Today';
 import type { WellbeingPlan } from './generated/WellbeingPlan';
 import type { Worker } from './generated/Worker';
 export type {
+  PersonRecord,
   Appointment,
   AuditEntry,
   CaseloadFilter,
@@ -215,38 +217,6 @@ export interface Waiting {
 export interface Check {
   ok: boolean;
   errors: FieldError[];
-}
-export interface ScheduleItem {
-  time_point: string;
-  label: string;
-  due_on: string | null;
-  done_on: string | null;
-  overdue: boolean;
-}
-export interface PersonRecord {
-  person: Person;
-  display_name: string;
-  full_name: string;
-  consents: Consent[];
-  /** Each flag with whether its review date has come (the core decides: `RiskFlag::review_due`). */
-  risk_flags: (RiskFlag & { review_due: boolean })[];
-  referrals: { referral: Referral; attempts: ContactAttempt[] }[];
-  episodes: { episode: Episode; handovers: Handover[]; worker_name: string | null }[];
-  open_episode: Episode | null;
-  sessions: Session[];
-  notes: NoteWithHistory[];
-  plan: WellbeingPlan | null;
-  plan_versions: number;
-  goals: GoalDetail[];
-  goal_words: (string | null)[];
-  attainment: number | null;
-  measures: { measure: Measure; summary: string; instrument_label: string; time_point_label: string }[];
-  ons4_bands: Record<string, string> | null;
-  schedule: ScheduleItem[];
-  onward: { onward: OnwardReferral; service_name: string | null; status_label: string }[];
-  timeline: TimelineItem[];
-  /** Who opened, printed or exported this record: only for a supervisor, otherwise null. */
-  audit_trail: AuditEntry[] | null;
 }
 export interface PreviewRun {
   text: string;

@@ -3,12 +3,12 @@
 //! method name and its arguments to [`dispatch`] and map [`ErrorBody`] at their edge, so no
 //! rule lives in a transport and both behave identically.
 
-use crate::domain::vocabulary::{self, Instrument, TimePoint};
+use crate::domain::vocabulary;
 use crate::error::{CoreError, FieldError, Result};
 use crate::store::{Store, today};
 use crate::{
-    demo, read::caseload, read::print, read::search, records::contacts, records::directory,
-    records::measures, records::pathway, records::people, records::plans,
+    demo, read::caseload, read::person_record, read::print, read::search, records::contacts,
+    records::directory, records::measures, records::pathway, records::people, records::plans,
 };
 use chrono::{Local, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -426,7 +426,7 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
         R::CheckNewReferral { referral } => to(check(pathway::check_new_referral(&referral))?),
         R::TakeReferral { referral } => to(store.take_referral(&referral)?),
         R::CheckPerson { person } => to(check(people::check_person(&person, today()).map(|_| ()))?),
-        R::PersonRecord { person_id } => person_record(store, person_id),
+        R::PersonRecord { person_id } => to(person_record::person_record(store, person_id)?),
         R::UpdatePerson { person_id, person } => to(store.update_person(person_id, &person)?),
         R::RecordConsent { person_id, consent } => to(store.record_consent(person_id, &consent)?),
         R::AddRiskFlag { person_id, flag } => to(store.add_risk_flag(person_id, &flag)?),
@@ -611,163 +611,6 @@ fn status(store: &Store) -> Result<Value> {
         Err(CoreError::NotInitialised) => Ok(json!({ "initialised": false, "today": today() })),
         Err(e) => Err(e),
     }
-}
-
-/// A follow-up time point in a person's schedule.
-#[derive(Debug, Serialize)]
-struct ScheduleItem {
-    time_point: TimePoint,
-    label: &'static str,
-    due_on: Option<NaiveDate>,
-    done_on: Option<NaiveDate>,
-    overdue: bool,
-}
-
-/// A person's whole record for the person screen. Opening it is recorded in the audit trail;
-/// a supervisor also gets the trail itself.
-fn person_record(store: &mut Store, person_id: Uuid) -> Result<Value> {
-    let person = store.person(person_id)?;
-    store.record_view(person_id)?;
-    let audit_trail = if store.can_see_audit_trail().unwrap_or(false) {
-        Some(store.audit_trail(person_id)?)
-    } else {
-        None
-    };
-    let referrals: Vec<Value> = store
-        .referrals(person_id)?
-        .into_iter()
-        .map(|r| {
-            let attempts = store.contact_attempts(r.id)?;
-            Ok(json!({ "referral": r, "attempts": attempts }))
-        })
-        .collect::<Result<_>>()?;
-    let episodes: Vec<Value> = store
-        .episodes(person_id)?
-        .into_iter()
-        .map(|e| {
-            let handovers = store.handovers(e.id)?;
-            let worker = store.worker(e.worker_id).ok().map(|w| w.name);
-            Ok(json!({ "episode": e, "handovers": handovers, "worker_name": worker }))
-        })
-        .collect::<Result<_>>()?;
-    let measures = store.measures(person_id)?;
-    let on = today();
-    let baseline = measures
-        .iter()
-        .filter(|m| m.time_point == TimePoint::T0)
-        .map(|m| m.taken_on)
-        .min();
-    let schedule: Vec<ScheduleItem> = [TimePoint::T1, TimePoint::T2]
-        .into_iter()
-        .map(|tp| {
-            let due_on = baseline.and_then(|b| measures::follow_up_due_on(b, tp));
-            let done_on = measures
-                .iter()
-                .filter(|m| m.time_point == tp)
-                .map(|m| m.taken_on)
-                .min();
-            ScheduleItem {
-                time_point: tp,
-                label: tp.label(),
-                due_on,
-                done_on,
-                overdue: done_on.is_none() && due_on.is_some_and(|d| d < on),
-            }
-        })
-        .collect();
-    let measure_rows: Vec<Value> = measures
-        .iter()
-        .map(|m| {
-            json!({
-                "measure": m,
-                "summary": m.summary(),
-                "instrument_label": m.instrument.label(),
-                "time_point_label": m.time_point.label(),
-            })
-        })
-        .collect();
-    let onward: Vec<Value> = store
-        .onward_referrals(person_id)?
-        .into_iter()
-        .map(|o| {
-            let service = store.service(o.service_id).ok();
-            json!({
-                "onward": o,
-                "service_name": service.as_ref().map(|s| s.name.clone()),
-                "status_label": o.status.label(),
-            })
-        })
-        .collect();
-    // Each flag says whether its review is due, by the same rule as Today's list.
-    let risk_flags: Vec<Value> = store
-        .risk_flags(person_id)?
-        .into_iter()
-        .map(|f| {
-            let mut v = json!(f);
-            v["review_due"] = f.review_due(on).into();
-            v
-        })
-        .collect();
-    let goals = store.goals(person_id)?;
-    let attainment_words: Vec<Value> = goals
-        .iter()
-        .map(|g| {
-            json!(
-                g.ratings
-                    .last()
-                    .map(|r| vocabulary::attainment_words(r.score))
-            )
-        })
-        .collect();
-    Ok(json!({
-        "person": person,
-        "display_name": person.display_name(),
-        "full_name": person.full_name(),
-        "consents": store.consents(person_id)?,
-        "risk_flags": risk_flags,
-        "referrals": referrals,
-        "episodes": episodes,
-        "open_episode": store.open_episode(person_id)?,
-        "sessions": store.sessions(person_id)?,
-        "notes": store.notes(person_id)?,
-        "plan": store.wellbeing_plan(person_id)?,
-        "plan_versions": store.wellbeing_plan_history(person_id)?.len(),
-        "goals": goals,
-        "goal_words": attainment_words,
-        "attainment": store.goal_attainment(person_id)?,
-        "measures": measure_rows,
-        "ons4_bands": ons4_bands(&measures),
-        "schedule": schedule,
-        "onward": onward,
-        "timeline": caseload::timeline(store.conn(), person_id)?,
-        "audit_trail": audit_trail,
-    }))
-}
-
-/// The latest ONS4 items in words (bands), for the summary.
-fn ons4_bands(measures: &[measures::Measure]) -> Value {
-    let Some(m) = measures
-        .iter()
-        .filter(|m| m.instrument == Instrument::Ons4 && m.items.len() == 4)
-        .max_by_key(|m| m.taken_on)
-    else {
-        return Value::Null;
-    };
-    let band = |i: usize, anxiety: bool| {
-        let v = u8::try_from(m.items[i].clamp(0, 10)).unwrap_or(0);
-        if anxiety {
-            vocabulary::ons4_anxiety_band(v)
-        } else {
-            vocabulary::ons4_positive_band(v)
-        }
-    };
-    json!({
-        "taken_on": m.taken_on,
-        "life_satisfaction": band(0, false),
-        "worthwhile": band(1, false),
-        "happiness": band(2, false),
-        "anxiety": band(3, true),
-    })
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod caseload;
 pub mod export;
+pub mod person_record;
 pub mod print;
 pub mod search;
 pub mod suggest;

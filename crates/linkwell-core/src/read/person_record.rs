@@ -1,0 +1,265 @@
+//! A person's whole record for the person screen, as one typed answer (its TypeScript type is
+//! generated for the UI). Opening it is recorded in the audit trail; a supervisor also gets
+//! the trail itself.
+
+use crate::domain::vocabulary::{self, Instrument, TimePoint};
+use crate::error::Result;
+use crate::read::caseload::{self, TimelineItem};
+use crate::records::audit::AuditEntry;
+use crate::records::contacts::{NoteWithHistory, Session};
+use crate::records::directory::OnwardReferral;
+use crate::records::measures::{self, Measure};
+use crate::records::pathway::{ContactAttempt, Episode, Handover, Referral};
+use crate::records::people::{Consent, Person, RiskFlag};
+use crate::records::plans::{GoalDetail, WellbeingPlan};
+use crate::store::{Store, today};
+use chrono::NaiveDate;
+use serde::Serialize;
+use ts_rs::TS;
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct PersonRecord {
+    pub person: Person,
+    pub display_name: String,
+    pub full_name: String,
+    pub consents: Vec<Consent>,
+    pub risk_flags: Vec<RiskFlagView>,
+    pub referrals: Vec<ReferralView>,
+    pub episodes: Vec<EpisodeView>,
+    pub open_episode: Option<Episode>,
+    pub sessions: Vec<Session>,
+    pub notes: Vec<NoteWithHistory>,
+    pub plan: Option<WellbeingPlan>,
+    #[ts(type = "number")]
+    pub plan_versions: usize,
+    pub goals: Vec<GoalDetail>,
+    /// The latest rating of each goal in words (as `goals`, in order), if rated.
+    pub goal_words: Vec<Option<String>>,
+    pub attainment: Option<f64>,
+    pub measures: Vec<MeasureView>,
+    pub ons4_bands: Option<Ons4Bands>,
+    pub schedule: Vec<ScheduleItem>,
+    pub onward: Vec<OnwardView>,
+    pub timeline: Vec<TimelineItem>,
+    /// Who opened, printed or exported this record: only for a supervisor, otherwise null.
+    pub audit_trail: Option<Vec<AuditEntry>>,
+}
+
+/// A risk flag with whether its review date has come (the same rule as Today's list).
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct RiskFlagView {
+    #[serde(flatten)]
+    pub flag: RiskFlag,
+    pub review_due: bool,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct ReferralView {
+    pub referral: Referral,
+    pub attempts: Vec<ContactAttempt>,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct EpisodeView {
+    pub episode: Episode,
+    pub handovers: Vec<Handover>,
+    pub worker_name: Option<String>,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct MeasureView {
+    pub measure: Measure,
+    pub summary: String,
+    pub instrument_label: String,
+    pub time_point_label: String,
+}
+
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct OnwardView {
+    pub onward: OnwardReferral,
+    pub service_name: Option<String>,
+    pub status_label: String,
+}
+
+/// A follow-up time point in a person's schedule.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct ScheduleItem {
+    pub time_point: TimePoint,
+    pub label: String,
+    pub due_on: Option<NaiveDate>,
+    pub done_on: Option<NaiveDate>,
+    pub overdue: bool,
+}
+
+/// The latest ONS4 answers in words (bands), for the summary.
+#[derive(Debug, Serialize, TS)]
+#[ts(export)]
+pub struct Ons4Bands {
+    pub taken_on: NaiveDate,
+    pub life_satisfaction: String,
+    pub worthwhile: String,
+    pub happiness: String,
+    pub anxiety: String,
+}
+
+/// Reads a person's record and records that it was opened.
+pub fn person_record(store: &mut Store, person_id: Uuid) -> Result<PersonRecord> {
+    let person = store.person(person_id)?;
+    store.record_view(person_id)?;
+    let audit_trail = if store.can_see_audit_trail().unwrap_or(false) {
+        Some(store.audit_trail(person_id)?)
+    } else {
+        None
+    };
+    let measures = store.measures(person_id)?;
+    let on = today();
+    let goals = store.goals(person_id)?;
+    Ok(PersonRecord {
+        display_name: person.display_name().to_string(),
+        full_name: person.full_name(),
+        person,
+        consents: store.consents(person_id)?,
+        risk_flags: risk_flags(store, person_id, on)?,
+        referrals: referrals(store, person_id)?,
+        episodes: episodes(store, person_id)?,
+        open_episode: store.open_episode(person_id)?,
+        sessions: store.sessions(person_id)?,
+        notes: store.notes(person_id)?,
+        plan: store.wellbeing_plan(person_id)?,
+        plan_versions: store.wellbeing_plan_history(person_id)?.len(),
+        goal_words: goals
+            .iter()
+            .map(|g| {
+                g.ratings
+                    .last()
+                    .map(|r| vocabulary::attainment_words(r.score).to_string())
+            })
+            .collect(),
+        goals,
+        attainment: store.goal_attainment(person_id)?,
+        ons4_bands: ons4_bands(&measures),
+        schedule: schedule(&measures, on),
+        measures: measures.iter().map(measure_view).collect(),
+        onward: onward(store, person_id)?,
+        timeline: caseload::timeline(store.conn(), person_id)?,
+        audit_trail,
+    })
+}
+
+fn risk_flags(store: &Store, person_id: Uuid, on: NaiveDate) -> Result<Vec<RiskFlagView>> {
+    Ok(store
+        .risk_flags(person_id)?
+        .into_iter()
+        .map(|flag| RiskFlagView {
+            review_due: flag.review_due(on),
+            flag,
+        })
+        .collect())
+}
+
+fn referrals(store: &Store, person_id: Uuid) -> Result<Vec<ReferralView>> {
+    store
+        .referrals(person_id)?
+        .into_iter()
+        .map(|referral| {
+            let attempts = store.contact_attempts(referral.id)?;
+            Ok(ReferralView { referral, attempts })
+        })
+        .collect()
+}
+
+fn episodes(store: &Store, person_id: Uuid) -> Result<Vec<EpisodeView>> {
+    store
+        .episodes(person_id)?
+        .into_iter()
+        .map(|episode| {
+            let handovers = store.handovers(episode.id)?;
+            let worker_name = store.worker(episode.worker_id).ok().map(|w| w.name);
+            Ok(EpisodeView {
+                episode,
+                handovers,
+                worker_name,
+            })
+        })
+        .collect()
+}
+
+fn measure_view(m: &Measure) -> MeasureView {
+    MeasureView {
+        summary: m.summary(),
+        instrument_label: m.instrument.label().to_string(),
+        time_point_label: m.time_point.label().to_string(),
+        measure: m.clone(),
+    }
+}
+
+fn onward(store: &Store, person_id: Uuid) -> Result<Vec<OnwardView>> {
+    Ok(store
+        .onward_referrals(person_id)?
+        .into_iter()
+        .map(|onward| OnwardView {
+            service_name: store.service(onward.service_id).ok().map(|s| s.name),
+            status_label: onward.status.label().to_string(),
+            onward,
+        })
+        .collect())
+}
+
+/// The 4- and 8-month follow-ups, due from the earliest baseline.
+fn schedule(measures: &[Measure], on: NaiveDate) -> Vec<ScheduleItem> {
+    let baseline = measures
+        .iter()
+        .filter(|m| m.time_point == TimePoint::T0)
+        .map(|m| m.taken_on)
+        .min();
+    [TimePoint::T1, TimePoint::T2]
+        .into_iter()
+        .map(|tp| {
+            let due_on = baseline.and_then(|b| measures::follow_up_due_on(b, tp));
+            let done_on = measures
+                .iter()
+                .filter(|m| m.time_point == tp)
+                .map(|m| m.taken_on)
+                .min();
+            ScheduleItem {
+                time_point: tp,
+                label: tp.label().to_string(),
+                due_on,
+                done_on,
+                overdue: done_on.is_none() && due_on.is_some_and(|d| d < on),
+            }
+        })
+        .collect()
+}
+
+/// The latest ONS4 items in words (bands), for the summary.
+fn ons4_bands(measures: &[Measure]) -> Option<Ons4Bands> {
+    let m = measures
+        .iter()
+        .filter(|m| m.instrument == Instrument::Ons4 && m.items.len() == 4)
+        .max_by_key(|m| m.taken_on)?;
+    let band = |i: usize, anxiety: bool| {
+        let v = u8::try_from(m.items[i].clamp(0, 10)).unwrap_or(0);
+        if anxiety {
+            vocabulary::ons4_anxiety_band(v)
+        } else {
+            vocabulary::ons4_positive_band(v)
+        }
+        .to_string()
+    };
+    Some(Ons4Bands {
+        taken_on: m.taken_on,
+        life_satisfaction: band(0, false),
+        worthwhile: band(1, false),
+        happiness: band(2, false),
+        anxiety: band(3, true),
+    })
+}
