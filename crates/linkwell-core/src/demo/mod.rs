@@ -13,9 +13,8 @@ use crate::records::measures::Measure;
 use crate::records::pathway::{ContactAttempt, Episode, Referral};
 use crate::records::people::{Consent, Person, RiskFlag, SetupInput, Worker};
 use crate::records::plans::{Goal, GoalRating, GoalStep, WellbeingPlan};
-use crate::store::{Store, Writer, to_payload};
+use crate::store::{Store, Writer};
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
-use linkwell_protocol::{EntityKind, Operation};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
@@ -396,12 +395,7 @@ pub fn seed(store: &mut Store, opts: &DemoOptions) -> Result<DemoSummary> {
                     email: None,
                     active: true,
                 };
-                w.record(
-                    EntityKind::Worker,
-                    worker.id,
-                    Operation::Create,
-                    to_payload(&worker)?,
-                )?;
+                w.create(&worker)?;
                 match role {
                     Role::HealthCoach => health_coach = worker.id,
                     Role::LinkWorker => workers.push(worker.id),
@@ -416,12 +410,7 @@ pub fn seed(store: &mut Store, opts: &DemoOptions) -> Result<DemoSummary> {
                     enabled: true,
                     recorded_on: opts.today - Duration::days(400),
                 };
-                w.record(
-                    EntityKind::InstrumentLicence,
-                    lic.id,
-                    Operation::Create,
-                    to_payload(&lic)?,
-                )?;
+                w.create(&lic)?;
             }
             Ok(())
         })?;
@@ -512,12 +501,7 @@ fn demo_service(w: &mut Writer<'_>, s: &DemoService, today: NaiveDate) -> Result
         status: ServiceStatus::Active,
         redirect_to: None,
     };
-    w.record(
-        EntityKind::Service,
-        svc.id,
-        Operation::Create,
-        to_payload(&svc)?,
-    )?;
+    w.create(&svc)?;
     Ok(svc)
 }
 
@@ -574,12 +558,7 @@ fn demo_person(
         contact_restrictions: None,
         created_on: received_on,
     };
-    w.record(
-        EntityKind::Person,
-        person.id,
-        Operation::Create,
-        to_payload(&person)?,
-    )?;
+    w.create(&person)?;
     for kind in [
         ConsentKind::Service,
         ConsentKind::ShareWithReferrer,
@@ -594,12 +573,7 @@ fn demo_person(
             recorded_by: worker_id,
             note: None,
         };
-        w.record(
-            EntityKind::Consent,
-            c.id,
-            Operation::Create,
-            to_payload(&c)?,
-        )?;
+        w.create(&c)?;
     }
     let reasons = vec![
         *pick(rng, ReferralReason::ALL),
@@ -627,12 +601,7 @@ fn demo_person(
         consent_to_contact: true,
         detail: None,
     };
-    w.record(
-        EntityKind::Referral,
-        referral.id,
-        Operation::Create,
-        to_payload(&referral)?,
-    )?;
+    w.create(&referral)?;
 
     // Recent referrals wait for first contact; older ones are active or closed.
     let age = (today - received_on).num_days();
@@ -670,12 +639,7 @@ fn demo_person(
             .then(|| received_on + Duration::days(rng.random_range(60..250))),
         closing_reason: (status == EpisodeStatus::Closed).then(|| *pick(rng, ClosingReason::ALL)),
     };
-    w.record(
-        EntityKind::Episode,
-        episode.id,
-        Operation::Create,
-        to_payload(&episode)?,
-    )?;
+    w.create(&episode)?;
     if status == EpisodeStatus::Contacting {
         let a = ContactAttempt {
             id: w.new_id(),
@@ -686,12 +650,7 @@ fn demo_person(
             note: None,
             worker_id,
         };
-        w.record(
-            EntityKind::ContactAttempt,
-            a.id,
-            Operation::Create,
-            to_payload(&a)?,
-        )?;
+        w.create(&a)?;
     }
     let mut counts = PersonCounts {
         sessions: 0,
@@ -740,12 +699,7 @@ fn demo_person(
             ),
             next_step: Some("Follow-up in two weeks".into()),
         };
-        w.record(
-            EntityKind::Session,
-            s.id,
-            Operation::Create,
-            to_payload(&s)?,
-        )?;
+        w.create(&s)?;
         counts.sessions += 1;
         if !dna && rng.random_bool(0.3) {
             let first_body = rng.random_range(0..NOTE_BODIES.len());
@@ -783,12 +737,7 @@ fn demo_person(
                 actions_agreed: None,
                 next_step: None,
             };
-            w.record(
-                EntityKind::Session,
-                s.id,
-                Operation::Create,
-                to_payload(&s)?,
-            )?;
+            w.create(&s)?;
             counts.sessions += 1;
         }
         let plan = WellbeingPlan {
@@ -804,12 +753,7 @@ fn demo_person(
             review_on: Some(first + Duration::days(rng.random_range(60..200))),
             worker_id: episode.worker_id,
         };
-        w.record(
-            EntityKind::WellbeingPlan,
-            plan.id,
-            Operation::Create,
-            to_payload(&plan)?,
-        )?;
+        w.create(&plan)?;
         for g in 0..rng.random_range(1..=3) {
             let (text, way) = GOALS[(g + rng.random_range(0..GOALS.len())) % GOALS.len()];
             let goal = Goal {
@@ -821,12 +765,7 @@ fn demo_person(
                 status: GoalStatus::Active,
                 archived: false,
             };
-            w.record(
-                EntityKind::Goal,
-                goal.id,
-                Operation::Create,
-                to_payload(&goal)?,
-            )?;
+            w.create(&goal)?;
             counts.goals += 1;
             for (n, step_text) in [
                 "Find out when the group meets",
@@ -848,12 +787,7 @@ fn demo_person(
                     },
                     archived: false,
                 };
-                w.record(
-                    EntityKind::GoalStep,
-                    step.id,
-                    Operation::Create,
-                    to_payload(&step)?,
-                )?;
+                w.create(&step)?;
             }
             for (n, score) in [-1i8, 0, 1]
                 .iter()
@@ -867,12 +801,7 @@ fn demo_person(
                     score: *score,
                     worker_id: episode.worker_id,
                 };
-                w.record(
-                    EntityKind::GoalRating,
-                    r.id,
-                    Operation::Create,
-                    to_payload(&r)?,
-                )?;
+                w.create(&r)?;
             }
         }
         let service = *pick(rng, services);
@@ -898,12 +827,7 @@ fn demo_person(
             feedback: None,
             worker_id: episode.worker_id,
         };
-        w.record(
-            EntityKind::OnwardReferral,
-            o.id,
-            Operation::Create,
-            to_payload(&o)?,
-        )?;
+        w.create(&o)?;
         if rng.random_bool(0.05) {
             let f = RiskFlag {
                 id: w.new_id(),
@@ -915,12 +839,7 @@ fn demo_person(
                 recorded_on: first,
                 recorded_by: episode.worker_id,
             };
-            w.record(
-                EntityKind::RiskFlag,
-                f.id,
-                Operation::Create,
-                to_payload(&f)?,
-            )?;
+            w.create(&f)?;
         }
     }
     // Baseline measures, and follow-ups for some of those old enough.
@@ -946,12 +865,7 @@ fn demo_person(
                 8 - base + rng.random_range(0..3),
             ],
         };
-        w.record(
-            EntityKind::Measure,
-            ons4.id,
-            Operation::Create,
-            to_payload(&ons4)?,
-        )?;
+        w.create(&ons4)?;
         let pam_score = 40.0
             + f64::from(rng.random_range(0..300u32)) / 10.0
             + if tp == TimePoint::T1 { 5.0 } else { 0.0 };
@@ -966,12 +880,7 @@ fn demo_person(
             level: Some(i64::from(pam_level(pam_score))),
             items: vec![],
         };
-        w.record(
-            EntityKind::Measure,
-            pam.id,
-            Operation::Create,
-            to_payload(&pam)?,
-        )?;
+        w.create(&pam)?;
         let use_ = Measure {
             id: w.new_id(),
             person_id: person.id,
@@ -987,12 +896,7 @@ fn demo_person(
                 rng.random_range(0..3),
             ],
         };
-        w.record(
-            EntityKind::Measure,
-            use_.id,
-            Operation::Create,
-            to_payload(&use_)?,
-        )?;
+        w.create(&use_)?;
         counts.measures += 3;
     }
     Ok(counts)

@@ -5,12 +5,14 @@
 use crate::domain::validate::Checker;
 use crate::domain::vocabulary::{Attendance, SessionMode};
 use crate::error::{CoreError, Refusal, Result};
-use crate::store::{self, Store, to_payload};
+use crate::store::{self, Store};
 use chrono::{Local, NaiveDateTime};
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};
 use serde_json::Map;
 use uuid::Uuid;
+
+crate::store::record_kinds!(Note, NoteRevision, Session);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
@@ -157,12 +159,7 @@ impl Store {
                 actions_agreed,
                 next_step,
             };
-            w.record(
-                EntityKind::Session,
-                session.id,
-                Operation::Create,
-                to_payload(&session)?,
-            )?;
+            w.create(&session)?;
             if attendance == Attendance::Attended
                 && let Some(ep) = &episode
             {
@@ -271,12 +268,7 @@ impl Store {
                 written_at: now(),
                 worker_id: w.actor().worker_id,
             };
-            w.record(
-                EntityKind::NoteRevision,
-                rev.id,
-                Operation::Create,
-                to_payload(&rev)?,
-            )
+            w.create(&rev)
         })?;
         self.note(note_id)
     }
@@ -306,12 +298,7 @@ impl Store {
                 written_at: now(),
                 worker_id: w.actor().worker_id,
             };
-            w.record(
-                EntityKind::NoteRevision,
-                rev.id,
-                Operation::Create,
-                to_payload(&rev)?,
-            )
+            w.create(&rev)
         })?;
         self.note(note_id)
     }
@@ -355,12 +342,7 @@ pub(crate) fn write_note(
         created_at: at,
         worker_id: w.actor().worker_id,
     };
-    w.record(
-        EntityKind::Note,
-        note.id,
-        Operation::Create,
-        to_payload(&note)?,
-    )?;
+    w.create(&note)?;
     let rev = NoteRevision {
         id: w.new_id(),
         note_id: note.id,
@@ -371,11 +353,6 @@ pub(crate) fn write_note(
         written_at: at,
         worker_id: note.worker_id,
     };
-    w.record(
-        EntityKind::NoteRevision,
-        rev.id,
-        Operation::Create,
-        to_payload(&rev)?,
-    )?;
+    w.create(&rev)?;
     Ok(note.id)
 }

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Map;
 use uuid::Uuid;
 
+crate::store::record_kinds!(OnwardReferral, Provider, Service);
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
 pub struct Provider {
@@ -308,12 +310,7 @@ impl Store {
                 phone,
                 email,
             };
-            w.record(
-                EntityKind::Provider,
-                p.id,
-                Operation::Create,
-                to_payload(&p)?,
-            )?;
+            w.create(&p)?;
             Ok(p)
         })
     }
@@ -329,12 +326,7 @@ impl Store {
         c.finish()?;
         self.write(|w| {
             s.id = w.new_id();
-            w.record(
-                EntityKind::Service,
-                s.id,
-                Operation::Create,
-                to_payload(&s)?,
-            )?;
+            w.create(&s)?;
             Ok(s)
         })
     }
@@ -478,12 +470,7 @@ impl Store {
                 feedback: None,
                 worker_id: w.actor().worker_id,
             };
-            w.record(
-                EntityKind::OnwardReferral,
-                r.id,
-                Operation::Create,
-                to_payload(&r)?,
-            )?;
+            w.create(&r)?;
             Ok(r)
         })
     }

@@ -7,12 +7,14 @@ use crate::domain::vocabulary::{
     FollowUpDecisionKind, Instrument, TimePoint, ons4_anxiety_band, ons4_positive_band, pam_level,
 };
 use crate::error::{CoreError, Result};
-use crate::store::{self, Store, to_payload, today};
+use crate::store::{self, Store, today};
 use chrono::{Months, NaiveDate};
-use linkwell_protocol::{EntityKind, Operation};
+use linkwell_protocol::EntityKind;
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+crate::store::record_kinds!(FollowUpDecision, InstrumentLicence, Measure);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
@@ -195,12 +197,7 @@ impl Store {
                 enabled,
                 recorded_on: today(),
             };
-            w.record(
-                EntityKind::InstrumentLicence,
-                l.id,
-                Operation::Create,
-                to_payload(&l)?,
-            )?;
+            w.create(&l)?;
             Ok(l)
         })
     }
@@ -324,12 +321,7 @@ impl Store {
                 level,
                 items,
             };
-            w.record(
-                EntityKind::Measure,
-                m.id,
-                Operation::Create,
-                to_payload(&m)?,
-            )?;
+            w.create(&m)?;
             Ok(m)
         })
     }
@@ -382,12 +374,7 @@ impl Store {
                 note,
                 worker_id: w.actor().worker_id,
             };
-            w.record(
-                EntityKind::FollowUpDecision,
-                f.id,
-                Operation::Create,
-                to_payload(&f)?,
-            )?;
+            w.create(&f)?;
             Ok(f)
         })
     }

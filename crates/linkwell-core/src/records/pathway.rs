@@ -8,12 +8,14 @@ use crate::domain::vocabulary::{
 };
 use crate::error::{CoreError, Refusal, Result};
 use crate::records::people::{Person, PersonFields, PersonInput, person_fields};
-use crate::store::{self, Store, Writer, to_payload, today};
+use crate::store::{self, Store, Writer, today};
 use chrono::{NaiveDate, NaiveDateTime};
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
+
+crate::store::record_kinds!(ContactAttempt, Episode, Handover, Referral);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
@@ -244,20 +246,10 @@ impl Store {
         self.write(|w| {
             person.id = w.new_id();
             person.team_id = w.actor().team_id;
-            w.record(
-                EntityKind::Person,
-                person.id,
-                Operation::Create,
-                to_payload(&person)?,
-            )?;
+            w.create(&person)?;
             referral.id = w.new_id();
             referral.person_id = person.id;
-            w.record(
-                EntityKind::Referral,
-                referral.id,
-                Operation::Create,
-                to_payload(&referral)?,
-            )?;
+            w.create(&referral)?;
             let episode = open_episode(w, &referral, stage, worker_id)?;
             Ok(Taken {
                 person,
@@ -290,12 +282,7 @@ impl Store {
         self.write(|w| {
             referral.id = w.new_id();
             referral.person_id = person_id;
-            w.record(
-                EntityKind::Referral,
-                referral.id,
-                Operation::Create,
-                to_payload(&referral)?,
-            )?;
+            w.create(&referral)?;
             let episode = open_episode(w, &referral, stage, worker_id)?;
             Ok((referral, episode))
         })
@@ -414,12 +401,7 @@ impl Store {
                 note,
                 worker_id: w.actor().worker_id,
             };
-            w.record(
-                EntityKind::ContactAttempt,
-                attempt.id,
-                Operation::Create,
-                to_payload(&attempt)?,
-            )?;
+            w.create(&attempt)?;
             if let Some(ep) = episode {
                 let mut changes = Map::new();
                 if ep.status == EpisodeStatus::Referred {
@@ -501,12 +483,7 @@ impl Store {
                 handed_on: today(),
                 note,
             };
-            w.record(
-                EntityKind::Handover,
-                h.id,
-                Operation::Create,
-                to_payload(&h)?,
-            )?;
+            w.create(&h)?;
             let mut changes = Map::new();
             changes.insert("worker_id".into(), to_worker_id.to_string().into());
             changes.insert("stage".into(), stage.as_str().into());
@@ -617,12 +594,7 @@ fn open_episode(
         closed_on: None,
         closing_reason: None,
     };
-    w.record(
-        EntityKind::Episode,
-        episode.id,
-        Operation::Create,
-        to_payload(&episode)?,
-    )?;
+    w.create(&episode)?;
     Ok(episode)
 }
 

@@ -11,6 +11,8 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+crate::store::record_kinds!(Consent, Person, RiskFlag, Worker);
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
 pub struct Team {
@@ -178,12 +180,7 @@ impl Store {
                 email,
                 active: true,
             };
-            w.record(
-                EntityKind::Worker,
-                worker.id,
-                Operation::Create,
-                to_payload(&worker)?,
-            )?;
+            w.create(&worker)?;
             Ok(worker)
         })
     }
@@ -414,12 +411,7 @@ impl Store {
         self.write(|w| {
             person.id = w.new_id();
             person.team_id = w.actor().team_id;
-            w.record(
-                EntityKind::Person,
-                person.id,
-                Operation::Create,
-                to_payload(&person)?,
-            )?;
+            w.create(&person)?;
             Ok(person)
         })
     }
@@ -490,12 +482,7 @@ impl Store {
                 recorded_by: w.actor().worker_id,
                 note,
             };
-            w.record(
-                EntityKind::Consent,
-                consent.id,
-                Operation::Create,
-                to_payload(&consent)?,
-            )?;
+            w.create(&consent)?;
             Ok(consent)
         })
     }
@@ -538,12 +525,7 @@ impl Store {
                 recorded_on: today(),
                 recorded_by: w.actor().worker_id,
             };
-            w.record(
-                EntityKind::RiskFlag,
-                flag.id,
-                Operation::Create,
-                to_payload(&flag)?,
-            )?;
+            w.create(&flag)?;
             Ok(flag)
         })
     }

@@ -5,12 +5,14 @@
 use crate::domain::validate::Checker;
 use crate::domain::vocabulary::{FiveWays, GoalStatus, StepStatus, gas_t_score};
 use crate::error::{CoreError, Result};
-use crate::store::{self, Store, to_payload, today};
+use crate::store::{self, Store, today};
 use chrono::NaiveDate;
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};
 use serde_json::Map;
 use uuid::Uuid;
+
+crate::store::record_kinds!(Goal, GoalRating, GoalStep, WellbeingPlan);
 
 /// One version of a wellbeing plan. Saving writes a new version; older ones are kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -180,12 +182,7 @@ impl Store {
                 review_on,
                 worker_id: w.actor().worker_id,
             };
-            w.record(
-                EntityKind::WellbeingPlan,
-                plan.id,
-                Operation::Create,
-                to_payload(&plan)?,
-            )?;
+            w.create(&plan)?;
             Ok(plan)
         })
     }
@@ -237,12 +234,7 @@ impl Store {
                 status: GoalStatus::Active,
                 archived: false,
             };
-            w.record(
-                EntityKind::Goal,
-                goal.id,
-                Operation::Create,
-                to_payload(&goal)?,
-            )?;
+            w.create(&goal)?;
             for (text, target_on) in steps {
                 let step = GoalStep {
                     id: w.new_id(),
@@ -252,12 +244,7 @@ impl Store {
                     status: StepStatus::Planned,
                     archived: false,
                 };
-                w.record(
-                    EntityKind::GoalStep,
-                    step.id,
-                    Operation::Create,
-                    to_payload(&step)?,
-                )?;
+                w.create(&step)?;
             }
             Ok(goal.id)
         })?;
@@ -278,12 +265,7 @@ impl Store {
                 status: StepStatus::Planned,
                 archived: false,
             };
-            w.record(
-                EntityKind::GoalStep,
-                step.id,
-                Operation::Create,
-                to_payload(&step)?,
-            )?;
+            w.create(&step)?;
             Ok(step)
         })
     }
@@ -348,12 +330,7 @@ impl Store {
                 score: score as i8,
                 worker_id: w.actor().worker_id,
             };
-            w.record(
-                EntityKind::GoalRating,
-                r.id,
-                Operation::Create,
-                to_payload(&r)?,
-            )?;
+            w.create(&r)?;
             Ok(r)
         })
     }

@@ -259,6 +259,11 @@ impl Writer<'_> {
     }
 
     /// Applies one change and appends it to the change log.
+    /// Records a new record: one create change carrying all its fields.
+    pub fn create<R: Record>(&mut self, record: &R) -> Result<()> {
+        self.record(R::KIND, record.id(), Operation::Create, to_payload(record)?)
+    }
+
     pub fn record(
         &mut self,
         entity: EntityKind,
@@ -321,6 +326,26 @@ impl Writer<'_> {
 fn now_ms() -> u64 {
     chrono::Utc::now().timestamp_millis().max(0) as u64
 }
+
+/// A kind of record the store writes whole: its kind in the change log and its id. One
+/// create change carries all of its fields ([`Writer::create`]).
+pub trait Record: serde::Serialize {
+    const KIND: EntityKind;
+    fn id(&self) -> Uuid;
+}
+
+/// Implements [`Record`] for record structs named as their [`EntityKind`] with an `id` field.
+macro_rules! record_kinds {
+    ($($ty:ident),+ $(,)?) => {
+        $(impl $crate::store::Record for $ty {
+            const KIND: linkwell_protocol::EntityKind = linkwell_protocol::EntityKind::$ty;
+            fn id(&self) -> uuid::Uuid {
+                self.id
+            }
+        })+
+    };
+}
+pub(crate) use record_kinds;
 
 /// Applies one change to its table, checking each field against the column registry.
 pub fn apply(
