@@ -1171,14 +1171,68 @@ struct Loser {
     needs_review: bool,
 }
 
+/// A change that passed its checks: its payload, its clamped clock, the record it changes (if
+/// the server has it) and where that record belongs.
+struct Checked<'m> {
+    payload_text: String,
+    payload: &'m Map<String, Value>,
+    hlc: Hlc,
+    clamped: bool,
+    existing: Option<EntityRow>,
+    scope: Scope,
+}
+
 /// Places one mutation: scope, access, conflict rules; returns its result.
 fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<MutationResult> {
+    let c = match check_change(tx, ctx, m, now_ms)? {
+        Ok(c) => c,
+        Err(result) => return Ok(result),
+    };
+    // What is applied: the whole payload of a new record, the fields that won for an update.
+    let (updated, losers) = match &c.existing {
+        None => (Map::new(), Vec::new()),
+        Some(_) if m.entity.is_append_only() => {
+            return unplaced(tx, m, QuarantineReason::AlreadyExists);
+        }
+        Some(e) => decide_fields(tx, m, c.payload, c.hlc, e)?,
+    };
+    let effective = if c.existing.is_none() {
+        c.payload
+    } else {
+        &updated
+    };
+    let seq = append_placed(tx, m, &c, effective)?;
+    if c.existing.is_none() {
+        create_entity(tx, m, c.scope, seq)?;
+    } else {
+        put_fields(
+            tx,
+            m.entity,
+            m.entity_id,
+            effective,
+            c.hlc,
+            seq,
+            m.device_id,
+        );
+    }
+    reassign_if_moved(tx, m, effective, now_ms)?;
+    record_outcome(tx, m, &c, seq, &losers, now_ms)
+}
+
+/// Decides whether a change may be placed at all (its checks, its record, its scope, the
+/// writer's teams); answers what was found, or the change's result if it may not.
+fn check_change<'m>(
+    tx: &Batch<'_>,
+    ctx: &DeviceCtx,
+    m: &'m Mutation,
+    now_ms: u64,
+) -> Result<std::result::Result<Checked<'m>, MutationResult>> {
     let payload_text = match rules::check_mutation(m) {
         Ok(text) => text,
-        Err(why) => return unplaced(tx, m, why),
+        Err(why) => return unplaced(tx, m, why).map(Err),
     };
     let Value::Object(payload) = &m.payload else {
-        return unplaced(tx, m, QuarantineReason::NotAFieldSet);
+        return unplaced(tx, m, QuarantineReason::NotAFieldSet).map(Err);
     };
     let (hlc, clamped) = rules::clamp_hlc(m.hlc, now_ms);
     let existing = tx.entity(m.entity, m.entity_id)?;
@@ -1190,152 +1244,157 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
             // Not refused: its record may still be on its way (after a restore from backup,
             // another laptop re-sends the record after this change arrives). It waits in
             // quarantine and is placed when the record comes; a change is never dropped.
-            return quarantine(tx, m, QuarantineReason::RecordNotKnown);
+            return quarantine(tx, m, QuarantineReason::RecordNotKnown).map(Err);
         }
         None => match scope_for_new(tx, ctx, m, payload)? {
             Ok(found) => found,
-            Err(why) => return unplaced(tx, m, why),
+            Err(why) => return unplaced(tx, m, why).map(Err),
         },
     };
     if !rules::is_shared(m.entity) && !team.is_some_and(|t| ctx.teams.contains(&t)) {
-        return unplaced(tx, m, QuarantineReason::NotInWritersTeams);
+        return unplaced(tx, m, QuarantineReason::NotInWritersTeams).map(Err);
     }
-    // What is applied: the whole payload of a new record, the fields that won for an update.
+    Ok(Ok(Checked {
+        payload_text,
+        payload,
+        hlc,
+        clamped,
+        existing,
+        scope,
+    }))
+}
+
+/// Decides an update field by field by the conflict rules: answers the fields that won and
+/// the stored values that were kept against it.
+fn decide_fields(
+    tx: &Batch<'_>,
+    m: &Mutation,
+    payload: &Map<String, Value>,
+    hlc: Hlc,
+    e: &EntityRow,
+) -> Result<(Map<String, Value>, Vec<Loser>)> {
     let mut updated = Map::new();
     let mut losers = Vec::new();
-    match &existing {
-        None => {}
-        Some(_) if m.entity.is_append_only() => {
-            return unplaced(tx, m, QuarantineReason::AlreadyExists);
-        }
-        Some(e) => {
-            keep_fields(tx, m.entity, m.entity_id, e)?;
-            for (k, v) in payload {
-                let stored = tx.field(m.entity, m.entity_id, k)?;
-                let decision = match stored {
-                    None => Decision::Take,
-                    Some(state) => {
-                        let d = rules::decide(
-                            m.entity,
-                            k,
-                            &state,
-                            v,
-                            hlc,
-                            m.base_server_seq,
-                            m.device_id,
-                        );
-                        if let Decision::Keep { rule, needs_review } = d {
-                            losers.push(Loser {
-                                field: k.clone(),
-                                kept: state.value,
-                                lost: v.clone(),
-                                rule,
-                                needs_review,
-                            });
-                        }
-                        d
-                    }
-                };
-                if decision == Decision::Take {
-                    updated.insert(k.clone(), v.clone());
+    keep_fields(tx, m.entity, m.entity_id, e)?;
+    for (k, v) in payload {
+        let stored = tx.field(m.entity, m.entity_id, k)?;
+        let decision = match stored {
+            None => Decision::Take,
+            Some(state) => {
+                let d = rules::decide(m.entity, k, &state, v, hlc, m.base_server_seq, m.device_id);
+                if let Decision::Keep { rule, needs_review } = d {
+                    losers.push(Loser {
+                        field: k.clone(),
+                        kept: state.value,
+                        lost: v.clone(),
+                        rule,
+                        needs_review,
+                    });
                 }
+                d
             }
+        };
+        if decision == Decision::Take {
+            updated.insert(k.clone(), v.clone());
         }
     }
-    let effective = if existing.is_none() {
-        payload
+    Ok((updated, losers))
+}
+
+/// Appends the change's entry, with what it applied, to the stream; answers its sequence.
+fn append_placed(
+    tx: &Batch<'_>,
+    m: &Mutation,
+    c: &Checked<'_>,
+    effective: &Map<String, Value>,
+) -> Result<u64> {
+    // Always an entry in the stream, even when every field lost: the writer's own laptop
+    // learns from it that the server has the change (its reply may have been lost).
+    // Every field taken: the payload's checked text and hash are the effective one's
+    // too, and are stored as they are rather than encoded again.
+    let (text, hash) = if effective.len() == c.payload.len() {
+        (
+            std::borrow::Cow::Borrowed(c.payload_text.as_str()),
+            std::borrow::Cow::Borrowed(m.payload_hash.as_str()),
+        )
     } else {
-        &updated
+        let text = serde_json::to_string(effective)?;
+        let hash = linkwell_protocol::payload_hash(&text);
+        (std::borrow::Cow::Owned(text), std::borrow::Cow::Owned(hash))
     };
-    let mut main_seq = {
-        // Always an entry in the stream, even when every field lost: the writer's own laptop
-        // learns from it that the server has the change (its reply may have been lost).
-        // Every field taken: the payload's checked text and hash are the effective one's
-        // too, and are stored as they are rather than encoded again.
-        let (text, hash) = if effective.len() == payload.len() {
-            (
-                payload_text,
-                std::borrow::Cow::Borrowed(m.payload_hash.as_str()),
-            )
-        } else {
-            let text = serde_json::to_string(effective)?;
-            let hash = linkwell_protocol::payload_hash(&text);
-            (text, std::borrow::Cow::Owned(hash))
-        };
-        let entry = stream::Entry {
-            hlc,
-            ..stream::Entry::of(m, &text, &hash)
-        };
-        let seq = stream::append(tx, &entry, scope, None)?;
-        if existing.is_none() {
-            // A new record keeps no field rows: its values are its create's, until changed.
-            tx.prepare_cached(
-                "INSERT INTO entity (kind, id, team_id, person_id, created_seq, fields_kept) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
-            )?
-            .execute(params![
-                m.entity.as_str(),
-                m.entity_id.to_string(),
-                scope.0.map(|t| t.to_string()),
-                scope.1.map(|p| p.to_string()),
-                seq as i64
-            ])?;
-            tx.remember(
-                m.entity,
-                m.entity_id,
-                EntityRow {
-                    scope,
-                    created_seq: Some(seq),
-                    fields_kept: false,
-                },
-            );
-        } else {
-            put_fields(tx, m.entity, m.entity_id, effective, hlc, seq, m.device_id);
-        }
-        if m.entity == EntityKind::Person
-            && let Some(team) = payload_uuid(effective, "team_id")
-        {
-            // A reassignment: the person and everything of theirs now belongs to that team.
-            let moved = tx.execute(
-                "UPDATE entity SET team_id = ?1 WHERE kind = 'person' AND id = ?2 AND team_id IS NOT ?1",
-                params![team.to_string(), m.entity_id.to_string()],
-            )?;
-            tx.forget(EntityKind::Person, m.entity_id);
-            if moved > 0 {
-                rebroadcast_person(tx, m.entity_id, now_ms)?;
-            }
-        }
-        Some(seq)
+    let entry = stream::Entry {
+        hlc: c.hlc,
+        ..stream::Entry::of(m, &text, &hash)
     };
+    stream::append(tx, &entry, c.scope, None)
+}
+
+/// Records a create's new record, which keeps no field rows: its values are its create's,
+/// until changed.
+fn create_entity(tx: &Batch<'_>, m: &Mutation, scope: Scope, seq: u64) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO entity (kind, id, team_id, person_id, created_seq, fields_kept) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+    )?
+    .execute(params![
+        m.entity.as_str(),
+        m.entity_id.to_string(),
+        scope.0.map(|t| t.to_string()),
+        scope.1.map(|p| p.to_string()),
+        seq as i64
+    ])?;
+    tx.remember(
+        m.entity,
+        m.entity_id,
+        EntityRow {
+            scope,
+            created_seq: Some(seq),
+            fields_kept: false,
+        },
+    );
+    Ok(())
+}
+
+/// Decides whether a person's applied fields move them to another team, and if so moves them
+/// and sends their records again for it.
+fn reassign_if_moved(
+    tx: &Batch<'_>,
+    m: &Mutation,
+    effective: &Map<String, Value>,
+    now_ms: u64,
+) -> Result<()> {
+    if m.entity == EntityKind::Person
+        && let Some(team) = payload_uuid(effective, "team_id")
+    {
+        // A reassignment: the person and everything of theirs now belongs to that team.
+        let moved = tx.execute(
+            "UPDATE entity SET team_id = ?1 WHERE kind = 'person' AND id = ?2 AND team_id IS NOT ?1",
+            params![team.to_string(), m.entity_id.to_string()],
+        )?;
+        tx.forget(EntityKind::Person, m.entity_id);
+        if moved > 0 {
+            // Writes the batch's fields out before its snapshots read `field` rows.
+            rebroadcast_person(tx, m.entity_id, now_ms)?;
+        }
+    }
+    Ok(())
+}
+
+/// Records the change's conflicts (fields that lost, a clock clamped) and decides its result:
+/// merged, pointing at a conflict, or applied.
+fn record_outcome(
+    tx: &Batch<'_>,
+    m: &Mutation,
+    c: &Checked<'_>,
+    server_seq: u64,
+    losers: &[Loser],
+    now_ms: u64,
+) -> Result<MutationResult> {
     let mut first_conflict = None;
     let mut review_conflict = None;
-    let record_conflict = |seq: u64, l: &Loser| -> Result<Uuid> {
-        let id = Uuid::now_v7();
-        tx.prepare_cached(
-            "INSERT INTO conflict (id, server_seq, kind, entity_id, field, rule, kept, lost, lost_mutation_id, lost_device_id, needs_review, team_id, person_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        )?
-        .execute(params![
-            id.to_string(),
-            seq as i64,
-            m.entity.as_str(),
-            m.entity_id.to_string(),
-            l.field,
-            rule_str(l.rule),
-            serde_json::to_string(&l.kept)?,
-            serde_json::to_string(&l.lost)?,
-            m.mutation_id.to_string(),
-            m.device_id.to_string(),
-            l.needs_review,
-            scope.0.map(|t| t.to_string()),
-            scope.1.map(|p| p.to_string()),
-            Utc::now().to_rfc3339()
-        ])?;
-        Ok(id)
-    };
     if !losers.is_empty() {
         // A correction re-broadcasts the kept values so the losing laptop converges.
         let mut p = Map::new();
-        for l in &losers {
+        for l in losers {
             p.insert(l.field.clone(), l.kept.clone());
         }
         let seq = append_server_change(
@@ -1343,23 +1402,25 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
             (m.entity, m.entity_id, Operation::Update),
             &p,
             now_ms,
-            scope,
+            c.scope,
         )?;
-        for l in &losers {
-            let id = record_conflict(seq, l)?;
+        for l in losers {
+            let id = record_conflict(tx, m, c.scope, seq, l)?;
             first_conflict.get_or_insert(id);
             if l.needs_review {
                 review_conflict.get_or_insert(id);
             }
         }
-        main_seq.get_or_insert(seq);
     }
-    if clamped && let Some(seq) = main_seq {
+    if c.clamped {
         let id = record_conflict(
-            seq,
+            tx,
+            m,
+            c.scope,
+            server_seq,
             &Loser {
                 field: "hlc".into(),
-                kept: Value::String(hlc.encode()),
+                kept: Value::String(c.hlc.encode()),
                 lost: Value::String(m.hlc.encode()),
                 rule: ConflictRule::ClockAhead,
                 needs_review: false,
@@ -1368,7 +1429,6 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
         tracing::warn!(device = %m.device_id, mutation = %m.mutation_id, "clock more than 24h ahead: clamped");
         first_conflict.get_or_insert(id);
     }
-    let server_seq = main_seq.unwrap_or(0);
     Ok(
         match review_conflict.or(if losers.is_empty() {
             None
@@ -1382,6 +1442,100 @@ fn place(tx: &Batch<'_>, ctx: &DeviceCtx, m: &Mutation, now_ms: u64) -> Result<M
             None => MutationResult::Applied { server_seq },
         },
     )
+}
+
+/// Records one conflict of a change: a field whose stored value was kept against it.
+fn record_conflict(
+    tx: &Batch<'_>,
+    m: &Mutation,
+    scope: Scope,
+    seq: u64,
+    l: &Loser,
+) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    tx.prepare_cached(
+        "INSERT INTO conflict (id, server_seq, kind, entity_id, field, rule, kept, lost, lost_mutation_id, lost_device_id, needs_review, team_id, person_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        id.to_string(),
+        seq as i64,
+        m.entity.as_str(),
+        m.entity_id.to_string(),
+        l.field,
+        rule_str(l.rule),
+        serde_json::to_string(&l.kept)?,
+        serde_json::to_string(&l.lost)?,
+        m.mutation_id.to_string(),
+        m.device_id.to_string(),
+        l.needs_review,
+        scope.0.map(|t| t.to_string()),
+        scope.1.map(|p| p.to_string()),
+        Utc::now().to_rfc3339()
+    ])?;
+    Ok(id)
+}
+
+/// Decides what one pushed mutation is: a retry answered as it was first answered, a clone or a
+/// gap refused, or a new change placed (and what waited for its record tried again).
+fn receive(
+    batch: &Batch<'_>,
+    ctx: &DeviceCtx,
+    m: &Mutation,
+    last_seq: &mut u64,
+    received_ms: i64,
+    now_ms: u64,
+) -> Result<MutationResult> {
+    // Only a sequence number this device has used can be a retry; a new one is
+    // checked by the receipt's insert below instead of a lookup.
+    let seen = if m.device_seq > *last_seq {
+        None
+    } else {
+        stream::receipt(batch, m.mutation_id)?
+    };
+    if let Some((hash, stored)) = seen {
+        if hash != m.payload_hash {
+            return Err(StorageError::Cloned {
+                device_seq: m.device_seq,
+            });
+        }
+        return Ok(match stored {
+            MutationResult::Applied { server_seq } => MutationResult::Duplicate { server_seq },
+            other => other,
+        });
+    }
+    if m.device_seq <= *last_seq {
+        return Err(StorageError::Cloned {
+            device_seq: m.device_seq,
+        });
+    }
+    if m.device_seq != *last_seq + 1 {
+        return Err(StorageError::Gap {
+            expected: *last_seq + 1,
+        });
+    }
+    let result = place(batch, ctx, m, now_ms)?;
+    let placed_new = !matches!(
+        result,
+        MutationResult::Rejected { .. } | MutationResult::Quarantined { .. }
+    ) && m.op == Operation::Create;
+    if !stream::put_receipt(
+        batch,
+        (m.mutation_id, m.device_id, m.device_seq),
+        &m.payload_hash,
+        &result,
+        received_ms,
+    )? {
+        // A mutation id already received under another sequence number.
+        return Err(StorageError::Cloned {
+            device_seq: m.device_seq,
+        });
+    }
+    *last_seq = m.device_seq;
+    if placed_new {
+        retry_quarantine(batch, now_ms, m.entity_id)?;
+    }
+    Ok(result)
 }
 
 impl Storage for SqliteStorage {
@@ -1507,62 +1661,8 @@ impl Storage for SqliteStorage {
             let received_ms = Utc::now().timestamp_millis();
             let batch = Batch::new(&tx);
             for m in &req.mutations {
-                // Only a sequence number this device has used can be a retry; a new one is
-                // checked by the receipt's insert below instead of a lookup.
-                let seen = if m.device_seq > last_seq {
-                    None
-                } else {
-                    stream::receipt(&tx, m.mutation_id)?
-                };
-                if let Some((hash, stored)) = seen {
-                    if hash != m.payload_hash {
-                        return Err(StorageError::Cloned {
-                            device_seq: m.device_seq,
-                        });
-                    }
-                    results.push((
-                        m.mutation_id,
-                        match stored {
-                            MutationResult::Applied { server_seq } => {
-                                MutationResult::Duplicate { server_seq }
-                            }
-                            other => other,
-                        },
-                    ));
-                    continue;
-                }
-                if m.device_seq <= last_seq {
-                    return Err(StorageError::Cloned {
-                        device_seq: m.device_seq,
-                    });
-                }
-                if m.device_seq != last_seq + 1 {
-                    return Err(StorageError::Gap {
-                        expected: last_seq + 1,
-                    });
-                }
-                let result = place(&batch, ctx, m, now_ms)?;
-                let placed_new = !matches!(
-                    result,
-                    MutationResult::Rejected { .. } | MutationResult::Quarantined { .. }
-                ) && m.op == Operation::Create;
-                if !stream::put_receipt(
-                    &tx,
-                    (m.mutation_id, m.device_id, m.device_seq),
-                    &m.payload_hash,
-                    &result,
-                    received_ms,
-                )? {
-                    // A mutation id already received under another sequence number.
-                    return Err(StorageError::Cloned {
-                        device_seq: m.device_seq,
-                    });
-                }
-                last_seq = m.device_seq;
+                let result = receive(&batch, ctx, m, &mut last_seq, received_ms, now_ms)?;
                 results.push((m.mutation_id, result));
-                if placed_new {
-                    retry_quarantine(&batch, now_ms, m.entity_id)?;
-                }
             }
             batch.write_fields()?;
             drop(batch);
