@@ -5,6 +5,7 @@
 use crate::domain::vocabulary::{Attendance, Instrument, OnwardStatus, StepStatus};
 use crate::error::{CoreError, Refusal, Result};
 use crate::records::audit::AuditAction;
+use crate::records::people::Worker;
 use crate::store::{Store, today};
 use linkwell_print as lp;
 use uuid::Uuid;
@@ -123,14 +124,49 @@ impl Store {
     pub fn green_book(&self, person_id: Uuid) -> Result<lp::GreenBook> {
         let person = self.person(person_id)?;
         let team = self.team()?;
+        let worker = self.book_worker(person_id)?;
+        let plan = self.book_plan(person_id)?;
+        let goals = self.book_goals(person_id)?;
+        let groups = self.book_groups(person_id)?;
+        let next_steps = self.book_next_steps(person_id)?;
+        let measures = self.book_measures(person_id)?;
+        Ok(lp::GreenBook {
+            person_preferred_name: person.preferred_name.clone(),
+            person_full_name: person.full_name(),
+            worker: worker.map(|w| lp::WorkerContact {
+                name: w.name,
+                phone: w.phone.unwrap_or_default(),
+                email: w.email.unwrap_or_default(),
+            }),
+            service: lp::ServiceInfo {
+                name: team.name,
+                phone: String::new(),
+                email: String::new(),
+                crisis_contacts: lp::CrisisContact::uk_defaults(),
+            },
+            plan,
+            goals,
+            groups,
+            next_steps,
+            measures,
+        })
+    }
+
+    /// Decides whose contact details go in the book: the open episode's worker, else the
+    /// first listed episode's.
+    fn book_worker(&self, person_id: Uuid) -> Result<Option<Worker>> {
         let episode = self
             .open_episode(person_id)?
             .or(self.episodes(person_id)?.into_iter().next());
-        let worker = match &episode {
-            Some(e) => Some(self.worker(e.worker_id)?),
-            None => None,
-        };
-        let plan = self.wellbeing_plan(person_id)?.map(|p| lp::WellnessPlan {
+        match &episode {
+            Some(e) => Ok(Some(self.worker(e.worker_id)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Gathers the wellness plan page from the person's wellbeing plan, if they have one.
+    fn book_plan(&self, person_id: Uuid) -> Result<Option<lp::WellnessPlan>> {
+        Ok(self.wellbeing_plan(person_id)?.map(|p| lp::WellnessPlan {
             keeps_me_well: p.keeps_me_well,
             triggers: p.triggers,
             warning_signs: p.warning_signs,
@@ -138,8 +174,12 @@ impl Store {
             crisis_help: p.crisis_help,
             written_on: p.written_on,
             review_on: p.review_on,
-        });
-        let goals = self
+        }))
+    }
+
+    /// Gathers the goals pages: every goal with its steps (dropped ones left out) and ratings.
+    fn book_goals(&self, person_id: Uuid) -> Result<Vec<lp::Goal>> {
+        Ok(self
             .goals(person_id)?
             .into_iter()
             .map(|g| lp::Goal {
@@ -164,7 +204,12 @@ impl Store {
                     })
                     .collect(),
             })
-            .collect();
+            .collect())
+    }
+
+    /// Gathers the groups pages: every service the person is referred to and not stopped or
+    /// declined.
+    fn book_groups(&self, person_id: Uuid) -> Result<Vec<lp::GroupBlock>> {
         let mut groups = Vec::new();
         for o in self.onward_referrals(person_id)? {
             if matches!(o.status, OnwardStatus::Stopped | OnwardStatus::Declined) {
@@ -185,6 +230,12 @@ impl Store {
                 contact: contact_words(&s),
             });
         }
+        Ok(groups)
+    }
+
+    /// Gathers the next-steps page: the next booked appointment and the actions agreed at the
+    /// first attended session in the list; `None` when there is neither.
+    fn book_next_steps(&self, person_id: Uuid) -> Result<Option<lp::NextSteps>> {
         let sessions = self.sessions(person_id)?;
         let now = chrono::Local::now().naive_local();
         let next_appointment = sessions
@@ -211,25 +262,23 @@ impl Store {
                     .collect()
             })
             .unwrap_or_default();
-        let next_steps =
+        Ok(
             (next_appointment.is_some() || !actions_agreed.is_empty()).then_some(lp::NextSteps {
                 next_appointment,
                 actions_agreed,
-            });
+            }),
+        )
+    }
+
+    /// Gathers the measures lines: the latest score of each printable instrument, walking the
+    /// measures from the end of the list.
+    fn book_measures(&self, person_id: Uuid) -> Result<Vec<lp::MeasureLine>> {
         let mut measures = Vec::new();
         for m in self.measures(person_id)?.into_iter().rev() {
-            if m.instrument.is_licensed() && self.licence(m.instrument)?.is_none() {
-                continue;
-            }
-            if !matches!(
-                m.instrument,
-                Instrument::Ons4 | Instrument::Pam | Instrument::Swemwbs | Instrument::Eq5d
-            ) {
-                continue;
-            }
-            if measures
-                .iter()
-                .any(|(i, _): &(Instrument, lp::MeasureLine)| *i == m.instrument)
+            if !self.measure_printable(m.instrument)?
+                || measures
+                    .iter()
+                    .any(|(i, _): &(Instrument, lp::MeasureLine)| *i == m.instrument)
             {
                 continue;
             }
@@ -245,26 +294,19 @@ impl Store {
                 },
             ));
         }
-        Ok(lp::GreenBook {
-            person_preferred_name: person.preferred_name.clone(),
-            person_full_name: person.full_name(),
-            worker: worker.map(|w| lp::WorkerContact {
-                name: w.name,
-                phone: w.phone.unwrap_or_default(),
-                email: w.email.unwrap_or_default(),
-            }),
-            service: lp::ServiceInfo {
-                name: team.name,
-                phone: String::new(),
-                email: String::new(),
-                crisis_contacts: lp::CrisisContact::uk_defaults(),
-            },
-            plan,
-            goals,
-            groups,
-            next_steps,
-            measures: measures.into_iter().map(|(_, l)| l).collect(),
-        })
+        Ok(measures.into_iter().map(|(_, l)| l).collect())
+    }
+
+    /// Decides the licence rule: an instrument's scores print only when it needs no licence
+    /// or the organisation holds one, and only for instruments the Green Book shows.
+    fn measure_printable(&self, instrument: Instrument) -> Result<bool> {
+        if instrument.is_licensed() && self.licence(instrument)?.is_none() {
+            return Ok(false);
+        }
+        Ok(matches!(
+            instrument,
+            Instrument::Ons4 | Instrument::Pam | Instrument::Swemwbs | Instrument::Eq5d
+        ))
     }
 
     /// Lays out a person's Green Book as it will print: the page model the preview draws.

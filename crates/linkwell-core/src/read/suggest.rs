@@ -4,10 +4,13 @@
 //! the reasons it was made in plain words.
 
 use crate::domain::vocabulary::{
-    Barrier, FiveWays, OnwardStatus, ReferralReason, ServiceCategory, ServiceStatus, Weekday,
+    Barrier, FiveWays, GoalStatus, OnwardStatus, ReferralReason, ServiceCategory, ServiceStatus,
+    Weekday,
 };
 use crate::error::Result;
 use crate::records::directory::Service;
+use crate::records::people::Person;
+use crate::records::plans::GoalDetail;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -168,15 +171,75 @@ const STOP: &[&str] = &[
     "feel", "able", "without", "stopping", "least", "group",
 ];
 
+/// What one person needs, as the suggestions weigh it.
+struct PersonNeeds {
+    reasons: Vec<ReferralReason>,
+    goals: Vec<GoalDetail>,
+    linked: Vec<Uuid>,
+    access: AccessNeeds,
+}
+
+/// What the person needs to get to a service.
+struct AccessNeeds {
+    step_free: bool,
+    hearing_loop: bool,
+    cost_matters: bool,
+    transport_matters: bool,
+}
+
+/// A service's running score, with the reasons and cautions found so far.
+#[derive(Default)]
+struct Scored {
+    score: i32,
+    why: Vec<String>,
+    cautions: Vec<String>,
+}
+
 /// Services ranked for one person by their open referral's reasons, their active goals' Five
 /// Ways and words, and what they need to get there (step-free access, hearing loop, cost,
 /// transport). Services the person is already linked to, inactive services and merged
 /// duplicates are left out. Ties go to services taking new members, then by name.
 pub fn suggest_services(store: &Store, person_id: Uuid, limit: usize) -> Result<Vec<Suggestion>> {
+    let needs = person_needs(store, person_id)?;
+    let mut out: Vec<Suggestion> = store
+        .services()?
+        .into_iter()
+        .filter(|s| qualifies(s, &needs.linked))
+        .filter_map(|s| score_service(s, &needs))
+        .collect();
+    rank(&mut out);
+    out.truncate(limit);
+    Ok(out)
+}
+
+/// Decides what the person needs: their referral reasons, active goals, the services they
+/// are already linked to and their access needs.
+fn person_needs(store: &Store, person_id: Uuid) -> Result<PersonNeeds> {
     let person = store.person(person_id)?;
+    let reasons = referral_reasons(store, person_id)?;
+    let goals = active_goals(store, person_id)?;
+    let onward = store.onward_referrals(person_id)?;
+    let linked: Vec<Uuid> = onward
+        .iter()
+        .filter(|o| !matches!(o.status, OnwardStatus::Stopped | OnwardStatus::Declined))
+        .map(|o| o.service_id)
+        .collect();
+    let barriers: Vec<Barrier> = onward.iter().flat_map(|o| o.barriers.clone()).collect();
+    let access = access_needs(&person, &barriers, &reasons);
+    Ok(PersonNeeds {
+        reasons,
+        goals,
+        linked,
+        access,
+    })
+}
+
+/// Decides which referral reasons count: the open episode's referral's, else the latest
+/// referral's.
+fn referral_reasons(store: &Store, person_id: Uuid) -> Result<Vec<ReferralReason>> {
     let referrals = store.referrals(person_id)?;
     let open = store.open_episode(person_id)?;
-    let reasons: Vec<ReferralReason> = match &open {
+    Ok(match &open {
         Some(ep) => referrals
             .iter()
             .filter(|r| r.id == ep.referral_id)
@@ -186,27 +249,26 @@ pub fn suggest_services(store: &Store, person_id: Uuid, limit: usize) -> Result<
             .last()
             .map(|r| r.reasons.clone())
             .unwrap_or_default(),
-    };
-    let goals: Vec<_> = store
+    })
+}
+
+/// Decides which goals count: those active and not archived.
+fn active_goals(store: &Store, person_id: Uuid) -> Result<Vec<GoalDetail>> {
+    Ok(store
         .goals(person_id)?
         .into_iter()
-        .filter(|g| {
-            !g.goal.archived && g.goal.status == crate::domain::vocabulary::GoalStatus::Active
-        })
-        .collect();
-    let onward = store.onward_referrals(person_id)?;
-    let linked: Vec<Uuid> = onward
-        .iter()
-        .filter(|o| !matches!(o.status, OnwardStatus::Stopped | OnwardStatus::Declined))
-        .map(|o| o.service_id)
-        .collect();
-    let barriers: Vec<Barrier> = onward.iter().flat_map(|o| o.barriers.clone()).collect();
+        .filter(|g| !g.goal.archived && g.goal.status == GoalStatus::Active)
+        .collect())
+}
+
+/// Decides the person's access needs from their recorded needs, barriers and reasons.
+fn access_needs(person: &Person, barriers: &[Barrier], reasons: &[ReferralReason]) -> AccessNeeds {
     let needs = fold(&format!(
         "{} {}",
         person.accessibility_needs.as_deref().unwrap_or(""),
         person.contact_restrictions.as_deref().unwrap_or("")
     ));
-    let needs_step_free = barriers.contains(&Barrier::Mobility)
+    let step_free = barriers.contains(&Barrier::Mobility)
         || [
             "wheelchair",
             "walking frame",
@@ -219,107 +281,135 @@ pub fn suggest_services(store: &Store, person_id: Uuid, limit: usize) -> Result<
         ]
         .iter()
         .any(|w| needs.contains(w));
-    let needs_loop = ["hearing", "deaf", "hearing aid"]
+    let hearing_loop = ["hearing", "deaf", "hearing aid"]
         .iter()
         .any(|w| needs.contains(w));
-    let cost_matters =
-        barriers.contains(&Barrier::Cost) || reasons.contains(&ReferralReason::MoneyDebt);
-    let transport_matters = barriers.contains(&Barrier::Transport);
-
-    let mut out = Vec::new();
-    for s in store.services()? {
-        if s.status != ServiceStatus::Active || s.redirect_to.is_some() || linked.contains(&s.id) {
-            continue;
-        }
-        let mut score = 0;
-        let mut why = Vec::new();
-        let mut cautions = Vec::new();
-        for r in &reasons {
-            if let Some(c) = categories_for(*r).iter().find(|c| s.categories.contains(c)) {
-                score += 3;
-                why.push(format!(
-                    "Referred for {}: this is {}",
-                    r.label().to_lowercase(),
-                    c.label().to_lowercase()
-                ));
-            }
-        }
-        let service_stems = stems(&format!("{} {}", s.name, s.description));
-        for g in &goals {
-            if s.five_ways.contains(&g.goal.five_ways) {
-                score += 2;
-                why.push(format!(
-                    "Fits the goal \"{}\" ({})",
-                    g.goal.text,
-                    g.goal.five_ways.label()
-                ));
-            }
-            let goal_stems = stems(&format!(
-                "{} {}",
-                g.goal.text,
-                g.steps
-                    .iter()
-                    .map(|st| st.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ));
-            if let Some(w) = goal_stems.iter().find(|w| service_stems.contains(w)) {
-                score += 3;
-                why.push(format!("Matches \"{w}…\" in the goal \"{}\"", g.goal.text));
-            }
-        }
-        if score == 0 {
-            continue;
-        }
-        if needs_step_free {
-            if s.step_free {
-                score += 2;
-                why.push("Step-free access, which the person needs".into());
-            } else {
-                score -= 3;
-                cautions.push("Not listed as step-free: check access first".into());
-            }
-        }
-        if needs_loop {
-            if s.hearing_loop {
-                score += 1;
-                why.push("Has a hearing loop".into());
-            } else {
-                cautions.push("No hearing loop listed".into());
-            }
-        }
-        if cost_matters {
-            if s.free {
-                score += 2;
-                why.push("Free, and cost is a worry".into());
-            } else {
-                score -= 1;
-                cautions.push(format!(
-                    "Costs {}",
-                    s.cost.as_deref().unwrap_or("something")
-                ));
-            }
-        }
-        if transport_matters && s.transport.is_some() {
-            score += 1;
-            why.push(format!(
-                "Transport: {}",
-                s.transport.as_deref().unwrap_or("")
-            ));
-        }
-        if s.taking_new_members {
-            score += 1;
-        } else {
-            score -= 2;
-            cautions.push("Not taking new members at present".into());
-        }
-        out.push(Suggestion {
-            service: s,
-            score,
-            reasons: why,
-            cautions,
-        });
+    AccessNeeds {
+        step_free,
+        hearing_loop,
+        cost_matters: barriers.contains(&Barrier::Cost)
+            || reasons.contains(&ReferralReason::MoneyDebt),
+        transport_matters: barriers.contains(&Barrier::Transport),
     }
+}
+
+/// Decides whether a service may be suggested at all: active, not merged, not already linked.
+fn qualifies(s: &Service, linked: &[Uuid]) -> bool {
+    s.status == ServiceStatus::Active && s.redirect_to.is_none() && !linked.contains(&s.id)
+}
+
+/// Decides a service's score, reasons and cautions; `None` when nothing the person asked for
+/// matches it.
+fn score_service(s: Service, needs: &PersonNeeds) -> Option<Suggestion> {
+    let mut sc = Scored::default();
+    score_reasons(&s, &needs.reasons, &mut sc);
+    score_goals(&s, &needs.goals, &mut sc);
+    if sc.score == 0 {
+        return None;
+    }
+    score_access(&s, &needs.access, &mut sc);
+    if s.taking_new_members {
+        sc.score += 1;
+    } else {
+        sc.score -= 2;
+        sc.cautions.push("Not taking new members at present".into());
+    }
+    Some(Suggestion {
+        service: s,
+        score: sc.score,
+        reasons: sc.why,
+        cautions: sc.cautions,
+    })
+}
+
+/// Decides what a service earns for each referral reason it helps with, and says why.
+fn score_reasons(s: &Service, reasons: &[ReferralReason], sc: &mut Scored) {
+    for r in reasons {
+        if let Some(c) = categories_for(*r).iter().find(|c| s.categories.contains(c)) {
+            sc.score += 3;
+            sc.why.push(format!(
+                "Referred for {}: this is {}",
+                r.label().to_lowercase(),
+                c.label().to_lowercase()
+            ));
+        }
+    }
+}
+
+/// Decides what a service earns for each goal whose Five Ways or words it fits, and says why.
+fn score_goals(s: &Service, goals: &[GoalDetail], sc: &mut Scored) {
+    let service_stems = stems(&format!("{} {}", s.name, s.description));
+    for g in goals {
+        if s.five_ways.contains(&g.goal.five_ways) {
+            sc.score += 2;
+            sc.why.push(format!(
+                "Fits the goal \"{}\" ({})",
+                g.goal.text,
+                g.goal.five_ways.label()
+            ));
+        }
+        let goal_stems = stems(&format!(
+            "{} {}",
+            g.goal.text,
+            g.steps
+                .iter()
+                .map(|st| st.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+        if let Some(w) = goal_stems.iter().find(|w| service_stems.contains(w)) {
+            sc.score += 3;
+            sc.why
+                .push(format!("Matches \"{w}…\" in the goal \"{}\"", g.goal.text));
+        }
+    }
+}
+
+/// Decides what a service gains or loses for the person's access needs, with reasons and
+/// cautions.
+fn score_access(s: &Service, access: &AccessNeeds, sc: &mut Scored) {
+    if access.step_free {
+        if s.step_free {
+            sc.score += 2;
+            sc.why
+                .push("Step-free access, which the person needs".into());
+        } else {
+            sc.score -= 3;
+            sc.cautions
+                .push("Not listed as step-free: check access first".into());
+        }
+    }
+    if access.hearing_loop {
+        if s.hearing_loop {
+            sc.score += 1;
+            sc.why.push("Has a hearing loop".into());
+        } else {
+            sc.cautions.push("No hearing loop listed".into());
+        }
+    }
+    if access.cost_matters {
+        if s.free {
+            sc.score += 2;
+            sc.why.push("Free, and cost is a worry".into());
+        } else {
+            sc.score -= 1;
+            sc.cautions.push(format!(
+                "Costs {}",
+                s.cost.as_deref().unwrap_or("something")
+            ));
+        }
+    }
+    if access.transport_matters && s.transport.is_some() {
+        sc.score += 1;
+        sc.why.push(format!(
+            "Transport: {}",
+            s.transport.as_deref().unwrap_or("")
+        ));
+    }
+}
+
+/// Decides the order: best score first, then services taking new members, then by name.
+fn rank(out: &mut [Suggestion]) {
     out.sort_by(|a, b| {
         b.score
             .cmp(&a.score)
@@ -330,8 +420,6 @@ pub fn suggest_services(store: &Store, person_id: Uuid, limit: usize) -> Result<
             )
             .then(a.service.name.cmp(&b.service.name))
     });
-    out.truncate(limit);
-    Ok(out)
 }
 
 #[cfg(test)]
