@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 /// The path of a binary built by `cargo build --workspace --all-targets` in the same profile.
 pub fn binary(name: &str) -> PathBuf {
@@ -16,6 +17,54 @@ pub fn binary(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// Checks `check` every 10 ms until it answers `Some`, and returns that; fails naming `what`
+/// (and how long it waited) if it has not by `timeout`. Tests wait on conditions like this,
+/// never by sleeping a fixed time and hoping.
+pub fn wait_for<T>(what: &str, timeout: Duration, check: impl FnMut() -> Option<T>) -> T {
+    wait_for_every(what, timeout, Duration::from_millis(10), check)
+}
+
+/// [`wait_for`], checking every `every` (for checks that cost the process under test work).
+pub fn wait_for_every<T>(
+    what: &str,
+    timeout: Duration,
+    every: Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(every);
+    }
+}
+
+/// Waits (at most `timeout`) for a child process to exit; kills it and fails naming `what` if
+/// it does not.
+pub fn wait_exit(
+    what: &str,
+    child: &mut std::process::Child,
+    timeout: Duration,
+) -> std::process::ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("child status") {
+            return status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} had not exited after {timeout:?} (killed)");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// The passphrase test laptops are set up with (databases are encrypted by default).

@@ -2,6 +2,9 @@
 // loopback port with a fresh database, the built UI, driven by roles and labels only.
 // Each step checks the screen; the end checks what the core stored (its own export).
 // axe-core runs on every screen visited: no serious or critical violations allowed.
+// The day is a chain of steps, each a test that names the steps it needs: a step runs once,
+// the first time a test needs it, so any test run alone (--test-name-pattern) sets up the
+// same state the whole run would.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,6 +53,36 @@ async function call(method, args = {}, on = { url, token }) {
   return body;
 }
 
+/** Checks `check` every 50 ms until it answers truthy; fails naming `what` after `timeout` ms. */
+async function until(what, check, timeout = 10000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const ran = new Map();
+/**
+ * A test that is also a step of the day: `needs` (other steps) run first, each at most once
+ * per run, then `body`. Answers the step, for later tests to name in their `needs`.
+ */
+function step(name, needs, body) {
+  const run = () => {
+    if (!ran.has(run)) {
+      ran.set(run, (async () => {
+        for (const need of needs) await need();
+        await body();
+      })());
+    }
+    return ran.get(run);
+  };
+  test(name, run);
+  return run;
+}
+
 const axeSeen = [];
 async function axe(page, name) {
   await page.evaluate(axeSource);
@@ -90,7 +123,7 @@ const PASSPHRASE = 'kettle on by the allotment gate';
 const today = new Date().toISOString().slice(0, 10);
 const inAMonth = new Date(Date.now() + 30 * 864e5).toISOString().slice(0, 10);
 
-test('first run: set up with demo data', async () => {
+const setUp = step('first run: set up with demo data', [], async () => {
   const page = await context.newPage();
   await page.goto(url);
   await page.getByRole('heading', { name: 'Welcome to Linkwell' }).waitFor();
@@ -128,7 +161,7 @@ test('first run: set up with demo data', async () => {
   await page.close();
 });
 
-test('take a referral, validated as you type with the core’s messages', async () => {
+const referral = step('take a referral, validated as you type with the core’s messages', [setUp], async () => {
   const page = await context.newPage();
   await page.goto(url);
   await page.getByRole('link', { name: 'New referral' }).click();
@@ -159,7 +192,7 @@ test('take a referral, validated as you type with the core’s messages', async 
   await page.close();
 });
 
-test('contact attempt, first session with a note, wellness plan', async () => {
+const contactSessionPlan = step('contact attempt, first session with a note, wellness plan', [referral], async () => {
   const page = await context.newPage();
   await page.goto(`${url}#/person/${personId}`);
   const referral = page.getByRole('region', { name: 'Referral and episode' });
@@ -191,7 +224,7 @@ test('contact attempt, first session with a note, wellness plan', async () => {
   await page.close();
 });
 
-test('two goals with SMART steps, and a baseline ONS4', async () => {
+const goalsAndMeasure = step('two goals with SMART steps, and a baseline ONS4', [referral], async () => {
   const page = await context.newPage();
   await page.goto(`${url}#/person/${personId}`);
   const goals = page.getByRole('region', { name: 'Goals' });
@@ -224,7 +257,7 @@ test('two goals with SMART steps, and a baseline ONS4', async () => {
   await page.close();
 });
 
-test('find the walking group in the directory and refer', async () => {
+const onwardReferral = step('find the walking group in the directory and refer', [goalsAndMeasure], async () => {
   const page = await context.newPage();
   await page.goto(`${url}#/person/${personId}`);
   const onward = page.getByRole('region', { name: 'Onward referrals' });
@@ -249,7 +282,9 @@ test('find the walking group in the directory and refer', async () => {
   await page.close();
 });
 
-test('print the Green Book: choose pages, preview, save the PDF, print', async () => {
+// Her plan and groups are in the book: with nothing in them the preview leaves those pages out,
+// but shows them once the choice of pages changes.
+step('print the Green Book: choose pages, preview, save the PDF, print', [contactSessionPlan, onwardReferral], async () => {
   const page = await context.newPage();
   await page.goto(`${url}#/person/${personId}`);
   await page.getByRole('heading', { name: /^Margaret/, level: 1 }).waitFor();
@@ -270,7 +305,7 @@ test('print the Green Book: choose pages, preview, save the PDF, print', async (
   await page.getByRole('checkbox', { name: 'My Green Book' }).uncheck();
   // Each tick redraws; wait for the last one (the count and the sheets agree, neither page left).
   const unticked = preview.getByRole('article', { name: /Five Ways to Wellbeing|My Green Book$/ });
-  for (let i = 0; i < 100 && ((await unticked.count()) > 0 || (await preview.getByRole('article').count()) !== (await pagesShown())); i++) await page.waitForTimeout(50);
+  await until('the preview to be redrawn without the unticked pages', async () => (await unticked.count()) === 0 && (await preview.getByRole('article').count()) === (await pagesShown()));
   assert.equal(await unticked.count(), 0);
   const chosen = await pagesShown();
   assert.ok(chosen < all, `${chosen} of ${all}`);
@@ -305,7 +340,7 @@ test('print the Green Book: choose pages, preview, save the PDF, print', async (
   await page.close();
 });
 
-test('edit her details (checked as you type) and review a risk flag', async () => {
+step('edit her details (checked as you type) and review a risk flag', [referral], async () => {
   const page = await context.newPage();
   await page.goto(`${url}#/person/${personId}`);
   await page.getByRole('heading', { name: /^Margaret/, level: 1 }).waitFor();
@@ -340,8 +375,10 @@ test('edit her details (checked as you type) and review a risk flag', async () =
   await page.close();
 });
 
-test('a half-written note survives closing the window', async () => {
+const halfWrittenNote = step('a half-written note survives closing the window', [referral], async () => {
   const draft = 'Rang to say she enjoyed the first walk and wants to';
+  // From an empty quick note, whatever an earlier test left in it.
+  await call('discard_draft', { key: `note.${personId}` });
   let page = await context.newPage();
   await page.goto(`${url}#/person/${personId}`);
   await page.getByRole('heading', { name: /^Margaret/, level: 1 }).waitFor();
@@ -350,7 +387,7 @@ test('a half-written note survives closing the window', async () => {
   assert.equal(focused, 'quick-note', 'Alt+N focuses the quick note');
   await page.keyboard.type(draft);
   // Each keystroke is kept as it is typed: the core has the whole text within moments.
-  for (let i = 0; i < 40 && (await call('draft', { key: `note.${personId}` }))?.body !== draft; i++) await page.waitForTimeout(50);
+  await until('the core to have the whole draft as typed', async () => (await call('draft', { key: `note.${personId}` }))?.body === draft);
   await page.close(); // mid-note, never saved
   page = await context.newPage();
   await page.goto(`${url}#/person/${personId}`);
@@ -369,7 +406,7 @@ test('a half-written note survives closing the window', async () => {
   await page.close();
 });
 
-test('drafts and records never sit unencrypted on disk', async () => {
+step('drafts and records never sit unencrypted on disk', [contactSessionPlan], async () => {
   const page = await context.newPage();
   await page.goto(`${url}#/person/${personId}`);
   const note = page.getByRole('textbox', { name: 'Quick note' });
@@ -377,7 +414,7 @@ test('drafts and records never sit unencrypted on disk', async () => {
   await note.blur();
   await page.waitForFunction(() => document.querySelector('#quick-note') !== null);
   // The draft is in the core (encrypted), not in the browser's own storage.
-  for (let i = 0; i < 50 && !(await call('draft', { key: `note.${personId}` })); i++) await page.waitForTimeout(100);
+  await until('the core to have the draft', () => call('draft', { key: `note.${personId}` }));
   assert.match((await call('draft', { key: `note.${personId}` })).body, /zebracrossing/);
   const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
   assert.doesNotMatch(stored, /zebracrossing|Margaret/);
@@ -390,7 +427,7 @@ test('drafts and records never sit unencrypted on disk', async () => {
   await page.close();
 });
 
-test('locking hides every person; unlocking needs the passphrase and keeps the draft', async () => {
+step('locking hides every person; unlocking needs the passphrase and keeps the draft', [referral], async () => {
   const page = await context.newPage();
   await page.goto(`${url}#/person/${personId}`);
   await page.getByRole('heading', { name: /^Margaret/, level: 1 }).waitFor();
@@ -429,7 +466,7 @@ test('locking hides every person; unlocking needs the passphrase and keeps the d
   await page.close();
 });
 
-test('at 200% zoom every screen reflows without sideways scrolling', async () => {
+step('at 200% zoom every screen reflows without sideways scrolling', [referral], async () => {
   // 200% zoom of a 1280×900 window is a 640×450 CSS-pixel viewport (WCAG 1.4.4 / 1.4.10).
   const zoomed = await browser.newContext({ locale: 'en-GB', viewport: { width: 640, height: 450 }, deviceScaleFactor: 2 });
   const page = await zoomed.newPage();
@@ -467,7 +504,7 @@ test('a supervisor sees on the record who opened and printed it', async () => {
   await page.close();
 });
 
-test('what the core stored matches what the screens showed', async () => {
+step('what the core stored matches what the screens showed', [contactSessionPlan, goalsAndMeasure, onwardReferral, halfWrittenNote], async () => {
   const exp = await call('export_person', { person_id: personId });
   const r = exp.records;
   assert.equal(r.person[0].postcode, 'NG11 6JA');

@@ -12,14 +12,13 @@ command -v tauri-driver >/dev/null || cargo install tauri-driver --locked
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 (cd "$root" && cargo build --workspace --all-targets --locked --quiet)
 
-display=":${LINKWELL_DISPLAY:-97}"
 fbdir="$(mktemp -d)"
-Xvfb "$display" -screen 0 1280x900x24 -fbdir "$fbdir" -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
-trap 'kill $xvfb 2>/dev/null || true; rm -rf "$fbdir"' EXIT
-export DISPLAY="$display" XVFB_FBDIR="$fbdir"
+xvfb_pid=
+trap 'if [ -n "$xvfb_pid" ]; then kill "$xvfb_pid" 2>/dev/null || true; fi; rm -rf "$fbdir"' EXIT
+. "$here/xvfb.sh"
+start_xvfb -fbdir "$fbdir"
+export XVFB_FBDIR="$fbdir"
 export WEBKIT_DISABLE_COMPOSITING_MODE=1
-sleep 1
 
 cd "$here"
 set +e

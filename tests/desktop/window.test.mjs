@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, connect } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { deflateSync, crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -22,15 +23,44 @@ mkdirSync(shots, { recursive: true });
 
 let driver, browser, dir;
 
+/** `n` distinct loopback ports that were free a moment ago (the OS picks them: port 0). */
+async function freePorts(n) {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  })));
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/** Waits until `port` on 127.0.0.1 accepts connections; fails after `timeout` ms or if `child` exits. */
+async function accepting(port, child, what, timeout = 30000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before it listened on ${port}`);
+    const ok = await new Promise((resolve) => {
+      const c = connect(port, '127.0.0.1');
+      c.once('connect', () => { c.destroy(); resolve(true); });
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`${what} did not accept connections on ${port} within ${timeout} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'linkwell-desktop-'));
   process.env.LINKWELL_DB = join(dir, 'desktop.db');
   // A home of its own: "Save as PDF" goes to its Downloads, not the tester's.
   process.env.HOME = dir;
-  driver = spawn(process.env.TAURI_DRIVER ?? 'tauri-driver', ['--port', '4444', '--native-port', '4445', '--native-driver', '/usr/bin/WebKitWebDriver'], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
-  await new Promise((r) => setTimeout(r, 1500));
+  const [port, nativePort] = await freePorts(2);
+  driver = spawn(process.env.TAURI_DRIVER ?? 'tauri-driver', ['--port', String(port), '--native-port', String(nativePort), '--native-driver', '/usr/bin/WebKitWebDriver'], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  await accepting(port, driver, 'tauri-driver');
   browser = await remote({
-    hostname: '127.0.0.1', port: 4444, logLevel: 'warn', connectionRetryCount: 5,
+    hostname: '127.0.0.1', port, logLevel: 'warn', connectionRetryCount: 5,
     capabilities: { 'tauri:options': { application: app }, 'wdio:enforceWebDriverClassic': true },
   });
 });
@@ -66,10 +96,23 @@ function xwdToPng(buf) {
   const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4); ihdr[8] = 8; ihdr[9] = 2;
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
+// A screenshot once what is on screen has been painted: two animation frames after the state
+// the test waited for, then until two reads of the framebuffer 50 ms apart are the same.
 const shot = async (name) => {
-  await browser.pause(400);
   const fb = process.env.XVFB_FBDIR;
-  if (fb) writeFileSync(join(shots, `${name}.png`), xwdToPng(readFileSync(join(fb, 'Xvfb_screen0'))));
+  if (!fb) return;
+  await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+  const screen = join(fb, 'Xvfb_screen0');
+  const end = Date.now() + 10000;
+  let last = readFileSync(screen);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = readFileSync(screen);
+    if (now.equals(last)) break;
+    if (Date.now() > end) throw new Error(`the screen was still changing 10 s after the step before screenshot ${name}`);
+    last = now;
+  }
+  writeFileSync(join(shots, `${name}.png`), xwdToPng(last));
 };
 const byLabel = async (text) => {
   const label = await browser.$(`//label[normalize-space(.)="${text}" or normalize-space(.)="${text} (required)"]`);

@@ -178,15 +178,13 @@ fn a_laptop_joins_at_set_up_syncs_now_and_says_honestly_when_offline() {
     // Back online: the app syncs by itself (backoff retries), with nobody pressing anything.
     let listen = server.url.trim_start_matches("http://").to_string();
     let _server = ServerProcess::start_on(&data, &listen);
-    let mut synced = false;
-    for _ in 0..60 {
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        if app.ok("sync_status", json!({}))["all_synced"] == true {
-            synced = true;
-            break;
-        }
-    }
-    assert!(synced, "no automatic sync after the server came back");
+    // The first retries come 5, 10 and 20 s after a failure (backoff): the deadline is generous.
+    linkwell_e2e::wait_for_every(
+        "an automatic sync after the server came back (all synced, with nobody pressing anything)",
+        std::time::Duration::from_secs(120),
+        std::time::Duration::from_millis(250),
+        || (app.ok("sync_status", json!({}))["all_synced"] == true).then_some(()),
+    );
     linkwell_ok(&coach_db, &["sync"]);
     let notes = linkwell_ok(&coach_db, &["--json", "search", "Tuesday"]);
     assert!(notes.contains("Tuesday"), "{notes}");

@@ -13,6 +13,7 @@ use linkwell_protocol::{
 };
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use uuid::Uuid;
 
 struct Org {
@@ -368,13 +369,98 @@ fn access_is_refused_without_credentials_for_other_teams_and_after_revocation() 
     let _ = org.root;
 }
 
+/// How many of this person's notes the server holds: every note it would give a device of
+/// the same team, read straight from its stream (the raw transport, as `worker_token`'s
+/// device, without touching that laptop's database).
+fn notes_on_server(url: &str, worker_token: &str, person: Uuid) -> usize {
+    let mut t = linkwell_sync_http::HttpTransport::new(url);
+    let person = person.to_string();
+    let mut notes = std::collections::HashSet::new();
+    let mut after = 0;
+    loop {
+        let page = t
+            .pull(
+                worker_token,
+                &PullRequest {
+                    protocol_version: PROTOCOL_VERSION,
+                    schema_version: linkwell_protocol::WIRE_SCHEMA_VERSION,
+                    epoch: None,
+                    after_server_seq: after,
+                    limit: 2000,
+                },
+            )
+            .unwrap();
+        for ch in &page.changes {
+            let m = &ch.mutation;
+            if m.entity == EntityKind::Note
+                && m.payload["person_id"].as_str() == Some(person.as_str())
+            {
+                notes.insert(m.entity_id);
+            }
+        }
+        after = page.next_after;
+        if !page.has_more {
+            return notes.len();
+        }
+    }
+}
+
+/// (acknowledged, waiting) note changes in a laptop's change log, read through a connection
+/// the test keeps open (unlocking is a deliberately slow key derivation).
+fn notes_acked_and_pending(laptop: &Store) -> (usize, usize) {
+    laptop
+        .conn()
+        .query_row(
+            "SELECT COUNT(acked_at), COUNT(*) - COUNT(acked_at) FROM change_log WHERE entity = ?1",
+            [EntityKind::Note.as_str()],
+            |r| Ok((r.get::<_, i64>(0)? as usize, r.get::<_, i64>(1)? as usize)),
+        )
+        .unwrap()
+}
+
+/// `linkwell sync` on a laptop as its own process (killable), with its errors kept.
+fn spawn_sync(db: &Path, url: &str) -> std::process::Child {
+    linkwell_e2e::linkwell_command(db)
+        .args(["sync", "--server", url])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the laptop's change log shows more than `beyond` notes acknowledged by the
+/// server and some still waiting: the sync is under way, part-way through its pushes. Fails
+/// if the sync process ends first (it finished, or never started).
+fn wait_until_part_pushed(
+    what: &str,
+    laptop: &Store,
+    client: &mut std::process::Child,
+    beyond: usize,
+) -> (usize, usize) {
+    linkwell_e2e::wait_for(what, Duration::from_secs(180), || {
+        if let Some(status) = client.try_wait().unwrap() {
+            let mut err = String::new();
+            let _ = client.stderr.take().unwrap().read_to_string(&mut err);
+            panic!(
+                "the sync ended ({status}) before it was seen part-way ({what}), at {:?} notes acknowledged and waiting: {err}",
+                notes_acked_and_pending(laptop)
+            );
+        }
+        let (acked, pending) = notes_acked_and_pending(laptop);
+        (acked > beyond && pending > 0).then_some((acked, pending))
+    })
+}
+
 #[test]
 fn server_and_client_killed_mid_sync_then_recovery_loses_nothing() {
     let mut org = setup();
     let url = org.server.url.clone();
     sync(&org.coach, &url);
     sync(&org.worker, &url);
-    const NOTES: usize = 400;
+    let worker_token = token(&org.worker);
+    // Enough changes (a note and its first revision each) for several push batches, so a
+    // sync has a "part-way": the server stores each batch in one transaction.
+    const NOTES: usize = 2 * linkwell_core::sync::PUSH_BATCH;
     let person = {
         let mut s = open(&org.coach);
         let p = s
@@ -389,33 +475,55 @@ fn server_and_client_killed_mid_sync_then_recovery_loses_nothing() {
         }
         p.id
     };
-    // A client killed mid-sync.
-    let mut client = std::process::Command::new(linkwell_e2e::binary("linkwell"))
-        .arg("--db")
-        .arg(&org.coach)
-        .args(["sync", "--server", &url])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(30));
+    let coach = open(&org.coach);
+    assert_eq!(notes_acked_and_pending(&coach), (0, NOTES));
+
+    // A client killed mid-sync: once the server has acknowledged some of its pushes and the
+    // rest are still waiting.
+    let mut client = spawn_sync(&org.coach, &url);
+    let seen = wait_until_part_pushed("the first push batch acknowledged", &coach, &mut client, 0);
     let _ = client.kill();
     let _ = client.wait();
-    // The server killed mid-sync.
-    let mut client = std::process::Command::new(linkwell_e2e::binary("linkwell"))
-        .arg("--db")
-        .arg(&org.coach)
-        .args(["sync", "--server", &url])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(30));
+    let on_server = notes_on_server(&url, &worker_token, person);
+    assert!(
+        0 < on_server && on_server < NOTES && on_server >= seen.0,
+        "the client was killed mid-sync: {on_server} of {NOTES} notes had reached the server (the laptop had seen {seen:?} acknowledged and waiting)"
+    );
+    let (acked, pending) = notes_acked_and_pending(&coach);
+    assert!(
+        acked > 0 && pending > 0,
+        "{acked} acknowledged, {pending} waiting"
+    );
+    eprintln!(
+        "client killed: {on_server} of {NOTES} notes had reached the server; the laptop saw {acked} acknowledged, {pending} waiting"
+    );
+
+    // The server killed mid-sync: once it has taken more than it held before (not only the
+    // batch whose answer the killed client never read) and some are still waiting.
+    let mut client = spawn_sync(&org.coach, &url);
+    let seen = wait_until_part_pushed(
+        "a push batch the server did not yet hold acknowledged",
+        &coach,
+        &mut client,
+        on_server,
+    );
     org.server.kill();
-    let _ = client.wait();
+    let status = linkwell_e2e::wait_exit(
+        "the sync whose server was killed",
+        &mut client,
+        Duration::from_secs(120),
+    );
+    assert!(!status.success(), "a sync whose server died cannot succeed");
 
     // Restart on the same data (a new port), sync both laptops: every note exactly once.
     let server = ServerProcess::start(&org.data);
+    let kept = notes_on_server(&server.url, &worker_token, person);
+    assert!(
+        kept > on_server && kept >= seen.0 && kept < NOTES,
+        "the server was killed mid-sync: it kept {kept} of {NOTES} notes ({on_server} before this sync, the laptop had seen {seen:?} acknowledged and waiting)"
+    );
+    eprintln!("server killed: it kept {kept} of {NOTES} notes");
+    drop(coach);
     sync(&org.coach, &server.url);
     sync(&org.worker, &server.url);
     for db in [&org.coach, &org.worker] {
