@@ -143,7 +143,7 @@ export async function serviceView(ctx: Ctx, id: Id, forId?: Id): Promise<HTMLEle
   let referBox: HTMLElement | null = null;
   if (forId) {
     const rec = await api.personRecord(forId);
-    const existing = rec.onward.find((o) => o.onward.service_id === id);
+    const existing = rec.onward.find((o) => o.onward.service_id === id && o.open);
     const form = h(
       'form',
       { 'aria-label': 'Refer to this service' },

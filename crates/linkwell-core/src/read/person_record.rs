@@ -86,6 +86,8 @@ pub struct OnwardView {
     pub onward: OnwardReferral,
     pub service_name: Option<String>,
     pub status_label: String,
+    /// Still under way: the core refuses a second referral to the same service meanwhile.
+    pub open: bool,
 }
 
 /// A follow-up time point in a person's schedule.
@@ -208,6 +210,7 @@ fn onward(store: &Store, person_id: Uuid) -> Result<Vec<OnwardView>> {
         .map(|onward| OnwardView {
             service_name: store.service(onward.service_id).ok().map(|s| s.name),
             status_label: onward.status.label().to_string(),
+            open: onward.status.is_open(),
             onward,
         })
         .collect())
