@@ -12,7 +12,7 @@ use printpdf::{
 
 use crate::PrintError;
 use crate::fonts::{FONT_NAME, fonts};
-use crate::layout::{Document, LineKind};
+use crate::layout::{Document, LineKind, Page};
 use crate::model::PrintOptions;
 
 /// Resource names of the two faces. The first six letters become the subset tag.
@@ -49,12 +49,37 @@ pub fn render_pdf(doc: &Document, opts: &PrintOptions) -> Result<Vec<u8>, PrintE
             "the document has no pages".to_string(),
         ));
     }
-    let fonts = fonts()?;
     let timestamp = opts
         .fixed_timestamp
         .unwrap_or_else(|| chrono::Utc::now().naive_utc());
-
     let mut pdf = PdfDocument::new(&doc.title);
+    stamp_metadata(&mut pdf, timestamp)?;
+    let fonts = embed_fonts(&mut pdf)?;
+    let pages: Vec<PdfPage> = doc
+        .pages
+        .iter()
+        .map(|page| {
+            let h = doc.page_height_mm;
+            let mut ops = Vec::new();
+            draw_lines(&mut ops, page, h);
+            draw_boxes(&mut ops, page, h);
+            draw_runs(&mut ops, page, h, &fonts);
+            PdfPage::new(Mm(doc.page_width_mm), Mm(doc.page_height_mm), ops)
+        })
+        .collect();
+    pdf.with_pages(pages);
+    save(&pdf, doc, timestamp)
+}
+
+/// The two embedded faces, as the handles text runs refer to.
+struct EmbeddedFonts {
+    regular: FontId,
+    bold: FontId,
+}
+
+/// Dates and names in the document information: fixed when the caller asks, so the same book
+/// gives the same bytes.
+fn stamp_metadata(pdf: &mut PdfDocument, timestamp: NaiveDateTime) -> Result<(), PrintError> {
     let when = printpdf::OffsetDateTime::from_unix_timestamp(timestamp.and_utc().timestamp())
         .map_err(|e| PrintError::Pdf(format!("bad document timestamp: {e}")))?;
     let info = &mut pdf.metadata.info;
@@ -63,7 +88,11 @@ pub fn render_pdf(doc: &Document, opts: &PrintOptions) -> Result<Vec<u8>, PrintE
     info.metadata_date = when;
     info.creator = "Linkwell".to_string();
     info.producer = format!("Linkwell (printpdf, {FONT_NAME})");
+    Ok(())
+}
 
+fn embed_fonts(pdf: &mut PdfDocument) -> Result<EmbeddedFonts, PrintError> {
+    let fonts = fonts()?;
     let regular = FontId(REGULAR_ID.to_string());
     let bold = FontId(BOLD_ID.to_string());
     pdf.resources.fonts.map.insert(
@@ -74,83 +103,86 @@ pub fn render_pdf(doc: &Document, opts: &PrintOptions) -> Result<Vec<u8>, PrintE
         bold.clone(),
         printpdf::PdfFont::new(fonts.bold.parsed.clone()),
     );
+    Ok(EmbeddedFonts { regular, bold })
+}
 
-    let h = doc.page_height_mm;
-    let pages: Vec<PdfPage> = doc
-        .pages
-        .iter()
-        .map(|page| {
-            let mut ops = Vec::new();
-            // Lines: rules in green, writing lines in grey.
-            for l in &page.lines {
-                let colour = match l.kind {
-                    LineKind::Rule => accent(),
-                    LineKind::Writing => writing_grey(),
-                };
-                ops.push(Op::SetOutlineColor { col: colour });
-                ops.push(Op::SetOutlineThickness {
-                    pt: Pt(l.thickness_pt),
-                });
-                ops.push(Op::DrawLine {
-                    line: polyline(&[(l.x1_mm, h - l.y1_mm), (l.x2_mm, h - l.y2_mm)]),
-                });
-            }
-            // Tick boxes.
-            for b in &page.boxes {
-                ops.push(Op::SetOutlineColor { col: ink() });
-                ops.push(Op::SetOutlineThickness { pt: Pt(1.0) });
-                ops.push(Op::DrawRectangle {
-                    rectangle: Rect {
-                        mode: Some(PaintMode::Stroke),
-                        ..Rect::from_xywh(
-                            Mm(b.x_mm).into(),
-                            Mm(h - b.y_mm - b.h_mm).into(),
-                            Mm(b.w_mm).into(),
-                            Mm(b.h_mm).into(),
-                        )
-                    },
-                });
-                if b.ticked {
-                    let (x, y, w, bh) = (b.x_mm, b.y_mm, b.w_mm, b.h_mm);
-                    ops.push(Op::SetOutlineColor { col: accent() });
-                    ops.push(Op::SetOutlineThickness { pt: Pt(1.8) });
-                    ops.push(Op::DrawLine {
-                        line: polyline(&[
-                            (x + 0.18 * w, h - (y + 0.52 * bh)),
-                            (x + 0.42 * w, h - (y + 0.78 * bh)),
-                            (x + 0.84 * w, h - (y + 0.2 * bh)),
-                        ]),
-                    });
-                }
-            }
-            // Text, one text object per run, positioned absolutely.
-            for r in &page.runs {
-                let font = if r.bold {
-                    bold.clone()
-                } else {
-                    regular.clone()
-                };
-                ops.push(Op::StartTextSection);
-                ops.push(Op::SetFont {
-                    font: PdfFontHandle::External(font),
-                    size: Pt(r.size_pt),
-                });
-                ops.push(Op::SetFillColor {
-                    col: if r.accent { accent() } else { ink() },
-                });
-                ops.push(Op::SetTextMatrix {
-                    matrix: TextMatrix::Translate(Mm(r.x_mm).into(), Mm(h - r.y_mm).into()),
-                });
-                ops.push(Op::ShowText {
-                    items: vec![TextItem::Text(r.text.clone())],
-                });
-                ops.push(Op::EndTextSection);
-            }
-            PdfPage::new(Mm(doc.page_width_mm), Mm(doc.page_height_mm), ops)
-        })
-        .collect();
-    pdf.with_pages(pages);
+/// Rules in green, writing lines in grey. `h` turns the layout's top-down millimetres into
+/// PDF's bottom-up ones.
+fn draw_lines(ops: &mut Vec<Op>, page: &Page, h: f32) {
+    for l in &page.lines {
+        let colour = match l.kind {
+            LineKind::Rule => accent(),
+            LineKind::Writing => writing_grey(),
+        };
+        ops.push(Op::SetOutlineColor { col: colour });
+        ops.push(Op::SetOutlineThickness {
+            pt: Pt(l.thickness_pt),
+        });
+        ops.push(Op::DrawLine {
+            line: polyline(&[(l.x1_mm, h - l.y1_mm), (l.x2_mm, h - l.y2_mm)]),
+        });
+    }
+}
 
+/// Tick boxes, with a drawn tick in the ones the worker ticked.
+fn draw_boxes(ops: &mut Vec<Op>, page: &Page, h: f32) {
+    for b in &page.boxes {
+        ops.push(Op::SetOutlineColor { col: ink() });
+        ops.push(Op::SetOutlineThickness { pt: Pt(1.0) });
+        ops.push(Op::DrawRectangle {
+            rectangle: Rect {
+                mode: Some(PaintMode::Stroke),
+                ..Rect::from_xywh(
+                    Mm(b.x_mm).into(),
+                    Mm(h - b.y_mm - b.h_mm).into(),
+                    Mm(b.w_mm).into(),
+                    Mm(b.h_mm).into(),
+                )
+            },
+        });
+        if b.ticked {
+            let (x, y, w, bh) = (b.x_mm, b.y_mm, b.w_mm, b.h_mm);
+            ops.push(Op::SetOutlineColor { col: accent() });
+            ops.push(Op::SetOutlineThickness { pt: Pt(1.8) });
+            ops.push(Op::DrawLine {
+                line: polyline(&[
+                    (x + 0.18 * w, h - (y + 0.52 * bh)),
+                    (x + 0.42 * w, h - (y + 0.78 * bh)),
+                    (x + 0.84 * w, h - (y + 0.2 * bh)),
+                ]),
+            });
+        }
+    }
+}
+
+/// Text, one text object per run, positioned absolutely.
+fn draw_runs(ops: &mut Vec<Op>, page: &Page, h: f32, fonts: &EmbeddedFonts) {
+    for r in &page.runs {
+        let font = if r.bold { &fonts.bold } else { &fonts.regular };
+        ops.push(Op::StartTextSection);
+        ops.push(Op::SetFont {
+            font: PdfFontHandle::External(font.clone()),
+            size: Pt(r.size_pt),
+        });
+        ops.push(Op::SetFillColor {
+            col: if r.accent { accent() } else { ink() },
+        });
+        ops.push(Op::SetTextMatrix {
+            matrix: TextMatrix::Translate(Mm(r.x_mm).into(), Mm(h - r.y_mm).into()),
+        });
+        ops.push(Op::ShowText {
+            items: vec![TextItem::Text(r.text.clone())],
+        });
+        ops.push(Op::EndTextSection);
+    }
+}
+
+/// Subset fonts, a stable document id from the content, compressed streams.
+fn save(
+    pdf: &PdfDocument,
+    doc: &Document,
+    timestamp: NaiveDateTime,
+) -> Result<Vec<u8>, PrintError> {
     let save = PdfSaveOptions {
         optimize: true,
         subset_fonts: true,

@@ -142,76 +142,13 @@ fn check_time(c: &mut Checker, field: &str, label: &str, v: &str) -> String {
 fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
     let name = c.required("name", "Name", &i.name, 200);
     let description = c.required("description", "What happens", &i.description, 4000);
-    let mut categories = Vec::new();
-    for s in &i.categories {
-        match ServiceCategory::parse(s) {
-            Some(v) if !categories.contains(&v) => categories.push(v),
-            Some(_) => {}
-            None => c.fail(
-                "categories",
-                format!(
-                    "\"{s}\" is not a category; choose from: {}",
-                    ServiceCategory::choices()
-                ),
-            ),
-        }
-    }
-    if i.categories.is_empty() {
-        c.fail("categories", "Choose at least one category");
-    }
-    let mut five_ways = Vec::new();
-    for s in &i.five_ways {
-        match FiveWays::parse(s) {
-            Some(v) if !five_ways.contains(&v) => five_ways.push(v),
-            Some(_) => {}
-            None => c.fail(
-                "five_ways",
-                format!(
-                    "\"{s}\" is not one of the Five Ways: {}",
-                    FiveWays::choices()
-                ),
-            ),
-        }
-    }
+    let categories = service_categories(c, &i.categories);
+    let five_ways = service_five_ways(c, &i.five_ways);
     let schedules = i
         .schedules
         .iter()
         .enumerate()
-        .map(|(n, s)| {
-            let f = format!("schedules[{n}]");
-            let weekday = Weekday::parse(&s.weekday).unwrap_or_else(|| {
-                c.fail(
-                    &format!("{f}.weekday"),
-                    format!("\"{}\" is not a day of the week", s.weekday),
-                );
-                Weekday::Mon
-            });
-            let starts = check_time(c, &format!("{f}.starts"), "Start time", &s.starts);
-            let ends = check_time(c, &format!("{f}.ends"), "End time", &s.ends);
-            if starts >= ends && starts.len() == 5 && ends.len() == 5 {
-                c.fail(
-                    &format!("{f}.ends"),
-                    "End time must be after the start time",
-                );
-            }
-            let frequency = s
-                .frequency
-                .clone()
-                .filter(|f| !f.trim().is_empty())
-                .unwrap_or_else(|| "weekly".into());
-            if !["weekly", "fortnightly", "monthly"].contains(&frequency.as_str()) {
-                c.fail(
-                    &format!("{f}.frequency"),
-                    "How often must be weekly, fortnightly or monthly",
-                );
-            }
-            Schedule {
-                weekday,
-                starts,
-                ends,
-                frequency,
-            }
-        })
+        .map(|(n, s)| schedule_fields(c, &format!("schedules[{n}]"), s))
         .collect();
     let postcode = c.optional_checked("postcode", i.postcode.as_deref(), validate::postcode);
     let contact_phone =
@@ -226,16 +163,7 @@ fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
     if last_verified_on.is_some_and(|d| d > today()) {
         c.fail("last_verified_on", "Last checked cannot be in the future");
     }
-    let status = match i.status.as_deref().filter(|s| !s.trim().is_empty()) {
-        None => ServiceStatus::Active,
-        Some(s) => ServiceStatus::parse(s).unwrap_or_else(|| {
-            c.fail(
-                "status",
-                format!("Status must be one of: {}", ServiceStatus::choices()),
-            );
-            ServiceStatus::Active
-        }),
-    };
+    let status = service_status(c, i.status.as_deref());
     Service {
         id: Uuid::nil(),
         provider_id: i.provider_id,
@@ -265,6 +193,98 @@ fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
         last_verified_on,
         status,
         redirect_to: None,
+    }
+}
+
+/// The categories chosen, each once, in the order given; at least one.
+fn service_categories(c: &mut Checker, codes: &[String]) -> Vec<ServiceCategory> {
+    if codes.is_empty() {
+        c.fail("categories", "Choose at least one category");
+    }
+    distinct_codes(c, "categories", codes, ServiceCategory::parse, |s| {
+        format!(
+            "\"{s}\" is not a category; choose from: {}",
+            ServiceCategory::choices()
+        )
+    })
+}
+
+/// The Five Ways a service serves, each once, in the order given.
+fn service_five_ways(c: &mut Checker, codes: &[String]) -> Vec<FiveWays> {
+    distinct_codes(c, "five_ways", codes, FiveWays::parse, |s| {
+        format!(
+            "\"{s}\" is not one of the Five Ways: {}",
+            FiveWays::choices()
+        )
+    })
+}
+
+/// Each known code once, in the order given; an unknown one fails `field` with `unknown`'s words.
+fn distinct_codes<V: PartialEq>(
+    c: &mut Checker,
+    field: &str,
+    codes: &[String],
+    parse: fn(&str) -> Option<V>,
+    unknown: impl Fn(&str) -> String,
+) -> Vec<V> {
+    let mut chosen = Vec::new();
+    for s in codes {
+        match parse(s) {
+            Some(v) if !chosen.contains(&v) => chosen.push(v),
+            Some(_) => {}
+            None => c.fail(field, unknown(s)),
+        }
+    }
+    chosen
+}
+
+/// One weekly, fortnightly or monthly meeting; `f` is the field path errors name.
+fn schedule_fields(c: &mut Checker, f: &str, s: &ScheduleInput) -> Schedule {
+    let weekday = Weekday::parse(&s.weekday).unwrap_or_else(|| {
+        c.fail(
+            &format!("{f}.weekday"),
+            format!("\"{}\" is not a day of the week", s.weekday),
+        );
+        Weekday::Mon
+    });
+    let starts = check_time(c, &format!("{f}.starts"), "Start time", &s.starts);
+    let ends = check_time(c, &format!("{f}.ends"), "End time", &s.ends);
+    if starts >= ends && starts.len() == 5 && ends.len() == 5 {
+        c.fail(
+            &format!("{f}.ends"),
+            "End time must be after the start time",
+        );
+    }
+    let frequency = s
+        .frequency
+        .clone()
+        .filter(|f| !f.trim().is_empty())
+        .unwrap_or_else(|| "weekly".into());
+    if !["weekly", "fortnightly", "monthly"].contains(&frequency.as_str()) {
+        c.fail(
+            &format!("{f}.frequency"),
+            "How often must be weekly, fortnightly or monthly",
+        );
+    }
+    Schedule {
+        weekday,
+        starts,
+        ends,
+        frequency,
+    }
+}
+
+/// Active unless the worker chose another status.
+fn service_status(c: &mut Checker, status: Option<&str>) -> ServiceStatus {
+    match status.filter(|s| !s.trim().is_empty()) {
+        None => ServiceStatus::Active,
+        Some(s) => ServiceStatus::parse(s).unwrap_or_else(|| {
+            c.fail(
+                "status",
+                format!("Status must be one of: {}", ServiceStatus::choices()),
+            );
+            ServiceStatus::Active
+        }),
     }
 }
 
