@@ -126,7 +126,9 @@ async function refreshStatus(): Promise<void> {
       ? 'All synced'
       : s.pending > 0
         ? `${plural(s.pending, 'change')} waiting to sync`
-        : 'Not fully synced yet';
+        : s.unplaced > 0
+          ? `Not fully synced: ${plural(s.unplaced, 'received change')} could not be placed here`
+          : 'Not fully synced yet';
     const when = s.last_success_at ? `Last synced ${timeAgo(s.last_success_at)}` : 'Not synced yet';
     const problem = s.last_error
       ? s.offline

@@ -209,6 +209,8 @@ fn status(store: &Store, json: bool) -> Result<()> {
             "All synced."
         } else if s.pending > 0 {
             "Not synced: changes are waiting to be sent."
+        } else if s.unplaced > 0 {
+            "Not synced: received changes could not be placed here."
         } else {
             "Not synced: the last sync did not finish."
         }

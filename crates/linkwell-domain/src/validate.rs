@@ -217,6 +217,42 @@ pub fn postcode(value: &str) -> Result<String, String> {
     Ok(format!("{outward} {inward}"))
 }
 
+/// A date as it is stored and sent: exactly `YYYY-MM-DD` (what [`parse_date`] gives).
+pub fn stored_date(value: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .filter(|d| d.format("%Y-%m-%d").to_string() == value)
+        .ok_or_else(|| "is not a date written YYYY-MM-DD".to_string())
+}
+
+/// A date and time as it is stored and sent: `YYYY-MM-DDTHH:MM:SS`, optionally with a
+/// fraction of a second (what [`parse_datetime`] gives, serialised).
+pub fn stored_datetime(value: &str) -> Result<NaiveDateTime, String> {
+    NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .filter(|_| value.len() >= 19 && value.as_bytes()[10] == b'T')
+        .ok_or_else(|| "is not a date and time written YYYY-MM-DDTHH:MM:SS".to_string())
+}
+
+/// A time of day as it is stored: `HH:MM`.
+pub fn stored_time(value: &str) -> Result<(), String> {
+    chrono::NaiveTime::parse_from_str(value, "%H:%M")
+        .ok()
+        .filter(|_| value.len() == 5)
+        .map(|_| ())
+        .ok_or_else(|| "is not a time written HH:MM".to_string())
+}
+
+/// A value checked by `rule` (e.g. [`postcode`]) that must already be in the form the rule
+/// normalises to, as the laptop stores it.
+pub fn stored_form(value: &str, rule: fn(&str) -> Result<String, String>) -> Result<(), String> {
+    match rule(value) {
+        Ok(n) if n == value => Ok(()),
+        Ok(n) => Err(format!("is not in its stored form ({n})")),
+        Err(m) => Err(m),
+    }
+}
+
 /// A plausible email address: something@domain.tld, no spaces.
 pub fn email(value: &str) -> Result<String, String> {
     let v = value.trim();
@@ -320,6 +356,23 @@ mod tests {
         assert!(phone("01509 123456").is_ok());
         assert!(phone("+44 7700 900123").is_ok());
         assert!(phone("call me").is_err());
+    }
+
+    #[test]
+    fn stored_forms() {
+        assert!(stored_date("2026-11-22").is_ok());
+        assert!(stored_date("22/11/2026").is_err());
+        assert!(stored_date("yesterday").is_err());
+        assert!(stored_date("2026-1-2").is_err());
+        assert!(stored_datetime("2026-11-22T10:30:00").is_ok());
+        assert!(stored_datetime("2026-11-22T10:30:00.250").is_ok());
+        assert!(stored_datetime("2026-11-22 10:30").is_err());
+        assert!(stored_time("09:30").is_ok());
+        assert!(stored_time("9:30").is_err());
+        assert!(stored_form("9434765919", nhs_number).is_ok());
+        assert!(stored_form("943 476 5919", nhs_number).is_err());
+        assert!(stored_form("LE12 6QW", postcode).is_ok());
+        assert!(stored_form("le12 6qw", postcode).is_err());
     }
 
     #[test]

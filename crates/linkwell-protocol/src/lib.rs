@@ -1,9 +1,11 @@
 //! The wire contract between a laptop (`linkwell-core`) and the server (`linkwell-server`):
 //! the sync messages, the hybrid logical clock, the payload hash and the column registry
-//! ([`registry`]) that says which fields each kind of record has.
+//! ([`registry`]) that says which fields each kind of record has, and what each field may
+//! hold ([`fields`], the laptop's own rules, checked at both ends).
 //!
 //! Only these types cross the wire, and this is all the two sides share. No I/O, no storage.
 
+pub mod fields;
 pub mod registry;
 
 use serde::{Deserialize, Serialize};
@@ -18,7 +20,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// [`registry`]. Bumped when the registry changes, never by a laptop-only migration (drafts,
 /// indexes): the server sees this, not the laptop's database version. It starts at 5, the
 /// database version laptops sent before the two were separated.
-pub const WIRE_SCHEMA_VERSION: u32 = 5;
+pub const WIRE_SCHEMA_VERSION: u32 = 6;
 
 /// The hash a change's payload is sent with: SHA-256 of its canonical JSON text, in hex.
 pub fn payload_hash(canonical_json: &str) -> String {

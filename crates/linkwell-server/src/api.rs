@@ -1,9 +1,12 @@
 //! The HTTP API: `POST /v1/enrol`, `POST /v1/push`, `POST /v1/pull`, `GET /v1/whoami` and
 //! an unauthenticated `GET /health` that reveals nothing. Every `/v1` request carries the
-//! protocol and schema versions; every request but enrolment carries a device's bearer token.
+//! protocol and schema versions; every request but enrolment carries a device's bearer token,
+//! checked before its body is read; each endpoint reads at most its own body limit, and at most
+//! [`MAX_CONCURRENT_REQUESTS`] are handled at once.
 //! Built by [`router`] so the handlers are tested without sockets.
 
 use crate::storage::{DeviceCtx, Storage, StorageError, now_ms};
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +20,14 @@ use std::sync::Arc;
 
 /// The oldest client schema the server accepts (the first schema with sync state).
 pub const MIN_CLIENT_SCHEMA: u32 = 2;
+
+/// Largest push body: a batch of changes, each field bounded (`linkwell_protocol::fields`).
+pub const PUSH_BODY_LIMIT: usize = 32 * 1024 * 1024;
+/// Largest pull or enrolment body: a cursor, or a one-time code.
+pub const SMALL_BODY_LIMIT: usize = 4 * 1024;
+/// Requests handled at once; more wait for a turn (their bodies unread meanwhile), so memory
+/// stays bounded however many arrive.
+pub const MAX_CONCURRENT_REQUESTS: usize = 16;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -82,6 +93,7 @@ impl From<StorageError> for ApiError {
             | StorageError::NoSuchWorker(_)
             | StorageError::NoSuchDevice(_)
             | StorageError::NoSuchQuarantinedChange(_)
+            | StorageError::NoSuchPerson(_)
             | StorageError::Db(_)
             | StorageError::Json(_)
             | StorageError::Corrupt(_) => {
@@ -144,19 +156,42 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<DeviceCtx
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+        .and_then(bearer_token)
         .ok_or_else(|| ApiError::from(StorageError::Unauthorised))?
         .to_string();
     let storage = state.storage.clone();
     blocking(move || storage.authenticate(&token)).await
 }
 
-async fn enrol(
-    State(state): State<AppState>,
-    Json(req): Json<EnrolRequest>,
-) -> Result<Response, ApiError> {
+/// The token of an `Authorization: Bearer <token>` header; the scheme's name is
+/// case-insensitive (RFC 9110 §11.1).
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Reads a body of at most `limit` bytes, only once the request is allowed to send one: a
+/// larger body is refused without being read further.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request is larger than this server accepts here ({limit} bytes)"),
+        )
+    })
+}
+
+async fn enrol(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
+    let body = read_body(body, SMALL_BODY_LIMIT).await?;
+    let req: EnrolRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the enrolment request could not be read: {e}"),
+        )
+    })?;
     check_versions(req.protocol_version, req.schema_version)?;
     let storage = state.storage.clone();
     let resp = blocking(move || storage.enrol(&req.code)).await?;
@@ -166,9 +201,10 @@ async fn enrol(
 async fn push(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let ctx = authenticate(&state, &headers).await?;
+    let body = read_body(body, PUSH_BODY_LIMIT).await?;
     let req = decode_push(&body)?;
     let storage = state.storage.clone();
     let n = req.mutations.len();
@@ -194,9 +230,10 @@ pub fn decode_push(body: &[u8]) -> Result<PushRequest, ApiError> {
 async fn pull(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let ctx = authenticate(&state, &headers).await?;
+    let body = read_body(body, SMALL_BODY_LIMIT).await?;
     let req: PullRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -235,6 +272,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/push", post(push))
         .route("/v1/pull", post(pull))
         .route("/v1/whoami", get(whoami))
-        .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
+        // Each handler reads its body itself, with its own limit, after the token is checked.
+        .layer(DefaultBodyLimit::max(SMALL_BODY_LIMIT))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            MAX_CONCURRENT_REQUESTS,
+        ))
         .with_state(state)
 }

@@ -1,7 +1,8 @@
 //! `linkwell-server`: the central sync server and its admin commands.
 //!
 //! `linkwell-server --data DIR init --org NAME`, `team add`, `worker add`, `enrol-code`,
-//! `device list|revoke`, `backup`, `restore`, and `serve` (TLS with `--cert/--key`; plain
+//! `device list|revoke`, `person out-of-sight|put-in-team`, `quarantine list|resolve`,
+//! `backup`, `restore`, and `serve` (TLS with `--cert/--key`; plain
 //! HTTP is refused on anything but a loopback address). Logs carry ids only, never names.
 
 use anyhow::{Context, Result, bail};
@@ -60,6 +61,11 @@ enum Command {
     Device {
         #[command(subcommand)]
         cmd: DeviceCmd,
+    },
+    /// People out of every team's sight, and putting them back in a team.
+    Person {
+        #[command(subcommand)]
+        cmd: PersonCmd,
     },
     /// Changes that could not be placed (kept, never dropped), for review.
     Quarantine {
@@ -131,6 +137,19 @@ enum QuarantineCmd {
 }
 
 #[derive(Subcommand)]
+enum PersonCmd {
+    /// People whose team is not one of the organisation's: no laptop shows them (ids only).
+    OutOfSight,
+    /// Put a person, with all their records, in a team; its laptops receive them again.
+    PutInTeam {
+        person: Uuid,
+        /// Team id or name.
+        #[arg(long)]
+        team: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum DeviceCmd {
     List,
     Revoke { device: Uuid },
@@ -192,6 +211,21 @@ fn main() -> Result<()> {
         } => {
             open(&cli.data)?.revoke_device(device)?;
             println!("revoked {device}");
+        }
+        Command::Person {
+            cmd: PersonCmd::OutOfSight,
+        } => {
+            let rows = open(&cli.data)?.out_of_sight()?;
+            for (person, team) in &rows {
+                println!("{person}  team {}", team.as_deref().unwrap_or("none"));
+            }
+            println!("{} out of every team's sight", rows.len());
+        }
+        Command::Person {
+            cmd: PersonCmd::PutInTeam { person, team },
+        } => {
+            let team = open(&cli.data)?.put_in_team(person, &team)?;
+            println!("{person} is in team {team}; its laptops receive the record again");
         }
         Command::Quarantine {
             cmd: QuarantineCmd::List,

@@ -43,6 +43,13 @@ pub enum QuarantineReason {
     NotInWritersTeams,
     /// A second create of an insert-only record.
     AlreadyExists,
+    /// A value the laptop's own rules refuse (`linkwell_protocol::fields`): too long, not a
+    /// date, not an NHS number... `detail` is the field and what is wrong with it, never the
+    /// value itself.
+    InvalidValue { kind: EntityKind, detail: String },
+    /// A person moved to a team that is not one of the organisation's, or not one of the
+    /// writer's: applied, the person would vanish from every laptop.
+    UnknownTeam,
 }
 
 /// The stable code of a [`QuarantineReason`], as stored in `quarantine.reason_code`.
@@ -60,10 +67,12 @@ pub enum ReasonCode {
     RecordNotKnown,
     NotInWritersTeams,
     AlreadyExists,
+    InvalidValue,
+    UnknownTeam,
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 12] = [
+    pub const ALL: [ReasonCode; 14] = [
         ReasonCode::ServerManaged,
         ReasonCode::NotAFieldSet,
         ReasonCode::PayloadUnreadable,
@@ -76,6 +85,8 @@ impl ReasonCode {
         ReasonCode::RecordNotKnown,
         ReasonCode::NotInWritersTeams,
         ReasonCode::AlreadyExists,
+        ReasonCode::InvalidValue,
+        ReasonCode::UnknownTeam,
     ];
 
     /// The stored code: stable, never reused for another reason.
@@ -93,6 +104,8 @@ impl ReasonCode {
             ReasonCode::RecordNotKnown => "record_not_known",
             ReasonCode::NotInWritersTeams => "not_in_writers_teams",
             ReasonCode::AlreadyExists => "already_exists",
+            ReasonCode::InvalidValue => "invalid_value",
+            ReasonCode::UnknownTeam => "unknown_team",
         }
     }
 
@@ -130,6 +143,8 @@ impl QuarantineReason {
             QuarantineReason::RecordNotKnown => ReasonCode::RecordNotKnown,
             QuarantineReason::NotInWritersTeams => ReasonCode::NotInWritersTeams,
             QuarantineReason::AlreadyExists => ReasonCode::AlreadyExists,
+            QuarantineReason::InvalidValue { .. } => ReasonCode::InvalidValue,
+            QuarantineReason::UnknownTeam => ReasonCode::UnknownTeam,
         }
     }
 
@@ -142,6 +157,7 @@ impl QuarantineReason {
             | QuarantineReason::WrongType { field, .. }
             | QuarantineReason::FieldMissing { field, .. } => Some(field),
             QuarantineReason::ParentNotKnown { parent, .. } => Some(parent.as_str()),
+            QuarantineReason::InvalidValue { detail, .. } => Some(detail),
             _ => None,
         }
     }
@@ -181,6 +197,11 @@ impl QuarantineReason {
             ReasonCode::RecordNotKnown => QuarantineReason::RecordNotKnown,
             ReasonCode::NotInWritersTeams => QuarantineReason::NotInWritersTeams,
             ReasonCode::AlreadyExists => QuarantineReason::AlreadyExists,
+            ReasonCode::InvalidValue => QuarantineReason::InvalidValue {
+                kind,
+                detail: field()?,
+            },
+            ReasonCode::UnknownTeam => QuarantineReason::UnknownTeam,
         })
     }
 
@@ -266,6 +287,12 @@ impl fmt::Display for QuarantineReason {
             QuarantineReason::AlreadyExists => {
                 f.write_str("this record already exists; insert-only records are never overwritten")
             }
+            QuarantineReason::InvalidValue { kind, detail } => {
+                write!(f, "{}.{detail}", table(*kind))
+            }
+            QuarantineReason::UnknownTeam => f.write_str(
+                "the team this person was moved to is not one of the organisation's teams this worker is in",
+            ),
         }
     }
 }
@@ -304,6 +331,11 @@ mod tests {
             QuarantineReason::RecordNotKnown,
             QuarantineReason::NotInWritersTeams,
             QuarantineReason::AlreadyExists,
+            QuarantineReason::InvalidValue {
+                kind,
+                detail: "given_name is too long (at most 100 characters)".into(),
+            },
+            QuarantineReason::UnknownTeam,
         ];
         let codes: Vec<ReasonCode> = reasons.iter().map(QuarantineReason::code).collect();
         assert_eq!(codes, ReasonCode::ALL, "one reason of each code, in order");
@@ -328,6 +360,8 @@ mod tests {
                 "record_not_known",
                 "not_in_writers_teams",
                 "already_exists",
+                "invalid_value",
+                "unknown_team",
             ]
         );
         for c in ReasonCode::ALL {
@@ -357,6 +391,8 @@ mod tests {
                 "this record is not known to the server yet",
                 "this record belongs to a person supported by a team this worker is not in",
                 "this record already exists; insert-only records are never overwritten",
+                "note_revision.given_name is too long (at most 100 characters)",
+                "the team this person was moved to is not one of the organisation's teams this worker is in",
             ]
         );
     }
@@ -369,8 +405,13 @@ mod tests {
                 let stored = QuarantineReason::from_stored(reason.code(), reason.detail(), kind);
                 assert_eq!(stored.as_ref(), Some(&reason));
                 let old = QuarantineReason::from_old_text(&reason.to_string(), kind);
-                if reason.code() == ReasonCode::PayloadUnreadable {
-                    // The serialiser's own words: no text of the server's.
+                if matches!(
+                    reason.code(),
+                    ReasonCode::PayloadUnreadable
+                        | ReasonCode::InvalidValue
+                        | ReasonCode::UnknownTeam
+                ) {
+                    // The serialiser's own words, or reasons newer than stored codes.
                     assert_eq!(old, None);
                 } else {
                     assert_eq!(old.as_ref(), Some(&reason), "{reason}");

@@ -53,7 +53,7 @@ pub fn check_batch(req: &PushRequest, device_id: Uuid, worker_id: Uuid) -> Resul
 }
 
 /// Checks one mutation's payload: an object whose fields exist for its kind with values of the
-/// right type, whose hash matches, and whose kind a device may write. The reason's text is in
+/// right type that the laptop's rules accept ([`linkwell_protocol::fields`]), whose hash matches, and whose kind a device may write. The reason's text is in
 /// words a supervisor can read. Answers the payload's canonical JSON (the text its hash is of).
 pub fn check_mutation(m: &Mutation) -> Result<String, QuarantineReason> {
     if matches!(m.entity, EntityKind::Team | EntityKind::Worker) {
@@ -93,6 +93,13 @@ pub fn check_mutation(m: &Mutation) -> Result<String, QuarantineReason> {
             });
         }
     }
+    // Every value by the laptop's own rules: bounded, of its form, from its vocabulary.
+    linkwell_protocol::fields::check_payload(m.entity, payload).map_err(|p| {
+        QuarantineReason::InvalidValue {
+            kind: m.entity,
+            detail: format!("{} {}", p.field, p.message),
+        }
+    })?;
     if m.op == Operation::Create
         && let PersonLink::Via {
             field,
@@ -133,6 +140,7 @@ pub fn is_shared(kind: EntityKind) -> bool {
         EntityKind::Provider
             | EntityKind::Service
             | EntityKind::InstrumentLicence
+            | EntityKind::FollowUpSchedule
             | EntityKind::Team
             | EntityKind::Worker
     )

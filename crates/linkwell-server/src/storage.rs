@@ -28,8 +28,17 @@ use uuid::Uuid;
 /// The device id the server signs its own changes with (teams, workers, corrections).
 pub const SERVER_DEVICE: Uuid = Uuid::nil();
 
-/// Largest pull page.
+/// Largest pull page, in changes.
 pub const MAX_PAGE: u32 = 5_000;
+
+/// Largest pull page, in bytes of payload (and [`CHANGE_OVERHEAD`] per change): a page ends
+/// once it holds this much, after at least one change, so a page stays far below the
+/// laptop's 128 MB response limit however large its changes (each field is bounded on
+/// receive, and a change is bounded by the push body limit).
+pub const MAX_PAGE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// About what a change's JSON costs on top of its payload (ids, clock, hash).
+pub const CHANGE_OVERHEAD: u64 = 512;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -65,6 +74,8 @@ pub enum StorageError {
     NoSuchDevice(Uuid),
     #[error("no open quarantined change {0}")]
     NoSuchQuarantinedChange(Uuid),
+    #[error("no person {0} on the server")]
+    NoSuchPerson(Uuid),
     #[error("server storage error: {0}")]
     Db(#[from] rusqlite::Error),
     #[error("server storage error: {0}")]
@@ -499,6 +510,66 @@ impl SqliteStorage {
             ))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// People no team can see: their team is not one of the organisation's (moved there by an
+    /// earlier server, which did not check), as `(person, the team id they hold)`.
+    pub fn out_of_sight(&self) -> Result<Vec<(Uuid, Option<String>)>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT id, team_id FROM entity WHERE kind = 'person'
+             AND (team_id IS NULL OR team_id NOT IN (SELECT id FROM team)) ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((uuid_col(r, 0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Puts a person (and so everything of theirs) in a team, as an administrator's change:
+    /// the team's laptops receive the whole record again.
+    pub fn put_in_team(&self, person: Uuid, team: &str) -> Result<Uuid> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let team_id = Self::find_team(&tx, team)?;
+        let batch = Batch::new(&tx);
+        let row = batch
+            .entity(EntityKind::Person, person)?
+            .ok_or(StorageError::NoSuchPerson(person))?;
+        keep_fields(&batch, EntityKind::Person, person, &row)?;
+        let mut p = Map::new();
+        p.insert("team_id".into(), team_id.to_string().into());
+        let now = now_ms();
+        let seq = append_server_change(
+            &batch,
+            (EntityKind::Person, person, Operation::Update),
+            &p,
+            now,
+            (Some(team_id), Some(person)),
+        )?;
+        let hlc = Hlc {
+            wall_ms: now,
+            counter: 0,
+            device: SERVER_DEVICE,
+        };
+        put_fields(
+            &batch,
+            EntityKind::Person,
+            person,
+            &p,
+            hlc,
+            seq,
+            SERVER_DEVICE,
+        );
+        batch.execute(
+            "UPDATE entity SET team_id = ?1 WHERE kind = 'person' AND id = ?2",
+            params![team_id.to_string(), person.to_string()],
+        )?;
+        batch.forget(EntityKind::Person, person);
+        rebroadcast_person(&batch, person, now)?;
+        batch.write_fields()?;
+        drop(batch);
+        tx.commit()?;
+        tracing::info!(person = %person, team = %team_id, "person put in a team by an administrator");
+        Ok(team_id)
     }
 
     /// Counts for the admin and the tests: (stream changes, quarantined, conflicts to review).
@@ -1012,6 +1083,14 @@ fn scope_for_new(
     })
 }
 
+fn team_exists(conn: &Connection, team: Uuid) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM team WHERE id = ?1")?
+        .query_row([team.to_string()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 /// The teams a worker belongs to now.
 fn teams_of(conn: &Connection, worker: Uuid) -> Result<Vec<Uuid>> {
     let mut stmt = conn
@@ -1253,6 +1332,14 @@ fn check_change<'m>(
     };
     if !rules::is_shared(m.entity) && !team.is_some_and(|t| ctx.teams.contains(&t)) {
         return unplaced(tx, m, QuarantineReason::NotInWritersTeams).map(Err);
+    }
+    // A person moved (or created) in a team that is not the organisation's would be out of
+    // every team's sight, for good.
+    if m.entity == EntityKind::Person
+        && let Some(to) = payload_uuid(payload, "team_id")
+        && !team_exists(tx, to)?
+    {
+        return unplaced(tx, m, QuarantineReason::UnknownTeam).map(Err);
     }
     Ok(Ok(Checked {
         payload_text,
@@ -1706,29 +1793,36 @@ impl Storage for SqliteStorage {
         let visible = "((c.person_id IS NULL AND (c.team_id IS NULL OR c.team_id IN (SELECT team_id FROM membership WHERE worker_id = ?2)))
               OR p.team_id IN (SELECT team_id FROM membership WHERE worker_id = ?2))";
         let mut changes = Vec::new();
+        let mut has_more = false;
         {
             let mut stmt = tx.prepare_cached(&format!(
-                "SELECT c.server_seq, {cols} FROM change c
+                "SELECT c.server_seq, length(CAST(c.payload AS BLOB)), {cols} FROM change c
                  LEFT JOIN entity p ON p.kind = 'person' AND p.id = c.person_id
                  WHERE c.server_seq > ?1 AND {visible}
                  ORDER BY c.server_seq LIMIT ?3",
                 cols = stream::COLUMNS
             ))?;
             let mut rows = stmt.query(params![
-                req.after_server_seq as i64,
+                i64::try_from(req.after_server_seq).unwrap_or(i64::MAX),
                 ctx.worker_id.to_string(),
                 limit as i64 + 1
             ])?;
+            let mut bytes = 0u64;
             while let Some(r) = rows.next()? {
+                if changes.len() >= limit as usize || bytes >= MAX_PAGE_BYTES {
+                    // A row beyond the page: there is more to pull.
+                    has_more = true;
+                    break;
+                }
                 let seq: i64 = r.get(0)?;
+                let len: Option<i64> = r.get(1)?;
+                bytes += len.unwrap_or(0).max(0) as u64 + CHANGE_OVERHEAD;
                 changes.push(ServerChange {
                     server_seq: seq as u64,
-                    mutation: stream::read(r, 1)?,
+                    mutation: stream::read(r, 2)?,
                 });
             }
         }
-        let has_more = changes.len() > limit as usize;
-        changes.truncate(limit as usize);
         let next_after = if has_more {
             changes
                 .last()
@@ -1746,9 +1840,9 @@ impl Storage for SqliteStorage {
             ))?;
             stmt.query_map(
                 params![
-                    req.after_server_seq as i64,
+                    i64::try_from(req.after_server_seq).unwrap_or(i64::MAX),
                     ctx.worker_id.to_string(),
-                    next_after as i64
+                    i64::try_from(next_after).unwrap_or(i64::MAX)
                 ],
                 conflict_from_row,
             )?

@@ -89,7 +89,10 @@ impl HttpTransport {
             .with_config()
             .limit(MAX_RESPONSE)
             .read_to_vec()
-            .map_err(|e| TransportError::Unreachable(e.to_string()))?;
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(limit) => TransportError::TooLarge(limit),
+                e => TransportError::Unreachable(e.to_string()),
+            })?;
         if (200..300).contains(&status) {
             return serde_json::from_slice(&body)
                 .map_err(|e| TransportError::BadResponse(e.to_string()));

@@ -30,7 +30,12 @@ to_review: number,
  */
 held: number, 
 /**
- * Only when nothing is pending, the last pull reached the end and the last attempt
- * succeeded.
+ * Of those, the ones still not placed: a value this laptop's rules refuse, or a record
+ * not here. The rest were overtaken by a later copy of their record, already applied.
+ */
+unplaced: number, 
+/**
+ * Only when nothing is pending or unplaced, the last pull reached the end and the last
+ * attempt succeeded.
  */
 all_synced: boolean, };

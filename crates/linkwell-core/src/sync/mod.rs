@@ -58,6 +58,13 @@ pub enum TransportError {
     Refused { status: u16, body: ErrorBody },
     #[error("the server's answer could not be read: {0}")]
     BadResponse(String),
+    /// The answer was larger than this laptop reads (`limit` bytes): nothing was applied or
+    /// skipped.
+    #[error(
+        "the server sent more than this laptop accepts in one answer ({} MB): nothing was skipped; ask your administrator to check the server's largest changes",
+        .0 / (1024 * 1024)
+    )]
+    TooLarge(u64),
     /// Linkwell was locked while a sync was running: it stopped before its next request.
     #[error("the sync stopped because Linkwell was locked; it starts again once unlocked")]
     Stopped,
@@ -107,6 +114,7 @@ impl SyncError {
             SyncError::Transport(TransportError::Unreachable(_)) => "offline",
             SyncError::Transport(TransportError::Refused { .. }) => "server_refused",
             SyncError::Transport(TransportError::BadResponse(_)) => "bad_server_answer",
+            SyncError::Transport(TransportError::TooLarge(_)) => "server_answer_too_large",
             SyncError::Transport(TransportError::Stopped) => "stopped_by_lock",
             SyncError::Core(c) => c.code(),
             SyncError::NotEnrolled => "not_enrolled",
@@ -167,8 +175,12 @@ pub struct SyncStatus {
     /// Pulled changes that could not be placed on this laptop (kept, shown).
     #[ts(type = "number")]
     pub held: i64,
-    /// Only when nothing is pending, the last pull reached the end and the last attempt
-    /// succeeded.
+    /// Of those, the ones still not placed: a value this laptop's rules refuse, or a record
+    /// not here. The rest were overtaken by a later copy of their record, already applied.
+    #[ts(type = "number")]
+    pub unplaced: i64,
+    /// Only when nothing is pending or unplaced, the last pull reached the end and the last
+    /// attempt succeeded.
     pub all_synced: bool,
 }
 
@@ -559,6 +571,9 @@ impl Store {
         report: &mut SyncReport,
     ) -> Result<(), SyncError> {
         let mut resets = 0;
+        // Halved while the server's answer is too large for this laptop, down to one change:
+        // a page that does not fit is asked for again smaller, never skipped.
+        let mut limit = PULL_PAGE;
         loop {
             let (after, epoch): (i64, Option<String>) = self.conn().query_row(
                 "SELECT last_server_seq, server_epoch FROM device",
@@ -570,9 +585,15 @@ impl Store {
                 schema_version: linkwell_protocol::WIRE_SCHEMA_VERSION,
                 epoch: epoch.as_deref().and_then(|e| Uuid::parse_str(e).ok()),
                 after_server_seq: after.max(0) as u64,
-                limit: PULL_PAGE,
+                limit,
             };
-            let resp = t.pull(&s.token, &req)?;
+            let resp = match t.pull(&s.token, &req) {
+                Err(TransportError::TooLarge(_)) if limit > 1 => {
+                    limit /= 2;
+                    continue;
+                }
+                other => other?,
+            };
             if req.epoch != Some(resp.epoch) {
                 if self.note_epoch(resp.epoch)? {
                     report.epoch_changed = true;
@@ -717,6 +738,7 @@ impl Store {
             "SELECT COUNT(*) FROM sync_review WHERE needs_review = 1 AND reviewed_at IS NULL",
         )?;
         let held = count("SELECT COUNT(*) FROM sync_inbox_held")?;
+        let unplaced = self.unplaced_count()?;
         Ok(match row {
             None => SyncStatus {
                 enrolled: false,
@@ -729,13 +751,18 @@ impl Store {
                 pull_complete: false,
                 to_review,
                 held,
+                unplaced,
                 all_synced: false,
             },
             Some((url, attempt, success, error, complete, offline)) => SyncStatus {
                 enrolled: true,
                 server_url: url,
                 pending,
-                all_synced: pending == 0 && complete && error.is_none() && success.is_some(),
+                all_synced: pending == 0
+                    && unplaced == 0
+                    && complete
+                    && error.is_none()
+                    && success.is_some(),
                 last_attempt_at: attempt,
                 last_success_at: success,
                 last_error: error,
@@ -743,8 +770,31 @@ impl Store {
                 pull_complete: complete,
                 to_review,
                 held,
+                unplaced,
             },
         })
+    }
+
+    /// Held pulled changes that are still not placed here: a value the wire rules refuse, or
+    /// a record this laptop does not have. (A held update of a record that arrived later in a
+    /// fuller copy is overtaken, not missing.)
+    fn unplaced_count(&self) -> Result<i64, SyncError> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT mutation FROM sync_inbox_held")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut n = 0;
+        for row in rows {
+            let unplaced = match serde_json::from_str::<Mutation>(&row?) {
+                Ok(m) => {
+                    !matches!(&m.payload, Value::Object(p) if linkwell_protocol::fields::check_payload(m.entity, p).is_ok())
+                        || !exists(self.conn(), m.entity, m.entity_id)?
+                }
+                Err(_) => true,
+            };
+            n += i64::from(unplaced);
+        }
+        Ok(n)
     }
 
     /// "Changes to review": losing values and refusals, newest first.
@@ -833,6 +883,11 @@ fn apply_one(conn: &Connection, m: &Mutation, skip: &BTreeSet<String>) -> Result
             "pulled change is not a set of fields".into(),
         ));
     };
+    // The same rules the server applies on receive: a value this laptop would refuse is held
+    // (and shown), never written, whichever server or laptop sent it.
+    linkwell_protocol::fields::check_payload(m.entity, payload).map_err(|p| {
+        CoreError::Corrupt(format!("{}.{} {}", m.entity.as_str(), p.field, p.message))
+    })?;
     if !exists(conn, m.entity, m.entity_id)? {
         if m.op != Operation::Create {
             return Err(CoreError::NotFound {
