@@ -117,6 +117,19 @@ async function write<T>(method: string, args?: unknown): Promise<T> {
 // typed here.
 import type { Appointment } from './generated/Appointment';
 import type { AuditEntry } from './generated/AuditEntry';
+import type { CheckAnswer } from './generated/CheckAnswer';
+import type { Choice } from './generated/Choice';
+import type { GreenBookPreview } from './generated/GreenBookPreview';
+import type { LockState } from './generated/LockState';
+import type { Page } from './generated/Page';
+import type { PassphraseChanged } from './generated/PassphraseChanged';
+import type { PrintedPdf } from './generated/PrintedPdf';
+import type { ProfileInfo } from './generated/ProfileInfo';
+import type { SavedGreenBook } from './generated/SavedGreenBook';
+import type { StatusAnswer } from './generated/StatusAnswer';
+import type { SyncOutcome } from './generated/SyncOutcome';
+import type { TextRun } from './generated/TextRun';
+import type { Vocabularies } from './generated/Vocabularies';
 import type { CaseloadFilter } from './generated/CaseloadFilter';
 import type { CaseloadRow } from './generated/CaseloadRow';
 import type { Consent } from './generated/Consent';
@@ -194,83 +207,12 @@ export type {
   Worker,
 };
 export type Id = string;
-export interface Choice {
-  code: string;
-  label: string;
-}
-export type Vocabularies = Record<string, Choice[]>;
-export interface Status {
-  initialised: boolean;
-  today: string;
-  pending?: number;
-  worker?: Worker;
-  team?: { id: Id; name: string; locality: string | null };
-}
-export interface Waiting {
-  person_id: Id;
-  person_name: string;
-  referral_id: Id;
-  received_on: string;
-  days_waiting: number;
-  attempts: number;
-}
-export interface Check {
-  ok: boolean;
-  errors: FieldError[];
-}
-export interface PreviewRun {
-  text: string;
-  x_mm: number;
-  y_mm: number;
-  size_pt: number;
-  bold: boolean;
-  accent: boolean;
-  ascent_mm: number;
-}
-export interface PreviewPage {
-  number: number;
-  section: string | null;
-  title: string;
-  continued: boolean;
-  runs: PreviewRun[];
-  boxes: { x_mm: number; y_mm: number; w_mm: number; h_mm: number; ticked: boolean }[];
-  lines: { x1_mm: number; y1_mm: number; x2_mm: number; y2_mm: number; thickness_pt: number; kind: string }[];
-}
-export interface GreenBookPreview {
-  display_name: string;
-  sections: { name: string; title: string }[];
-  large_print: boolean;
-  blank: boolean;
-  page_count: number;
-  document: {
-    title: string;
-    page_width_mm: number;
-    page_height_mm: number;
-    pages: PreviewPage[];
-    missing_glyphs: string[];
-  };
-}
-
-export interface Profile {
-  id: string;
-  name: string;
-  encrypted: boolean;
-}
-export interface LockState {
-  state: 'setup' | 'locked' | 'unlocked';
-  profiles: Profile[];
-  current: string | null;
-  can_add_profile: boolean;
-  idle_lock_minutes: number;
-  recovery_code?: string;
-}
-export interface SyncOutcome {
-  ok: boolean;
-  offline: boolean;
-  error: string | null;
-  status: SyncStatus;
-  report: { pushed: number; pulled: number; refused: number; held: number } | null;
-}
+export type { Choice, Vocabularies, GreenBookPreview, LockState, SyncOutcome };
+export type Status = StatusAnswer;
+export type Check = CheckAnswer;
+export type Profile = ProfileInfo;
+export type PreviewPage = Page;
+export type PreviewRun = TextRun;
 type DraftFields = Record<string, string | boolean | string[]>;
 
 // ---- Calls ----
@@ -282,7 +224,7 @@ export const api = {
   lock: () => read<LockState>('lock'),
   keepAlive: () => read<null>('keep_alive'),
   changePassphrase: (current: string, new_passphrase: string, new_passphrase_again: string) =>
-    read<unknown>('change_passphrase', { current, new_passphrase, new_passphrase_again }),
+    read<PassphraseChanged>('change_passphrase', { current, new_passphrase, new_passphrase_again }),
   recover: (profile: string | null, recovery_code: string, new_passphrase: string, new_passphrase_again: string) =>
     read<LockState>('recover', { profile, recovery_code, new_passphrase, new_passphrase_again }),
   encryptProfile: (profile: string | null, passphrase: string, passphrase_again: string) =>
@@ -368,8 +310,8 @@ export const api = {
     person_id: Id,
     options: GreenBookOptions,
   ): Promise<{ file_name: string; path: string | null }> => {
-    if (inDesktopApp) return write<{ file_name: string; path: string }>('save_green_book', { person_id, options });
-    const out = await write<{ file_name: string; pdf_base64: string }>('print_green_book', { person_id, options });
+    if (inDesktopApp) return write<SavedGreenBook>('save_green_book', { person_id, options });
+    const out = await write<PrintedPdf>('print_green_book', { person_id, options });
     const bytes = Uint8Array.from(atob(out.pdf_base64), (c) => c.charCodeAt(0));
     const link = document.createElement('a');
     link.href = URL.createObjectURL(new Blob([bytes], { type: 'application/pdf' }));

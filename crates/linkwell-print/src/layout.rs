@@ -21,7 +21,8 @@ pub const PAGE_WIDTH_MM: f32 = 210.0;
 pub const PAGE_HEIGHT_MM: f32 = 297.0;
 
 /// A laid-out document: pages of positioned text, boxes and lines.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Document {
     /// Document title for the PDF metadata.
     pub title: String,
@@ -47,7 +48,8 @@ impl Document {
 }
 
 /// Page margins. The left one is the binding edge (hole punching).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Margins {
     pub top_mm: f32,
     pub right_mm: f32,
@@ -64,7 +66,8 @@ pub const MARGINS: Margins = Margins {
 };
 
 /// One A4 page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Page {
     /// 1-based page number within the document.
     pub number: usize,
@@ -91,7 +94,8 @@ impl Page {
 }
 
 /// One line of text set in one face and size.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct TextRun {
     pub text: String,
     /// Left edge.
@@ -126,7 +130,8 @@ impl TextRun {
 }
 
 /// A square outline, used as a tick box.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct BoxShape {
     pub x_mm: f32,
     /// Top edge.
@@ -138,7 +143,8 @@ pub struct BoxShape {
 }
 
 /// What a straight line is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "kebab-case")]
 pub enum LineKind {
     /// A divider (under the header, above the footer, between blocks).
@@ -148,7 +154,8 @@ pub enum LineKind {
 }
 
 /// A straight line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct RuleLine {
     pub x1_mm: f32,
     pub y1_mm: f32,

@@ -270,8 +270,11 @@ impl PrintOptions {
 }
 
 /// A section (page group) of the Green Book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "kebab-case")]
+#[ts(export)]
 pub enum Section {
     Cover,
     WellnessPlan,

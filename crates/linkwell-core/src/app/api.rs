@@ -5,6 +5,7 @@
 
 use crate::domain::vocabulary;
 use crate::error::{CoreError, FieldError, Result};
+use crate::records::people::{Team, Worker};
 use crate::store::{Store, today};
 use crate::{
     demo, read::caseload, read::person_record, read::print, read::search, records::contacts,
@@ -316,74 +317,113 @@ fn to<T: Serialize>(v: T) -> Result<Value> {
     Ok(serde_json::to_value(v)?)
 }
 
-fn choices<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Value {
-    Value::Array(
-        all.iter()
-            .map(|v| json!({ "code": code(*v), "label": label(*v) }))
-            .collect(),
-    )
+/// One entry of a pick list: the stored code and the words a worker sees.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct Choice {
+    pub code: String,
+    pub label: String,
 }
 
-macro_rules! vocab {
-    ($($key:literal => $ty:ty),+ $(,)?) => {
-        json!({ $($key: choices(<$ty>::ALL, <$ty>::as_str, <$ty>::label)),+ })
-    };
+impl Choice {
+    fn new(code: impl Into<String>, label: impl Into<String>) -> Choice {
+        Choice {
+            code: code.into(),
+            label: label.into(),
+        }
+    }
 }
 
-/// Every pick list the forms need (code and label); needs no store, so the unlock screen
-/// can have it too.
-pub fn vocabularies() -> Value {
-    let mut lists = vocab! {
-        "role" => vocabulary::Role,
-        "referral_source" => vocabulary::ReferralSource,
-        "referral_reason" => vocabulary::ReferralReason,
-        "snomed_code" => vocabulary::SnomedCode,
-        "contact_method" => vocabulary::ContactMethod,
-        "contact_outcome" => vocabulary::ContactOutcome,
-        "stage" => vocabulary::Stage,
-        "episode_status" => vocabulary::EpisodeStatus,
-        "closing_reason" => vocabulary::ClosingReason,
-        "session_mode" => vocabulary::SessionMode,
-        "attendance" => vocabulary::Attendance,
-        "consent_kind" => vocabulary::ConsentKind,
-        "risk_kind" => vocabulary::RiskKind,
-        "five_ways" => vocabulary::FiveWays,
-        "goal_status" => vocabulary::GoalStatus,
-        "step_status" => vocabulary::StepStatus,
-        "instrument" => vocabulary::Instrument,
-        "time_point" => vocabulary::TimePoint,
-        "follow_up_decision" => vocabulary::FollowUpDecisionKind,
-        "service_category" => vocabulary::ServiceCategory,
-        "service_status" => vocabulary::ServiceStatus,
-        "weekday" => vocabulary::Weekday,
-        "onward_status" => vocabulary::OnwardStatus,
-        "barrier" => vocabulary::Barrier,
+fn choices<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<Choice> {
+    all.iter()
+        .map(|v| Choice::new(code(*v), label(*v)))
+        .collect()
+}
+
+/// Declares [`Vocabularies`] (one field per list, so the UI's generated type names each) and
+/// [`vocabularies`] from the closed sets, then the lists that are a rule's subset or scale.
+macro_rules! vocabularies {
+    ($($key:ident => $ty:ty,)+ ; $($extra:ident = $value:expr,)+) => {
+        /// Every pick list the forms need (code and label); needs no store, so the unlock
+        /// screen can have it too.
+        #[derive(Debug, Clone, Serialize, ts_rs::TS)]
+        #[ts(export)]
+        pub struct Vocabularies {
+            $(pub $key: Vec<Choice>,)+
+            $(pub $extra: Vec<Choice>,)+
+        }
+
+        pub fn vocabularies() -> Vocabularies {
+            Vocabularies {
+                $($key: choices(<$ty>::ALL, <$ty>::as_str, <$ty>::label),)+
+                $($extra: $value,)+
+            }
+        }
     };
     // Lists that are a rule's subset or scale rather than a whole vocabulary: the screens
     // read them here instead of deciding them again.
-    lists["onward_start_status"] = choices(
+    onward_start_status = choices(
         vocabulary::OnwardStatus::STARTING,
         vocabulary::OnwardStatus::as_str,
         vocabulary::OnwardStatus::label,
-    );
-    lists["goal_rating"] = vocabulary::ATTAINMENT_SCORES
+    ),
+    goal_rating = goal_ratings(),
+    ons4_item = vocabulary::ONS4_ITEMS
+        .iter()
+        .map(|(code, label)| Choice::new(*code, *label))
+        .collect(),
+}
+
+/// The goal attainment scale, each point with its sign and words ("+2 much better than expected").
+fn goal_ratings() -> Vec<Choice> {
+    vocabulary::ATTAINMENT_SCORES
         .map(|n| {
             let sign = if n > 0 { "+" } else { "" };
-            json!({ "code": n.to_string(), "label": format!("{sign}{n} {}", vocabulary::attainment_words(n)) })
+}
+
+vocabularies! {
+    role => vocabulary::Role,
+    referral_source => vocabulary::ReferralSource,
+    referral_reason => vocabulary::ReferralReason,
+    snomed_code => vocabulary::SnomedCode,
+    contact_method => vocabulary::ContactMethod,
+    contact_outcome => vocabulary::ContactOutcome,
+    stage => vocabulary::Stage,
+    episode_status => vocabulary::EpisodeStatus,
+    closing_reason => vocabulary::ClosingReason,
+    session_mode => vocabulary::SessionMode,
+    attendance => vocabulary::Attendance,
+    consent_kind => vocabulary::ConsentKind,
+    risk_kind => vocabulary::RiskKind,
+    five_ways => vocabulary::FiveWays,
+    goal_status => vocabulary::GoalStatus,
+    step_status => vocabulary::StepStatus,
+    instrument => vocabulary::Instrument,
+    time_point => vocabulary::TimePoint,
+    follow_up_decision => vocabulary::FollowUpDecisionKind,
+    service_category => vocabulary::ServiceCategory,
+    service_status => vocabulary::ServiceStatus,
+    weekday => vocabulary::Weekday,
+    onward_status => vocabulary::OnwardStatus,
+    barrier => vocabulary::Barrier,
+    ;
+            Choice::new(
+                n.to_string(),
+                format!("{sign}{n} {}", vocabulary::attainment_words(n)),
+            )
         })
-        .collect();
-    lists["ons4_item"] = vocabulary::ONS4_ITEMS
-        .iter()
-        .map(|(code, label)| json!({ "code": code, "label": label }))
-        .collect();
-    lists
+        .collect()
 }
 
 /// Runs one request against the store.
 pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
     use Request as R;
     match request {
-        R::Status => status(store),
+        R::Status => to(status(store)?),
         R::Setup {
             setup,
             demo: with_demo,
@@ -400,9 +440,9 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
                     },
                 )?;
             }
-            status(store)
+            to(status(store)?)
         }
-        R::Vocabularies => Ok(vocabularies()),
+        R::Vocabularies => to(vocabularies()),
         R::Workers => to(store.workers()?),
         R::Today { date } => {
             let on = parse_date_or_today(date.as_deref())?;
@@ -534,7 +574,7 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
         R::SyncReview => to(store.review_items().map_err(CoreError::from)?),
         R::ExportPerson { person_id } => store.export_person(person_id),
         R::GreenBookPreview { person_id, options } => {
-            green_book_preview(store, person_id, &options)
+            to(green_book_preview(store, person_id, &options)?)
         }
         R::RecordPrinted { person_id } => {
             store.person(person_id)?;
@@ -548,41 +588,101 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
             use base64::Engine as _;
             let pdf = store.green_book_pdf(person_id, &options)?;
             let on = options.fixed_date.unwrap_or_else(today);
-            Ok(json!({
-                "file_name": format!("{}.pdf", print::green_book_file_stem(person_id, on)),
-                "bytes": pdf.len(),
-                "pdf_base64": base64::engine::general_purpose::STANDARD.encode(&pdf),
-            }))
+            to(PrintedPdf {
+                file_name: format!("{}.pdf", print::green_book_file_stem(person_id, on)),
+                bytes: pdf.len(),
+                pdf_base64: base64::engine::general_purpose::STANDARD.encode(&pdf),
+            })
         }
     }
 }
 
-/// The page model for the print preview, with the sections a worker can choose from.
+/// A section of the Green Book a worker can choose to print.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct SectionChoice {
+    pub name: &'static str,
+    pub title: &'static str,
+}
+
+/// The print preview: the page model as it will print, and the sections to choose from.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct GreenBookPreview {
+    pub display_name: String,
+    pub sections: Vec<SectionChoice>,
+    pub large_print: bool,
+    pub blank: bool,
+    pub page_count: usize,
+    pub document: linkwell_print::Document,
+}
+
+/// A printed Green Book handed to the window to save or open.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct PrintedPdf {
+    pub file_name: String,
+    /// Size in bytes.
+    pub bytes: usize,
+    pub pdf_base64: String,
+}
+
+/// The answer of a check call: a form's field errors, without failing.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct CheckAnswer {
+    pub ok: bool,
+    pub errors: Vec<FieldError>,
+}
+
+/// Who is working and where, or that this laptop is not set up yet.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct StatusAnswer {
+    pub initialised: bool,
+    pub today: NaiveDate,
+    /// Changes waiting to be synced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub pending: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub worker: Option<Worker>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub team: Option<Team>,
+}
+
 fn green_book_preview(
     store: &Store,
     person_id: Uuid,
     options: &print::GreenBookOptions,
-) -> Result<Value> {
-    let (doc, opts) = store.green_book_document(person_id, options)?;
-    let sections: Vec<Value> = linkwell_print::Section::ALL
-        .iter()
-        .map(|s| json!({ "name": s.name(), "title": s.title() }))
-        .collect();
-    Ok(json!({
-        "display_name": store.person(person_id)?.display_name(),
-        "sections": sections,
-        "large_print": opts.large_print,
-        "blank": opts.blank,
-        "page_count": doc.pages.len(),
-        "document": doc,
-    }))
+) -> Result<GreenBookPreview> {
+    let (document, opts) = store.green_book_document(person_id, options)?;
+    Ok(GreenBookPreview {
+        display_name: store.person(person_id)?.display_name().to_string(),
+        sections: linkwell_print::Section::ALL
+            .iter()
+            .map(|s| SectionChoice {
+                name: s.name(),
+                title: s.title(),
+            })
+            .collect(),
+        large_print: opts.large_print,
+        blank: opts.blank,
+        page_count: document.pages.len(),
+        document,
+    })
 }
 
 /// A check call answers with the field errors rather than failing, so a form can show them.
-fn check(r: Result<()>) -> Result<Value> {
+fn check(r: Result<()>) -> Result<CheckAnswer> {
     match r {
-        Ok(()) => Ok(json!({ "ok": true, "errors": [] })),
-        Err(CoreError::Invalid(errors)) => Ok(json!({ "ok": false, "errors": errors })),
+        Ok(()) => Ok(CheckAnswer {
+            ok: true,
+            errors: Vec::new(),
+        }),
+        Err(CoreError::Invalid(errors)) => Ok(CheckAnswer { ok: false, errors }),
         Err(e) => Err(e),
     }
 }
@@ -595,20 +695,22 @@ fn parse_date_or_today(s: Option<&str>) -> Result<NaiveDate> {
     }
 }
 
-fn status(store: &Store) -> Result<Value> {
+fn status(store: &Store) -> Result<StatusAnswer> {
     match store.actor() {
-        Ok(actor) => {
-            let worker = store.worker(actor.worker_id)?;
-            let team = store.team()?;
-            Ok(json!({
-                "initialised": true,
-                "worker": worker,
-                "team": team,
-                "pending": store.pending_count()?,
-                "today": today(),
-            }))
-        }
-        Err(CoreError::NotInitialised) => Ok(json!({ "initialised": false, "today": today() })),
+        Ok(actor) => Ok(StatusAnswer {
+            initialised: true,
+            today: today(),
+            pending: Some(store.pending_count()?),
+            worker: Some(store.worker(actor.worker_id)?),
+            team: Some(store.team()?),
+        }),
+        Err(CoreError::NotInitialised) => Ok(StatusAnswer {
+            initialised: false,
+            today: today(),
+            pending: None,
+            worker: None,
+            team: None,
+        }),
         Err(e) => Err(e),
     }
 }
@@ -732,22 +834,17 @@ mod tests {
     #[test]
     fn vocabularies_carry_the_rules_subsets_and_scales() {
         let v = vocabularies();
-        let codes = |k: &str| -> Vec<String> {
-            v[k].as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["code"].as_str().unwrap().to_string())
-                .collect()
-        };
+        let codes =
+            |list: &[Choice]| -> Vec<String> { list.iter().map(|c| c.code.clone()).collect() };
         assert_eq!(
-            codes("onward_start_status"),
+            codes(&v.onward_start_status),
             ["suggested", "agreed", "referral_made", "accompanied"]
         );
-        assert_eq!(codes("goal_rating"), ["-2", "-1", "0", "1", "2"]);
-        assert_eq!(v["goal_rating"][4]["label"], "+2 much better than expected");
-        assert_eq!(v["goal_rating"][0]["label"], "-2 much less than expected");
-        assert_eq!(codes("ons4_item").len(), 4);
-        assert_eq!(v["ons4_item"][0]["label"], "Life satisfaction");
+        assert_eq!(codes(&v.goal_rating), ["-2", "-1", "0", "1", "2"]);
+        assert_eq!(v.goal_rating[4].label, "+2 much better than expected");
+        assert_eq!(v.goal_rating[0].label, "-2 much less than expected");
+        assert_eq!(v.ons4_item.len(), 4);
+        assert_eq!(v.ons4_item[0].label, "Life satisfaction");
     }
 
     #[test]

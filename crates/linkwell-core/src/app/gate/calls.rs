@@ -7,14 +7,60 @@ use crate::records::people::SetupInput;
 use crate::security::unlocked::{DEFAULT_IDLE_LOCK, UnlockedSession};
 use crate::security::vault;
 use crate::store::Store;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
+/// Whether the window shows set-up, the unlock screen, or the worker's day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum LockPhase {
+    Setup,
+    Locked,
+    Unlocked,
+}
+
+/// Where the unlock screen stands ([`Gate::lock_state`]).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct LockState {
+    pub state: LockPhase,
+    pub profiles: Vec<ProfileInfo>,
+    /// The unlocked profile's id.
+    pub current: Option<String>,
+    /// True when this laptop keeps one profile per worker.
+    pub can_add_profile: bool,
+    #[ts(type = "number")]
+    pub idle_lock_minutes: u64,
+    /// Shown once, after set-up or encrypting, for the worker to write down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub recovery_code: Option<String>,
+}
+
+/// Where "Save as PDF" put the Green Book.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct SavedGreenBook {
+    pub path: String,
+    pub file_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct PassphraseChanged {
+    pub changed: bool,
+}
+
+fn to<T: Serialize>(v: T) -> Result<Value> {
+    Ok(serde_json::to_value(v)?)
+}
+
 use super::Gate;
-use super::profiles::{Join, MAX_IDLE_MINUTES, MIN_IDLE_MINUTES, Profiles, same};
+use super::profiles::{Join, MAX_IDLE_MINUTES, MIN_IDLE_MINUTES, ProfileInfo, Profiles, same};
 
 /// Calls the gate answers itself; everything else goes to the unlocked store.
 #[derive(Deserialize, strum::VariantNames)]
@@ -127,11 +173,11 @@ impl Gate {
     pub(super) fn handle(&mut self, request: GateRequest) -> Result<Value> {
         use GateRequest as G;
         match request {
-            G::LockState => self.lock_state(),
-            G::Vocabularies => Ok(api::vocabularies()),
+            G::LockState => to(self.lock_state()?),
+            G::Vocabularies => to(api::vocabularies()),
             G::Lock => {
                 self.lock();
-                self.lock_state()
+                to(self.lock_state()?)
             }
             G::KeepAlive => {
                 self.store()?;
@@ -150,10 +196,13 @@ impl Gate {
                     return Err(Refusal::SaveToFolderNotOffered.into());
                 };
                 let path = self.store()?.save_green_book(person_id, &options, &dir)?;
-                Ok(json!({
-                    "path": path.display().to_string(),
-                    "file_name": path.file_name().map(|n| n.to_string_lossy().into_owned()),
-                }))
+                to(SavedGreenBook {
+                    path: path.display().to_string(),
+                    file_name: path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                })
             }
             G::Unlock {
                 profile,
@@ -170,7 +219,7 @@ impl Gate {
                 self.lock();
                 let store = Store::unlock(&db, &passphrase)?;
                 self.open_session(id, db, store);
-                self.lock_state()
+                to(self.lock_state()?)
             }
             G::ChangePassphrase {
                 current,
@@ -192,7 +241,7 @@ impl Gate {
                     other => other,
                 })?;
                 tracing::info!("passphrase changed");
-                Ok(json!({ "changed": true }))
+                to(PassphraseChanged { changed: true })
             }
             G::Recover {
                 profile,
@@ -213,7 +262,7 @@ impl Gate {
                 let store = Store::open(&db, Some(&key))?;
                 self.open_session(id, db, store);
                 tracing::info!("passphrase reset with the recovery code");
-                self.lock_state()
+                to(self.lock_state()?)
             }
             G::EncryptProfile {
                 profile,
@@ -232,8 +281,8 @@ impl Gate {
                 }
                 self.open_session(id, db, store);
                 let mut state = self.lock_state()?;
-                state["recovery_code"] = json!(code.0.as_str());
-                Ok(state)
+                state.recovery_code = Some(code.0.as_str().to_owned());
+                to(state)
             }
             G::SetIdleLock { minutes } => {
                 self.store()?;
@@ -250,7 +299,7 @@ impl Gate {
                 if let Some(s) = self.session.as_mut() {
                     s.set_idle_lock(Duration::from_secs(u64::from(minutes) * 60));
                 }
-                self.lock_state()
+                to(self.lock_state()?)
             }
         }
     }
@@ -262,7 +311,7 @@ impl Gate {
 
     /// Where the unlock screen stands: set-up, locked (with the profiles to choose from), or
     /// unlocked (with whose profile and the auto-lock time).
-    pub fn lock_state(&mut self) -> Result<Value> {
+    pub fn lock_state(&mut self) -> Result<LockState> {
         let unlocked = self.is_unlocked();
         // Locked, the profiles are read afresh for the unlock screen; unlocked, from the
         // list taken at unlock, so the window's frequent checks touch no files.
@@ -271,23 +320,24 @@ impl Gate {
             _ => self.list()?,
         };
         let state = if unlocked {
-            "unlocked"
+            LockPhase::Unlocked
         } else if profiles.is_empty() {
-            "setup"
+            LockPhase::Setup
         } else {
-            "locked"
+            LockPhase::Locked
         };
         let idle = self
             .session
             .as_ref()
             .map_or(DEFAULT_IDLE_LOCK, UnlockedSession::idle_lock);
-        Ok(json!({
-            "state": state,
-            "profiles": profiles,
-            "current": if unlocked { self.current.clone() } else { None },
-            "can_add_profile": matches!(self.profiles, Profiles::Dir(_)),
-            "idle_lock_minutes": idle.as_secs() / 60,
-        }))
+        Ok(LockState {
+            state,
+            profiles,
+            current: if unlocked { self.current.clone() } else { None },
+            can_add_profile: matches!(self.profiles, Profiles::Dir(_)),
+            idle_lock_minutes: idle.as_secs() / 60,
+            recovery_code: None,
+        })
     }
 
     pub(super) fn sync_now(&mut self) -> Result<Value> {
@@ -300,6 +350,7 @@ impl Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn the_gate_methods_are_its_calls() {

@@ -9,7 +9,7 @@ use crate::security::vault;
 use crate::store::Store;
 use crate::sync::{SyncError, TransportError};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -218,8 +218,39 @@ impl Gate {
         demo: bool,
     ) -> Result<Value> {
         // Check everything the worker typed before anything is created on disk.
+        self.check_new_profile(passphrase, passphrase_again, setup.as_ref(), join.as_ref())?;
+        let (id, db) = self.place_new_profile()?;
+        self.lock();
+        let built = match (setup, join) {
+            (_, Some(join)) => self.join_profile(&db, passphrase, &join),
+            (Some(setup), None) => self.build_profile(&db, passphrase, setup, demo),
+            (None, None) => unreachable!("checked above"),
+        };
+        match built {
+            Ok((store, code)) => {
+                self.open_session(id, db, store);
+                let mut state = self.lock_state()?;
+                state.recovery_code = Some(code.0.as_str().to_owned());
+                Ok(serde_json::to_value(state)?)
+            }
+            Err(e) => {
+                // No half-made profile is left behind.
+                self.remove_profile_files(&db);
+                Err(e)
+            }
+        }
+    }
+
+    /// Every field error of the set-up form at once, before anything is created on disk.
+    fn check_new_profile(
+        &self,
+        passphrase: &str,
+        passphrase_again: &str,
+        setup: Option<&SetupInput>,
+        join: Option<&Join>,
+    ) -> Result<()> {
         let mut errors = Vec::new();
-        match (&setup, &join) {
+        match (setup, join) {
             (_, Some(j)) => {
                 let server = j.server.trim();
                 if !(server.starts_with("https://") || server.starts_with("http://")) {
@@ -257,10 +288,16 @@ impl Gate {
         {
             errors.extend(e);
         }
-        if !errors.is_empty() {
-            return Err(CoreError::Invalid(errors));
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(CoreError::Invalid(errors))
         }
-        let (id, db) = match &self.profiles {
+    }
+
+    /// The new profile's id and database path (its folder made, in the one-folder-per-worker layout).
+    fn place_new_profile(&self) -> Result<(String, PathBuf)> {
+        Ok(match &self.profiles {
             Profiles::Single(db) => {
                 if db.exists() {
                     return Err(Refusal::ProfileAlreadySetUp.into());
@@ -273,26 +310,7 @@ impl Gate {
                 std::fs::create_dir_all(&dir).map_err(io)?;
                 (id, dir.join(DB_NAME))
             }
-        };
-        self.lock();
-        let built = match (setup, join) {
-            (_, Some(join)) => self.join_profile(&db, passphrase, &join),
-            (Some(setup), None) => self.build_profile(&db, passphrase, setup, demo),
-            (None, None) => unreachable!("checked above"),
-        };
-        match built {
-            Ok((store, code)) => {
-                self.open_session(id, db, store);
-                let mut state = self.lock_state()?;
-                state["recovery_code"] = json!(code.0.as_str());
-                Ok(state)
-            }
-            Err(e) => {
-                // No half-made profile is left behind.
-                self.remove_profile_files(&db);
-                Err(e)
-            }
-        }
+        })
     }
 
     pub(super) fn build_profile(

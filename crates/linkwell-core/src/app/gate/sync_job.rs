@@ -5,13 +5,26 @@
 use crate::error::{CoreError, Refusal, Result};
 use crate::security::unlocked::UnlockedSession;
 use crate::store::Store;
-use crate::sync::{SyncError, SyncReport, SyncTransport, TransportError};
-use serde_json::{Value, json};
+use crate::sync::{SyncError, SyncReport, SyncStatus, SyncTransport, TransportError};
+use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::Gate;
+
+/// What "Sync now" did, and the honest status after it.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct SyncOutcome {
+    pub ok: bool,
+    /// The server could not be reached (the laptop retries by itself).
+    pub offline: bool,
+    pub report: Option<SyncReport>,
+    /// In the worker's words.
+    pub error: Option<String>,
+    pub status: SyncStatus,
+}
 
 /// Makes a sync transport for a server address. The shell and the bridge pass one in (HTTP
 /// lives outside the core); without it, sync is simply not offered.
@@ -250,13 +263,13 @@ impl Gate {
         }
         let status = job.store.sync_status().map_err(CoreError::from)?;
         self.schedule_next_sync(&outcome, Instant::now());
-        Ok(json!({
-            "ok": outcome.is_ok(),
-            "offline": outcome.as_ref().err().is_some_and(SyncError::is_offline),
-            "report": outcome.as_ref().ok(),
-            "error": outcome.as_ref().err().map(ToString::to_string),
-            "status": status,
-        }))
+        Ok(serde_json::to_value(SyncOutcome {
+            ok: outcome.is_ok(),
+            offline: outcome.as_ref().err().is_some_and(SyncError::is_offline),
+            report: outcome.as_ref().ok().cloned(),
+            error: outcome.as_ref().err().map(ToString::to_string),
+            status,
+        })?)
     }
 
     /// When to sync by itself next: soon (backoff) after an offline failure, so coming back
