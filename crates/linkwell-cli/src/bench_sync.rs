@@ -129,8 +129,15 @@ fn new_person(store: &mut Store) -> Result<Uuid> {
 
 pub fn run(runs: usize) -> Result<()> {
     let runs = runs.max(1);
-    // A worker's day: 50 mutations incl. 10 notes, written through the domain calls (one
-    // transaction each, as on the laptop), then one sync end to end; a colleague receives it.
+    a_workers_day(runs)?;
+    let week_runs = runs.clamp(1, 5);
+    a_week_offline(week_runs)?;
+    server_ingest(week_runs)
+}
+
+/// A worker's day: 50 mutations incl. 10 notes, written through the domain calls (one
+/// transaction each, as on the laptop), then one sync end to end; a colleague receives it.
+fn a_workers_day(runs: usize) -> Result<()> {
     let bed = new_bed()?;
     let mut a = laptop(&bed, "a")?;
     let mut b = laptop(&bed, "b")?;
@@ -174,8 +181,11 @@ pub fn run(runs: usize) -> Result<()> {
         ms(median(recv))
     );
 
-    // A week offline: 2,000 mutations pushed; then a fresh laptop pulls everything.
-    let week_runs = runs.clamp(1, 5);
+    Ok(())
+}
+
+/// A week offline: 2,000 mutations pushed; then a fresh laptop pulls everything.
+fn a_week_offline(week_runs: usize) -> Result<()> {
     let (mut push, mut pull) = (Vec::new(), Vec::new());
     for _ in 0..week_runs {
         let bed = new_bed()?;
@@ -207,7 +217,11 @@ pub fn run(runs: usize) -> Result<()> {
         ms(median(pull))
     );
 
-    // Server ingest vs raw batched SQLite inserts of the same payloads, both durable.
+    Ok(())
+}
+
+/// Server ingest vs raw batched SQLite inserts of the same payloads, both durable.
+fn server_ingest(week_runs: usize) -> Result<()> {
     let (mut ingest, mut raw) = (Vec::new(), Vec::new());
     for _ in 0..week_runs {
         let bed = new_bed()?;

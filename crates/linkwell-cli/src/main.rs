@@ -247,6 +247,194 @@ fn parse_date(s: Option<&str>) -> Result<chrono::NaiveDate> {
 
 fn run(cli: Cli) -> Result<()> {
     match &cli.command {
+        Command::Encrypt | Command::Passphrase | Command::Recover => vault_command(&cli)?,
+        Command::Init { .. } => init_command(&cli)?,
+        Command::Demo { .. } => demo_command(&cli)?,
+        Command::Today { date } => {
+            let store = open(&cli)?;
+            let on = parse_date(date.as_deref())?;
+            let today = caseload::today(store.conn(), store.actor()?.worker_id, on)?;
+            if cli.json {
+                return print_json(&today);
+            }
+            print_today(&today)?;
+        }
+        Command::Caseload { .. } => caseload_command(&cli)?,
+        Command::Search { text } => {
+            let store = open(&cli)?;
+            let hits = search::search(store.conn(), &text.join(" "), None, 20)?;
+            if cli.json {
+                return print_json(&hits);
+            }
+            for h in &hits {
+                outln!(
+                    "{:<8} {}  {}\n         {}",
+                    h.kind,
+                    h.id,
+                    h.title,
+                    h.snippet
+                );
+            }
+            if hits.is_empty() {
+                outln!("Nothing found.");
+            }
+        }
+        Command::Export { person, out } => {
+            let mut store = open(&cli)?;
+            let v = match person {
+                Some(p) => store.export_person(*p)?,
+                None => store.export_all()?,
+            };
+            let text = serde_json::to_string_pretty(&v)?;
+            match out {
+                // Personal data: readable by this account only.
+                Some(path) => linkwell_core::security::files::write_private(path, text.as_bytes())
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => outln!("{text}"),
+            }
+        }
+        Command::Print { what } => {
+            print(&cli, what)?;
+        }
+        Command::Log { after, limit } => {
+            let store = open(&cli)?;
+            let entries = store.changes_after(*after, *limit)?;
+            if cli.json {
+                return print_json(&entries);
+            }
+            for e in &entries {
+                outln!(
+                    "{:>6} {} {:<16} {} {:<7} {}",
+                    e.seq,
+                    e.hlc,
+                    e.entity,
+                    e.entity_id,
+                    e.op,
+                    if e.acked { "synced" } else { "pending" }
+                );
+            }
+            outln!("{} pending", store.pending_count()?);
+        }
+        Command::Enrol(args) => sync_cmd::enrol(&cli.db, cli.json, args)?,
+        Command::Sync(args) => sync_cmd::sync(&cli.db, cli.json, args)?,
+        Command::Bench { what, opts } => bench::run(what.as_ref(), opts)?,
+    }
+    Ok(())
+}
+
+/// Sets up a new database for a worker and their team.
+fn init_command(cli: &Cli) -> Result<()> {
+    let Command::Init {
+        team,
+        locality,
+        name,
+        role,
+        plaintext,
+    } = &cli.command
+    else {
+        unreachable!("only Init comes here")
+    };
+    let mut store = open_or_create(&cli.db, *plaintext)?;
+    let actor = store.init(&SetupInput {
+        team_name: team.clone(),
+        locality: locality.clone(),
+        worker_name: name.clone(),
+        role: role.clone(),
+        phone: None,
+        email: None,
+    })?;
+    if cli.json {
+        print_json(&actor)?;
+    } else {
+        outln!(
+            "Set up {} for worker {} on device {}",
+            cli.db.display(),
+            actor.worker_id,
+            actor.device_id
+        );
+    }
+    Ok(())
+}
+
+/// Fills a database with synthetic demo data (never real people).
+fn demo_command(cli: &Cli) -> Result<()> {
+    let Command::Demo {
+        people,
+        sessions,
+        seed,
+        today,
+        plaintext,
+    } = &cli.command
+    else {
+        unreachable!("only Demo comes here")
+    };
+    let mut store = open_or_create(&cli.db, *plaintext)?;
+    let today = parse_date(today.as_deref())?;
+    let summary = demo::seed(
+        &mut store,
+        &demo::DemoOptions {
+            seed: *seed,
+            people: *people,
+            sessions: *sessions,
+            today,
+        },
+    )?;
+    if cli.json {
+        print_json(&summary)?;
+    } else {
+        outln!(
+            "Demo data: {} workers, {} people, {} sessions, {} notes, {} goals, {} measures, {} directory services; your active caseload: {}",
+            summary.workers,
+            summary.people,
+            summary.sessions,
+            summary.notes,
+            summary.goals,
+            summary.measures,
+            summary.services,
+            summary.worker_active_caseload
+        );
+    }
+    Ok(())
+}
+
+/// The worker's (or the team's) caseload, one line a person.
+fn caseload_command(cli: &Cli) -> Result<()> {
+    let Command::Caseload {
+        status,
+        all_workers,
+    } = &cli.command
+    else {
+        unreachable!("only Caseload comes here")
+    };
+    let store = open(cli)?;
+    let filter = caseload::CaseloadFilter {
+        worker_id: (!all_workers)
+            .then(|| store.actor().map(|a| a.worker_id))
+            .transpose()?,
+        status: status.clone(),
+        ..Default::default()
+    };
+    let rows = caseload::caseload(store.conn(), &filter, chrono::Local::now().naive_local())?;
+    if cli.json {
+        return print_json(&rows);
+    }
+    for r in &rows {
+        outln!(
+            "{}  {:<28} {:<10} {:<12} since {}",
+            r.person_id,
+            r.name,
+            r.status,
+            r.stage,
+            r.opened_on
+        );
+    }
+    outln!("{} people", rows.len());
+    Ok(())
+}
+
+/// Encrypting a plaintext database, changing the passphrase, unlocking with the recovery code.
+fn vault_command(cli: &Cli) -> Result<()> {
+    match &cli.command {
         Command::Encrypt => {
             if linkwell_core::security::vault::is_encrypted(&cli.db) {
                 anyhow::bail!("{} is already encrypted", cli.db.display());
@@ -275,241 +463,99 @@ fn run(cli: Cli) -> Result<()> {
             linkwell_core::security::vault::recover(&cli.db, &code, &new)?;
             outln!("Unlocked with the recovery code and set your new passphrase.");
         }
-        Command::Init {
-            team,
-            locality,
-            name,
-            role,
-            plaintext,
+        _ => unreachable!("only vault commands come here"),
+    }
+    Ok(())
+}
+
+/// Today in the terminal, section by section as the app's screen has them.
+fn print_today(today: &caseload::Today) -> Result<()> {
+    outln!("Today, {}", today.date.format("%A %-d %B %Y"));
+    outln!("\nAppointments ({}):", today.appointments.len());
+    for a in &today.appointments {
+        outln!(
+            "  {}  {}  ({}{})",
+            a.starts_at.format("%H:%M"),
+            a.person_name,
+            a.mode,
+            a.venue
+                .as_deref()
+                .map(|v| format!(", {v}"))
+                .unwrap_or_default()
+        );
+    }
+    outln!(
+        "\nNew referrals waiting for first contact ({}):",
+        today.waiting.len()
+    );
+    for r in &today.waiting {
+        outln!(
+            "  {}  waiting {} days, {} attempts",
+            r.person_name,
+            r.days_waiting,
+            r.attempts
+        );
+    }
+    outln!("\nFollow-up measures due ({}):", today.follow_ups.len());
+    for f in &today.follow_ups {
+        let when = if f.days_overdue > 0 {
+            format!("{} days overdue", f.days_overdue)
+        } else {
+            format!("due {}", f.due_on)
+        };
+        outln!("  {}  {}  {}", f.person_name, f.time_point.label(), when);
+    }
+    outln!("\nRisk flags to review ({}):", today.risk_reviews.len());
+    for r in &today.risk_reviews {
+        outln!("  {}  {}  review {}", r.person_name, r.what, r.review_on);
+    }
+    outln!(
+        "\nWellbeing plans to review ({}):",
+        today.plan_reviews.len()
+    );
+    for r in &today.plan_reviews {
+        outln!("  {}  review {}", r.person_name, r.review_on);
+    }
+    Ok(())
+}
+
+/// Writes a Green Book or a service page as PDF.
+fn print(cli: &Cli, what: &PrintWhat) -> Result<()> {
+    let mut store = open(cli)?;
+    let (pdf, out) = match what {
+        PrintWhat::GreenBook {
+            person,
+            out,
+            pages,
+            large_print,
+            blank,
+            fixed_date,
         } => {
-            let mut store = open_or_create(&cli.db, *plaintext)?;
-            let actor = store.init(&SetupInput {
-                team_name: team.clone(),
-                locality: locality.clone(),
-                worker_name: name.clone(),
-                role: role.clone(),
-                phone: None,
-                email: None,
-            })?;
-            if cli.json {
-                print_json(&actor)?;
-            } else {
-                outln!(
-                    "Set up {} for worker {} on device {}",
-                    cli.db.display(),
-                    actor.worker_id,
-                    actor.device_id
-                );
-            }
-        }
-        Command::Demo {
-            people,
-            sessions,
-            seed,
-            today,
-            plaintext,
-        } => {
-            let mut store = open_or_create(&cli.db, *plaintext)?;
-            let today = parse_date(today.as_deref())?;
-            let summary = demo::seed(
-                &mut store,
-                &demo::DemoOptions {
-                    seed: *seed,
-                    people: *people,
-                    sessions: *sessions,
-                    today,
-                },
-            )?;
-            if cli.json {
-                print_json(&summary)?;
-            } else {
-                outln!(
-                    "Demo data: {} workers, {} people, {} sessions, {} notes, {} goals, {} measures, {} directory services; your active caseload: {}",
-                    summary.workers,
-                    summary.people,
-                    summary.sessions,
-                    summary.notes,
-                    summary.goals,
-                    summary.measures,
-                    summary.services,
-                    summary.worker_active_caseload
-                );
-            }
-        }
-        Command::Today { date } => {
-            let store = open(&cli)?;
-            let on = parse_date(date.as_deref())?;
-            let today = caseload::today(store.conn(), store.actor()?.worker_id, on)?;
-            if cli.json {
-                return print_json(&today);
-            }
-            outln!("Today, {}", today.date.format("%A %-d %B %Y"));
-            outln!("\nAppointments ({}):", today.appointments.len());
-            for a in &today.appointments {
-                outln!(
-                    "  {}  {}  ({}{})",
-                    a.starts_at.format("%H:%M"),
-                    a.person_name,
-                    a.mode,
-                    a.venue
-                        .as_deref()
-                        .map(|v| format!(", {v}"))
-                        .unwrap_or_default()
-                );
-            }
-            outln!(
-                "\nNew referrals waiting for first contact ({}):",
-                today.waiting.len()
-            );
-            for r in &today.waiting {
-                outln!(
-                    "  {}  waiting {} days, {} attempts",
-                    r.person_name,
-                    r.days_waiting,
-                    r.attempts
-                );
-            }
-            outln!("\nFollow-up measures due ({}):", today.follow_ups.len());
-            for f in &today.follow_ups {
-                let when = if f.days_overdue > 0 {
-                    format!("{} days overdue", f.days_overdue)
-                } else {
-                    format!("due {}", f.due_on)
-                };
-                outln!("  {}  {}  {}", f.person_name, f.time_point.label(), when);
-            }
-            outln!("\nRisk flags to review ({}):", today.risk_reviews.len());
-            for r in &today.risk_reviews {
-                outln!("  {}  {}  review {}", r.person_name, r.what, r.review_on);
-            }
-            outln!(
-                "\nWellbeing plans to review ({}):",
-                today.plan_reviews.len()
-            );
-            for r in &today.plan_reviews {
-                outln!("  {}  review {}", r.person_name, r.review_on);
-            }
-        }
-        Command::Caseload {
-            status,
-            all_workers,
-        } => {
-            let store = open(&cli)?;
-            let filter = caseload::CaseloadFilter {
-                worker_id: (!all_workers)
-                    .then(|| store.actor().map(|a| a.worker_id))
+            let options = linkwell_core::read::print::GreenBookOptions {
+                pages: pages.clone(),
+                large_print: large_print.then_some(true),
+                blank: *blank,
+                fixed_date: fixed_date
+                    .as_deref()
+                    .map(|d| parse_date(Some(d)))
                     .transpose()?,
-                status: status.clone(),
+            };
+            (store.green_book_pdf(*person, &options)?, out)
+        }
+        PrintWhat::Service {
+            service,
+            out,
+            large_print,
+        } => {
+            let options = linkwell_core::read::print::GreenBookOptions {
+                large_print: Some(*large_print),
                 ..Default::default()
             };
-            let rows =
-                caseload::caseload(store.conn(), &filter, chrono::Local::now().naive_local())?;
-            if cli.json {
-                return print_json(&rows);
-            }
-            for r in &rows {
-                outln!(
-                    "{}  {:<28} {:<10} {:<12} since {}",
-                    r.person_id,
-                    r.name,
-                    r.status,
-                    r.stage,
-                    r.opened_on
-                );
-            }
-            outln!("{} people", rows.len());
+            (store.service_page_pdf(*service, &options)?, out)
         }
-        Command::Search { text } => {
-            let store = open(&cli)?;
-            let hits = search::search(store.conn(), &text.join(" "), None, 20)?;
-            if cli.json {
-                return print_json(&hits);
-            }
-            for h in &hits {
-                outln!(
-                    "{:<8} {}  {}\n         {}",
-                    h.kind,
-                    h.id,
-                    h.title,
-                    h.snippet
-                );
-            }
-            if hits.is_empty() {
-                outln!("Nothing found.");
-            }
-        }
-        Command::Export { person, out } => {
-            let mut store = open(&cli)?;
-            let v = match person {
-                Some(p) => store.export_person(*p)?,
-                None => store.export_all()?,
-            };
-            let text = serde_json::to_string_pretty(&v)?;
-            match out {
-                Some(path) => std::fs::write(path, text)
-                    .with_context(|| format!("writing {}", path.display()))?,
-                None => outln!("{text}"),
-            }
-        }
-        Command::Print { what } => {
-            let mut store = open(&cli)?;
-            let (pdf, out) = match what {
-                PrintWhat::GreenBook {
-                    person,
-                    out,
-                    pages,
-                    large_print,
-                    blank,
-                    fixed_date,
-                } => {
-                    let options = linkwell_core::read::print::GreenBookOptions {
-                        pages: pages.clone(),
-                        large_print: large_print.then_some(true),
-                        blank: *blank,
-                        fixed_date: fixed_date
-                            .as_deref()
-                            .map(|d| parse_date(Some(d)))
-                            .transpose()?,
-                    };
-                    (store.green_book_pdf(*person, &options)?, out)
-                }
-                PrintWhat::Service {
-                    service,
-                    out,
-                    large_print,
-                } => {
-                    let options = linkwell_core::read::print::GreenBookOptions {
-                        large_print: Some(*large_print),
-                        ..Default::default()
-                    };
-                    (store.service_page_pdf(*service, &options)?, out)
-                }
-            };
-            std::fs::write(out, &pdf).with_context(|| format!("writing {}", out.display()))?;
-            outln!("Wrote {} ({} KB)", out.display(), pdf.len() / 1024);
-        }
-        Command::Log { after, limit } => {
-            let store = open(&cli)?;
-            let entries = store.changes_after(*after, *limit)?;
-            if cli.json {
-                return print_json(&entries);
-            }
-            for e in &entries {
-                outln!(
-                    "{:>6} {} {:<16} {} {:<7} {}",
-                    e.seq,
-                    e.hlc,
-                    e.entity,
-                    e.entity_id,
-                    e.op,
-                    if e.acked { "synced" } else { "pending" }
-                );
-            }
-            outln!("{} pending", store.pending_count()?);
-        }
-        Command::Enrol(args) => sync_cmd::enrol(&cli.db, cli.json, args)?,
-        Command::Sync(args) => sync_cmd::sync(&cli.db, cli.json, args)?,
-        Command::Bench { what, opts } => bench::run(what.as_ref(), opts)?,
-    }
+    };
+    linkwell_core::security::files::write_private(out, &pdf)
+        .with_context(|| format!("writing {}", out.display()))?;
+    outln!("Wrote {} ({} KB)", out.display(), pdf.len() / 1024);
     Ok(())
 }

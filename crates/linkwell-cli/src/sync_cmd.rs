@@ -5,7 +5,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use linkwell_core::Store;
-use linkwell_core::sync::{Backoff, SyncError};
+use linkwell_core::sync::{Backoff, SyncError, SyncReport};
 use linkwell_sync_http::HttpTransport;
 use std::path::{Path, PathBuf};
 
@@ -102,28 +102,7 @@ pub fn sync(db: &Path, json: bool, args: &SyncArgs) -> Result<()> {
     let mut store = crate::open_db(db)?;
     match args.what {
         Some(SyncWhat::Status) => return status(&store, json),
-        Some(SyncWhat::Review) => {
-            let items = store.review_items()?;
-            if json {
-                outln!("{}", serde_json::to_string_pretty(&items)?);
-            } else if items.is_empty() {
-                outln!("Nothing to review.");
-            } else {
-                for i in items {
-                    outln!(
-                        "{} {} {} {}: kept {} — other value {}{}",
-                        i.kind,
-                        i.entity,
-                        i.entity_id,
-                        i.field.as_deref().unwrap_or(""),
-                        i.kept.map_or("-".into(), |v| v.to_string()),
-                        i.lost.map_or("-".into(), |v| v.to_string()),
-                        i.detail.map_or(String::new(), |d| format!(" ({d})"))
-                    );
-                }
-            }
-            return Ok(());
-        }
+        Some(SyncWhat::Review) => return review(&store, json),
         None => {}
     }
     let server = match &args.server {
@@ -135,17 +114,7 @@ pub fn sync(db: &Path, json: bool, args: &SyncArgs) -> Result<()> {
         }
         None => store.sync_server_url()?.ok_or(SyncError::NotEnrolled)?,
     };
-    // One sync at a time for this database.
-    let lock_path = PathBuf::from(format!("{}.sync-lock", db.display()));
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .with_context(|| format!("opening {}", lock_path.display()))?;
-    if lock.try_lock().is_err() {
-        bail!("a sync is already running for this database");
-    }
+    let _lock = one_sync_at_a_time(db)?;
     let mut t = transport(&server, args.ca.as_deref())?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(args.wait);
     let mut backoff = Backoff::default();
@@ -163,31 +132,66 @@ pub fn sync(db: &Path, json: bool, args: &SyncArgs) -> Result<()> {
     if json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        outln!(
-            "Synced: sent {}, received {}{}{}{}",
-            report.pushed,
-            report.pulled,
-            if report.refused > 0 {
-                format!(
-                    ", {} refused by the server (see `linkwell sync review`)",
-                    report.refused
-                )
-            } else {
-                String::new()
-            },
-            if report.held > 0 {
-                format!(", {} received changes held", report.held)
-            } else {
-                String::new()
-            },
-            if report.epoch_changed {
-                " (the server was restored from a backup: everything was sent again)"
-            } else {
-                ""
-            }
-        );
+        outln!("{}", synced_words(&report));
     }
     Ok(())
+}
+
+/// The changes the server decided against this laptop, for a person to look at.
+fn review(store: &Store, json: bool) -> Result<()> {
+    let items = store.review_items()?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&items)?);
+    } else if items.is_empty() {
+        outln!("Nothing to review.");
+    } else {
+        for i in items {
+            outln!(
+                "{} {} {} {}: kept {} — other value {}{}",
+                i.kind,
+                i.entity,
+                i.entity_id,
+                i.field.as_deref().unwrap_or(""),
+                i.kept.map_or("-".into(), |v| v.to_string()),
+                i.lost.map_or("-".into(), |v| v.to_string()),
+                i.detail.map_or(String::new(), |d| format!(" ({d})"))
+            );
+        }
+    }
+    Ok(())
+}
+
+/// An exclusive lock beside the database, held while the returned file lives: two syncs of one
+/// database at once would send the same changes twice.
+fn one_sync_at_a_time(db: &Path) -> Result<std::fs::File> {
+    let lock_path = PathBuf::from(format!("{}.sync-lock", db.display()));
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        bail!("a sync is already running for this database");
+    }
+    Ok(lock)
+}
+
+fn synced_words(report: &SyncReport) -> String {
+    let mut words = format!("Synced: sent {}, received {}", report.pushed, report.pulled);
+    if report.refused > 0 {
+        words += &format!(
+            ", {} refused by the server (see `linkwell sync review`)",
+            report.refused
+        );
+    }
+    if report.held > 0 {
+        words += &format!(", {} received changes held", report.held);
+    }
+    if report.epoch_changed {
+        words += " (the server was restored from a backup: everything was sent again)";
+    }
+    words
 }
 
 fn status(store: &Store, json: bool) -> Result<()> {
