@@ -56,26 +56,9 @@ fn transport(server: &str, ca: Option<&Path>) -> Result<HttpTransport> {
     })
 }
 
-/// A new laptop database is created encrypted (its recovery code shown once), like `init`.
-fn open_for_enrol(db: &Path) -> Result<Store> {
-    if db.exists() {
-        return crate::open_db(db);
-    }
-    let pass = crate::secret("LINKWELL_PASSPHRASE", "New passphrase")?;
-    let (store, code) = Store::create_encrypted(
-        db,
-        &pass,
-        linkwell_core::security::vault::KdfParams::default(),
-    )?;
-    eprintln!(
-        "Your recovery code (shown once; write it down and keep it somewhere safe):\n\n    {}\n\nIt unlocks this database if the passphrase is forgotten.",
-        code.0.as_str()
-    );
-    Ok(store)
-}
-
 pub fn enrol(db: &Path, json: bool, args: &EnrolArgs) -> Result<()> {
-    let mut store = open_for_enrol(db)?;
+    // A new laptop database is created encrypted (its recovery code shown once), like `init`.
+    let mut store = crate::open_or_create(db, false)?;
     let mut t = transport(&args.server, args.ca.as_deref())?;
     let resp = store.enrol(&mut t, &args.server, &args.code)?;
     if json {
