@@ -122,7 +122,29 @@ const byLabel = async (text) => {
 const button = (text) => browser.$(`//button[normalize-space(.)="${text}"]`);
 const heading = (text) => browser.$(`//h1[starts-with(normalize-space(.), "${text}")]`);
 
-test('first run, demo data, Today', async () => {
+const ran = new Map();
+/**
+ * A test that is also a step of the session: `needs` (other steps) run first, each at most
+ * once per run, then `body`; so any test run alone (--test-name-pattern) sets up what it needs.
+ */
+function step(name, needs, body) {
+  const run = () => {
+    if (!ran.has(run)) {
+      ran.set(
+        run,
+        (async () => {
+          for (const need of needs) await need();
+          await body();
+        })(),
+      );
+    }
+    return ran.get(run);
+  };
+  test(name, run);
+  return run;
+}
+
+const setUp = step('first run, demo data, Today', [], async () => {
   await (await heading('Welcome to Linkwell')).waitForDisplayed({ timeout: 30000 });
   await shot('01-first-run');
   await (await byLabel('Team name')).setValue('Rushcliffe Social Prescribing');
@@ -141,7 +163,7 @@ test('first run, demo data, Today', async () => {
   await shot('03-today');
 });
 
-test('take a referral and open the record', async () => {
+const referral = step('take a referral and open the record', [setUp], async () => {
   await (await browser.$('//a[normalize-space(.)="New referral"]')).click();
   await (await heading('New referral')).waitForDisplayed();
   await (await byLabel('First name')).setValue('Margaret');
@@ -164,7 +186,7 @@ test('take a referral and open the record', async () => {
   await shot('06-directory');
 });
 
-test('print preview and Save as PDF in the window', async () => {
+const printPreview = step('print preview and Save as PDF in the window', [referral], async () => {
   await (await browser.$('//a[normalize-space(.)="Caseload"]')).click();
   await (await heading('Caseload')).waitForDisplayed();
   await (await browser.$('//a[starts-with(normalize-space(.), "Margaret")]')).click();
@@ -183,7 +205,7 @@ test('print preview and Save as PDF in the window', async () => {
   assert.doesNotMatch(path, /Margaret|Hill/);
 });
 
-test('lock hides every person; the passphrase unlocks', async () => {
+step('lock hides every person; the passphrase unlocks', [printPreview], async () => {
   await (await button('Lock')).click();
   await (await heading('Linkwell is locked')).waitForDisplayed({ timeout: 10000 });
   const body = await (await browser.$('body')).getText();
