@@ -211,10 +211,29 @@ pub fn postcode(value: &str) -> Result<String, String> {
         shape.as_str(),
         "A9" | "A99" | "AA9" | "AA99" | "A9A" | "AA9A"
     );
-    if !(inward_ok && outward_ok) {
+    // ZZ99 is the NHS pseudo-postcode outward code: its letters break the rules on purpose.
+    if !(inward_ok && outward_ok && (outward == "ZZ99" || letters_allowed(outward, inward))) {
         return Err(bad());
     }
     Ok(format!("{outward} {inward}"))
+}
+
+/// BS 7666's letters by position (for an outward code and inward code of the right shape):
+/// the first letter is never Q, V or X; the second never I, J or Z; a letter third (A9A) is
+/// one of ABCDEFGHJKPSTUW, a letter fourth (AA9A) one of ABEHMNPRVWXY; the inward code's
+/// letters are never C, I, K, M, O or V.
+fn letters_allowed(outward: &str, inward: &str) -> bool {
+    let o = outward.as_bytes();
+    let not_in = |c: u8, set: &[u8]| !set.contains(&c);
+    let first = not_in(o[0], b"QVX");
+    let second = !o[1].is_ascii_alphabetic() || not_in(o[1], b"IJZ");
+    let last_letter = match o.len() {
+        3 if o[2].is_ascii_alphabetic() => b"ABCDEFGHJKPSTUW".contains(&o[2]),
+        4 if o[3].is_ascii_alphabetic() => b"ABEHMNPRVWXY".contains(&o[3]),
+        _ => true,
+    };
+    let inward_letters = inward.bytes().skip(1).all(|c| not_in(c, b"CIKMOV"));
+    first && second && last_letter && inward_letters
 }
 
 /// A date as it is stored and sent: exactly `YYYY-MM-DD` (what [`parse_date`] gives).
@@ -338,6 +357,19 @@ mod tests {
             postcode("LE12 QQW"),
             Err("\"LE12 QQW\" is not a UK postcode (for example LE12 6QW)"),
         );
+        // Letters where BS 7666 never puts them.
+        for bad in [
+            "QE1 1AA", "VE1 1AA", "XE1 1AA", // first letter
+            "AI1 1AA", "EJ1 1AA", "LZ1 1AA", // second letter
+            "W1L 0AX", "N1Q 1AA", // third letter of A9A
+            "SW1C 1AA", "EC1Z 1AA", // fourth letter of AA9A
+            "LE12 6CW", "LE12 6QI", "M1 1AK", "B33 8MO", "CR2 6XV", // inward letters
+        ] {
+            assert!(postcode(bad).is_err(), "{bad} was accepted");
+        }
+        check(postcode("EC1A 1BB"), Ok("EC1A 1BB".into()));
+        check(postcode("W1P 1HQ"), Ok("W1P 1HQ".into()));
+        check(postcode("GIR 0AA"), Ok("GIR 0AA".into()));
         check(
             postcode("12345"),
             Err("\"12345\" is not a UK postcode (for example LE12 6QW)"),

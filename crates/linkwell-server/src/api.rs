@@ -71,6 +71,9 @@ impl From<StorageError> for ApiError {
                 ApiError::new(StatusCode::UNAUTHORIZED, "unauthorised", msg)
             }
             StorageError::Revoked => ApiError::new(StatusCode::FORBIDDEN, "revoked", msg),
+            StorageError::CloneSuspected => {
+                ApiError::new(StatusCode::FORBIDDEN, "clone_suspected", msg)
+            }
             StorageError::BadCode => ApiError::new(StatusCode::FORBIDDEN, "bad_code", msg),
             StorageError::Gap { expected } => {
                 let mut err = ApiError::new(StatusCode::CONFLICT, "sequence_gap", msg);

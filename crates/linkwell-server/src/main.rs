@@ -151,8 +151,27 @@ enum PersonCmd {
 
 #[derive(Subcommand)]
 enum DeviceCmd {
+    /// Every device, revoked or suspected of being a copy of another laptop's database.
     List,
-    Revoke { device: Uuid },
+    Revoke {
+        device: Uuid,
+    },
+    /// Decide that a device suspected of being a copy is the real laptop: it syncs again.
+    Allow {
+        device: Uuid,
+    },
+}
+
+/// The data folder, readable by the server's account only (0700): it holds personal data.
+fn private_dir(data: &Path) -> Result<()> {
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("making {} private", data.display()))?;
+    }
+    Ok(())
 }
 
 fn db_path(data: &Path) -> PathBuf {
@@ -160,7 +179,7 @@ fn db_path(data: &Path) -> PathBuf {
 }
 
 fn open(data: &Path) -> Result<SqliteStorage> {
-    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    private_dir(data)?;
     Ok(SqliteStorage::open(&db_path(data))?)
 }
 
@@ -199,12 +218,22 @@ fn main() -> Result<()> {
         Command::Device {
             cmd: DeviceCmd::List,
         } => {
-            for (device, worker, enrolled, revoked, seq) in open(&cli.data)?.devices()? {
-                println!(
-                    "{device}  worker {worker}  enrolled {enrolled}  changes {seq}  {}",
-                    revoked.map_or("active".to_string(), |r| format!("revoked {r}"))
-                );
+            for (device, worker, enrolled, revoked, seq, suspected) in open(&cli.data)?.devices()? {
+                let state = match (revoked, suspected) {
+                    (Some(r), _) => format!("revoked {r}"),
+                    (None, Some(s)) => format!(
+                        "STOPPED: clone suspected {s} (decide: device allow or device revoke)"
+                    ),
+                    (None, None) => "active".to_string(),
+                };
+                println!("{device}  worker {worker}  enrolled {enrolled}  changes {seq}  {state}");
             }
+        }
+        Command::Device {
+            cmd: DeviceCmd::Allow { device },
+        } => {
+            open(&cli.data)?.allow_device(device)?;
+            println!("allowed {device}: it syncs again");
         }
         Command::Device {
             cmd: DeviceCmd::Revoke { device },
@@ -262,7 +291,7 @@ fn main() -> Result<()> {
         }
         Command::Restore { from } => {
             let path = db_path(&cli.data);
-            std::fs::create_dir_all(&cli.data)?;
+            private_dir(&cli.data)?;
             for suffix in ["-wal", "-shm"] {
                 let p = PathBuf::from(format!("{}{suffix}", path.display()));
                 if p.exists() {

@@ -76,6 +76,10 @@ pub enum StorageError {
     NoSuchQuarantinedChange(Uuid),
     #[error("no person {0} on the server")]
     NoSuchPerson(Uuid),
+    #[error(
+        "this laptop's database looks like a copy of another laptop's, so its sync is stopped until your administrator decides (`linkwell-server device allow` or `device revoke`); nothing is lost"
+    )]
+    CloneSuspected,
     #[error("server storage error: {0}")]
     Db(#[from] rusqlite::Error),
     #[error("server storage error: {0}")]
@@ -251,7 +255,11 @@ pub struct QuarantineRow {
 }
 
 /// A device as listed for the administrator: id, worker, enrolled at, revoked at, last seq.
-pub type DeviceRow = (Uuid, Uuid, String, Option<String>, u64);
+/// A device as authentication reads it: (device, worker, revoked_at, worker active,
+/// clone_suspected_at).
+type DeviceAuth = (Uuid, Uuid, Option<String>, bool, Option<String>);
+
+pub type DeviceRow = (Uuid, Uuid, String, Option<String>, u64, Option<String>);
 
 /// The SQLite storage: one file.
 pub struct SqliteStorage {
@@ -294,9 +302,40 @@ fn normalise_code(code: &str) -> String {
         .collect()
 }
 
+/// Makes a file of the server's readable by its own account only (0600), creating it empty
+/// if it does not exist: SQLite then gives the WAL and shared-memory files the same mode.
+pub fn private_file(path: &Path) -> std::io::Result<()> {
+    let mut open = std::fs::OpenOptions::new();
+    open.append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    open.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+fn private_database(path: &Path) -> Result<()> {
+    let io = |e: std::io::Error| StorageError::Upgrade(format!("{}: {e}", path.display()));
+    private_file(path).map_err(io)?;
+    for ext in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_os_string();
+        p.push(ext);
+        let p = std::path::PathBuf::from(p);
+        if p.exists() {
+            private_file(&p).map_err(io)?;
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStorage {
-    /// Opens (creating if needed) the server database file.
+    /// Opens (creating if needed) the server database file, readable by this account only.
     pub fn open(path: &Path) -> Result<SqliteStorage> {
+        private_database(path)?;
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // An acknowledged change is a kept change: fsync on every commit.
@@ -358,6 +397,11 @@ impl SqliteStorage {
 
     /// A consistent copy of the database, taken while serving.
     pub fn backup_to(&self, path: &Path) -> Result<()> {
+        // VACUUM INTO writes into an empty file as it finds it: created 0600 first.
+        if !path.exists() {
+            private_file(path)
+                .map_err(|e| StorageError::Upgrade(format!("{}: {e}", path.display())))?;
+        }
         let p = path.to_string_lossy().into_owned();
         self.lock().execute("VACUUM INTO ?1", [p])?;
         Ok(())
@@ -482,6 +526,19 @@ impl SqliteStorage {
         ))
     }
 
+    /// An administrator's decision that a device suspected of being a copy is the real laptop:
+    /// it syncs again. (If it is the copy, revoke it instead.)
+    pub fn allow_device(&self, device: Uuid) -> Result<()> {
+        let n = self.lock().execute(
+            "UPDATE device SET clone_suspected_at = NULL WHERE id = ?1 AND revoked_at IS NULL",
+            [device.to_string()],
+        )?;
+        if n == 0 {
+            return Err(StorageError::NoSuchDevice(device));
+        }
+        Ok(())
+    }
+
     /// Revokes a device: it gets nothing more, from the next request on.
     pub fn revoke_device(&self, device: Uuid) -> Result<()> {
         let n = self.lock().execute(
@@ -494,11 +551,11 @@ impl SqliteStorage {
         Ok(())
     }
 
-    /// Devices as `(device, worker, enrolled_at, revoked_at, last_seq)`.
+    /// Devices as `(device, worker, enrolled_at, revoked_at, last_seq, clone_suspected_at)`.
     pub fn devices(&self) -> Result<Vec<DeviceRow>> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
-            "SELECT id, worker_id, enrolled_at, revoked_at, last_seq FROM device ORDER BY enrolled_at",
+            "SELECT id, worker_id, enrolled_at, revoked_at, last_seq, clone_suspected_at FROM device ORDER BY enrolled_at",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -507,6 +564,7 @@ impl SqliteStorage {
                 r.get(2)?,
                 r.get(3)?,
                 r.get::<_, i64>(4)? as u64,
+                r.get(5)?,
             ))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -1628,19 +1686,24 @@ fn receive(
 impl Storage for SqliteStorage {
     fn authenticate(&self, token: &str) -> Result<DeviceCtx> {
         let conn = self.lock();
-        let row: Option<(Uuid, Uuid, Option<String>, bool)> = conn
+        let row: Option<DeviceAuth> = conn
             .prepare_cached(
-                "SELECT d.id, d.worker_id, d.revoked_at, w.active FROM device d JOIN worker w ON w.id = d.worker_id WHERE d.token_hash = ?1",
+                "SELECT d.id, d.worker_id, d.revoked_at, w.active, d.clone_suspected_at FROM device d JOIN worker w ON w.id = d.worker_id WHERE d.token_hash = ?1",
             )?
             .query_row([sha256_hex(token)], |r| {
-                Ok((uuid_col(r, 0)?, uuid_col(r, 1)?, r.get(2)?, r.get(3)?))
+                Ok((uuid_col(r, 0)?, uuid_col(r, 1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
             .optional()?;
-        let Some((device_id, worker_id, revoked, active)) = row else {
+        let Some((device_id, worker_id, revoked, active, suspected)) = row else {
             return Err(StorageError::Unauthorised);
         };
         if revoked.is_some() || !active {
             return Err(StorageError::Revoked);
+        }
+        // Two databases with one credential would each overwrite what the other wrote: both
+        // stop until an administrator decides which is the real laptop.
+        if suspected.is_some() {
+            return Err(StorageError::CloneSuspected);
         }
         Ok(DeviceCtx {
             device_id,

@@ -181,6 +181,15 @@ async fn push_is_idempotent_and_refuses_gaps_and_clones() {
     let (s, body) = call(&f, "/v1/push", Some(&e.token), push_body(&[clone])).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(body["code"], "cloned_device");
+    // The device is stopped, and listed so, until an administrator decides.
+    let (s, body) = call(&f, "/v1/pull", Some(&e.token), pull_body(0)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(body["code"], "clone_suspected");
+    let listed = f.storage.devices().unwrap();
+    let me = listed.iter().find(|d| d.0 == e.device_id).unwrap();
+    assert!(me.5.is_some(), "device list shows the suspicion");
+    f.storage.allow_device(e.device_id).unwrap();
+    assert!(f.storage.devices().unwrap().iter().all(|d| d.5.is_none()));
     // A change already received, sent again under a new sequence number: a clone too, and
     // nothing of the batch is kept.
     let reused = Mutation {
@@ -190,6 +199,7 @@ async fn push_is_idempotent_and_refuses_gaps_and_clones() {
     let (s, body) = call(&f, "/v1/push", Some(&e.token), push_body(&[reused])).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(body["code"], "cloned_device");
+    f.storage.allow_device(e.device_id).unwrap();
     assert_eq!(
         f.storage.counts().unwrap().0,
         4,

@@ -386,3 +386,25 @@ async fn a_cursor_beyond_two_to_the_63_does_not_wrap_to_the_start() {
         assert_eq!(page.next_after, after, "the cursor never goes back");
     }
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_servers_database_its_wal_and_backups_are_its_accounts_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let f = fixture();
+    let mut a = device(&f).await;
+    let m = a.change(
+        EntityKind::Person,
+        Uuid::now_v7(),
+        Operation::Create,
+        person(&f.team.to_string()),
+    );
+    a.push(&f, &[m]).await;
+    let backup = f._dir.path().join("backup.db");
+    f.storage.backup_to(&backup).unwrap();
+    for name in ["s.db", "s.db-wal", "backup.db"] {
+        let p = f._dir.path().join(name);
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name}");
+    }
+}

@@ -182,3 +182,48 @@ fn an_answer_too_large_for_the_laptop_is_asked_for_in_smaller_pages_skipping_not
         t.limits
     );
 }
+
+#[test]
+fn two_laptops_loaded_with_the_same_demo_seed_are_not_taken_for_clones() {
+    let o = org();
+    let mut a = laptop(&o, "a");
+    let mut b = laptop(&o, "b");
+    let opts = linkwell_core::demo::DemoOptions {
+        seed: 7,
+        people: 4,
+        sessions: 6,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+    };
+    for l in [&mut a, &mut b] {
+        linkwell_core::demo::seed(l, &opts).unwrap();
+    }
+    let ids = |s: &Store| -> Vec<String> {
+        let mut stmt = s
+            .conn()
+            .prepare("SELECT mutation_id FROM change_log")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let theirs = ids(&b);
+    assert!(
+        ids(&a).iter().all(|m| !theirs.contains(m)),
+        "change ids are random"
+    );
+    a.sync(&mut Direct::new(&o.server)).unwrap();
+    // Every value the demo wrote passes the wire rules: the laptop's rules and the server's
+    // are one (only the demo's colleagues, which the server manages, are refused).
+    for item in a.review_items().unwrap() {
+        let why = item.detail.unwrap_or_default();
+        assert!(
+            why.contains("managed on the server"),
+            "{} refused: {why}",
+            item.entity
+        );
+    }
+    b.sync(&mut Direct::new(&o.server))
+        .expect("the second laptop syncs: it is not a copy of the first");
+    assert!(o.server.devices().unwrap().iter().all(|d| d.5.is_none()));
+}

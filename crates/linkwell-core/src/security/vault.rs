@@ -187,7 +187,7 @@ fn write(db: &Path, kf: &KeyFile) -> Result<()> {
     let path = key_file(db);
     let tmp = path.with_extension("json.tmp");
     let io = |e: std::io::Error| CoreError::Corrupt(format!("key file could not be written: {e}"));
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    let mut f = super::files::create_private(&tmp).map_err(io)?;
     f.write_all(serde_json::to_string_pretty(kf)?.as_bytes())
         .map_err(io)?;
     f.sync_all().map_err(io)?;
@@ -313,6 +313,7 @@ pub fn encrypt_existing(db: &Path, passphrase: &str, kdf: KdfParams) -> Result<R
     let tmp = db.with_extension("encrypting");
     let _ = std::fs::remove_file(&tmp);
     let (key, code) = create(&tmp, passphrase, kdf)?;
+    private(&tmp)?;
     let hex_key = Zeroizing::new(hex::encode(&key.0));
     let attach = Zeroizing::new(format!(
         "ATTACH DATABASE '{}' AS encrypted KEY \"x'{}'\"; SELECT sqlcipher_export('encrypted'); PRAGMA encrypted.user_version = {version}; DETACH DATABASE encrypted;",
@@ -343,6 +344,7 @@ impl crate::Store {
     /// Opens an encrypted database with the worker's passphrase.
     pub fn unlock(db: &Path, passphrase: &str) -> Result<crate::Store> {
         let key = unlock(db, passphrase)?;
+        private(db)?;
         crate::Store::open(db, Some(&key))
     }
 
@@ -356,6 +358,13 @@ impl crate::Store {
             return Err(Refusal::FileExists(db.display().to_string()).into());
         }
         let (key, code) = create(db, passphrase, kdf)?;
+        private(db)?;
         Ok((crate::Store::open(db, Some(&key))?, code))
     }
+}
+
+/// The database and its companions 0600 (an older Linkwell left them 0644).
+fn private(db: &Path) -> Result<()> {
+    super::files::private_database(db)
+        .map_err(|e| CoreError::Corrupt(format!("could not make {} private: {e}", db.display())))
 }

@@ -296,7 +296,9 @@ impl Writer<'_> {
         let hlc = last.tick(now_ms());
         let payload_text = serde_json::to_string(payload)?;
         let hash = linkwell_protocol::payload_hash(&payload_text);
-        let mutation_id = next_id(self.ids);
+        // Random even when record ids are seeded (demo data): two laptops loaded with the same
+        // demo seed must not send the same change ids, which the server takes for a cloned laptop.
+        let mutation_id = Uuid::now_v7();
         self.tx.prepare_cached(
             "INSERT INTO change_log (seq, mutation_id, hlc, entity, entity_id, op, payload, payload_hash, worker_id, device_id, base_server_seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",

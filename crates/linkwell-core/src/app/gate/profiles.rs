@@ -91,7 +91,8 @@ impl Gate {
             return Ok(false);
         }
         let dir = root.join(uuid::Uuid::now_v7().simple().to_string());
-        std::fs::create_dir_all(&dir).map_err(io)?;
+        crate::security::files::private_dir(root).map_err(io)?;
+        crate::security::files::private_dir(&dir).map_err(io)?;
         let db = dir.join(DB_NAME);
         for (from, to) in [
             (vault::key_file(legacy), vault::key_file(&db)),
@@ -205,7 +206,8 @@ impl Gate {
         let mut meta = read_meta(&path).unwrap_or_default();
         change(&mut meta);
         let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&meta)?).map_err(io)?;
+        crate::security::files::write_private(&tmp, &serde_json::to_vec_pretty(&meta)?)
+            .map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)
     }
 
@@ -307,7 +309,8 @@ impl Gate {
             Profiles::Dir(root) => {
                 let id = uuid::Uuid::now_v7().simple().to_string();
                 let dir = root.join(&id);
-                std::fs::create_dir_all(&dir).map_err(io)?;
+                crate::security::files::private_dir(root).map_err(io)?;
+                crate::security::files::private_dir(&dir).map_err(io)?;
                 (id, dir.join(DB_NAME))
             }
         })
