@@ -1,6 +1,9 @@
 //! `linkwell`: the command line for support staff, demos, scripts and benchmarks. Each
 //! command is a thin call into linkwell-core; errors are printed in the core's words.
 
+// The commands' doc comments are their --help text, where a bare address reads best.
+#![allow(rustdoc::bare_urls)]
+
 /// Prints a line to stdout; a closed pipe (e.g. `| head`) ends the program quietly.
 macro_rules! outln {
     ($($arg:tt)*) => {{

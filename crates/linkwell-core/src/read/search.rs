@@ -16,7 +16,7 @@ pub struct SearchHit {
     pub id: Uuid,
     pub person_id: Option<Uuid>,
     pub title: String,
-    /// Matching text with the matches in [brackets].
+    /// Matching text with the matches in \[brackets\].
     pub snippet: String,
 }
 
