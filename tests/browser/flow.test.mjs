@@ -189,6 +189,138 @@ const referral = step('take a referral, validated as you type with the core’s 
   await page.getByRole('heading', { name: /^Margaret/, level: 1 }).waitFor();
   personId = new URL(page.url()).hash.split('/')[2].split('?')[0];
   assert.ok(personId, 'on the person page');
+  // The consent ticked on the form is on her record.
+  await page.getByText('Consent to be contacted: yes').waitFor();
+  await page.close();
+});
+
+// Ctrl+K finds her however her number is typed, and by a name with a slip in it; each result
+// says whose it is (axe checks the open list's contrast); a service's snippet is in words.
+step('search finds a person by NHS number as shown, postcode, and a misspelt name', [referral], async () => {
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.getByRole('heading', { name: /^Today/ }).waitFor();
+  const box = page.getByRole('searchbox', { name: 'Search people, notes and services' });
+  const results = page.getByRole('list', { name: 'Search results' });
+  for (const typed of ['943 476 5919', '9434765919', 'NG116JA', 'margret hil']) {
+    await box.fill(typed);
+    await results.getByRole('link', { name: /Person Margaret Hill/ }).waitFor();
+  }
+  await axe(page, 'search results');
+  await box.fill('walking');
+  const service = results.getByRole('link', { name: /Service East Leake walking group/ });
+  await service.waitFor();
+  assert.doesNotMatch(await results.innerText(), /_|"/, 'snippets in words, not codes');
+  await page.keyboard.press('Escape');
+  await page.close();
+});
+
+// The same NHS number again: the core says who she may be before anything is saved, and
+// with her support still open a re-referral must wait.
+step('a second referral for the same person is not saved as someone new', [referral], async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/referral/new`);
+  await page.getByRole('heading', { name: 'New referral' }).waitFor();
+  await page.getByLabel('First name').fill('Maggie');
+  await page.getByLabel('Last name').fill('Hill');
+  await page.getByLabel('NHS number').fill('9434765919');
+  await page.getByLabel('Referral source').selectOption({ label: 'GP' });
+  await page.getByRole('group', { name: /Reasons for referral/ }).getByLabel('Loneliness').check();
+  await page.getByRole('button', { name: 'Take referral' }).click();
+  const matches = page.getByRole('region', { name: 'This may be someone already known' });
+  await matches.getByText(/Margaret Hill.*same NHS number/).waitFor();
+  assert.equal(await matches.getByRole('button', { name: /A different person/ }).count(), 0, 'the same NHS number is the same person');
+  assert.ok(await matches.getByRole('button', { name: /Same person: refer onto Margaret Hill/ }).isDisabled(), 'her episode is still open');
+  await axe(page, 'likely matches');
+  const same = await call('person_matches', { person: { given_name: 'Maggie', family_name: 'Hill', nhs_number: '9434765919' } });
+  assert.deepEqual(same.map((m) => m.name), ['Margaret Hill'], 'nothing saved: she is still the only one with that number');
+  await call('discard_draft', { key: 'new-referral' });
+  await page.close();
+});
+
+// Someone else's whole journey, so Margaret's record stays as the later steps expect: an
+// appointment closed off from Today, closing asked twice, reopened, closed, and re-referred
+// onto the same record from New referral.
+const localNow = (minutes) => {
+  const d = new Date(Date.now() + minutes * 60000);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+};
+step('close off an appointment, close with confirmation, reopen, and re-refer the same person', [setUp], async () => {
+  const nhs = '401 023 2137';
+  const taken = await call('take_referral', { referral: { person: { given_name: 'Olumide', family_name: 'Okafor', nhs_number: nhs }, referral: { source: 'gp', received_on: today, reasons: ['loneliness'] } } });
+  const pid = taken.person.id;
+  await call('record_session', { person_id: pid, session: { starts_at: localNow(-60), mode: 'phone', attendance: 'booked' } });
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.getByRole('heading', { name: /^Today/ }).waitFor();
+  const closeOff = page.getByRole('group', { name: /Close off Olumide Okafor’s appointment/ });
+  await closeOff.getByRole('button', { name: 'Attended' }).click();
+  await until('Today to stop showing the closed-off appointment', async () => (await closeOff.count()) === 0);
+
+  await page.goto(`${url}#/person/${pid}`);
+  const referral = page.getByRole('region', { name: 'Referral and episode' });
+  await referral.getByText('Hand over or close').click();
+  const close = referral.getByRole('form', { name: 'Close the episode' });
+  await close.getByLabel('Reason for closing').selectOption({ label: 'Chose to stop' });
+  await close.getByRole('button', { name: 'Close episode…' }).click();
+  const confirm = close.getByRole('group', { name: 'Confirm closing' });
+  await confirm.getByText(/Close Olumide’s support\?/).waitFor();
+  await confirm.getByRole('button', { name: 'Keep it open' }).click();
+  assert.equal((await call('person_record', { person_id: pid })).open_episode?.status, 'active', 'not closed without saying yes');
+  await close.getByRole('button', { name: 'Close episode…' }).click();
+  await confirm.getByRole('button', { name: 'Yes, close the episode' }).click();
+  await referral.getByText(/Support closed/).waitFor();
+  assert.equal(await page.getByRole('form', { name: 'Record a session' }).count(), 0, 'a closed record offers no session form');
+  assert.equal(await page.getByRole('form', { name: 'Log a contact attempt' }).count(), 0, 'nor contact attempts');
+  await page.getByRole('form', { name: 'Add a quick note' }).waitFor();
+  await axe(page, 'closed record');
+  await referral.getByRole('button', { name: 'Reopen the episode' }).click();
+  await page.getByRole('form', { name: 'Record a session' }).waitFor();
+  await page.getByRole('form', { name: 'Log a contact attempt' }).waitFor();
+  await call('close_episode', { episode_id: taken.episode.id, reason: 'chose_to_stop', closed_on: today });
+
+  // Referred again: the same NHS number finds him; the same person gets a new episode.
+  await page.goto(`${url}#/referral/new`);
+  await page.getByLabel('First name').fill('Olumide');
+  await page.getByLabel('Last name').fill('Okafor');
+  await page.getByLabel('NHS number').fill(nhs.replace(/ /g, ''));
+  await page.getByLabel('Referral source').selectOption({ label: 'Self-referral' });
+  await page.getByRole('group', { name: /Reasons for referral/ }).getByLabel('Loneliness').check();
+  await page.getByRole('button', { name: 'Take referral' }).click();
+  const matches = page.getByRole('region', { name: 'This may be someone already known' });
+  await matches.getByRole('button', { name: 'Same person: refer onto Olumide Okafor’s record' }).click();
+  await page.getByRole('heading', { name: /^Olumide/, level: 1 }).waitFor();
+  assert.ok(page.url().includes(pid), 'onto his existing record');
+  const rec = await call('person_record', { person_id: pid });
+  assert.equal(rec.episodes.length, 2, 'a new episode for the known person');
+  assert.ok(rec.open_episode, 'open again');
+  await page.close();
+});
+
+// A save with fields missing: each message in words beside its field and in the summary, in
+// the form's order, as links to the fields; a message goes as soon as its field is right.
+step('errors are in words, beside their fields and in a summary in form order that follows the fixes', [setUp], async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/referral/new`);
+  await page.getByRole('heading', { name: 'New referral' }).waitFor();
+  await page.getByLabel('First name').fill('Nobody');
+  await page.getByRole('button', { name: 'Take referral' }).click();
+  const summary = page.locator('form .form-message');
+  await summary.getByRole('link', { name: 'Choose who referred them' }).waitFor();
+  const items = await summary.getByRole('listitem').allInnerTexts();
+  const at = (re) => items.findIndex((t) => re.test(t));
+  assert.ok(at(/Last name/) >= 0 && at(/Last name/) < at(/who referred them/) && at(/who referred them/) < at(/reason/i), `form order: ${items.join(' | ')}`);
+  assert.doesNotMatch(items.join(' '), /_|must be one of/, 'no codes');
+  await page.locator('[data-field="source"] .error').getByText('Choose who referred them').waitFor();
+  await summary.getByRole('link', { name: 'Choose who referred them' }).click();
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'source', 'the link moves to its field');
+  await page.getByLabel('Last name').fill('Person');
+  await until('the fixed field to leave the summary', async () => !(await summary.innerText()).match(/Last name/));
+  await page.locator('[data-field="family_name"] .error').waitFor({ state: 'hidden' });
+  await summary.getByRole('link', { name: 'Choose who referred them' }).waitFor();
+  await axe(page, 'error summary');
+  await call('discard_draft', { key: 'new-referral' });
   await page.close();
 });
 

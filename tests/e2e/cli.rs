@@ -98,7 +98,7 @@ fn errors_are_plain_words_and_exit_non_zero() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("team_name: Team name is required")
-            && err.contains("role: Role must be one of"),
+            && err.contains("role: \"nurse\" is not one of the choices for a role"),
         "{err}"
     );
 }

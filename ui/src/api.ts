@@ -9,6 +9,8 @@ export class ApiError extends Error {
     message: string,
     public field: string | null = null,
     public fields: FieldError[] = [],
+    /** The particular refusal (`likely_same_person`, `open_episode_exists`...), if any. */
+    public reason: string | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -72,8 +74,14 @@ function httpTransport(): Transport {
 function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
   if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
-    const o = e as { code: string; message: string; field?: string | null; fields?: FieldError[] };
-    return new ApiError(o.code, o.message, o.field ?? null, o.fields ?? []);
+    const o = e as {
+      code: string;
+      message: string;
+      field?: string | null;
+      fields?: FieldError[];
+      reason?: string | null;
+    };
+    return new ApiError(o.code, o.message, o.field ?? null, o.fields ?? [], o.reason ?? null);
   }
   return new ApiError('internal', typeof e === 'string' ? e : 'Something went wrong. Nothing was changed.');
 }
@@ -153,6 +161,7 @@ import type { Referral } from './generated/Referral';
 import type { ReferralInput } from './generated/ReferralInput';
 import type { ReviewDue } from './generated/ReviewDue';
 import type { RiskFlag } from './generated/RiskFlag';
+import type { PersonMatch } from './generated/PersonMatch';
 import type { Schedule } from './generated/Schedule';
 import type { SearchHit } from './generated/SearchHit';
 import type { Service } from './generated/Service';
@@ -192,6 +201,7 @@ export type {
   ReferralInput,
   ReviewDue,
   RiskFlag,
+  PersonMatch,
   Schedule,
   SearchHit,
   Service,
@@ -248,6 +258,7 @@ export const api = {
   updatePerson: (person_id: Id, person: PersonInput) => write<Person>('update_person', { person_id, person }),
   reviewRiskFlag: (flag_id: Id, keep: boolean, next_review_on?: string) =>
     write<RiskFlag>('review_risk_flag', { flag_id, keep, next_review_on }),
+  personMatches: (person: PersonInput) => read<PersonMatch[]>('person_matches', { person }),
   recordConsent: (person_id: Id, consent: { kind: string; given: boolean; note?: string }) =>
     write<Consent>('record_consent', { person_id, consent }),
   addRiskFlag: (person_id: Id, flag: { kind: string; review_on: string; note?: string }) =>
@@ -265,6 +276,8 @@ export const api = {
     write<Session>('record_session', { person_id, session }),
   addNote: (person_id: Id, body: string, session_id?: Id) =>
     write<NoteWithHistory>('add_note', { person_id, body, session_id }),
+  updateSessionAttendance: (session_id: Id, attendance: string) =>
+    write<Session>('update_session_attendance', { session_id, attendance }),
   reviseNote: (note_id: Id, supersedes: Id, body: string) =>
     write<NoteWithHistory>('revise_note', { note_id, supersedes, body }),
   retractNote: (note_id: Id, reason: string) => write<NoteWithHistory>('retract_note', { note_id, reason }),

@@ -2,7 +2,7 @@
 // kept (encrypted, by the core) so unsaved text survives a closed window, and screen-reader
 // messages.
 
-import { api, ApiError, type Choice } from './api';
+import { api, ApiError, type Choice, type FieldError } from './api';
 
 type Child = Node | string | number | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined | ((e: Event) => void)>;
@@ -143,13 +143,18 @@ export function checkAsYouType(
   check: () => Promise<{ errors: { field: string; message: string }[] }>,
 ): void {
   const touched = new Set<string>();
+  form.dataset.checked = '1';
   let timer = 0;
   let asked = 0;
   const run = async () => {
     // Only the newest check is shown: a slow older answer never overwrites a newer one.
     const mine = ++asked;
     const res = await check().catch(() => null);
-    if (res && mine === asked) showErrors(form, res.errors, touched);
+    if (!res || mine !== asked) return;
+    // Once a save has failed every field's message shows, and the summary follows them.
+    const tried = form.dataset.tried === '1';
+    showErrors(form, res.errors, tried ? undefined : touched);
+    if (standing.has(form)) showSummary(form, res.errors);
   };
   const onEdit = (e: Event) => {
     const name = (e.target as HTMLInputElement).name;
@@ -190,25 +195,92 @@ export function formMessage(form: HTMLFormElement): HTMLElement {
   return m;
 }
 
+/** The messages a failed save left on each form (kept in step as fields are put right). */
+const standing = new WeakMap<HTMLFormElement, FieldError[]>();
+
+/** The control a field's messages belong to. */
+function controlFor(form: HTMLFormElement, name: string): HTMLElement | null {
+  return form.querySelector<HTMLElement>(
+    `[data-field="${name}"] input, [data-field="${name}"] select, [data-field="${name}"] textarea`,
+  );
+}
+
+/** The error summary: every message in the order of the form's fields, each a link that moves
+ * to its field; it empties once every field is right. */
+function showSummary(form: HTMLFormElement, errors: FieldError[]): void {
+  standing.set(form, errors);
+  const msg = formMessage(form);
+  const order = Array.from(form.querySelectorAll<HTMLElement>('[data-field]'), (el) => el.dataset.field);
+  const at = (f: FieldError) => {
+    const i = order.indexOf(f.field);
+    return i < 0 ? order.length : i;
+  };
+  const sorted = errors.map((f, i) => ({ f, i })).sort((a, b) => at(a.f) - at(b.f) || a.i - b.i);
+  if (!sorted.length) {
+    msg.replaceChildren();
+    msg.classList.remove('shown');
+    return;
+  }
+  msg.replaceChildren(
+    h('p', {}, 'Nothing was saved. Please check:'),
+    h(
+      'ul',
+      {},
+      sorted.map(({ f }) => {
+        const target = controlFor(form, f.field);
+        return h(
+          'li',
+          {},
+          target
+            ? h(
+                'a',
+                {
+                  href: `#${target.id}`,
+                  onclick: (e: Event) => {
+                    e.preventDefault();
+                    target.focus();
+                  },
+                },
+                f.message,
+              )
+            : f.message,
+        );
+      }),
+    ),
+  );
+  msg.classList.add('shown');
+}
+
+/** After a failed save, keeps the messages in step with the form: a checked form's summary
+ * follows the core's check as you type (checkAsYouType); any other form drops a field's
+ * message once that field is changed. */
+function followEdits(form: HTMLFormElement): void {
+  if (form.dataset.follows) return;
+  form.dataset.follows = '1';
+  form.addEventListener('input', (e) => {
+    const errors = standing.get(form);
+    if (!errors || form.dataset.checked) return;
+    const name = (e.target as HTMLInputElement).name;
+    const left = errors.filter((f) => f.field !== name);
+    showErrors(form, left);
+    showSummary(form, left);
+  });
+}
+
 export function reportError(form: HTMLFormElement, e: unknown): void {
   const err = e instanceof ApiError ? e : new ApiError('internal', String(e));
   const msg = formMessage(form);
   if (err.fields.length) {
+    form.dataset.tried = '1';
     showErrors(form, err.fields);
-    msg.replaceChildren(
-      h('p', {}, 'Nothing was saved. Please check:'),
-      h(
-        'ul',
-        {},
-        err.fields.map((f) => h('li', {}, f.message)),
-      ),
-    );
+    showSummary(form, err.fields);
+    followEdits(form);
     const first = form.querySelector<HTMLElement>('[aria-invalid="true"]');
     first?.focus();
   } else {
     msg.replaceChildren(h('p', {}, err.message));
+    msg.classList.add('shown');
   }
-  msg.classList.add('shown');
 }
 
 export function clearMessage(form: HTMLFormElement): void {
@@ -217,6 +289,7 @@ export function clearMessage(form: HTMLFormElement): void {
     m.replaceChildren();
     m.classList.remove('shown');
   }
+  standing.delete(form);
   showErrors(form, []);
 }
 

@@ -119,6 +119,16 @@ pub enum Refusal {
     /// The Green Book has nothing to show yet (the message says what to add).
     #[error("{0}")]
     NothingToPrint(String),
+    /// Likely matches were found and the worker has not said whether they are this person
+    /// (the count only: messages may be logged, names never).
+    #[error(
+        "this may be someone already known ({0} likely match(es)): choose whether it is the same person or a different one"
+    )]
+    LikelySamePerson(usize),
+    #[error(
+        "this person's support is closed: reopen it, or take a new referral, before recording contact"
+    )]
+    SupportClosed,
 }
 
 impl Refusal {
@@ -149,6 +159,8 @@ impl Refusal {
             Refusal::FileExists(_) => "file_exists",
             Refusal::AlreadyReferred { .. } => "already_referred",
             Refusal::NothingToPrint(_) => "nothing_to_print",
+            Refusal::LikelySamePerson(_) => "likely_same_person",
+            Refusal::SupportClosed => "support_closed",
         }
     }
 }

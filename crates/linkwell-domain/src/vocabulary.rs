@@ -37,6 +37,11 @@ macro_rules! vocabulary {
             pub fn choices() -> String {
                 $name::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
             }
+
+            /// The allowed values in words, for messages a worker reads.
+            pub fn labels() -> String {
+                $name::ALL.iter().map(|v| v.label()).collect::<Vec<_>>().join(", ")
+            }
         }
 
         impl std::fmt::Display for $name {
@@ -149,6 +154,7 @@ vocabulary!(Attendance {
 
 vocabulary!(ConsentKind {
     Service => "service", "Consent to the service";
+    Contact => "contact", "Consent to be contacted";
     ShareWithReferrer => "share_with_referrer", "Consent to share with the referrer and GP";
     Evaluation => "evaluation", "Consent to evaluation use";
 });
@@ -213,6 +219,7 @@ vocabulary!(TimePoint {
 vocabulary!(FollowUpDecisionKind {
     Declined => "declined", "Person declined";
     NotPossible => "not_possible", "Could not be done";
+    RemindLater => "remind_later", "Remind me later";
 });
 
 vocabulary!(ServiceCategory {

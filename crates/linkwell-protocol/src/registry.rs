@@ -64,6 +64,8 @@ pub fn table(kind: EntityKind) -> Table {
                 ("carer_status", Text),
                 ("contact_restrictions", Text),
                 ("created_on", Text),
+                ("distinct_from", List),
+                ("distinct_decided_by", Text),
             ],
         ),
         EntityKind::Consent => (

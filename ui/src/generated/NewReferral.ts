@@ -13,4 +13,13 @@ stage?: string | null,
 /**
  * Defaults to the worker taking the referral.
  */
-worker_id?: string | null, };
+worker_id?: string | null, 
+/**
+ * The worker said this is someone already known: a re-referral onto their record.
+ */
+same_person_as?: string | null, 
+/**
+ * The likely matches the worker said are other people (recorded on the new record with
+ * who decided).
+ */
+different_from?: Array<string>, };

@@ -3,4 +3,12 @@
 /**
  * A person supported, as stored.
  */
-export type Person = { id: string, team_id: string, given_name: string, family_name: string, preferred_name: string | null, date_of_birth: string | null, nhs_number: string | null, address: string | null, postcode: string | null, phone: string | null, email: string | null, gp_practice: string | null, language: string | null, interpreter_needed: boolean, large_print: boolean, easy_read: boolean, accessibility_needs: string | null, carer_status: string | null, contact_restrictions: string | null, created_on: string, };
+export type Person = { id: string, team_id: string, given_name: string, family_name: string, preferred_name: string | null, date_of_birth: string | null, nhs_number: string | null, address: string | null, postcode: string | null, phone: string | null, email: string | null, gp_practice: string | null, language: string | null, interpreter_needed: boolean, large_print: boolean, easy_read: boolean, accessibility_needs: string | null, carer_status: string | null, contact_restrictions: string | null, created_on: string, 
+/**
+ * Records a worker checked this one against and decided are other people.
+ */
+distinct_from: Array<string>, 
+/**
+ * Who decided that.
+ */
+distinct_decided_by: string | null, };

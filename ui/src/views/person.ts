@@ -6,6 +6,7 @@ import { api, type PersonRecord, type Id } from '../api';
 import { personFieldset, readPerson, fillPerson } from './person-fields';
 import type { Ctx } from '../main';
 import { lineChart } from '../chart';
+import { closeOff } from './today';
 import {
   h,
   field,
@@ -298,7 +299,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
           field('Reason for closing', select('reason', v.closing_reason)),
           field('Closed on', input('closed_on', { type: 'date', value: todayIso() })),
         ),
-        h('button', { type: 'submit' }, 'Close episode'),
+        h('button', { type: 'submit', class: 'ask' }, 'Close episode…'),
       )
     : null;
   const handForm = ep
@@ -362,15 +363,81 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     'Risk flag added',
     re('referral'),
   );
-  if (closeForm)
-    saving(
-      closeForm,
-      () => api.closeEpisode(ep!.id, val(closeForm, 'reason'), val(closeForm, 'closed_on')),
-      'Episode closed',
-      re('referral'),
+  if (closeForm) {
+    // Closing ends the support: asked once more, in words, before it is done (and Reopen
+    // on the closed record undoes it).
+    const confirm = h(
+      'div',
+      { class: 'banner confirm', hidden: true, role: 'group', 'aria-label': 'Confirm closing' },
+      h('p', {}, `Close ${r.display_name}’s support? Sessions and contact attempts stop until it is reopened.`),
+      h('button', { type: 'submit', class: 'primary', name: 'confirmed', value: 'yes' }, 'Yes, close the episode'),
+      ' ',
+      h(
+        'button',
+        {
+          type: 'button',
+          onclick: () => {
+            confirm.hidden = true;
+            closeForm.querySelector<HTMLButtonElement>('button.ask')?.focus();
+          },
+        },
+        'Keep it open',
+      ),
     );
   const referral = section(
     'referral',
+    closeForm.append(confirm);
+    closeForm.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      clearMessage(closeForm);
+      const sure = (e as SubmitEvent).submitter?.getAttribute('name') === 'confirmed';
+      if (!sure) {
+        confirm.hidden = false;
+        confirm.querySelector<HTMLButtonElement>('button')?.focus();
+        return;
+      }
+      try {
+        await api.closeEpisode(ep!.id, val(closeForm, 'reason'), val(closeForm, 'closed_on'));
+        announce('Episode closed');
+        await refresh('referral');
+      } catch (err) {
+        reportError(closeForm, err);
+      }
+    });
+  }
+  const closedEpisode = ep ? null : [...r.episodes].reverse().find((x) => x.episode.status === 'closed')?.episode;
+  const reopen = closedEpisode
+    ? h(
+        'div',
+        { class: 'banner closed' },
+        h(
+          'p',
+          {},
+          h('strong', {}, `Support closed ${fmtDate(closedEpisode.closed_on)}`),
+          closedEpisode.closing_reason ? ` – ${labelOf(v.closing_reason, closedEpisode.closing_reason)}` : '',
+          '. Notes can still be added; reopen to record sessions or contact.',
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            onclick: async (e: Event) => {
+              const btn = e.currentTarget as HTMLButtonElement;
+              btn.disabled = true;
+              try {
+                await api.reopenEpisode(closedEpisode.id);
+                announce('Episode reopened');
+                await refresh('referral');
+              } catch (err) {
+                btn.disabled = false;
+                btn.after(h('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : String(err)));
+              }
+            },
+          },
+          'Reopen the episode',
+        ),
+      )
+    : null;
     'Referral and episode',
     ...r.referrals.map(({ referral: rf, attempts }) =>
       h(
@@ -411,7 +478,8 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
         handovers.length ? `; ${plural(handovers.length, 'handover')}` : '',
       ),
     ),
-    latest ? attemptForm : null,
+    reopen,
+    latest && ep ? attemptForm : null,
     details('Consent and risk flags', false, consentForm, flagForm),
     ep && closeForm && handForm ? details('Hand over or close', false, handForm, closeForm) : null,
   );
@@ -540,7 +608,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     'sessions',
     'Sessions and notes',
     quick,
-    details('Record a session', true, sessionForm),
+    ep || !r.episodes.length ? details('Record a session', true, sessionForm) : null,
     h('h3', {}, 'Timeline'),
     r.sessions.length || loose.length
       ? h(
@@ -565,6 +633,13 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
                 ),
                 s.actions_agreed ? h('p', {}, 'Actions agreed: ', s.actions_agreed) : null,
                 s.next_step ? h('p', {}, 'Next step: ', s.next_step) : null,
+                s.attendance === 'booked'
+                  ? closeOff(
+                      { session_id: s.id, starts_at: s.starts_at },
+                      r.display_name,
+                      () => void refresh('sessions'),
+                    )
+                  : null,
                 ...(notesBySession.get(s.id) ?? []).map(noteView),
               ),
             })),

@@ -1,7 +1,7 @@
 // New referral: every field of the person and the referral, checked by the core as you type
 // (messages appear for fields you have touched), taken in one save.
 
-import { api, type NewReferral } from '../api';
+import { api, ApiError, type NewReferral, type PersonMatch } from '../api';
 import type { Ctx } from '../main';
 import {
   h,
@@ -21,10 +21,14 @@ import {
   todayIso,
   announce,
   checkAsYouType,
+  fmtDate,
 } from '../dom';
 import { personFieldset, readPerson } from './person-fields';
 
-function read(form: HTMLFormElement): NewReferral {
+/** Who the worker said the person is, when the core found likely matches. */
+type Decision = { same_person_as?: string; different_from?: string[] };
+
+function read(form: HTMLFormElement, decision: Decision = {}): NewReferral {
   return {
     person: readPerson(form),
     referral: {
@@ -43,7 +47,49 @@ function read(form: HTMLFormElement): NewReferral {
     },
     stage: opt(val(form, 'stage')),
     worker_id: opt(val(form, 'worker_id')) ?? null,
+    ...decision,
   };
+}
+
+/** The core found people who may be this one: the worker says who they are before anything is
+ * saved. A certain match (same NHS number) can only be the same person. */
+function matchesPanel(matches: PersonMatch[], decide: (d: Decision) => void): HTMLElement {
+  const different = matches.every((m) => !m.certain);
+  return h(
+    'section',
+    { class: 'banner matches', 'aria-labelledby': 'matches-h', tabindex: -1 },
+    h('h2', { id: 'matches-h' }, 'This may be someone already known'),
+    h('p', {}, 'Nothing is saved yet. Check with the person, then choose:'),
+    h(
+      'ul',
+      { 'aria-label': 'Likely matches' },
+      matches.map((m) =>
+        h(
+          'li',
+          {},
+          h('strong', {}, m.name),
+          ` – born ${m.date_of_birth ? fmtDate(m.date_of_birth) : 'not recorded'}`,
+          m.postcode ? `, ${m.postcode}` : '',
+          ` (${m.why})`,
+          m.open_episode
+            ? h('p', { class: 'hint' }, 'Being supported now: close that episode before a re-referral.')
+            : null,
+          h(
+            'button',
+            { type: 'button', disabled: m.open_episode, onclick: () => decide({ same_person_as: m.person_id }) },
+            `Same person: refer onto ${m.name}’s record`,
+          ),
+        ),
+      ),
+    ),
+    different
+      ? h(
+          'button',
+          { type: 'button', onclick: () => decide({ different_from: matches.map((m) => m.person_id) }) },
+          'A different person: create a new record',
+        )
+      : h('p', {}, 'The same NHS number means the same person: if this is someone else, check the NHS number.'),
+  );
 }
 
 export async function referralView(ctx: Ctx): Promise<HTMLElement> {
@@ -102,17 +148,28 @@ export async function referralView(ctx: Ctx): Promise<HTMLElement> {
   );
   const draft = keepDraft(form, 'new-referral');
   checkAsYouType(form, () => api.checkNewReferral(read(form)));
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
+  const take = async (decision: Decision = {}) => {
     clearMessage(form);
+    form.querySelector('.matches')?.remove();
     try {
-      const taken = await api.takeReferral(read(form));
+      const taken = await api.takeReferral(read(form, decision));
       await draft.clear();
       announce(`Referral taken for ${taken.person.given_name} ${taken.person.family_name}`);
       ctx.go(`#/person/${taken.person.id}`);
     } catch (err) {
+      if (err instanceof ApiError && err.reason === 'likely_same_person') {
+        const matches = await api.personMatches(read(form).person ?? {});
+        const panel = matchesPanel(matches, (d) => void take(d));
+        form.querySelector('.actions')?.before(panel);
+        panel.focus();
+        return;
+      }
       reportError(form, err);
     }
+  };
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void take();
   });
   return h(
     'div',

@@ -1,8 +1,8 @@
 // Today: appointments, follow-ups due, new referrals waiting for first contact, reviews due.
 
-import { api } from '../api';
+import { api, type Appointment } from '../api';
 import type { Ctx } from '../main';
-import { h, fmtDate, labelOf, plural } from '../dom';
+import { h, fmtDate, fmtDateTime, labelOf, plural, announce } from '../dom';
 
 const WHAT: Record<string, string> = { wellbeing_plan: 'wellness plan review', risk_flag: 'risk flag review' };
 
@@ -18,6 +18,41 @@ function block(title: string, empty: string, items: HTMLElement[]): HTMLElement 
 
 const personLink = (id: string, name: string) => h('a', { href: `#/person/${id}` }, name);
 
+/** Attended, did not attend or cancelled: an appointment leaves Today once it is closed off. */
+export function closeOff(a: { session_id: string; starts_at: string }, who: string, done: () => void): HTMLElement {
+  const when = fmtDateTime(a.starts_at);
+  const say = h('p', { class: 'error', hidden: true });
+  const button = (code: string, label: string) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary small',
+        onclick: async () => {
+          try {
+            await api.updateSessionAttendance(a.session_id, code);
+            announce(`${who}’s appointment on ${when}: ${label.toLowerCase()}`);
+            done();
+          } catch (e) {
+            say.textContent = e instanceof Error ? e.message : String(e);
+            say.hidden = false;
+          }
+        },
+      },
+      label,
+    );
+  return h(
+    'div',
+    { role: 'group', class: 'close-off', 'aria-label': `Close off ${who}’s appointment on ${when}` },
+    button('attended', 'Attended'),
+    button('did_not_attend', 'Did not attend'),
+    button('cancelled', 'Cancelled'),
+    say,
+  );
+}
+
+const isToday = (a: Appointment, day: string) => a.starts_at.slice(0, 10) === day;
+
 export async function todayView(ctx: Ctx): Promise<HTMLElement> {
   const t = await api.today();
   const v = ctx.vocab;
@@ -31,15 +66,20 @@ export async function todayView(ctx: Ctx): Promise<HTMLElement> {
       { class: 'grid' },
       block(
         'Appointments',
-        'No appointments today.',
+        'No appointments to close off today.',
         t.appointments.map((a) =>
           h(
             'li',
             {},
-            h('time', { datetime: a.starts_at }, a.starts_at.slice(11, 16)),
+            h(
+              'time',
+              { datetime: a.starts_at },
+              isToday(a, t.date) ? a.starts_at.slice(11, 16) : `${fmtDateTime(a.starts_at)} (not closed off)`,
+            ),
             ' ',
             personLink(a.person_id, a.person_name),
             h('span', { class: 'muted' }, ` · ${labelOf(v.session_mode, a.mode)}${a.venue ? ` at ${a.venue}` : ''}`),
+            closeOff(a, a.person_name, () => ctx.go('#/today')),
           ),
         ),
       ),
@@ -64,12 +104,13 @@ export async function todayView(ctx: Ctx): Promise<HTMLElement> {
             'li',
             {},
             personLink(f.person_id, f.person_name),
-            ` – ${labelOf(v.time_point, f.time_point)} measures `,
+            ` – ${f.label} `,
             h(
               'span',
               { class: f.days_overdue > 0 ? 'tag warn' : 'tag' },
               f.days_overdue > 0 ? `${plural(f.days_overdue, 'day')} overdue` : `due ${fmtDate(f.due_on)}`,
             ),
+            f.remind_on ? h('span', { class: 'muted' }, ` · reminder you set for ${fmtDate(f.remind_on)}`) : null,
           ),
         ),
       ),

@@ -59,6 +59,10 @@ pub enum Request {
         referral: pathway::NewReferral,
     },
     /// Everything the person screen shows, in one call.
+    /// People already known who may be the one on a new-referral form (asked before saving).
+    PersonMatches {
+        person: people::PersonInput,
+    },
     PersonRecord {
         person_id: Uuid,
     },
@@ -471,6 +475,7 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
         R::RecordConsent { person_id, consent } => to(store.record_consent(person_id, &consent)?),
         R::AddRiskFlag { person_id, flag } => to(store.add_risk_flag(person_id, &flag)?),
         R::ReviewRiskFlag {
+        R::PersonMatches { person } => to(store.person_matches(&person)?),
             flag_id,
             keep,
             next_review_on,

@@ -564,6 +564,8 @@ fn demo_person(
         ConsentKind::ShareWithReferrer,
         ConsentKind::Evaluation,
     ] {
+        distinct_from: Vec::new(),
+        distinct_decided_by: None,
         let c = Consent {
             id: w.new_id(),
             person_id: person.id,

@@ -57,16 +57,14 @@ pub struct Today {
     pub plan_reviews: Vec<ReviewDue>,
 }
 
+/// How far back Today looks for booked appointments nobody closed off.
+const CLOSE_OFF_DAYS: i64 = 31;
+
 /// How far ahead Today looks for follow-ups and reviews.
 const LOOKAHEAD_DAYS: i64 = 7;
 
 pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today> {
     let w = worker_id.to_string();
-    let day_start = on
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S")
-        .to_string();
     let day_end = (on + chrono::Duration::days(1))
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default()
@@ -76,11 +74,18 @@ pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today>
         "SELECT s.id, s.person_id, COALESCE(p.preferred_name, p.given_name) || ' ' || p.family_name,
                 s.starts_at, s.mode, s.venue
          FROM session s JOIN person p ON p.id = s.person_id
-         WHERE s.worker_id = ?1 AND s.starts_at >= ?2 AND s.starts_at < ?3 AND s.attendance != 'cancelled'
+         WHERE s.worker_id = ?1 AND s.starts_at >= ?2 AND s.starts_at < ?3 AND s.attendance = 'booked'
          ORDER BY s.starts_at",
     )?;
+    // Booked appointments until they are closed off (attended, did not attend, cancelled):
+    // today's, and any from the last month still waiting for an outcome.
+    let since = (on - chrono::Duration::days(CLOSE_OFF_DAYS))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
     let appointments = stmt
-        .query_map(params![w, day_start, day_end], |r| {
+        .query_map(params![w, since, day_end], |r| {
             Ok(Appointment {
                 session_id: crate::store::id_at(r, 0)?,
                 person_id: crate::store::id_at(r, 1)?,

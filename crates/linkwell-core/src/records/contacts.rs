@@ -106,14 +106,18 @@ impl Store {
         if mode.is_none() {
             c.fail(
                 "mode",
-                format!("How we met must be one of: {}", SessionMode::choices()),
+                crate::records::pathway::choose("how you met", &input.mode, SessionMode::labels()),
             );
         }
         let attendance = Attendance::parse(&input.attendance);
         if attendance.is_none() {
             c.fail(
                 "attendance",
-                format!("Attendance must be one of: {}", Attendance::choices()),
+                crate::records::pathway::choose(
+                    "whether they came",
+                    &input.attendance,
+                    Attendance::labels(),
+                ),
             );
         }
         if let Some(m) = input.minutes
@@ -144,6 +148,10 @@ impl Store {
         }
         c.finish()?;
         let episode = self.open_episode(person_id)?;
+        // Sessions belong to support that is open; a closed record is reopened first.
+        if episode.is_none() && !self.episodes(person_id)?.is_empty() {
+            return Err(Refusal::SupportClosed.into());
+        }
         let attendance = attendance.unwrap_or(Attendance::Booked);
         self.write(|w| {
             let session = Session {
@@ -172,7 +180,8 @@ impl Store {
         })
     }
 
-    /// Updates an existing session's outcome (e.g. a booked appointment that was attended).
+    /// Closes off a booked appointment: attended, did not attend or cancelled. An appointment
+    /// still to come can only be cancelled, and one closed off is not booked again.
     pub fn update_session_attendance(
         &mut self,
         session_id: Uuid,
@@ -180,11 +189,28 @@ impl Store {
     ) -> Result<Session> {
         let mut s: Session = store::get(self.conn(), EntityKind::Session, session_id)?;
         let a = Attendance::parse(attendance).ok_or_else(|| {
-            CoreError::invalid(
-                "attendance",
-                format!("Attendance must be one of: {}", Attendance::choices()),
-            )
+            CoreError::invalid("attendance", "Choose attended, did not attend or cancelled")
         })?;
+        if a == Attendance::Booked && s.attendance != Attendance::Booked {
+            return Err(CoreError::invalid(
+                "attendance",
+                format!(
+                    "This appointment is already recorded as {}: book a new one instead",
+                    s.attendance.label().to_lowercase()
+                ),
+            ));
+        }
+        if matches!(a, Attendance::Attended | Attendance::DidNotAttend)
+            && s.starts_at > now() + chrono::Duration::hours(1)
+        {
+            return Err(CoreError::invalid(
+                "attendance",
+                "This appointment has not happened yet: it can only be cancelled",
+            ));
+        }
+        if a == s.attendance {
+            return Ok(s);
+        }
         s.attendance = a;
         let episode = self.open_episode(s.person_id)?;
         self.write(|w| {

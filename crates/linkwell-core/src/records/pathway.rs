@@ -3,11 +3,13 @@
 
 use crate::domain::validate::Checker;
 use crate::domain::vocabulary::{
-    ClosingReason, ContactMethod, ContactOutcome, EpisodeStatus, ReferralReason, ReferralSource,
-    SnomedCode, Stage,
+    ClosingReason, ConsentKind, ContactMethod, ContactOutcome, EpisodeStatus, ReferralReason,
+    ReferralSource, SnomedCode, Stage,
 };
 use crate::error::{CoreError, Refusal, Result};
-use crate::records::people::{Person, PersonFields, PersonInput, person_fields};
+use crate::records::people::{
+    Consent, Person, PersonFields, PersonInput, PersonMatch, person_fields,
+};
 use crate::store::{self, Store, Writer, today};
 use chrono::{NaiveDate, NaiveDateTime};
 use linkwell_protocol::{EntityKind, Operation};
@@ -68,6 +70,12 @@ pub struct NewReferral {
     pub stage: Option<String>,
     /// Defaults to the worker taking the referral.
     pub worker_id: Option<Uuid>,
+    /// The worker said this is someone already known: a re-referral onto their record.
+    pub same_person_as: Option<Uuid>,
+    /// The likely matches the worker said are other people (recorded on the new record with
+    /// who decided).
+    #[ts(as = "Option<Vec<Uuid>>", optional)]
+    pub different_from: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -123,15 +131,24 @@ pub struct Handover {
     pub note: String,
 }
 
+/// A worker's words for a pick list left blank or given something it does not offer.
+pub(crate) fn choose(what: &str, typed: &str, labels: String) -> String {
+    if typed.trim().is_empty() {
+        format!("Choose {what}")
+    } else {
+        format!(
+            "\"{}\" is not one of the choices for {what}: {labels}",
+            typed.trim()
+        )
+    }
+}
+
 fn referral_fields(c: &mut Checker, i: &ReferralInput, today: NaiveDate) -> Referral {
     let source = ReferralSource::parse(&i.source);
     if source.is_none() {
         c.fail(
             "source",
-            format!(
-                "Referral source must be one of: {}",
-                ReferralSource::choices()
-            ),
+            choose("who referred them", &i.source, ReferralSource::labels()),
         );
     }
     let received_on = c.date("received_on", "Date received", &i.received_on);
@@ -145,10 +162,7 @@ fn referral_fields(c: &mut Checker, i: &ReferralInput, today: NaiveDate) -> Refe
             Some(_) => {}
             None => c.fail(
                 "reasons",
-                format!(
-                    "\"{r}\" is not a referral reason; choose from: {}",
-                    ReferralReason::choices()
-                ),
+                choose("a reason for referral", r, ReferralReason::labels()),
             ),
         }
     }
@@ -207,6 +221,24 @@ fn referral_fields(c: &mut Checker, i: &ReferralInput, today: NaiveDate) -> Refe
     }
 }
 
+/// Consent to contact ticked on a referral is a consent decision like any other: recorded as one,
+/// so the person's consents show it (unticked records nothing: not asked is not refused).
+fn record_contact_consent(w: &mut Writer, referral: &Referral) -> Result<()> {
+    if referral.consent_to_contact {
+        let consent = Consent {
+            id: w.new_id(),
+            person_id: referral.person_id,
+            kind: ConsentKind::Contact,
+            given: true,
+            recorded_on: referral.received_on,
+            recorded_by: w.actor().worker_id,
+            note: Some("Given at referral".into()),
+        };
+        w.create(&consent)?;
+    }
+    Ok(())
+}
+
 /// Validates a whole new-referral form at once (person and referral), naming every field.
 pub fn check_new_referral(input: &NewReferral) -> Result<()> {
     let mut c = Checker::new();
@@ -215,10 +247,7 @@ pub fn check_new_referral(input: &NewReferral) -> Result<()> {
     if let Some(s) = input.stage.as_deref().filter(|s| !s.is_empty())
         && Stage::parse(s).is_none()
     {
-        c.fail(
-            "stage",
-            format!("Stage must be one of: {}", Stage::choices()),
-        );
+        c.fail("stage", choose("a stage", s, Stage::labels()));
     }
     Ok(c.finish()?)
 }
@@ -234,12 +263,29 @@ pub struct Taken {
 
 impl Store {
     /// Takes a referral for a new person: person, referral and episode in one transaction.
+    /// Someone likely already known is never created twice: the worker must say whether a
+    /// likely match is the same person (a re-referral onto that record) or a different one.
     pub fn take_referral(&mut self, input: &NewReferral) -> Result<Taken> {
+        if let Some(known) = input.same_person_as {
+            let (referral, episode) = self.add_referral(
+                known,
+                &input.referral,
+                input.stage.as_deref(),
+                input.worker_id,
+            )?;
+            let person = self.person(known)?;
+            return Ok(Taken {
+                person,
+                referral,
+                episode,
+            });
+        }
         let mut c = Checker::new();
         let PersonFields(mut person) = person_fields(&mut c, &input.person, today());
         let mut referral = referral_fields(&mut c, &input.referral, today());
         let stage = self.stage_for(&mut c, input.stage.as_deref(), input.worker_id)?;
         c.finish()?;
+        self.decide_matches(input, &mut person)?;
         let worker_id = input
             .worker_id
             .map_or_else(|| self.actor().map(|a| a.worker_id), Ok)?;
@@ -250,6 +296,7 @@ impl Store {
             referral.id = w.new_id();
             referral.person_id = person.id;
             w.create(&referral)?;
+            record_contact_consent(w, &referral)?;
             let episode = open_episode(w, &referral, stage, worker_id)?;
             Ok(Taken {
                 person,
@@ -257,6 +304,31 @@ impl Store {
                 episode,
             })
         })
+    }
+
+    /// Refuses a new person while a likely match is undecided, or when one said to be
+    /// different has the same NHS number; records who decided the rest are other people.
+    fn decide_matches(&self, input: &NewReferral, person: &mut Person) -> Result<()> {
+        let matches = self.person_matches(&input.person)?;
+        let different = |m: &&PersonMatch| input.different_from.contains(&m.person_id);
+        if let Some(m) = matches.iter().filter(different).find(|m| m.certain) {
+            return Err(CoreError::invalid(
+                "nhs_number",
+                format!(
+                    "This NHS number is already on {}'s record: check the number, or choose that this is the same person",
+                    m.name
+                ),
+            ));
+        }
+        let undecided = matches.iter().filter(|m| !different(m)).count();
+        if undecided > 0 {
+            return Err(Refusal::LikelySamePerson(undecided).into());
+        }
+        if !matches.is_empty() {
+            person.distinct_from = matches.iter().map(|m| m.person_id).collect();
+            person.distinct_decided_by = Some(self.actor()?.worker_id);
+        }
+        Ok(())
     }
 
     /// A re-referral of someone already known opens a new episode; refused while one is open.
@@ -283,6 +355,7 @@ impl Store {
             referral.id = w.new_id();
             referral.person_id = person_id;
             w.create(&referral)?;
+            record_contact_consent(w, &referral)?;
             let episode = open_episode(w, &referral, stage, worker_id)?;
             Ok((referral, episode))
         })
@@ -296,10 +369,7 @@ impl Store {
     ) -> Result<Stage> {
         if let Some(s) = stage.filter(|s| !s.trim().is_empty()) {
             return Ok(Stage::parse(s).unwrap_or_else(|| {
-                c.fail(
-                    "stage",
-                    format!("Stage must be one of: {}", Stage::choices()),
-                );
+                c.fail("stage", choose("a stage", s, Stage::labels()));
                 Stage::LinkWorker
             }));
         }
@@ -363,6 +433,16 @@ impl Store {
         input: &ContactAttemptInput,
     ) -> Result<ContactAttempt> {
         let referral = self.referral(referral_id)?;
+        let episodes: Vec<Episode> = store::get_where(
+            self.conn(),
+            EntityKind::Episode,
+            "referral_id = ?1",
+            &referral_id.to_string(),
+            "opened_on",
+        )?;
+        if !episodes.is_empty() && episodes.iter().all(|e| e.status == EpisodeStatus::Closed) {
+            return Err(Refusal::SupportClosed.into());
+        }
         let mut c = Checker::new();
         let at = c.datetime("attempted_at", "When", &input.attempted_at);
         if at.is_some_and(|a| a.date() < referral.received_on) {
@@ -375,14 +455,14 @@ impl Store {
         if method.is_none() {
             c.fail(
                 "method",
-                format!("How must be one of: {}", ContactMethod::choices()),
+                choose("how you tried", &input.method, ContactMethod::labels()),
             );
         }
         let outcome = ContactOutcome::parse(&input.outcome);
         if outcome.is_none() {
             c.fail(
                 "outcome",
-                format!("Outcome must be one of: {}", ContactOutcome::choices()),
+                choose("the outcome", &input.outcome, ContactOutcome::labels()),
             );
         }
         let note = c.optional("note", "Note", input.note.as_deref(), 2000);
@@ -452,10 +532,7 @@ impl Store {
         let mut c = Checker::new();
         let stage = Stage::parse(to_stage);
         if stage.is_none() {
-            c.fail(
-                "to_stage",
-                format!("Stage must be one of: {}", Stage::choices()),
-            );
+            c.fail("to_stage", choose("a stage", to_stage, Stage::labels()));
         }
         match self.worker(to_worker_id) {
             Ok(_) => {}
@@ -517,10 +594,7 @@ impl Store {
         if r.is_none() {
             c.fail(
                 "closing_reason",
-                format!(
-                    "Reason for closing must be one of: {}",
-                    ClosingReason::choices()
-                ),
+                choose("a reason for closing", reason, ClosingReason::labels()),
             );
         }
         let on = c.date("closed_on", "Date closed", closed_on);

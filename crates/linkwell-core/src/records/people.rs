@@ -70,7 +70,10 @@ fn check_worker(
     let name = c.required("name", "Name", &input.name, 120);
     let role = Role::parse(&input.role);
     if role.is_none() {
-        c.fail("role", format!("Role must be one of: {}", Role::choices()));
+        c.fail(
+            "role",
+            crate::records::pathway::choose("a role", &input.role, Role::labels()),
+        );
     }
     let phone = c
         .optional("phone", "Phone", input.phone.as_deref(), 40)
@@ -228,6 +231,10 @@ pub struct Person {
     pub carer_status: Option<String>,
     pub contact_restrictions: Option<String>,
     pub created_on: NaiveDate,
+    /// Records a worker checked this one against and decided are other people.
+    pub distinct_from: Vec<Uuid>,
+    /// Who decided that.
+    pub distinct_decided_by: Option<Uuid>,
 }
 
 impl Person {
@@ -344,7 +351,62 @@ pub(crate) fn person_fields(c: &mut Checker, i: &PersonInput, today: NaiveDate) 
             1000,
         ),
         created_on: today,
+        distinct_from: Vec::new(),
+        distinct_decided_by: None,
     })
+}
+
+/// Someone already on this laptop who may be the person being entered.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct PersonMatch {
+    pub person_id: Uuid,
+    pub name: String,
+    pub date_of_birth: Option<NaiveDate>,
+    pub postcode: Option<String>,
+    /// Same NHS number: certainly the same person (a different person cannot be chosen).
+    pub certain: bool,
+    /// Why they match, in words ("same NHS number", "same date of birth and postcode").
+    pub why: String,
+    /// They are being supported now (a re-referral must wait until that episode closes).
+    pub open_episode: bool,
+}
+
+fn same_text(a: Option<&str>, b: Option<&str>) -> bool {
+    let norm = |s: &str| s.replace(' ', "").to_lowercase();
+    matches!((a, b), (Some(a), Some(b)) if norm(a) == norm(b))
+}
+
+fn similar_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim().to_lowercase(), b.trim().to_lowercase());
+    !a.is_empty()
+        && crate::read::search::name_distance(&a, &b)
+            .min(crate::read::search::name_distance(&b, &a))
+            <= 1
+}
+
+/// Why `existing` is likely the person `new` describes, or None. Same NHS number: certain;
+/// same date of birth with a similar name or the same postcode: likely. Shared by the check
+/// before a referral is taken and by sync, when two laptops' records meet.
+pub fn likely_same(new: &Person, existing: &Person) -> Option<(bool, String)> {
+    if new.nhs_number.is_some() && new.nhs_number == existing.nhs_number {
+        return Some((true, "same NHS number".into()));
+    }
+    if new.date_of_birth.is_none() || new.date_of_birth != existing.date_of_birth {
+        return None;
+    }
+    let postcode = same_text(new.postcode.as_deref(), existing.postcode.as_deref());
+    let name = similar_name(&new.family_name, &existing.family_name)
+        || similar_name(&new.given_name, &existing.given_name);
+    match (name, postcode) {
+        (true, true) => Some((
+            false,
+            "same date of birth, a similar name and the same postcode".into(),
+        )),
+        (true, false) => Some((false, "same date of birth and a similar name".into())),
+        (false, true) => Some((false, "same date of birth and postcode".into())),
+        (false, false) => None,
+    }
 }
 
 /// A recorded consent decision: append-only, the latest of each kind is in force.
@@ -423,6 +485,8 @@ impl Store {
         next.id = current.id;
         next.team_id = current.team_id;
         next.created_on = current.created_on;
+        next.distinct_from = current.distinct_from.clone();
+        next.distinct_decided_by = current.distinct_decided_by;
         let before = to_payload(&current)?;
         let after = to_payload(&next)?;
         let changed: serde_json::Map<_, _> = after
@@ -449,6 +513,36 @@ impl Store {
         store::get(self.conn(), EntityKind::Person, id)
     }
 
+    /// People already here who may be the one typed in (checked before a new person is
+    /// created): certain matches first. Invalid input has no matches (the form says why).
+    pub fn person_matches(&self, input: &PersonInput) -> Result<Vec<PersonMatch>> {
+        let mut c = Checker::new();
+        let PersonFields(new) = person_fields(&mut c, input, today());
+        let people: Vec<Person> = store::get_where(
+            self.conn(),
+            EntityKind::Person,
+            "nhs_number = ?1 OR date_of_birth IS NOT NULL",
+            new.nhs_number.as_deref().unwrap_or("-"),
+            "family_name, given_name",
+        )?;
+        let mut found = Vec::new();
+        for p in people {
+            if let Some((certain, why)) = likely_same(&new, &p) {
+                found.push(PersonMatch {
+                    person_id: p.id,
+                    name: p.full_name(),
+                    date_of_birth: p.date_of_birth,
+                    postcode: p.postcode.clone(),
+                    certain,
+                    why,
+                    open_episode: self.open_episode(p.id)?.is_some(),
+                });
+            }
+        }
+        found.sort_by_key(|m| !m.certain);
+        Ok(found)
+    }
+
     pub fn record_consent(&mut self, person_id: Uuid, input: &ConsentInput) -> Result<Consent> {
         self.person(person_id)?;
         let mut c = Checker::new();
@@ -456,7 +550,11 @@ impl Store {
         if kind.is_none() {
             c.fail(
                 "kind",
-                format!("Consent must be one of: {}", ConsentKind::choices()),
+                crate::records::pathway::choose(
+                    "what the consent is to",
+                    &input.kind,
+                    ConsentKind::labels(),
+                ),
             );
         }
         let recorded_on = match input
@@ -505,7 +603,11 @@ impl Store {
         if kind.is_none() {
             c.fail(
                 "kind",
-                format!("Risk flag must be one of: {}", RiskKind::choices()),
+                crate::records::pathway::choose(
+                    "the kind of risk flag",
+                    &input.kind,
+                    RiskKind::labels(),
+                ),
             );
         }
         let review_on = c.date("review_on", "Review date", &input.review_on);

@@ -27,11 +27,18 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0003_drafts.sql")),
         M::up(include_str!("../../migrations/0004_sync_offline.sql")),
         M::up(include_str!("../../migrations/0005_pending_by_record.sql")),
+        M::up_with_hook(
+            include_str!("../../migrations/0006_issue13_people.sql"),
+            |tx: &rusqlite::Transaction| {
+                crate::read::search::reindex_all(tx)
+                    .map_err(|e| rusqlite_migration::HookError::Hook(e.to_string()))
+            },
+        ),
     ])
 });
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Who is writing: every change is attributed to a worker and a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

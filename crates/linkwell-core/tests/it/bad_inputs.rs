@@ -64,9 +64,11 @@ fn bad_referrals_are_refused_naming_the_field() {
         ("phone", "is not a phone number", |i| {
             i.person.phone = Some("ring me".into())
         }),
-        ("source", "Referral source must be one of", |i| {
-            i.referral.source = "pharmacy".into()
-        }),
+        (
+            "source",
+            "\"pharmacy\" is not one of the choices for who referred them: GP, Practice nurse",
+            |i| i.referral.source = "pharmacy".into(),
+        ),
         ("received_on", "cannot be in the future", |i| {
             i.referral.received_on = "2999-01-01".into()
         }),
@@ -76,15 +78,19 @@ fn bad_referrals_are_refused_naming_the_field() {
         ("reasons", "Give at least one reason", |i| {
             i.referral.reasons.clear()
         }),
-        ("reasons", "is not a referral reason", |i| {
-            i.referral.reasons = vec!["boredom".into()]
-        }),
+        (
+            "reasons",
+            "is not one of the choices for a reason for referral",
+            |i| i.referral.reasons = vec!["boredom".into()],
+        ),
         ("snomed_code", "is not one Linkwell records", |i| {
             i.referral.snomed_code = Some("123456".into())
         }),
-        ("stage", "Stage must be one of", |i| {
-            i.stage = Some("nurse".into())
-        }),
+        (
+            "stage",
+            "is not one of the choices for a stage: Health coach",
+            |i| i.stage = Some("nurse".into()),
+        ),
     ];
     for (field, words, break_it) in cases {
         let mut input = new_referral("Margaret", "Smith");

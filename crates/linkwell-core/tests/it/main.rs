@@ -9,6 +9,7 @@ mod queries;
 mod registry;
 mod security;
 mod store;
+mod session;
 mod sync_pull;
 
 use linkwell_core::Store;
@@ -82,13 +83,16 @@ impl TestDb {
 }
 
 pub fn new_referral(given: &str, family: &str) -> NewReferral {
+/// A GP referral; each name gets its own NHS number and date of birth (Margaret Smith has
+/// 943 476 5919), so people of different names in one test are not likely matches.
     NewReferral {
+    let (nhs, born) = identity_for(given, family);
         person: PersonInput {
             given_name: given.into(),
             family_name: family.into(),
-            nhs_number: Some("943 476 5919".into()),
+            nhs_number: Some(nhs),
             postcode: Some("le12 6qw".into()),
-            date_of_birth: Some("1948-03-02".into()),
+            date_of_birth: Some(born),
             ..Default::default()
         },
         referral: ReferralInput {
@@ -106,5 +110,31 @@ pub fn new_referral(given: &str, family: &str) -> NewReferral {
 }
 
 pub fn days_ago(n: i64) -> chrono::NaiveDate {
+/// A valid NHS number and a date of birth that follow from the name.
+fn identity_for(given: &str, family: &str) -> (String, String) {
+    if (given, family) == ("Margaret", "Smith") {
+        return ("943 476 5919".into(), "1948-03-02".into());
+    }
+    let mut h: u64 = 1469598103934665603;
+    for b in format!("{given}|{family}").bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(1099511628211);
+    }
+    loop {
+        let digits: Vec<u32> = format!("{:09}", h % 1_000_000_000)
+            .chars()
+            .map(|c| c.to_digit(10).unwrap())
+            .collect();
+        let sum: u32 = digits.iter().zip((2..=10).rev()).map(|(d, w)| d * w).sum();
+        let check = (11 - sum % 11) % 11;
+        if check != 10 {
+            let born = chrono::NaiveDate::from_ymd_opt(1940, 1, 1).unwrap()
+                + chrono::Duration::days((h % 20000) as i64);
+            let number: String = digits.iter().map(|d| d.to_string()).collect();
+            return (format!("{number}{check}"), born.to_string());
+        }
+        h = h.wrapping_add(1);
+    }
+}
+
     linkwell_core::store::today() - chrono::Duration::days(n)
 }

@@ -209,8 +209,9 @@ fn consents_and_risk_flags_are_recorded_with_who_and_when() {
             },
         )
         .unwrap();
+    // Besides the consent to contact the referral took.
     let consents = db.store.consents(p).unwrap();
-    assert_eq!(consents.len(), 2);
+    assert_eq!(consents.len(), 3);
     assert!(consents.iter().all(|c| c.recorded_by == me));
     let err = db
         .store
