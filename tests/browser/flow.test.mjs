@@ -659,3 +659,151 @@ step('what the core stored matches what the screens showed', [contactSessionPlan
   const status = await call('status');
   assert.ok(status.pending > 0, 'changes wait in the outbox');
 });
+
+// ---- Issue 14: every measure and every follow-up from the app ----
+// A person of her own (taken through the API, so the steps above are untouched) whose
+// baselines were taken five months ago: the 4-month follow-up (T1) is already due.
+let outcomesId;
+const pad = (n) => String(n).padStart(2, '0');
+const ymd = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+const now = new Date();
+const baselineOn = ymd(new Date(now.getFullYear(), now.getMonth() - 5, 10));
+const t1Due = ymd(new Date(now.getFullYear(), now.getMonth() - 1, 10));
+
+const everyMeasure = step('every instrument recorded from its own form, checked by the core', [setUp], async () => {
+  const taken = await call('take_referral', {
+    referral: {
+      person: { given_name: 'Doreen', family_name: 'Ashworth', postcode: 'ng12 5aa', date_of_birth: '1946-05-17' },
+      referral: { source: 'gp', received_on: baselineOn, reasons: ['loneliness'], consent_to_contact: true },
+    },
+  });
+  outcomesId = taken.person.id;
+  const page = await context.newPage();
+  await page.goto(`${url}#/person/${outcomesId}`);
+  const measures = page.getByRole('region', { name: 'Measures and follow-ups' });
+  await measures.waitFor();
+  // What's missing, with the person in the room: no baseline yet, no consent to evaluation.
+  const missing = page.getByRole('list', { name: 'What’s missing' });
+  await missing.getByText(/No baseline \(T0\) measures yet/).waitFor();
+  await missing.getByText(/No consent to evaluation recorded/).waitFor();
+  const record = async (label, fill, check) => {
+    await measures.getByLabel('Measure', { exact: true }).selectOption({ label });
+    const form = measures.getByRole('form', { name: `Record ${label}` });
+    await form.getByLabel('Time point').selectOption({ label: 'Baseline (T0)' });
+    await form.getByLabel('Date taken').fill(baselineOn);
+    for (const [field, value] of fill) {
+      const el = form.getByLabel(field);
+      if ((await el.evaluate((e) => e.tagName)) === 'SELECT') await el.selectOption({ label: value });
+      else await el.fill(value);
+    }
+    await form.getByRole('button', { name: 'Record measure' }).click();
+    await measures.getByRole('table', { name: 'Measures recorded' }).getByRole('row', { name: check }).waitFor();
+  };
+  await record('ONS personal wellbeing (ONS4)', [['Life satisfaction', '4'], ['Worthwhile', '5'], ['Happiness yesterday', '3'], ['Anxiety yesterday', '7']], /life satisfaction 4 \(low\).*anxiety 7 \(high\)/);
+  await record('Loneliness (ONS direct question)', [['How often lonely', 'Some of the time']], /lonely: some of the time/);
+  await record('Number of groups belonged to', [['Number of groups belonged to', '1']], /1 group/);
+  await record('Service use in the last 3 months', [
+    ['GP appointments', '4'], ['A&E attendances', '1'], ['Nights in hospital', '2'], ['Practice nurse appointments', '3'],
+    ['Calls to 111 or out of hours', '1'], ['Outpatient appointments', '2'], ['Social care contacts', '0'],
+  ], /gp appointments 4, a&e attendances 1, nights in hospital 2, practice nurse appointments 3, calls to 111 or out of hours 1, outpatient appointments 2, social care contacts 0/);
+
+  // PAM: a level that does not fit the score is refused in the core's words, naming the field.
+  await measures.getByLabel('Measure', { exact: true }).selectOption({ label: 'Patient Activation Measure (PAM)' });
+  const pam = measures.getByRole('form', { name: 'Record Patient Activation Measure (PAM)' });
+  await pam.getByText(/Licensed to Demo Primary Care Network/).waitFor();
+  await pam.getByLabel('PAM score').fill('56');
+  await pam.getByLabel('Activation level').fill('1');
+  await pam.getByRole('button', { name: 'Record measure' }).click();
+  await pam.locator('[data-field="level"] .error').getByText('A PAM score of 56.0 is level 3, not 1').waitFor();
+  await record('Patient Activation Measure (PAM)', [['PAM score', '56'], ['Activation level', '3']], /score 56\.0, level 3/);
+  await record('EQ-5D', [['EQ-5D index', '0.712'], ['Health today (VAS, 0 to 100)', '65']], /index 0\.712, health today 65 out of 100/);
+  await record('Well-being Star', [
+    ['Lifestyle', '4'], ['Looking after yourself', '5'], ['Managing symptoms', '3'], ['Work, volunteering and other activities', '2'],
+    ['Money', '6'], ['Where you live', '7'], ['Family and friends', '3'], ['Feeling positive', '4'],
+  ], /Lifestyle 4, Looking after yourself 5, Managing symptoms 3/);
+  // SWEMWBS without an items licence: the metric score only; the form has no answers to fill.
+  await measures.getByLabel('Measure', { exact: true }).selectOption({ label: 'SWEMWBS' });
+  const sw = measures.getByRole('form', { name: 'Record SWEMWBS' });
+  assert.equal(await sw.getByLabel(/Statement 1/).count(), 0, 'no SWEMWBS item is shown');
+  await record('SWEMWBS', [['Metric score', '19.25']], /metric score 19\.25/);
+  await missing.getByText(/About 4 months \(T1\): .* overdue since/).waitFor();
+  assert.equal(await missing.getByText(/No baseline/).count(), 0, 'the baseline gap is closed');
+  await axe(page, 'person measures');
+  const stored = (await call('person_record', { person_id: outcomesId })).measures;
+  assert.equal(stored.length, 8, 'one measure of each instrument');
+  await page.close();
+});
+
+const followUpDecisions = step('a follow-up put off by days, a goal achieved, the group lead’s feedback and who went along', [everyMeasure], async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/person/${outcomesId}`);
+  const measures = page.getByRole('region', { name: 'Measures and follow-ups' });
+  const list = measures.getByRole('list', { name: 'Follow-ups' });
+  await list.getByRole('listitem').filter({ hasText: /About 4 months \(T1\): overdue since/ }).waitFor();
+  // PAM every 3 months while supported: due two months ago. No reason: refused, naming it.
+  await list.getByText('Decide: Patient Activation Measure (PAM), repeated').click();
+  const decide = list.getByRole('form', { name: 'Decide Patient Activation Measure (PAM), repeated' });
+  await decide.getByLabel('Decision').selectOption({ label: 'Could not be done' });
+  await decide.getByRole('button', { name: 'Save decision' }).click();
+  await decide.locator('[data-field="note"] .error').getByText('Say why the follow-up will not happen').waitFor();
+  await decide.getByLabel('Decision').selectOption({ label: 'Remind me later' });
+  await decide.getByLabel('Remind me in (days)').fill('14');
+  await decide.getByRole('button', { name: 'Save decision' }).click();
+  const back = ymd(new Date(now.getFullYear(), now.getMonth(), now.getDate() + 14));
+  await until('the reminder on the person page', async () => {
+    const f = (await call('person_record', { person_id: outcomesId })).follow_ups.find((x) => x.repeating && x.instruments.includes('pam'));
+    return f?.remind_on === back && !f.on_today;
+  });
+  await list.getByRole('listitem').filter({ hasText: /repeated: reminder set: back on Today/ }).first().waitFor();
+
+  const goal = await call('add_goal', { person_id: outcomesId, goal: { text: 'Go to the lunch club', five_ways: 'connect', steps: [] } });
+  const services = await call('services', { filter: {} });
+  await call('refer_onward', { person_id: outcomesId, service_id: services[0].id, status: 'referral_made' });
+  await page.reload();
+  const progress = page.getByRole('region', { name: 'Progress' });
+  const status = progress.getByRole('form', { name: 'Status of goal: Go to the lunch club' });
+  await status.getByLabel('Status of “Go to the lunch club”').selectOption({ label: 'Achieved' });
+  await status.getByRole('button', { name: 'Set status' }).click();
+  const feedback = progress.getByRole('form', { name: `Feedback from ${services[0].name}` });
+  await feedback.getByLabel(/group lead/).fill('Came twice, chatted with everyone; wants to help set up');
+  await feedback.getByRole('button', { name: 'Save feedback' }).click();
+  await until('the goal achieved and the feedback kept', async () => {
+    const r = await call('person_record', { person_id: outcomesId });
+    return r.goals.find((g) => g.goal.id === goal.goal.id)?.goal.status === 'achieved' && r.onward[0]?.onward.feedback?.startsWith('Came twice');
+  });
+  await progress.getByText(`Who went along to ${services[0].name}`).click();
+  const along = progress.getByRole('form', { name: `Who went along to ${services[0].name}` });
+  await along.getByRole('button', { name: 'Save who went along' }).click();
+  await along.locator('[data-field="worker_id"] .error').getByText(/Say who went along/).waitFor();
+  await along.getByLabel('Or a volunteer’s name').fill('Alan Fisher');
+  await along.getByRole('button', { name: 'Save who went along' }).click();
+  await progress.getByText(/went along with Alan Fisher \(volunteer\)/).waitFor();
+  assert.equal((await call('person_record', { person_id: outcomesId })).onward[0].onward.status, 'accompanied');
+  await page.close();
+});
+
+step('after closing, the T1 follow-up is still on Today at its date', [followUpDecisions], async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/person/${outcomesId}`);
+  await page.getByText('Hand over or close').click();
+  const close = page.getByRole('form', { name: 'Close the episode' });
+  await close.getByLabel('Reason for closing').selectOption({ label: 'Goals met' });
+  await close.getByRole('button', { name: 'Close episode…' }).click();
+  await close.getByRole('button', { name: 'Yes, close the episode' }).click();
+  await until('the episode closed', async () => (await call('person_record', { person_id: outcomesId })).open_episode === null);
+  await page.goto(`${url}#/today`);
+  const due = page.getByRole('region', { name: /Follow-ups due/ });
+  const overdue = Math.round((Date.parse(ymd(now)) - Date.parse(t1Due)) / 864e5);
+  await page.getByRole('heading', { name: /^Today/ }).waitFor();
+  await due
+    .getByRole('listitem')
+    .filter({ hasText: 'Doreen Ashworth' })
+    .filter({ hasText: /About 4 months \(T1\): ONS personal wellbeing \(ONS4\), EQ-5D, SWEMWBS, Loneliness/ })
+    .filter({ hasText: `${overdue} days overdue` })
+    .waitFor();
+  const t = await call('today');
+  const mine = t.follow_ups.filter((f) => f.person_id === outcomesId);
+  assert.deepEqual(mine.map((f) => [f.time_point, f.due_on]), [['t1', t1Due]], 'T1 due 4 months after T0; PAM reminded; repeats end with the episode');
+  await axe(page, 'today with follow-ups');
+  await page.close();
+});

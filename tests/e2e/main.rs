@@ -2,5 +2,6 @@
 
 mod app_sync;
 mod cli;
+mod licences;
 mod sync;
 mod tls;

@@ -145,6 +145,10 @@ import type { ContactAttempt } from './generated/ContactAttempt';
 import type { Episode } from './generated/Episode';
 import type { FieldError } from './generated/FieldError';
 import type { FollowUpDue } from './generated/FollowUpDue';
+import type { FollowUpDecision } from './generated/FollowUpDecision';
+import type { FollowUpDecisionInput } from './generated/FollowUpDecisionInput';
+import type { InstrumentForm } from './generated/InstrumentForm';
+import type { MeasureInput } from './generated/MeasureInput';
 import type { GoalDetail } from './generated/GoalDetail';
 import type { GoalStep } from './generated/GoalStep';
 import type { GreenBookOptions } from './generated/GreenBookOptions';
@@ -218,6 +222,7 @@ export type {
 };
 export type Id = string;
 export type { Choice, Vocabularies, GreenBookPreview, LockState, SyncOutcome };
+export type { FollowUpDecisionInput, InstrumentForm, MeasureInput };
 export type Status = StatusAnswer;
 export type Check = CheckAnswer;
 export type Profile = ProfileInfo;
@@ -287,17 +292,13 @@ export const api = {
     write<GoalDetail>('add_goal', { person_id, goal }),
   setStepStatus: (step_id: Id, status: string) => write<GoalStep>('set_step_status', { step_id, status }),
   rateGoal: (goal_id: Id, score: number) => write<unknown>('rate_goal', { goal_id, score }),
-  recordMeasure: (
-    person_id: Id,
-    measure: {
-      instrument: string;
-      time_point: string;
-      taken_on: string;
-      score?: number;
-      level?: number;
-      items: number[];
-    },
-  ) => write<Measure>('record_measure', { person_id, measure }),
+  recordMeasure: (person_id: Id, measure: MeasureInput) => write<Measure>('record_measure', { person_id, measure }),
+  decideFollowUp: (person_id: Id, follow_up: FollowUpDecisionInput) =>
+    write<FollowUpDecision>('decide_follow_up', { person_id, follow_up }),
+  instrumentForms: () => read<InstrumentForm[]>('instrument_forms'),
+  setGoalStatus: (goal_id: Id, status: string) => write<unknown>('set_goal_status', { goal_id, status }),
+  recordAccompanied: (onward_id: Id, accompanied: { worker_id: Id | null; volunteer_name: string | null }) =>
+    write<OnwardReferral>('record_accompanied', { onward_id, accompanied }),
   services: (filter: ServiceFilter) => read<Service[]>('services', { filter }),
   service: (service_id: Id) => read<Service>('service', { service_id }),
   addService: (service: ServiceInput) => write<Service>('add_service', { service }),

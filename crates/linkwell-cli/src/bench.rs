@@ -15,6 +15,14 @@ pub enum BenchWhat {
     },
     /// The core: caseload open, full-text search, durable note save vs a bare insert.
     Core,
+    /// Follow-ups: the share of due follow-ups Today shows, by the rule before issue 14 and
+    /// now, on a demo organisation with realistic drop-out; and Today's median time.
+    FollowUps {
+        #[arg(long, default_value_t = 50_000)]
+        people: usize,
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+    },
     /// Green Book printing: median time and file size of a full book.
     Print {
         #[arg(long, default_value_t = 30)]
@@ -41,6 +49,7 @@ pub fn run(what: Option<&BenchWhat>, opts: &CoreBenchOpts) -> Result<()> {
         None | Some(BenchWhat::Core) => core(opts),
         Some(BenchWhat::Sync { runs }) => crate::bench_sync::run(*runs),
         Some(BenchWhat::Print { runs }) => print(*runs),
+        Some(BenchWhat::FollowUps { people, runs }) => follow_ups(*people, *runs),
     }
 }
 
@@ -262,5 +271,147 @@ fn print(runs: usize) -> Result<()> {
             pdf.len() / 1024
         );
     }
+    Ok(())
+}
+
+/// A person and a time point (T1 or T2): one follow-up as the rule before issue 14 counted it.
+type Due = std::collections::BTreeSet<(uuid::Uuid, &'static str)>;
+
+/// Closes most episodes a few months in, after 6-8 sessions, as the evaluations saw (000):
+/// the demo alone closes only old ones. Deterministic (every other eligible episode, plus a
+/// spread of closing dates).
+fn drop_out(store: &mut Store, on: chrono::NaiveDate) -> Result<usize> {
+    let eligible: Vec<(uuid::Uuid, chrono::NaiveDate)> = store
+        .conn()
+        .prepare("SELECT id, opened_on FROM episode WHERE status = 'active' AND opened_on <= ?1")?
+        .query_map([(on - chrono::Duration::days(100)).to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?))
+        })?
+        .filter_map(|r| r.ok())
+        .filter_map(|(id, d)| Some((id.parse().ok()?, d)))
+        .collect();
+    let mut closed = 0;
+    for (n, (id, opened)) in eligible.into_iter().enumerate() {
+        if n % 5 < 3 {
+            let day = (opened + chrono::Duration::days(70 + (n as i64 * 7) % 40)).min(on);
+            store.close_episode(id, "goals_met", &day.to_string())?;
+            closed += 1;
+        }
+    }
+    Ok(closed)
+}
+
+/// Every T1/T2 follow-up due within Today's week, by the current rule (the truth), over all.
+fn due_now(store: &Store, on: chrono::NaiveDate) -> Result<Due> {
+    use linkwell_core::records::follow_ups::{self, FollowUpState};
+    let schedules = follow_ups::schedules(store.conn())?;
+    let people: Vec<uuid::Uuid> = store
+        .conn()
+        .prepare("SELECT DISTINCT person_id FROM measure")?
+        .query_map([], |r| r.get::<_, String>(0))?
+        .filter_map(|r| r.ok()?.parse().ok())
+        .collect();
+    let mut due = Due::new();
+    for p in people {
+        for f in follow_ups::person_follow_ups(store.conn(), p, "", &schedules, on)? {
+            let near = (f.due_on - on).num_days() <= follow_ups::LOOKAHEAD_DAYS;
+            if f.state == FollowUpState::Open && near && !f.repeating {
+                due.insert((p, f.time_point.as_str()));
+            }
+        }
+    }
+    Ok(due)
+}
+
+/// What Today showed before issue 14: open episodes only, T1/T2 done by any measure at that
+/// point (the old query, kept here only to measure the difference).
+fn due_before(store: &Store, on: chrono::NaiveDate) -> Result<Due> {
+    let mut due = Due::new();
+    let mut stmt = store.conn().prepare(
+        "SELECT p.id, MIN(m.taken_on),
+                EXISTS (SELECT 1 FROM measure x WHERE x.person_id = p.id AND x.time_point = 't1')
+                 OR EXISTS (SELECT 1 FROM follow_up_decision f WHERE f.person_id = p.id AND f.time_point = 't1'),
+                EXISTS (SELECT 1 FROM measure x WHERE x.person_id = p.id AND x.time_point = 't2')
+                 OR EXISTS (SELECT 1 FROM follow_up_decision f WHERE f.person_id = p.id AND f.time_point = 't2')
+         FROM episode e JOIN person p ON p.id = e.person_id
+         JOIN measure m ON m.person_id = p.id AND m.time_point = 't0'
+         WHERE e.status != 'closed' GROUP BY p.id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, chrono::NaiveDate>(1)?,
+            r.get::<_, bool>(2)?,
+            r.get::<_, bool>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, base, t1, t2) = row?;
+        let id: uuid::Uuid = id.parse()?;
+        for (tp, months, done) in [("t1", 4, t1), ("t2", 8, t2)] {
+            let due_on = base + chrono::Months::new(months);
+            if !done && (due_on - on).num_days() <= 7 {
+                due.insert((id, tp));
+            }
+        }
+    }
+    Ok(due)
+}
+
+fn follow_ups(people: usize, runs: usize) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut store = Store::open(&dir.path().join("bench.db"), None)?;
+    let on = linkwell_core::store::today();
+    let t = Instant::now();
+    let s = demo::seed(
+        &mut store,
+        &demo::DemoOptions {
+            seed: 11,
+            people,
+            sessions: people * 4,
+            today: on,
+        },
+    )?;
+    let closed = drop_out(&mut store, on)?;
+    crate::outln!(
+        "seeded {} people over {} workers ({} each), {} episodes closed early, in {:.1} s",
+        s.people,
+        s.workers,
+        s.people / s.workers.max(1),
+        closed,
+        t.elapsed().as_secs_f64()
+    );
+    let truth = due_now(&store, on)?;
+    let mut shown = Due::new();
+    for w in store.workers()? {
+        for f in caseload::today(store.conn(), w.id, on)?.follow_ups {
+            if !f.repeating {
+                shown.insert((f.person_id, f.time_point.as_str()));
+            }
+        }
+    }
+    let before = due_before(&store, on)?;
+    let share = |d: &Due| 100.0 * d.intersection(&truth).count() as f64 / truth.len().max(1) as f64;
+    crate::outln!(
+        "due T1/T2 follow-ups not yet recorded or decided: {}; on Today before: {} ({:.1}%); now: {} ({:.1}%)",
+        truth.len(),
+        before.intersection(&truth).count(),
+        share(&before),
+        shown.intersection(&truth).count(),
+        share(&shown)
+    );
+    let me = store.actor()?.worker_id;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        std::hint::black_box(caseload::today(store.conn(), me, on)?);
+        times.push(t.elapsed());
+    }
+    crate::outln!(
+        "Today with {} people: median {}, p95 {}",
+        s.people,
+        ms(percentile(times.clone(), 0.5)),
+        ms(percentile(times, 0.95))
+    );
     Ok(())
 }

@@ -213,10 +213,11 @@ pub enum EntityKind {
     Service,
     OnwardReferral,
     AuditEvent,
+    FollowUpSchedule,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 23] = [
+    pub const ALL: [EntityKind; 24] = [
         EntityKind::Team,
         EntityKind::Worker,
         EntityKind::Person,
@@ -240,6 +241,7 @@ impl EntityKind {
         EntityKind::Service,
         EntityKind::OnwardReferral,
         EntityKind::AuditEvent,
+        EntityKind::FollowUpSchedule,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -267,6 +269,7 @@ impl EntityKind {
             EntityKind::Service => "service",
             EntityKind::OnwardReferral => "onward_referral",
             EntityKind::AuditEvent => "audit_event",
+            EntityKind::FollowUpSchedule => "follow_up_schedule",
         }
     }
 
@@ -306,9 +309,12 @@ impl EntityKind {
             K::Handover => via(K::Episode, "episode_id"),
             K::NoteRevision => via(K::Note, "note_id"),
             K::GoalStep | K::GoalRating => via(K::Goal, "goal_id"),
-            K::Team | K::Worker | K::InstrumentLicence | K::Provider | K::Service => {
-                PersonLink::None
-            }
+            K::Team
+            | K::Worker
+            | K::InstrumentLicence
+            | K::FollowUpSchedule
+            | K::Provider
+            | K::Service => PersonLink::None,
         }
     }
 

@@ -244,6 +244,9 @@ pub fn table(kind: EntityKind) -> Table {
                 ("decided_on", Text),
                 ("note", Text),
                 ("worker_id", Text),
+                ("instrument", Text),
+                ("due_on", Text),
+                ("remind_on", Text),
             ],
         ),
         EntityKind::InstrumentLicence => (
@@ -252,6 +255,18 @@ pub fn table(kind: EntityKind) -> Table {
                 ("instrument", Text),
                 ("licence_holder", Text),
                 ("enabled", Bool),
+                ("recorded_on", Text),
+                ("licensed_on", Text),
+                ("covers_items", Bool),
+            ],
+        ),
+        EntityKind::FollowUpSchedule => (
+            "follow_up_schedule",
+            &[
+                ("instrument", Text),
+                ("t1_months", Int),
+                ("t2_months", Int),
+                ("every_months", Int),
                 ("recorded_on", Text),
             ],
         ),
@@ -302,6 +317,8 @@ pub fn table(kind: EntityKind) -> Table {
                 ("status_on", Text),
                 ("feedback", Text),
                 ("worker_id", Text),
+                ("accompanied_by_worker_id", Text),
+                ("accompanied_by_name", Text),
             ],
         ),
         EntityKind::AuditEvent => (

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod fuzzing;
+pub mod instruments;
 pub mod reason;
 pub mod rules;
 pub mod storage;

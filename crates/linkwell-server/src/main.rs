@@ -1,7 +1,7 @@
 //! `linkwell-server`: the central sync server and its admin commands.
 //!
 //! `linkwell-server --data DIR init --org NAME`, `team add`, `worker add`, `enrol-code`,
-//! `device list|revoke`, `person out-of-sight|put-in-team`, `quarantine list|resolve`,
+//! `device list|revoke`, `instrument licence|schedule|list`, `person out-of-sight|put-in-team`, `quarantine list|resolve`,
 //! `backup`, `restore`, and `serve` (TLS with `--cert/--key`; plain
 //! HTTP is refused on anything but a loopback address). Logs carry ids only, never names.
 
@@ -66,6 +66,11 @@ enum Command {
     Person {
         #[command(subcommand)]
         cmd: PersonCmd,
+    },
+    /// The organisation's licences and follow-up schedules, sent to every laptop by sync.
+    Instrument {
+        #[command(subcommand)]
+        cmd: linkwell_server::instruments::InstrumentCmd,
     },
     /// Changes that could not be placed (kept, never dropped), for review.
     Quarantine {
@@ -256,6 +261,7 @@ fn main() -> Result<()> {
             let team = open(&cli.data)?.put_in_team(person, &team)?;
             println!("{person} is in team {team}; its laptops receive the record again");
         }
+        Command::Instrument { cmd } => cmd.run(&open(&cli.data)?)?,
         Command::Quarantine {
             cmd: QuarantineCmd::List,
         } => {

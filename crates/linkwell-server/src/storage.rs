@@ -25,6 +25,8 @@ use std::path::Path;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 use uuid::Uuid;
 
+mod instruments;
+
 /// The device id the server signs its own changes with (teams, workers, corrections).
 pub const SERVER_DEVICE: Uuid = Uuid::nil();
 

@@ -2,4 +2,8 @@
 import type { Barrier } from "./Barrier";
 import type { OnwardStatus } from "./OnwardStatus";
 
-export type OnwardReferral = { id: string, person_id: string, service_id: string, status: OnwardStatus, barriers: Array<Barrier>, suggested_on: string, status_on: string, feedback: string | null, worker_id: string, };
+export type OnwardReferral = { id: string, person_id: string, service_id: string, status: OnwardStatus, barriers: Array<Barrier>, suggested_on: string, status_on: string, feedback: string | null, worker_id: string, 
+/**
+ * Who went along to the first session: a worker, or a volunteer by name.
+ */
+accompanied_by_worker_id: string | null, accompanied_by_name: string | null, };

@@ -3,7 +3,10 @@ import type { AuditEntry } from "./AuditEntry";
 import type { Consent } from "./Consent";
 import type { Episode } from "./Episode";
 import type { EpisodeView } from "./EpisodeView";
+import type { FollowUpDue } from "./FollowUpDue";
+import type { Gap } from "./Gap";
 import type { GoalDetail } from "./GoalDetail";
+import type { InstrumentForm } from "./InstrumentForm";
 import type { MeasureView } from "./MeasureView";
 import type { NoteWithHistory } from "./NoteWithHistory";
 import type { Ons4Bands } from "./Ons4Bands";
@@ -11,7 +14,6 @@ import type { OnwardView } from "./OnwardView";
 import type { Person } from "./Person";
 import type { ReferralView } from "./ReferralView";
 import type { RiskFlagView } from "./RiskFlagView";
-import type { ScheduleItem } from "./ScheduleItem";
 import type { Session } from "./Session";
 import type { TimelineItem } from "./TimelineItem";
 import type { WellbeingPlan } from "./WellbeingPlan";
@@ -20,7 +22,19 @@ export type PersonRecord = { person: Person, display_name: string, full_name: st
 /**
  * The latest rating of each goal in words (as `goals`, in order), if rated.
  */
-goal_words: Array<string | null>, attainment: number | null, measures: Array<MeasureView>, ons4_bands: Ons4Bands | null, schedule: Array<ScheduleItem>, onward: Array<OnwardView>, timeline: Array<TimelineItem>, 
+goal_words: Array<string | null>, attainment: number | null, measures: Array<MeasureView>, ons4_bands: Ons4Bands | null, 
+/**
+ * Every follow-up, open or ended: the same rule as Today's list (`on_today`).
+ */
+follow_ups: Array<FollowUpDue>, 
+/**
+ * Each instrument's form as this laptop may use it (licences that have arrived).
+ */
+instrument_forms: Array<InstrumentForm>, 
+/**
+ * What's missing: gaps to close in the session.
+ */
+missing: Array<Gap>, onward: Array<OnwardView>, timeline: Array<TimelineItem>, 
 /**
  * Who opened, printed or exported this record: only for a supervisor, otherwise null.
  */

@@ -6,6 +6,7 @@ import { api, type PersonRecord, type Id } from '../api';
 import { personFieldset, readPerson, fillPerson } from './person-fields';
 import type { Ctx } from '../main';
 import { lineChart } from '../chart';
+import { outcomeSections } from './measures';
 import { closeOff } from './today';
 import {
   h,
@@ -826,137 +827,6 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     goalForm,
   );
 
-  // ---- Measures ----
-  const itemsBox = h('div', { class: 'cols' });
-  const scoreBox = h(
-    'div',
-    { class: 'cols', hidden: true },
-    field('Score', input('score', { type: 'number', step: 'any' })),
-    field('Level', input('level', { type: 'number' })),
-  );
-  // The ONS4 questions in stored order, from the core; each input is named by its item's code.
-  const ONS = v.ons4_item.map((c): [string, string] => [c.label, c.code]);
-  itemsBox.append(
-    ...ONS.map(([l, n]) =>
-      field(`${l} (0 to 10)`, input(`item_${n}`, { type: 'number', min: 0, max: 10, inputmode: 'numeric' })),
-    ),
-  );
-  const measureForm = h(
-    'form',
-    { 'aria-label': 'Record a measure' },
-    h('h3', {}, 'Record a measure'),
-    h(
-      'div',
-      { class: 'cols' },
-      field('Measure', select('instrument', v.instrument, { value: 'ons4' })),
-      field('Time point', select('time_point', v.time_point)),
-      field('Date taken', input('taken_on', { type: 'date', value: todayIso() })),
-    ),
-    itemsBox,
-    scoreBox,
-    h('button', { type: 'submit' }, 'Record measure'),
-  );
-  const instSel = measureForm.elements.namedItem('instrument') as HTMLSelectElement;
-  instSel.value = 'ons4';
-  if (!r.measures.length) (measureForm.elements.namedItem('time_point') as HTMLSelectElement).value = 't0';
-  instSel.addEventListener('change', () => {
-    itemsBox.hidden = instSel.value !== 'ons4';
-    scoreBox.hidden = instSel.value === 'ons4';
-  });
-  saving(
-    measureForm,
-    () => {
-      const ons = instSel.value === 'ons4';
-      return api.recordMeasure(pid, {
-        instrument: instSel.value,
-        time_point: val(measureForm, 'time_point'),
-        taken_on: val(measureForm, 'taken_on'),
-        items: ons
-          ? ONS.map(([, n]) => (val(measureForm, `item_${n}`) === '' ? -1 : Number(val(measureForm, `item_${n}`))))
-          : [],
-        score: !ons && val(measureForm, 'score') ? Number(val(measureForm, 'score')) : undefined,
-        level: !ons && val(measureForm, 'level') ? Number(val(measureForm, 'level')) : undefined,
-      });
-    },
-    'Measure recorded',
-    re('measures'),
-  );
-  const ons4 = r.measures.filter((m) => m.measure.instrument === 'ons4' && m.measure.items.length === 4);
-  const measures = section(
-    'measures',
-    'Measures',
-    r.ons4_bands
-      ? h(
-          'p',
-          {},
-          `Latest ONS4 (${fmtDate(r.ons4_bands.taken_on)}): life satisfaction ${r.ons4_bands.life_satisfaction}, worthwhile ${r.ons4_bands.worthwhile}, happiness ${r.ons4_bands.happiness}, anxiety ${r.ons4_bands.anxiety}.`,
-        )
-      : null,
-    ons4.length
-      ? lineChart(
-          'ONS4 scores over time',
-          ONS.map(([l], i) => ({
-            name: l,
-            points: ons4.map((m) => ({ x: m.measure.taken_on, y: m.measure.items[i] })),
-          })),
-          0,
-          10,
-        )
-      : null,
-    r.measures.length
-      ? h(
-          'table',
-          {},
-          h('caption', {}, 'Measures recorded'),
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ['Date', 'Measure', 'Time point', 'Result'].map((t) => h('th', { scope: 'col' }, t)),
-            ),
-          ),
-          h(
-            'tbody',
-            {},
-            r.measures.map((m) =>
-              h(
-                'tr',
-                {},
-                h('td', {}, fmtDate(m.measure.taken_on)),
-                h('td', {}, m.instrument_label),
-                h('td', {}, m.time_point_label),
-                h('td', {}, m.summary),
-              ),
-            ),
-          ),
-        )
-      : h('p', { class: 'muted' }, 'No measures yet. Take the baseline (T0) at the first session.'),
-    h('h3', {}, 'Follow-up schedule'),
-    h(
-      'ul',
-      { class: 'rows' },
-      r.schedule.map((s) =>
-        h(
-          'li',
-          {},
-          `${s.label}: `,
-          s.done_on
-            ? `done ${fmtDate(s.done_on)}`
-            : s.due_on
-              ? h(
-                  'span',
-                  { class: s.overdue ? 'tag warn' : 'tag' },
-                  `${s.overdue ? 'overdue since' : 'due'} ${fmtDate(s.due_on)}`,
-                )
-              : 'due once the baseline is taken',
-        ),
-      ),
-    ),
-    measureForm,
-  );
-
   // ---- Onward referrals ----
   const suggestBox = h('div', { class: 'suggestions', 'aria-live': 'polite' });
   const onward = section(
@@ -1113,7 +983,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     : null;
 
   // Reading order as on paper: summary, referral, sessions, plan, goals, measures, onward.
-  const all = [summary, referral, sessions, planSec, goals, measures, onward, audit].filter(
+  const all = [summary, referral, sessions, planSec, goals, ...outcomeSections(ctx, r, refresh), onward, audit].filter(
     (el): el is HTMLElement => el !== null,
   );
   all.forEach((el) =>

@@ -9,7 +9,8 @@ use crate::records::people::{Team, Worker};
 use crate::store::{Store, today};
 use crate::{
     demo, read::caseload, read::person_record, read::print, read::search, records::contacts,
-    records::directory, records::measures, records::pathway, records::people, records::plans,
+    records::directory, records::follow_ups, records::measures, records::pathway, records::people,
+    records::plans,
 };
 use chrono::{Local, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -158,12 +159,17 @@ pub enum Request {
         person_id: Uuid,
         measure: measures::MeasureInput,
     },
+    /// Declined, could not be done (with a reason), or remind me later.
     DecideFollowUp {
         person_id: Uuid,
-        time_point: String,
-        decision: String,
-        #[serde(default)]
-        note: Option<String>,
+        follow_up: follow_ups::FollowUpDecisionInput,
+    },
+    /// Each instrument's form and licence as this laptop has it (what a supervisor checks).
+    InstrumentForms,
+    /// Who went along to the first session of an onward referral.
+    RecordAccompanied {
+        onward_id: Uuid,
+        accompanied: directory::AccompaniedInput,
     },
     /// The directory, filtered (text, category, Five Ways, day, cost, access, room).
     Services {
@@ -527,10 +533,13 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
         R::RecordMeasure { person_id, measure } => to(store.record_measure(person_id, &measure)?),
         R::DecideFollowUp {
             person_id,
-            time_point,
-            decision,
-            note,
-        } => to(store.decide_follow_up(person_id, &time_point, &decision, note.as_deref())?),
+            follow_up,
+        } => to(store.decide_follow_up(person_id, &follow_up)?),
+        R::InstrumentForms => to(store.instrument_forms()?),
+        R::RecordAccompanied {
+            onward_id,
+            accompanied,
+        } => to(store.record_accompanied(onward_id, &accompanied)?),
         R::Services { filter } => to(crate::read::suggest::filter_services(store, &filter)?),
         R::Service { service_id } => to(store.service(service_id)?),
         R::AddService { service } => to(store.add_service(&service)?),

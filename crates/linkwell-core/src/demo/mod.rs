@@ -402,13 +402,20 @@ pub fn seed(store: &mut Store, opts: &DemoOptions) -> Result<DemoSummary> {
                     _ => {}
                 }
             }
-            for l in [Instrument::Pam, Instrument::Swemwbs] {
+            for l in [
+                Instrument::Pam,
+                Instrument::Swemwbs,
+                Instrument::Eq5d,
+                Instrument::WellbeingStar,
+            ] {
                 let lic = crate::records::measures::InstrumentLicence {
                     id: w.new_id(),
                     instrument: l,
                     licence_holder: "Demo Primary Care Network".into(),
                     enabled: true,
                     recorded_on: opts.today - Duration::days(400),
+                    licensed_on: Some(opts.today - Duration::days(400)),
+                    covers_items: false,
                 };
                 w.create(&lic)?;
             }
@@ -828,6 +835,8 @@ fn demo_person(
             status_on: first,
             feedback: None,
             worker_id: episode.worker_id,
+            accompanied_by_worker_id: None,
+            accompanied_by_name: None,
         };
         w.create(&o)?;
         if rng.random_bool(0.05) {
@@ -896,6 +905,10 @@ fn demo_person(
                 rng.random_range(0..6),
                 rng.random_range(0..2),
                 rng.random_range(0..3),
+                rng.random_range(0..3),
+                rng.random_range(0..2),
+                rng.random_range(0..2),
+                rng.random_range(0..2),
             ],
         };
         w.create(&use_)?;

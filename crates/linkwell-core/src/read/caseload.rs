@@ -2,7 +2,7 @@
 //! Reads take `&Connection` only.
 
 use crate::error::Result;
-use crate::records::measures::{FollowUpDue, follow_ups_due};
+use crate::records::follow_ups::{FollowUpDue, follow_ups_due};
 use chrono::{NaiveDate, NaiveDateTime};
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
@@ -156,7 +156,7 @@ pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today>
     Ok(Today {
         date: on,
         appointments,
-        follow_ups: follow_ups_due(conn, Some(worker_id), on, LOOKAHEAD_DAYS)?,
+        follow_ups: follow_ups_due(conn, Some(worker_id), on)?,
         waiting,
         risk_reviews,
         plan_reviews,

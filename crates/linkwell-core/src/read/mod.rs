@@ -1,6 +1,7 @@
 //! The read side: a worker's day and caseload, search, suggestions, exports and printing.
 
 pub mod caseload;
+pub mod completeness;
 pub mod export;
 pub mod person_record;
 pub mod print;

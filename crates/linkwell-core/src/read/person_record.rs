@@ -2,13 +2,15 @@
 //! generated for the UI). Opening it is recorded in the audit trail; a supervisor also gets
 //! the trail itself.
 
-use crate::domain::vocabulary::{self, Instrument, TimePoint};
+use crate::domain::vocabulary::{self, Instrument};
 use crate::error::Result;
 use crate::read::caseload::{self, TimelineItem};
+use crate::read::completeness;
 use crate::records::audit::AuditEntry;
 use crate::records::contacts::{NoteWithHistory, Session};
 use crate::records::directory::OnwardReferral;
-use crate::records::measures::{self, Measure};
+use crate::records::follow_ups::FollowUpDue;
+use crate::records::measures::{InstrumentForm, Measure};
 use crate::records::pathway::{ContactAttempt, Episode, Handover, Referral};
 use crate::records::people::{Consent, Person, RiskFlag};
 use crate::records::plans::{GoalDetail, WellbeingPlan};
@@ -40,7 +42,12 @@ pub struct PersonRecord {
     pub attainment: Option<f64>,
     pub measures: Vec<MeasureView>,
     pub ons4_bands: Option<Ons4Bands>,
-    pub schedule: Vec<ScheduleItem>,
+    /// Every follow-up, open or ended: the same rule as Today's list (`on_today`).
+    pub follow_ups: Vec<FollowUpDue>,
+    /// Each instrument's form as this laptop may use it (licences that have arrived).
+    pub instrument_forms: Vec<InstrumentForm>,
+    /// What's missing: gaps to close in the session.
+    pub missing: Vec<completeness::Gap>,
     pub onward: Vec<OnwardView>,
     pub timeline: Vec<TimelineItem>,
     /// Who opened, printed or exported this record: only for a supervisor, otherwise null.
@@ -90,17 +97,6 @@ pub struct OnwardView {
     pub open: bool,
 }
 
-/// A follow-up time point in a person's schedule.
-#[derive(Debug, Serialize, TS)]
-#[ts(export)]
-pub struct ScheduleItem {
-    pub time_point: TimePoint,
-    pub label: String,
-    pub due_on: Option<NaiveDate>,
-    pub done_on: Option<NaiveDate>,
-    pub overdue: bool,
-}
-
 /// The latest ONS4 answers in words (bands), for the summary.
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
@@ -124,18 +120,28 @@ pub fn person_record(store: &mut Store, person_id: Uuid) -> Result<PersonRecord>
     let measures = store.measures(person_id)?;
     let on = today();
     let goals = store.goals(person_id)?;
+    let (consents, plan) = (store.consents(person_id)?, store.wellbeing_plan(person_id)?);
+    let (open_episode, follow_ups) = (store.open_episode(person_id)?, store.follow_ups(person_id)?);
+    let missing = completeness::gaps(&completeness::Facts {
+        measures: &measures,
+        follow_ups: &follow_ups,
+        consents: &consents,
+        plan: plan.as_ref(),
+        supported: open_episode.is_some(),
+        on,
+    });
     Ok(PersonRecord {
         display_name: person.display_name().to_string(),
         full_name: person.full_name(),
         person,
-        consents: store.consents(person_id)?,
+        consents,
         risk_flags: risk_flags(store, person_id, on)?,
         referrals: referrals(store, person_id)?,
         episodes: episodes(store, person_id)?,
-        open_episode: store.open_episode(person_id)?,
+        open_episode,
         sessions: store.sessions(person_id)?,
         notes: store.notes(person_id)?,
-        plan: store.wellbeing_plan(person_id)?,
+        plan,
         plan_versions: store.wellbeing_plan_history(person_id)?.len(),
         goal_words: goals
             .iter()
@@ -148,7 +154,9 @@ pub fn person_record(store: &mut Store, person_id: Uuid) -> Result<PersonRecord>
         goals,
         attainment: store.goal_attainment(person_id)?,
         ons4_bands: ons4_bands(&measures),
-        schedule: schedule(&measures, on),
+        follow_ups,
+        instrument_forms: store.instrument_forms()?,
+        missing,
         measures: measures.iter().map(measure_view).collect(),
         onward: onward(store, person_id)?,
         timeline: caseload::timeline(store.conn(), person_id)?,
@@ -214,33 +222,6 @@ fn onward(store: &Store, person_id: Uuid) -> Result<Vec<OnwardView>> {
             onward,
         })
         .collect())
-}
-
-/// The 4- and 8-month follow-ups, due from the earliest baseline.
-fn schedule(measures: &[Measure], on: NaiveDate) -> Vec<ScheduleItem> {
-    let baseline = measures
-        .iter()
-        .filter(|m| m.time_point == TimePoint::T0)
-        .map(|m| m.taken_on)
-        .min();
-    [TimePoint::T1, TimePoint::T2]
-        .into_iter()
-        .map(|tp| {
-            let due_on = baseline.and_then(|b| measures::follow_up_due_on(b, tp));
-            let done_on = measures
-                .iter()
-                .filter(|m| m.time_point == tp)
-                .map(|m| m.taken_on)
-                .min();
-            ScheduleItem {
-                time_point: tp,
-                label: tp.label().to_string(),
-                due_on,
-                done_on,
-                overdue: done_on.is_none() && due_on.is_some_and(|d| d < on),
-            }
-        })
-        .collect()
 }
 
 /// The latest ONS4 items in words (bands), for the summary.

@@ -300,6 +300,21 @@ pub struct OnwardReferral {
     pub status_on: NaiveDate,
     pub feedback: Option<String>,
     pub worker_id: Uuid,
+    /// Who went along to the first session: a worker, or a volunteer by name.
+    #[serde(default)]
+    pub accompanied_by_worker_id: Option<Uuid>,
+    #[serde(default)]
+    pub accompanied_by_name: Option<String>,
+}
+
+/// Who went along to a first session: one of the team, or a named volunteer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export, optional_fields = nullable)]
+#[serde(deny_unknown_fields)]
+#[serde(default)]
+pub struct AccompaniedInput {
+    pub worker_id: Option<Uuid>,
+    pub volunteer_name: Option<String>,
 }
 
 impl Store {
@@ -489,6 +504,8 @@ impl Store {
                 status_on: today(),
                 feedback: None,
                 worker_id: w.actor().worker_id,
+                accompanied_by_worker_id: None,
+                accompanied_by_name: None,
             };
             w.create(&r)?;
             Ok(r)
@@ -554,6 +571,59 @@ impl Store {
         }
         self.write(|w| {
             w.record(EntityKind::OnwardReferral, id, Operation::Update, m)?;
+            Ok(r)
+        })
+    }
+
+    /// Records who went along to the first session (a worker, or a volunteer by name) and
+    /// moves the referral on to "accompanied" if it had not got that far.
+    pub fn record_accompanied(
+        &mut self,
+        onward_id: Uuid,
+        input: &AccompaniedInput,
+    ) -> Result<OnwardReferral> {
+        let mut r: OnwardReferral = store::get(self.conn(), EntityKind::OnwardReferral, onward_id)?;
+        let mut c = Checker::new();
+        let name = c.optional(
+            "volunteer_name",
+            "Volunteer's name",
+            input.volunteer_name.as_deref(),
+            200,
+        );
+        match (input.worker_id, &name) {
+            (Some(_), Some(_)) => c.fail(
+                "volunteer_name",
+                "Choose a worker or name a volunteer, not both",
+            ),
+            (None, None) => c.fail(
+                "worker_id",
+                "Say who went along: a worker, or a volunteer's name",
+            ),
+            (Some(w), None) if self.worker(w).is_err() => {
+                c.fail("worker_id", "That worker is not in this team")
+            }
+            _ => {}
+        }
+        c.finish()?;
+        let mut m = Map::new();
+        m.insert(
+            "accompanied_by_worker_id".into(),
+            input.worker_id.map(|w| w.to_string()).into(),
+        );
+        m.insert("accompanied_by_name".into(), name.clone().into());
+        if matches!(
+            r.status,
+            OnwardStatus::Suggested | OnwardStatus::Agreed | OnwardStatus::ReferralMade
+        ) {
+            r.status = OnwardStatus::Accompanied;
+            r.status_on = today();
+            m.insert("status".into(), r.status.as_str().into());
+            m.insert("status_on".into(), today().to_string().into());
+        }
+        r.accompanied_by_worker_id = input.worker_id;
+        r.accompanied_by_name = name;
+        self.write(|w| {
+            w.record(EntityKind::OnwardReferral, onward_id, Operation::Update, m)?;
             Ok(r)
         })
     }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod contacts;
 pub mod directory;
+pub mod follow_ups;
 pub mod measures;
 pub mod pathway;
 pub mod people;

@@ -34,11 +34,12 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
                     .map_err(|e| rusqlite_migration::HookError::Hook(e.to_string()))
             },
         ),
+        M::up(include_str!("../../migrations/0007_issue14_follow_ups.sql")),
     ])
 });
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Who is writing: every change is attributed to a worker and a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -207,7 +207,7 @@ fn bad_sessions_goals_and_measures_are_refused_and_nothing_saved() {
             instrument: "ons4".into(),
             time_point: "t0".into(),
             taken_on: crate::days_ago(1).to_string(),
-            items: vec![5, 6, 7, 3],
+            items: vec![Some(5.0), Some(6.0), Some(7.0), Some(3.0)],
             ..Default::default()
         };
         f(&mut i);
@@ -215,15 +215,15 @@ fn bad_sessions_goals_and_measures_are_refused_and_nothing_saved() {
     };
     check(
         db.store
-            .record_measure(p, &m(|i| i.items = vec![5, 6, 11, 3]))
+            .record_measure(p, &m(|i| i.items[2] = Some(11.0)))
             .map(drop),
-        "items",
+        "items.happiness",
     );
     check(
         db.store
-            .record_measure(p, &m(|i| i.items = vec![5, 6]))
+            .record_measure(p, &m(|i| i.items.truncate(3)))
             .map(drop),
-        "items",
+        "items.anxiety",
     );
     check(
         db.store

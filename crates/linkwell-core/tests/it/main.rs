@@ -3,6 +3,7 @@
 mod bad_inputs;
 mod gate;
 mod pathway;
+mod outcomes;
 mod plans_measures;
 mod print;
 mod queries;
