@@ -2,6 +2,7 @@
 
 mod app_sync;
 mod cli;
+mod directory;
 mod licences;
 mod sync;
 mod tls;

@@ -20,6 +20,7 @@ pub(crate) use outln;
 
 mod bench;
 mod bench_sync;
+mod directory_cmd;
 mod sync_cmd;
 
 use anyhow::{Context, Result};
@@ -126,6 +127,8 @@ enum Command {
     Enrol(sync_cmd::EnrolArgs),
     /// Sync with the server now (`sync status` shows the state, `sync review` the conflicts).
     Sync(sync_cmd::SyncArgs),
+    /// The community directory: Open Referral UK import and export.
+    Directory(directory_cmd::DirectoryArgs),
     /// Benchmarks that print figures (medians, ratios).
     Bench {
         #[command(subcommand)]
@@ -320,6 +323,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Enrol(args) => sync_cmd::enrol(&cli.db, cli.json, args)?,
         Command::Sync(args) => sync_cmd::sync(&cli.db, cli.json, args)?,
+        Command::Directory(args) => directory_cmd::run(&cli.db, cli.json, args)?,
         Command::Bench { what, opts } => bench::run(what.as_ref(), opts)?,
     }
     Ok(())

@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod directory;
 pub mod follow_ups;
 pub mod measures;
+pub mod oruk;
 pub mod pathway;
 pub mod people;
 pub mod plans;

@@ -2,15 +2,16 @@
 
 mod bad_inputs;
 mod gate;
-mod pathway;
+mod oruk;
 mod outcomes;
+mod pathway;
 mod plans_measures;
 mod print;
 mod queries;
 mod registry;
 mod security;
-mod store;
 mod session;
+mod store;
 mod sync_pull;
 
 use linkwell_core::Store;
@@ -83,11 +84,11 @@ impl TestDb {
     }
 }
 
-pub fn new_referral(given: &str, family: &str) -> NewReferral {
 /// A GP referral; each name gets its own NHS number and date of birth (Margaret Smith has
 /// 943 476 5919), so people of different names in one test are not likely matches.
-    NewReferral {
+pub fn new_referral(given: &str, family: &str) -> NewReferral {
     let (nhs, born) = identity_for(given, family);
+    NewReferral {
         person: PersonInput {
             given_name: given.into(),
             family_name: family.into(),
@@ -110,7 +111,6 @@ pub fn new_referral(given: &str, family: &str) -> NewReferral {
     }
 }
 
-pub fn days_ago(n: i64) -> chrono::NaiveDate {
 /// A valid NHS number and a date of birth that follow from the name.
 fn identity_for(given: &str, family: &str) -> (String, String) {
     if (given, family) == ("Margaret", "Smith") {
@@ -137,5 +137,6 @@ fn identity_for(given: &str, family: &str) -> (String, String) {
     }
 }
 
+pub fn days_ago(n: i64) -> chrono::NaiveDate {
     linkwell_core::store::today() - chrono::Duration::days(n)
 }
