@@ -705,7 +705,7 @@ const everyMeasure = step('every instrument recorded from its own form, checked 
   await record('Service use in the last 3 months', [
     ['GP appointments', '4'], ['A&E attendances', '1'], ['Nights in hospital', '2'], ['Practice nurse appointments', '3'],
     ['Calls to 111 or out of hours', '1'], ['Outpatient appointments', '2'], ['Social care contacts', '0'],
-  ], /gp appointments 4, a&e attendances 1, nights in hospital 2, practice nurse appointments 3, calls to 111 or out of hours 1, outpatient appointments 2, social care contacts 0/);
+  ], /GP appointments 4, A&E attendances 1, Nights in hospital 2, Practice nurse appointments 3, Calls to 111 or out of hours 1, Outpatient appointments 2, Social care contacts 0/);
 
   // PAM: a level that does not fit the score is refused in the core's words, naming the field.
   await measures.getByLabel('Measure', { exact: true }).selectOption({ label: 'Patient Activation Measure (PAM)' });

@@ -84,7 +84,7 @@ impl Measure {
             Instrument::ServiceUse => SERVICE_USE
                 .iter()
                 .zip(&self.items)
-                .map(|((_, what), v)| format!("{} {v}", what.to_lowercase()))
+                .map(|((_, what), v)| format!("{what} {v}"))
                 .collect::<Vec<_>>()
                 .join(", "),
             Instrument::Ons4 => String::new(),

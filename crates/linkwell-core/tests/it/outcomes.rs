@@ -78,8 +78,8 @@ fn every_instrument_is_recorded_from_its_own_form_and_checked_in_words() {
         .unwrap();
     assert_eq!(
         m.summary(),
-        "gp appointments 2, a&e attendances 1, nights in hospital 0, practice nurse appointments 1, \
-         calls to 111 or out of hours 0, outpatient appointments 3, social care contacts 0"
+        "GP appointments 2, A&E attendances 1, Nights in hospital 0, Practice nurse appointments 1, \
+         Calls to 111 or out of hours 0, Outpatient appointments 3, Social care contacts 0"
     );
     let mut missing = measure("service_use", "t0", on, &[2, 1, 0, 1]);
     missing.items.push(None);
