@@ -28,6 +28,13 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 30)]
         runs: usize,
     },
+    /// Directory: an ORUK v1 feed imported, re-imported unchanged and exported (medians).
+    Directory {
+        #[arg(long, default_value_t = 800)]
+        services: usize,
+        #[arg(long, default_value_t = 7)]
+        runs: usize,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -49,6 +56,9 @@ pub fn run(what: Option<&BenchWhat>, opts: &CoreBenchOpts) -> Result<()> {
         None | Some(BenchWhat::Core) => core(opts),
         Some(BenchWhat::Sync { runs }) => crate::bench_sync::run(*runs),
         Some(BenchWhat::Print { runs }) => print(*runs),
+        Some(BenchWhat::Directory { services, runs }) => {
+            crate::bench_directory::run(*services, *runs)
+        }
         Some(BenchWhat::FollowUps { people, runs }) => follow_ups(*people, *runs),
     }
 }

@@ -19,6 +19,7 @@ macro_rules! outln {
 pub(crate) use outln;
 
 mod bench;
+mod bench_directory;
 mod bench_sync;
 mod directory_cmd;
 mod sync_cmd;
