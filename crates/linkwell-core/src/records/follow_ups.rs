@@ -457,6 +457,45 @@ pub struct FollowUpDecisionInput {
     pub remind_in_days: Option<i64>,
 }
 
+/// The decision, its reason and, for "remind me later", the day it comes back: a reason is
+/// needed unless it is a reminder, and a reminder needs its number of days.
+fn check_decision(
+    c: &mut Checker,
+    input: &FollowUpDecisionInput,
+) -> (
+    Option<FollowUpDecisionKind>,
+    Option<String>,
+    Option<NaiveDate>,
+) {
+    let d = FollowUpDecisionKind::parse(&input.decision);
+    let note = c.optional("note", "Reason", input.note.as_deref(), 1000);
+    let remind_on = match d {
+        None => {
+            c.fail(
+                "decision",
+                format!(
+                    "Decision must be one of: {}",
+                    FollowUpDecisionKind::choices()
+                ),
+            );
+            None
+        }
+        Some(FollowUpDecisionKind::RemindLater) => match input.remind_in_days {
+            Some(n) if (1..=90).contains(&n) => Some(today() + chrono::Duration::days(n)),
+            _ => {
+                c.fail("remind_in_days", "Remind me in how many days: from 1 to 90");
+                None
+            }
+        },
+        Some(_) if note.is_none() => {
+            c.fail("note", "Say why the follow-up will not happen");
+            None
+        }
+        Some(_) => None,
+    };
+    (d, note, remind_on)
+}
+
 impl Store {
     /// Every follow-up of a person (the person page's list); the same rule as Today.
     pub fn follow_ups(&self, person_id: Uuid) -> Result<Vec<FollowUpDue>> {
@@ -509,32 +548,7 @@ impl Store {
             ),
             _ => {}
         }
-        let d = FollowUpDecisionKind::parse(&input.decision);
-        let note = c.optional("note", "Reason", input.note.as_deref(), 1000);
-        let remind_on = match d {
-            None => {
-                c.fail(
-                    "decision",
-                    format!(
-                        "Decision must be one of: {}",
-                        FollowUpDecisionKind::choices()
-                    ),
-                );
-                None
-            }
-            Some(FollowUpDecisionKind::RemindLater) => match input.remind_in_days {
-                Some(n) if (1..=90).contains(&n) => Some(today() + chrono::Duration::days(n)),
-                _ => {
-                    c.fail("remind_in_days", "Remind me in how many days: from 1 to 90");
-                    None
-                }
-            },
-            Some(_) if note.is_none() => {
-                c.fail("note", "Say why the follow-up will not happen");
-                None
-            }
-            Some(_) => None,
-        };
+        let (d, note, remind_on) = check_decision(&mut c, input);
         c.finish()?;
         let due_on = target.map(|f| f.due_on);
         self.write(|w| {
