@@ -324,6 +324,36 @@ step('errors are in words, beside their fields and in a summary in form order th
   await page.close();
 });
 
+// A save is shown where it landed, with an undo for a note; a note can be retracted with a
+// reason (and not without one). Her own record, so Margaret's stays as later steps expect.
+step('a saved note is shown with an undo, and a note is retracted with a reason', [setUp], async () => {
+  const taken = await call('take_referral', { referral: { person: { given_name: 'Edna', family_name: 'Fairweather' }, referral: { source: 'gp', received_on: today, reasons: ['isolation'] } } });
+  const page = await context.newPage();
+  await page.goto(`${url}#/person/${taken.person.id}`);
+  const sessions = page.getByRole('region', { name: 'Sessions and notes' });
+  await sessions.getByRole('textbox', { name: 'Quick note' }).fill('Rang about the bus pass');
+  await sessions.getByRole('button', { name: 'Add note' }).click();
+  await sessions.getByText('Note added to the timeline below.').waitFor();
+  assert.ok(await sessions.getByText('Note added to the timeline below.').isVisible(), 'seen, not only announced');
+  await axe(page, 'saved with undo');
+  await sessions.getByRole('button', { name: 'Undo' }).click();
+  await sessions.getByText(/Undone: the note is retracted/).waitFor();
+  await sessions.getByText('Retracted: Undone straight after saving').waitFor();
+
+  await sessions.getByRole('textbox', { name: 'Quick note' }).fill('Her son will drive her on Thursdays');
+  await sessions.getByRole('button', { name: 'Add note' }).click();
+  await sessions.getByText('Her son will drive her on Thursdays').waitFor();
+  await sessions.getByRole('button', { name: 'Retract this note' }).click();
+  const retract = sessions.getByRole('form', { name: 'Retract note' });
+  await retract.getByRole('button', { name: 'Retract note' }).click();
+  await retract.locator('[data-field="reason"] .error').getByText(/Reason for retracting/).waitFor();
+  await retract.getByLabel('Reason for retracting').fill('Written on the wrong record');
+  await retract.getByRole('button', { name: 'Retract note' }).click();
+  await sessions.getByText('Retracted: Written on the wrong record').waitFor();
+  assert.equal(await page.getByRole('region', { name: 'Subject access request' }).count(), 0, 'a link worker is not offered the export');
+  await page.close();
+});
+
 const contactSessionPlan = step('contact attempt, first session with a note, wellness plan', [referral], async () => {
   const page = await context.newPage();
   await page.goto(`${url}#/person/${personId}`);
@@ -412,6 +442,25 @@ const onwardReferral = step('find the walking group in the directory and refer',
   await list.getByRole('link', { name: 'East Leake walking group' }).waitFor();
   await list.getByText(/Referral made\s*since/).waitFor();
   await page.close();
+});
+
+// A US-English browser still shows British dates: fields take day/month/year, the charts'
+// axes say "2 Dec", not "12-02".
+step('dates are British whatever the browser’s locale', [goalsAndMeasure], async () => {
+  const us = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
+  const page = await us.newPage();
+  const [y, m, d] = today.split('-');
+  await page.goto(`${url}#/referral/new`);
+  await page.getByRole('heading', { name: 'New referral' }).waitFor();
+  assert.equal(await page.getByLabel('Date received').inputValue(), `${d}/${m}/${y}`);
+  assert.equal(await page.getByLabel('Date received').getAttribute('type'), 'text', 'one Tab stop, no mm/dd/yyyy');
+  await page.goto(`${url}#/person/${personId}`);
+  await page.getByRole('heading', { name: /^Margaret/, level: 1 }).waitFor();
+  const ticks = await page.locator('svg.chart text').allTextContents();
+  const dates = ticks.filter((t) => /\d/.test(t) && /[A-Za-z-]/.test(t));
+  assert.ok(dates.length > 0, `chart axis dates: ${ticks.join(', ')}`);
+  for (const t of dates) assert.match(t, /^\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)$/);
+  await us.close();
 });
 
 // Her plan and groups are in the book: with nothing in them the preview leaves those pages out,
@@ -633,6 +682,16 @@ test('a supervisor sees on the record who opened and printed it', async () => {
   await page.getByRole('link', { name: /^Back to / }).click();
   await trail.getByRole('row', { name: /Sam Okoro Printed the Green Book/ }).waitFor();
   assert.equal(await trail.getByRole('row', { name: /Opened the record/ }).count(), 1, 'coming back to the record is the same sitting');
+  // A subject access request: everything held about them, with the trail, as one file.
+  const sar = page.getByRole('region', { name: 'Subject access request' });
+  const [download] = await Promise.all([page.waitForEvent('download'), sar.getByRole('button', { name: /^Export everything about / }).click()]);
+  assert.match(download.suggestedFilename(), /^subject-access-[0-9a-f]{8}-\d{4}-\d\d-\d\d\.json$/);
+  const file = join(dir, 'sar.json');
+  await download.saveAs(file);
+  const exported = JSON.parse(readFileSync(file, 'utf8'));
+  assert.equal(exported.records.person[0].id, first.person_id);
+  assert.ok(exported.records.audit_event?.some((e) => e.action === 'printed_green_book'), 'the audit trail is in it');
+  await sar.getByText(/Saved as subject-access-.* The file is not encrypted/).waitFor();
   await page.close();
 });
 

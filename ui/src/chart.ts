@@ -3,6 +3,13 @@
 
 import { h } from './dom';
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** 2026-12-01 as the axis says it, British whatever the locale: 1 Dec. */
+export function axisDate(iso: string): string {
+  const m = /^\d{4}-(\d{2})-(\d{2})/.exec(iso);
+  return m ? `${Number(m[2])} ${MONTHS[Number(m[1]) - 1]}` : iso;
+}
+
 export interface Series {
   name: string;
   points: { x: string; y: number }[];
@@ -43,7 +50,7 @@ export function lineChart(
   }
   xs.forEach((x) => {
     const t = s('text', { x: xPos(x), y: H - 8, 'text-anchor': 'middle', 'font-size': 11, fill: '#3b4450' });
-    t.textContent = x.slice(5);
+    t.textContent = axisDate(x);
     svg.append(t);
   });
   series.forEach((se, i) => {

@@ -46,8 +46,9 @@ export function field(
   const err = h('p', { class: 'error', id: `${id}-error`, hidden: true });
   const described = [`${id}-error`];
   let hint: HTMLElement | null = null;
-  if (opts.hint) {
-    hint = h('p', { class: 'hint', id: `${id}-hint` }, opts.hint);
+  const hintText = opts.hint ?? DATE_HINTS[control.dataset.date ?? ''];
+  if (hintText) {
+    hint = h('p', { class: 'hint', id: `${id}-hint` }, hintText);
     described.unshift(`${id}-hint`);
   }
   control.setAttribute('aria-describedby', described.join(' '));
@@ -63,6 +64,23 @@ export function field(
 
 export const input = (name: string, attrs: Attrs = {}) =>
   h('input', { name, type: 'text', autocomplete: 'off', ...attrs });
+/** A stored date (2026-12-01) as a worker types it: 01/12/2026. */
+export function ukDate(iso: string | null | undefined): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}:\d{2}))?/.exec(iso ?? '');
+  if (!m) return iso ?? '';
+  return `${m[3]}/${m[2]}/${m[1]}${m[4] ? ` ${m[4]}` : ''}`;
+}
+/** A date field: day/month/year typed as digits, one Tab stop, British whatever the browser's
+ * locale (a native date field shows mm/dd/yyyy in a US browser). The core reads either form. */
+export const dateInput = (name: string, iso = '', attrs: Attrs = {}) =>
+  input(name, { inputmode: 'numeric', value: ukDate(iso), 'data-date': 'date', ...attrs });
+/** A date and time field, as dateInput: 01/12/2026 14:30. */
+export const dateTimeInput = (name: string, iso = '', attrs: Attrs = {}) =>
+  input(name, { value: ukDate(iso), 'data-date': 'datetime', ...attrs });
+const DATE_HINTS: Record<string, string> = {
+  date: 'Day/month/year, for example 01/12/2026',
+  datetime: 'Day/month/year and time, for example 01/12/2026 14:30',
+};
 export const textarea = (name: string, attrs: Attrs = {}) => h('textarea', { name, rows: 3, ...attrs });
 export const checkbox = (name: string, attrs: Attrs = {}) => h('input', { name, type: 'checkbox', ...attrs });
 export function select(name: string, choices: Choice[], attrs: Attrs & { blank?: string } = {}): HTMLSelectElement {

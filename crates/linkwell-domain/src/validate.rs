@@ -108,7 +108,7 @@ pub fn parse_date(value: &str) -> Result<NaiveDate, String> {
     }
     NaiveDate::parse_from_str(v, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(v, "%d/%m/%Y"))
-        .map_err(|_| format!("\"{v}\" is not a date (use YYYY-MM-DD or DD/MM/YYYY)"))
+        .map_err(|_| format!("\"{v}\" is not a date (type day/month/year, for example 01/12/2026)"))
 }
 
 pub fn parse_datetime(value: &str) -> Result<NaiveDateTime, String> {
@@ -121,10 +121,14 @@ pub fn parse_datetime(value: &str) -> Result<NaiveDateTime, String> {
         "%Y-%m-%d %H:%M",
         "%Y-%m-%dT%H:%M:%S",
         "%Y-%m-%d %H:%M:%S",
+        "%d/%m/%Y %H:%M",
+        "%d/%m/%Y, %H:%M",
     ]
     .iter()
     .find_map(|f| NaiveDateTime::parse_from_str(v, f).ok())
-    .ok_or_else(|| format!("\"{v}\" is not a date and time (use YYYY-MM-DD HH:MM)"))
+    .ok_or_else(|| {
+        format!("\"{v}\" is not a date and time (type day/month/year and time, for example 01/12/2026 14:30)")
+    })
 }
 
 /// Checks an NHS number (modulus 11) and returns its 10 digits. Spaces and dashes are allowed

@@ -2,7 +2,7 @@
 // "Edit details", so both forms ask the same things in the same words.
 
 import type { Person, PersonInput } from '../api';
-import { h, field, input, textarea, checkbox, val, opt, bool } from '../dom';
+import { h, field, input, textarea, checkbox, val, opt, bool, dateInput, ukDate } from '../dom';
 
 export function personFieldset(legend: string): HTMLFieldSetElement {
   return h(
@@ -15,7 +15,7 @@ export function personFieldset(legend: string): HTMLFieldSetElement {
       field('First name', input('given_name'), { required: true }),
       field('Last name', input('family_name'), { required: true }),
       field('Preferred name', input('preferred_name'), { hint: 'What they like to be called' }),
-      field('Date of birth', input('date_of_birth', { type: 'date' })),
+      field('Date of birth', dateInput('date_of_birth')),
       field('NHS number', input('nhs_number', { inputmode: 'numeric' }), {
         hint: '10 digits, for example 943 476 5919',
       }),
@@ -75,6 +75,6 @@ export function fillPerson(form: HTMLFormElement, p: Person): void {
     .forEach((el) => {
       const v = values[el.name];
       if (el instanceof HTMLInputElement && el.type === 'checkbox') el.checked = Boolean(v);
-      else el.value = typeof v === 'string' ? v : '';
+      else el.value = typeof v === 'string' ? (el.dataset.date ? ukDate(v) : v) : '';
     });
 }

@@ -31,6 +31,8 @@ import {
   checkGroup,
   checkedValues,
   checkAsYouType,
+  dateInput,
+  dateTimeInput,
 } from '../dom';
 
 type Refresh = (section?: string) => Promise<void>;
@@ -44,11 +46,41 @@ function section(id: string, title: string, ...body: (HTMLElement | null)[]): HT
   );
 }
 
+/** What was just saved, shown at the top of its section once the record is redrawn (a sighted
+ * worker sees it, not only a screen reader), with an undo where the record allows one. */
+type Saved = { text: string; undo?: () => Promise<unknown> };
+let justSaved: Saved | null = null;
+
+function savedBanner(saved: Saved, again: () => Promise<void>): HTMLElement {
+  const undo = saved.undo;
+  return h(
+    'div',
+    { class: 'saved' },
+    h('p', {}, h('span', { 'aria-hidden': 'true' }, '✓ '), saved.text),
+    undo
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'secondary small',
+            onclick: async () => {
+              await undo();
+              justSaved = { text: 'Undone: the note is retracted (kept in its history, marked undone).' };
+              announce('Undone');
+              await again();
+            },
+          },
+          'Undo',
+        )
+      : null,
+  );
+}
+
 /** A form that saves through `save`, shows the core's errors, and refreshes the record. */
-function saving(
+function saving<T>(
   form: HTMLFormElement,
-  save: () => Promise<unknown>,
-  done: string,
+  save: () => Promise<T>,
+  done: string | ((saved: T) => Saved),
   refresh: () => Promise<void>,
   onSaved?: () => Promise<void> | void,
 ): HTMLFormElement {
@@ -59,9 +91,10 @@ function saving(
     const btn = form.querySelector<HTMLButtonElement>('button[type=submit]');
     if (btn) btn.disabled = true;
     try {
-      await save();
+      const result = await save();
       await onSaved?.();
-      announce(done);
+      justSaved = typeof done === 'string' ? { text: done } : done(result);
+      announce(justSaved.text);
       await refresh();
     } catch (err) {
       reportError(form, err);
@@ -86,6 +119,10 @@ export async function personView(ctx: Ctx, personId: Id, focusSection?: string):
         .filter(Boolean),
     );
     root.replaceChildren(...render(ctx, rec, refresh, open));
+    if (justSaved && sectionId) {
+      root.querySelector(`#${sectionId}-h`)?.after(savedBanner(justSaved, () => refresh(sectionId)));
+      justSaved = null;
+    }
     if (sectionId) root.querySelector<HTMLElement>(`#${sectionId}-h`)?.focus();
   };
   const rec = await api.personRecord(personId);
@@ -143,7 +180,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
           : ` · review by ${fmtDate(f.review_on)}`,
         f.note ? h('span', { class: 'muted' }, ` · ${f.note}`) : null,
       ),
-      field(`Next review of ${kind}`, input('review_on', { type: 'date' })),
+      field(`Next review of ${kind}`, dateInput('review_on')),
       h(
         'div',
         { class: 'actions' },
@@ -257,7 +294,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     h(
       'div',
       { class: 'cols' },
-      field('When', input('attempted_at', { type: 'datetime-local', value: nowLocal() })),
+      field('When', dateTimeInput('attempted_at', nowLocal())),
       field('How', select('method', v.contact_method)),
       field('Outcome', select('outcome', v.contact_outcome)),
     ),
@@ -280,12 +317,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     'form',
     { 'aria-label': 'Add a risk flag' },
     h('h3', {}, 'Add a risk flag'),
-    h(
-      'div',
-      { class: 'cols' },
-      field('Flag', select('kind', v.risk_kind)),
-      field('Review by', input('review_on', { type: 'date' })),
-    ),
+    h('div', { class: 'cols' }, field('Flag', select('kind', v.risk_kind)), field('Review by', dateInput('review_on'))),
     field('Flag note', input('note')),
     h('button', { type: 'submit' }, 'Add flag'),
   );
@@ -298,7 +330,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
           'div',
           { class: 'cols' },
           field('Reason for closing', select('reason', v.closing_reason)),
-          field('Closed on', input('closed_on', { type: 'date', value: todayIso() })),
+          field('Closed on', dateInput('closed_on', todayIso())),
         ),
         h('button', { type: 'submit', class: 'ask' }, 'Close episode…'),
       )
@@ -385,8 +417,6 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
         'Keep it open',
       ),
     );
-  const referral = section(
-    'referral',
     closeForm.append(confirm);
     closeForm.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -439,6 +469,8 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
         ),
       )
     : null;
+  const referral = section(
+    'referral',
     'Referral and episode',
     ...r.referrals.map(({ referral: rf, attempts }) =>
       h(
@@ -498,7 +530,10 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
   saving(
     quick,
     () => api.addNote(pid, val(quick, 'body')),
-    'Note added',
+    (n) => ({
+      text: 'Note added to the timeline below.',
+      undo: () => api.retractNote(n.note.id, 'Undone straight after saving'),
+    }),
     re('sessions'),
     () => quickDraft.clear(),
   );
@@ -509,7 +544,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     h(
       'div',
       { class: 'cols' },
-      field('Date and time', input('starts_at', { type: 'datetime-local', value: nowLocal() })),
+      field('Date and time', dateTimeInput('starts_at', nowLocal())),
       field('Mode', select('mode', v.session_mode)),
       field('Venue', input('venue')),
       field('Minutes', input('minutes', { type: 'number', min: 1, max: 600, inputmode: 'numeric' })),
@@ -535,7 +570,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
         next_step: opt(val(sessionForm, 'next_step')),
         note: opt(val(sessionForm, 'note')),
       }),
-    'Session saved',
+    'Session saved: it is in the timeline below.',
     re('sessions'),
     () => sessionDraft.clear(),
   );
@@ -563,6 +598,15 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
       re('sessions'),
       () => revDraft.clear(),
     );
+    const retract = h(
+      'form',
+      { 'aria-label': 'Retract note', hidden: true },
+      field('Reason for retracting', input('reason'), {
+        hint: 'For example, written on the wrong record. The note stays in its history, marked retracted.',
+      }),
+      h('button', { type: 'submit' }, 'Retract note'),
+    );
+    saving(retract, () => api.retractNote(n.note.id, val(retract, 'reason')), 'Note retracted', re('sessions'));
     return h(
       'article',
       { class: cur.retracted ? 'note retracted' : 'note' },
@@ -602,7 +646,24 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
             },
             'Revise this note',
           ),
+      cur.retracted
+        ? null
+        : h(
+            'button',
+            {
+              type: 'button',
+              class: 'link',
+              'aria-expanded': 'false',
+              onclick: (e: Event) => {
+                retract.hidden = !retract.hidden;
+                (e.target as HTMLElement).setAttribute('aria-expanded', String(!retract.hidden));
+                if (!retract.hidden) retract.querySelector('input')?.focus();
+              },
+            },
+            'Retract this note',
+          ),
       rev,
+      retract,
     );
   };
   const sessions = section(
@@ -632,8 +693,6 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
                     labelOf(v.attendance, s.attendance),
                   ),
                 ),
-                s.actions_agreed ? h('p', {}, 'Actions agreed: ', s.actions_agreed) : null,
-                s.next_step ? h('p', {}, 'Next step: ', s.next_step) : null,
                 s.attendance === 'booked'
                   ? closeOff(
                       { session_id: s.id, starts_at: s.starts_at },
@@ -641,6 +700,8 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
                       () => void refresh('sessions'),
                     )
                   : null,
+                s.actions_agreed ? h('p', {}, 'Actions agreed: ', s.actions_agreed) : null,
+                s.next_step ? h('p', {}, 'Next step: ', s.next_step) : null,
                 ...(notesBySession.get(s.id) ?? []).map(noteView),
               ),
             })),
@@ -666,7 +727,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     }),
     field('What I will do when I notice them', textarea('when_i_notice', { value: plan?.when_i_notice ?? '' })),
     field('What helps in a crisis, and who to contact', textarea('crisis_help', { value: plan?.crisis_help ?? '' })),
-    field('Review by', input('review_on', { type: 'date', value: plan?.review_on ?? '' })),
+    field('Review by', dateInput('review_on', plan?.review_on ?? '')),
     h('button', { type: 'submit' }, 'Save plan'),
   );
   const planDraft = keepDraft(planForm, `plan.${pid}`);
@@ -707,7 +768,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
         'div',
         { class: 'cols step' },
         field(`Step ${n}`, input(`step_${n}`), { hint: n === 1 ? 'Small, specific and measurable' : undefined }),
-        field(`Step ${n} by`, input(`step_${n}_on`, { type: 'date' })),
+        field(`Step ${n} by`, dateInput(`step_${n}_on`)),
       ),
     );
   };
@@ -940,6 +1001,38 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
   );
 
   // ---- Audit trail (supervisors only: the core sends it to no one else) ----
+  const sarSaved = h('p', { role: 'status' });
+  const sar = r.audit_trail
+    ? section(
+        'sar',
+        'Subject access request',
+        h(
+          'p',
+          {},
+          `Everything Linkwell holds about ${r.full_name}, with who looked at the record, as one file to answer a subject access request. Exporting is recorded in the audit trail.`,
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            onclick: async () => {
+              const data = await api.exportPerson(pid);
+              const name = `subject-access-${pid.slice(0, 8)}-${todayIso()}.json`;
+              const a = h('a', {
+                href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })),
+                download: name,
+              });
+              document.body.append(a);
+              a.click();
+              a.remove();
+              sarSaved.textContent = `Saved as ${name} in your downloads. The file is not encrypted: hand it over securely and delete your copy.`;
+            },
+          },
+          `Export everything about ${r.display_name}`,
+        ),
+        sarSaved,
+      )
+    : null;
   const audit = r.audit_trail
     ? section(
         'audit',
@@ -983,9 +1076,17 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     : null;
 
   // Reading order as on paper: summary, referral, sessions, plan, goals, measures, onward.
-  const all = [summary, referral, sessions, planSec, goals, ...outcomeSections(ctx, r, refresh), onward, audit].filter(
-    (el): el is HTMLElement => el !== null,
-  );
+  const all = [
+    summary,
+    referral,
+    sessions,
+    planSec,
+    goals,
+    ...outcomeSections(ctx, r, refresh),
+    onward,
+    sar,
+    audit,
+  ].filter((el): el is HTMLElement => el !== null);
   all.forEach((el) =>
     el.querySelectorAll('details').forEach((d, i) => {
       const id = `${el.id}-d${i}`;

@@ -22,6 +22,7 @@ import {
   announce,
   checkAsYouType,
   fmtDate,
+  dateInput,
 } from '../dom';
 import { personFieldset, readPerson } from './person-fields';
 
@@ -109,7 +110,7 @@ export async function referralView(ctx: Ctx): Promise<HTMLElement> {
         field('Referral source', select('source', v.referral_source, { blank: 'Choose…' }), { required: true }),
         field('Referrer’s name', input('referrer_name')),
         field('Referrer’s practice', input('referrer_practice')),
-        field('Date received', input('received_on', { type: 'date', value: todayIso() }), { required: true }),
+        field('Date received', dateInput('received_on', todayIso()), { required: true }),
       ),
       checkGroup('Reasons for referral (choose at least one)', 'reasons', v.referral_reason),
       field('Long-term conditions', textarea('conditions', { rows: 2 }), { hint: 'One per line' }),
