@@ -59,11 +59,11 @@ pub enum Request {
     TakeReferral {
         referral: pathway::NewReferral,
     },
-    /// Everything the person screen shows, in one call.
     /// People already known who may be the one on a new-referral form (asked before saving).
     PersonMatches {
         person: people::PersonInput,
     },
+    /// Everything the person screen shows, in one call.
     PersonRecord {
         person_id: Uuid,
     },
@@ -374,25 +374,6 @@ macro_rules! vocabularies {
             }
         }
     };
-    // Lists that are a rule's subset or scale rather than a whole vocabulary: the screens
-    // read them here instead of deciding them again.
-    onward_start_status = choices(
-        vocabulary::OnwardStatus::STARTING,
-        vocabulary::OnwardStatus::as_str,
-        vocabulary::OnwardStatus::label,
-    ),
-    goal_rating = goal_ratings(),
-    ons4_item = vocabulary::ONS4_ITEMS
-        .iter()
-        .map(|(code, label)| Choice::new(*code, *label))
-        .collect(),
-}
-
-/// The goal attainment scale, each point with its sign and words ("+2 much better than expected").
-fn goal_ratings() -> Vec<Choice> {
-    vocabulary::ATTAINMENT_SCORES
-        .map(|n| {
-            let sign = if n > 0 { "+" } else { "" };
 }
 
 vocabularies! {
@@ -421,6 +402,25 @@ vocabularies! {
     onward_status => vocabulary::OnwardStatus,
     barrier => vocabulary::Barrier,
     ;
+    // Lists that are a rule's subset or scale rather than a whole vocabulary: the screens
+    // read them here instead of deciding them again.
+    onward_start_status = choices(
+        vocabulary::OnwardStatus::STARTING,
+        vocabulary::OnwardStatus::as_str,
+        vocabulary::OnwardStatus::label,
+    ),
+    goal_rating = goal_ratings(),
+    ons4_item = vocabulary::ONS4_ITEMS
+        .iter()
+        .map(|(code, label)| Choice::new(*code, *label))
+        .collect(),
+}
+
+/// The goal attainment scale, each point with its sign and words ("+2 much better than expected").
+fn goal_ratings() -> Vec<Choice> {
+    vocabulary::ATTAINMENT_SCORES
+        .map(|n| {
+            let sign = if n > 0 { "+" } else { "" };
             Choice::new(
                 n.to_string(),
                 format!("{sign}{n} {}", vocabulary::attainment_words(n)),
@@ -475,13 +475,13 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
         )?),
         R::CheckNewReferral { referral } => to(check(pathway::check_new_referral(&referral))?),
         R::TakeReferral { referral } => to(store.take_referral(&referral)?),
+        R::PersonMatches { person } => to(store.person_matches(&person)?),
         R::CheckPerson { person } => to(check(people::check_person(&person, today()).map(|_| ()))?),
         R::PersonRecord { person_id } => to(person_record::person_record(store, person_id)?),
         R::UpdatePerson { person_id, person } => to(store.update_person(person_id, &person)?),
         R::RecordConsent { person_id, consent } => to(store.record_consent(person_id, &consent)?),
         R::AddRiskFlag { person_id, flag } => to(store.add_risk_flag(person_id, &flag)?),
         R::ReviewRiskFlag {
-        R::PersonMatches { person } => to(store.person_matches(&person)?),
             flag_id,
             keep,
             next_review_on,

@@ -564,6 +564,8 @@ fn demo_person(
             .then(|| "Carer for spouse".to_string()),
         contact_restrictions: None,
         created_on: received_on,
+        distinct_from: Vec::new(),
+        distinct_decided_by: None,
     };
     w.create(&person)?;
     for kind in [
@@ -571,8 +573,6 @@ fn demo_person(
         ConsentKind::ShareWithReferrer,
         ConsentKind::Evaluation,
     ] {
-        distinct_from: Vec::new(),
-        distinct_decided_by: None,
         let c = Consent {
             id: w.new_id(),
             person_id: person.id,
