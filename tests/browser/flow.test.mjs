@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -864,5 +864,30 @@ step('after closing, the T1 follow-up is still on Today at its date', [followUpD
   const mine = t.follow_ups.filter((f) => f.person_id === outcomesId);
   assert.deepEqual(mine.map((f) => [f.time_point, f.due_on]), [['t1', t1Due]], 'T1 due 4 months after T0; PAM reminded; repeats end with the episode');
   await axe(page, 'today with follow-ups');
+  await page.close();
+});
+
+step('import an Open Referral UK feed into the directory and read the report', [setUp], async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/directory`);
+  await page.getByRole('heading', { name: 'Directory' }).waitFor();
+  await page.getByText('Import from an Open Referral UK feed').click();
+  const form = page.getByRole('form', { name: 'Import an Open Referral UK feed' });
+  const feed = join(root, 'crates/linkwell-core/tests/it/feeds/v1_faults.json');
+  await form.getByLabel('Open Referral UK feed (JSON file)').setInputFiles(feed);
+  await form.getByRole('button', { name: 'Import feed' }).click();
+  const report = page.getByRole('status').filter({ hasText: 'Read as ORUK v1 services page' });
+  await report.getByText(/3 added, 0 updated, 0 unchanged, 4 skipped/).waitFor();
+  await report.getByText('Skipped 102: It has no name').waitFor();
+  // The imported group is in the directory at once, its description as text.
+  await page.getByRole('link', { name: 'Keyworth Walking Group' }).waitFor();
+  assert.doesNotMatch(await page.locator('ul.services').innerText(), /<script|<p>/);
+  // A file that is not a feed: the core's words beside the field, nothing imported.
+  const bad = join(mkdtempSync(join(tmpdir(), 'lw-feed-')), 'not-a-feed.json');
+  writeFileSync(bad, 'name,description\nWalks,Gentle\n');
+  await form.getByLabel('Open Referral UK feed (JSON file)').setInputFiles(bad);
+  await form.getByRole('button', { name: 'Import feed' }).click();
+  await form.getByText(/it is not JSON/).first().waitFor();
+  await axe(page, 'directory import');
   await page.close();
 });

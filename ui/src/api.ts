@@ -128,6 +128,7 @@ import type { AuditEntry } from './generated/AuditEntry';
 import type { CheckAnswer } from './generated/CheckAnswer';
 import type { Choice } from './generated/Choice';
 import type { GreenBookPreview } from './generated/GreenBookPreview';
+import type { ImportReport } from './generated/ImportReport';
 import type { LockState } from './generated/LockState';
 import type { Page } from './generated/Page';
 import type { PassphraseChanged } from './generated/PassphraseChanged';
@@ -223,6 +224,7 @@ export type {
 export type Id = string;
 export type { Choice, Vocabularies, GreenBookPreview, LockState, SyncOutcome };
 export type { FollowUpDecisionInput, InstrumentForm, MeasureInput };
+export type { ImportReport };
 export type Status = StatusAnswer;
 export type Check = CheckAnswer;
 export type Profile = ProfileInfo;
@@ -304,6 +306,7 @@ export const api = {
   addService: (service: ServiceInput) => write<Service>('add_service', { service }),
   updateService: (service_id: Id, service: ServiceInput) => write<Service>('update_service', { service_id, service }),
   verifyService: (service_id: Id) => write<Service>('verify_service', { service_id }),
+  importDirectory: (text: string) => write<ImportReport>('import_directory', { text }),
   suggestServices: (person_id: Id) => read<Suggestion[]>('suggest_services', { person_id, limit: 8 }),
   referOnward: (person_id: Id, service_id: Id, status = 'suggested') =>
     write<OnwardReferral>('refer_onward', { person_id, service_id, status }),

@@ -1,7 +1,7 @@
 // The community directory: search and filter, a service's page, add and edit, and referring
 // the person you came from ("for") to a service.
 
-import { api, type Service, type ServiceInput, type Id } from '../api';
+import { api, type Service, type ServiceInput, type Id, type ImportReport } from '../api';
 import type { Ctx } from '../main';
 import {
   h,
@@ -40,6 +40,67 @@ function access(s: Service): string[] {
     s.hearing_loop ? 'Hearing loop' : '',
     s.taking_new_members ? 'Taking new members' : 'Full at present',
   ].filter(Boolean);
+}
+
+/** The import's report in the worker's words: counts, then each skipped record and difference. */
+function reportView(r: ImportReport): HTMLElement {
+  const items = [
+    ...r.notes,
+    ...r.skipped.map((s) => `Skipped ${s.id ?? '(no id)'}: ${s.reason}`),
+    ...r.no_longer_listed.map((u) => `No longer listed since ${fmtDate(u.since)}: ${u.name}`),
+    ...r.feed_differs.map(
+      (d) => `Kept your edit of ${d.field} for ${d.name}; the feed now says ${JSON.stringify(d.feed)}`,
+    ),
+  ];
+  return h(
+    'div',
+    { class: 'card' },
+    h(
+      'p',
+      {},
+      `Read as ${r.format}: ${r.added} added, ${r.updated} updated, ${r.unchanged} unchanged, ` +
+        `${r.skipped.length} skipped, ${r.no_longer_listed.length} no longer listed.`,
+    ),
+    items.length
+      ? h(
+          'ul',
+          {},
+          items.map((i) => h('li', {}, i)),
+        )
+      : null,
+  );
+}
+
+/** Import an Open Referral UK feed saved as a JSON file; the core reads and merges it. */
+function importForm(reload: () => Promise<void>): HTMLElement {
+  const report = h('div', { role: 'status' });
+  const file = h('input', { type: 'file', name: 'file', accept: '.json,application/json' });
+  const form = h(
+    'form',
+    {
+      'aria-label': 'Import an Open Referral UK feed',
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        clearMessage(form);
+        const chosen = file.files?.[0];
+        if (!chosen) {
+          report.replaceChildren(h('p', {}, 'Choose a feed file first.'));
+          return;
+        }
+        try {
+          const r = await api.importDirectory(await chosen.text());
+          report.replaceChildren(reportView(r));
+          await reload();
+        } catch (err) {
+          report.replaceChildren();
+          reportError(form, err);
+        }
+      },
+    },
+    field('Open Referral UK feed (JSON file)', file),
+    h('button', { type: 'submit', class: 'secondary' }, 'Import feed'),
+  );
+  return h('details', {}, h('summary', {}, 'Import from an Open Referral UK feed'), form, report);
 }
 
 async function forBanner(forId?: Id): Promise<HTMLElement | null> {
@@ -131,6 +192,7 @@ export async function directoryView(ctx: Ctx, forId?: Id): Promise<HTMLElement> 
     h('h1', {}, 'Directory'),
     await forBanner(forId),
     h('p', {}, h('a', { href: '#/directory/new', class: 'button secondary' }, 'Add a service')),
+    importForm(load),
     form,
     count,
     list,

@@ -192,6 +192,10 @@ pub enum Request {
     ArchiveService {
         service_id: Uuid,
     },
+    /// Imports an Open Referral UK feed (the text of a JSON file) into the directory.
+    ImportDirectory {
+        text: String,
+    },
     /// Services ranked for one person, each with the reasons it was suggested.
     SuggestServices {
         person_id: Uuid,
@@ -549,6 +553,7 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
         } => to(store.update_service(service_id, &service)?),
         R::VerifyService { service_id } => to(store.verify_service(service_id)?),
         R::ArchiveService { service_id } => to(store.archive_service(service_id)?),
+        R::ImportDirectory { text } => to(store.import_oruk(&text)?),
         R::SuggestServices { person_id, limit } => to(crate::read::suggest::suggest_services(
             store,
             person_id,
