@@ -17,5 +17,7 @@ step "dependency rules (cargo tree)"
 forbid linkwell-core tauri axum hyper reqwest ureq
 # The vocabulary and validation rules are pure: no storage.
 forbid linkwell-domain rusqlite
+# Reports are pure functions over plain facts, so the server can feed them too.
+forbid linkwell-report rusqlite linkwell-core
 # The server shares only the wire contract with the laptop (the simulation's dev-dependency aside).
 forbid linkwell-server linkwell-core argon2 printpdf openssl-sys

@@ -1,0 +1,226 @@
+//! The evaluation as titled tables of text: what the screen shows and CSV holds, so both
+//! carry the same cells (suppressed words included).
+
+use crate::{Count, Evaluation, LabelledCount};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[ts(export, rename = "ReportTable")]
+pub struct Table {
+    /// A file-name-safe name, e.g. "funnel" (the CSV is `<name>.csv`).
+    pub name: String,
+    pub title: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Read beside the table.
+    pub note: Option<String>,
+}
+
+fn opt(v: Option<f64>, dp: usize) -> String {
+    v.map_or_else(|| "not shown".to_string(), |x| format!("{x:.dp$}"))
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |x| format!("{x:.1}%"))
+}
+
+fn t(name: &str, title: &str, columns: &[&str], rows: Vec<Vec<String>>) -> Table {
+    Table {
+        name: name.into(),
+        title: title.into(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+        note: None,
+    }
+}
+
+fn counted(rows: &[LabelledCount], total: &Count) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| vec![r.label.clone(), r.count.text()])
+        .chain([vec!["Total".to_string(), total.text()]])
+        .collect()
+}
+
+/// Every table of the pack, in the order the screen and the PDF show them.
+pub fn tables(e: &Evaluation) -> Vec<Table> {
+    let mut out = vec![
+        t(
+            "funnel",
+            "From referral to support",
+            &["Step", "People", "Of those received"],
+            e.funnel
+                .iter()
+                .map(|f| vec![f.label.clone(), f.count.text(), pct(f.percent)])
+                .collect(),
+        ),
+        t(
+            "referrals_by_source",
+            "Referrals by source",
+            &["Source", "Referrals"],
+            counted(&e.by_source, &e.received_total),
+        ),
+        t(
+            "referrals_by_month",
+            "Referrals by month",
+            &["Month", "Referrals"],
+            counted(&e.by_month, &e.received_total),
+        ),
+        t(
+            "waits",
+            "Waiting times (days)",
+            &["From referral to", "People", "Median", "90th percentile"],
+            e.waits
+                .iter()
+                .map(|w| {
+                    vec![
+                        w.label.clone(),
+                        w.n.text(),
+                        opt(w.median_days, 0),
+                        opt(w.p90_days, 0),
+                    ]
+                })
+                .collect(),
+        ),
+        t(
+            "caseload",
+            "Caseload per worker",
+            &[
+                "Worker",
+                "People in the period",
+                "Per year",
+                "Guidance per year",
+                "Sessions per person",
+            ],
+            e.caseload
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.worker.clone(),
+                        c.people.text(),
+                        opt(c.per_year, 0),
+                        c.guidance_per_year.to_string(),
+                        opt(c.sessions_per_person, 1),
+                    ]
+                })
+                .collect(),
+        ),
+        t(
+            "closing_reasons",
+            "Reasons for closing",
+            &["Reason", "Episodes closed"],
+            counted(&e.closing_reasons, &e.closed_total),
+        ),
+        t(
+            "did_not_attend",
+            "Did not attend",
+            &["Attended", "Did not attend", "Did-not-attend rate"],
+            vec![vec![
+                e.dna.attended.text(),
+                e.dna.did_not_attend.text(),
+                pct(e.dna.rate_percent),
+            ]],
+        ),
+        t(
+            "follow_ups",
+            "Follow-ups due in the period",
+            &[
+                "Time point",
+                "Due",
+                "Recorded",
+                "Completion",
+                "Declined",
+                "Could not be done",
+                "Consent withdrawn",
+                "Overdue",
+                "Not yet due",
+            ],
+            e.follow_ups
+                .iter()
+                .map(|f| {
+                    vec![
+                        f.time_point.label().to_string(),
+                        f.due.text(),
+                        f.recorded.text(),
+                        pct(f.completion_percent),
+                        f.declined.text(),
+                        f.could_not_be_done.text(),
+                        f.contact_withdrawn.text(),
+                        f.overdue.text(),
+                        f.not_yet_due.text(),
+                    ]
+                })
+                .collect(),
+        ),
+    ];
+    out.push(paired_table(e));
+    out
+}
+
+fn paired_table(e: &Evaluation) -> Table {
+    let mut table = t(
+        "outcomes_paired",
+        "Outcome change (paired people only)",
+        &[
+            "Instrument",
+            "Item",
+            "From",
+            "To",
+            "n from",
+            "n to",
+            "n paired",
+            "Mean from",
+            "Mean to",
+            "Mean change",
+            "95% CI low",
+            "95% CI high",
+            "Improved",
+            "Same",
+            "Worse",
+        ],
+        e.paired
+            .iter()
+            .map(|p| {
+                vec![
+                    p.instrument_label.clone(),
+                    p.item_label.clone().unwrap_or_else(|| "Score".into()),
+                    p.from.as_str().to_uppercase(),
+                    p.to.as_str().to_uppercase(),
+                    p.n_from.text(),
+                    p.n_to.text(),
+                    p.n_paired.text(),
+                    opt(p.mean_from, 2),
+                    opt(p.mean_to, 2),
+                    opt(p.mean_change, 2),
+                    opt(p.ci95.map(|c| c[0]), 2),
+                    opt(p.ci95.map(|c| c[1]), 2),
+                    p.improved.text(),
+                    p.same.text(),
+                    p.worse.text(),
+                ]
+            })
+            .collect(),
+    );
+    table.note = Some("Only people measured at both time points are compared; the means are theirs. For anxiety a fall is an improvement.".into());
+    table
+}
+
+/// A table as CSV: UTF-8 with a byte-order mark (so Excel reads it as UTF-8), a header row,
+/// CRLF line ends, and fields quoted where they hold a comma, quote or line break.
+pub fn to_csv(table: &Table) -> String {
+    let field = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let line = |cells: &[String]| cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(",");
+    let mut out = String::from("\u{feff}");
+    out.push_str(&line(&table.columns));
+    out.push_str("\r\n");
+    for r in &table.rows {
+        out.push_str(&line(r));
+        out.push_str("\r\n");
+    }
+    out
+}
