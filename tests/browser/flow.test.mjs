@@ -211,7 +211,10 @@ step('search finds a person by NHS number as shown, postcode, and a misspelt nam
   const service = results.getByRole('link', { name: /Service East Leake walking group/ });
   await service.waitFor();
   assert.doesNotMatch(await results.innerText(), /_|"/, 'snippets in words, not codes');
-  await page.keyboard.press('Escape');
+  // Another screen by its shortcut closes the list instead of leaving it over the new screen.
+  await page.keyboard.press('Alt+2');
+  await page.getByRole('heading', { name: 'Caseload', level: 1 }).waitFor();
+  await results.waitFor({ state: 'hidden' });
   await page.close();
 });
 
@@ -305,6 +308,8 @@ step('errors are in words, beside their fields and in a summary in form order th
   await page.goto(`${url}#/referral/new`);
   await page.getByRole('heading', { name: 'New referral' }).waitFor();
   await page.getByLabel('First name').fill('Nobody');
+  const workers = await page.getByLabel('Worker').locator('option').allInnerTexts();
+  assert.ok(workers.includes('Me') && !workers.includes('Priya Shah'), `Me, not also her own name: ${workers.join(', ')}`);
   await page.getByRole('button', { name: 'Take referral' }).click();
   const summary = page.locator('form .form-message');
   await summary.getByRole('link', { name: 'Choose who referred them' }).waitFor();

@@ -190,6 +190,9 @@ async function route(): Promise<void> {
   const params = new URLSearchParams(query);
   const parts = path.split('/').filter(Boolean);
   const main = document.getElementById('main')!;
+  // A new screen (a link, Alt+1..4) never keeps the search list over it.
+  const results = document.getElementById('search-results');
+  if (results) results.hidden = true;
   document.querySelectorAll<HTMLAnchorElement>('[data-nav]').forEach((a) => {
     const current = hash.startsWith(a.dataset.nav!);
     if (current) a.setAttribute('aria-current', 'page');

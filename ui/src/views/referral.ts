@@ -130,7 +130,8 @@ export async function referralView(ctx: Ctx): Promise<HTMLElement> {
           'Worker',
           select(
             'worker_id',
-            workers.map((w) => ({ code: w.id, label: w.name })),
+            // "Me" is the worker taking it: their own name is not offered twice.
+            workers.filter((w) => w.id !== ctx.status.worker?.id).map((w) => ({ code: w.id, label: w.name })),
             { blank: 'Me' },
           ),
         ),

@@ -221,7 +221,13 @@ pub fn search(
                 id: crate::store::id_at(r, 0)?,
                 person_id: crate::store::opt_id_at(r, 1)?,
                 title: r.get(2)?,
-                snippet: r.get(3)?,
+                // A person's indexed text is every form of their numbers: the title says who,
+                // and repeating those numbers under it only shows more than was asked for.
+                snippet: if k == "person" {
+                    String::new()
+                } else {
+                    r.get(3)?
+                },
             })
         })?;
         for row in rows {

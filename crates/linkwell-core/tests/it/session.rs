@@ -143,6 +143,11 @@ mod search {
             "01154960000",
         ] {
             assert_eq!(names(&db, typed), ["Margaret Thornbury"], "typed {typed:?}");
+            let hits = search(db.store.conn(), typed, Some("person"), 5).unwrap();
+            assert_eq!(
+                hits[0].snippet, "",
+                "the name, not every form of the numbers"
+            );
         }
     }
 
