@@ -99,6 +99,19 @@ fn official_v3_record_and_list_page_import_and_reimport_in_place() {
     assert_eq!(db.store.services().unwrap().len(), 1);
     let s = by_feed_id(&db, "ac148810-d857-441c-9679-408f346de14b");
     assert_eq!(s["schedules"].as_array().unwrap().len(), 2);
+
+    // An organisation record is read as its services, not taken for a service itself.
+    let org = db
+        .store
+        .import_oruk(&feed("oruk-v3/organization_full.json"))
+        .unwrap();
+    assert_eq!(org.format, "ORUK v3 organisation record");
+    assert_eq!(
+        (org.added, org.updated, org.unchanged),
+        (0, 0, 1),
+        "{org:?}"
+    );
+    assert_eq!(db.store.services().unwrap().len(), 1);
 }
 
 #[test]

@@ -42,6 +42,28 @@ pub(crate) fn parse_feed(text: &str) -> Result<Feed> {
             check_count(&v, &["totalElements"], items.len(), complete, &mut notes);
             ("ORUK v1 services page", items, complete)
         }
+        // An organisation record: its services, each under that organisation.
+        Value::Object(o)
+            if o.contains_key("id") && o.get("services").is_some_and(Value::is_array) =>
+        {
+            let org: Map<String, Value> = o
+                .iter()
+                .filter(|(k, _)| k.as_str() != "services")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let items = array(&v, "services")
+                .iter()
+                .map(|s| {
+                    let mut s = s.clone();
+                    if let Some(m) = s.as_object_mut() {
+                        m.entry("organization")
+                            .or_insert_with(|| Value::Object(org.clone()));
+                    }
+                    s
+                })
+                .collect();
+            ("ORUK v3 organisation record", items, false)
+        }
         Value::Object(o) if o.contains_key("id") && o.contains_key("name") => {
             ("ORUK v3 service record", vec![v.clone()], false)
         }
