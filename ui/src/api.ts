@@ -162,11 +162,11 @@ import type { OnwardReferral } from './generated/OnwardReferral';
 import type { Person } from './generated/Person';
 import type { PersonRecord } from './generated/PersonRecord';
 import type { PersonInput } from './generated/PersonInput';
+import type { PersonMatch } from './generated/PersonMatch';
 import type { Referral } from './generated/Referral';
 import type { ReferralInput } from './generated/ReferralInput';
 import type { ReviewDue } from './generated/ReviewDue';
 import type { RiskFlag } from './generated/RiskFlag';
-import type { PersonMatch } from './generated/PersonMatch';
 import type { Schedule } from './generated/Schedule';
 import type { SearchHit } from './generated/SearchHit';
 import type { Service } from './generated/Service';
@@ -202,11 +202,11 @@ export type {
   OnwardReferral,
   Person,
   PersonInput,
+  PersonMatch,
   Referral,
   ReferralInput,
   ReviewDue,
   RiskFlag,
-  PersonMatch,
   Schedule,
   SearchHit,
   Service,
@@ -260,12 +260,12 @@ export const api = {
   checkNewReferral: (referral: NewReferral) => read<Check>('check_new_referral', { referral }),
   takeReferral: (referral: NewReferral) =>
     write<{ person: Person; referral: Referral; episode: Episode }>('take_referral', { referral }),
+  personMatches: (person: PersonInput) => read<PersonMatch[]>('person_matches', { person }),
   personRecord: (person_id: Id) => read<PersonRecord>('person_record', { person_id }),
   checkPerson: (person: PersonInput) => read<Check>('check_person', { person }),
   updatePerson: (person_id: Id, person: PersonInput) => write<Person>('update_person', { person_id, person }),
   reviewRiskFlag: (flag_id: Id, keep: boolean, next_review_on?: string) =>
     write<RiskFlag>('review_risk_flag', { flag_id, keep, next_review_on }),
-  personMatches: (person: PersonInput) => read<PersonMatch[]>('person_matches', { person }),
   recordConsent: (person_id: Id, consent: { kind: string; given: boolean; note?: string }) =>
     write<Consent>('record_consent', { person_id, consent }),
   addRiskFlag: (person_id: Id, flag: { kind: string; review_on: string; note?: string }) =>
@@ -278,13 +278,13 @@ export const api = {
     write<Handover>('hand_over', { episode_id, to_worker_id, to_stage, note }),
   closeEpisode: (episode_id: Id, reason: string, closed_on: string) =>
     write<Episode>('close_episode', { episode_id, reason, closed_on }),
+  updateSessionAttendance: (session_id: Id, attendance: string) =>
+    write<Session>('update_session_attendance', { session_id, attendance }),
   reopenEpisode: (episode_id: Id) => write<Episode>('reopen_episode', { episode_id }),
   recordSession: (person_id: Id, session: Record<string, unknown>) =>
     write<Session>('record_session', { person_id, session }),
   addNote: (person_id: Id, body: string, session_id?: Id) =>
     write<NoteWithHistory>('add_note', { person_id, body, session_id }),
-  updateSessionAttendance: (session_id: Id, attendance: string) =>
-    write<Session>('update_session_attendance', { session_id, attendance }),
   reviseNote: (note_id: Id, supersedes: Id, body: string) =>
     write<NoteWithHistory>('revise_note', { note_id, supersedes, body }),
   retractNote: (note_id: Id, reason: string) => write<NoteWithHistory>('retract_note', { note_id, reason }),
