@@ -3,6 +3,7 @@
 mod app_sync;
 mod cli;
 mod directory;
+mod hostile;
 mod licences;
 mod sync;
 mod tls;
