@@ -1,7 +1,7 @@
 //! `linkwell-server`: the central sync server and its admin commands.
 //!
 //! `linkwell-server --data DIR init --org NAME`, `team add`, `worker add`, `enrol-code`,
-//! `device list|revoke`, `instrument licence|schedule|list`, `person out-of-sight|put-in-team`, `quarantine list|resolve`,
+//! `device list|revoke|allow`, `instrument licence|schedule|list`, `person out-of-sight|put-in-team`, `quarantine list|resolve`,
 //! `backup`, `restore`, and `serve` (TLS with `--cert/--key`; plain
 //! HTTP is refused on anything but a loopback address). Logs carry ids only, never names.
 
