@@ -65,6 +65,23 @@ const LOOKAHEAD_DAYS: i64 = 7;
 
 pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today> {
     let w = worker_id.to_string();
+    Ok(Today {
+        date: on,
+        appointments: appointments_to_close_off(conn, &w, on)?,
+        follow_ups: follow_ups_due(conn, Some(worker_id), on)?,
+        waiting: waiting_for_first_contact(conn, &w, on)?,
+        risk_reviews: reviews_due(conn, RISK_REVIEWS_SQL, &w, on)?,
+        plan_reviews: reviews_due(conn, PLAN_REVIEWS_SQL, &w, on)?,
+    })
+}
+
+/// Booked appointments until they are closed off (attended, did not attend, cancelled):
+/// today's, and any from the last month still waiting for an outcome.
+fn appointments_to_close_off(
+    conn: &Connection,
+    w: &str,
+    on: NaiveDate,
+) -> Result<Vec<Appointment>> {
     let day_end = (on + chrono::Duration::days(1))
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default()
@@ -77,8 +94,6 @@ pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today>
          WHERE s.worker_id = ?1 AND s.starts_at >= ?2 AND s.starts_at < ?3 AND s.attendance = 'booked'
          ORDER BY s.starts_at",
     )?;
-    // Booked appointments until they are closed off (attended, did not attend, cancelled):
-    // today's, and any from the last month still waiting for an outcome.
     let since = (on - chrono::Duration::days(CLOSE_OFF_DAYS))
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default()
@@ -97,6 +112,15 @@ pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today>
         })?
         .collect::<Result<Vec<_>, _>>()?;
 
+    Ok(appointments)
+}
+
+/// New referrals nobody has reached yet, oldest first, with the attempts so far.
+fn waiting_for_first_contact(
+    conn: &Connection,
+    w: &str,
+    on: NaiveDate,
+) -> Result<Vec<WaitingReferral>> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, COALESCE(p.preferred_name, p.given_name) || ' ' || p.family_name, r.id, r.received_on,
                 (SELECT COUNT(*) FROM contact_attempt a WHERE a.referral_id = r.id)
@@ -118,14 +142,27 @@ pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today>
         })?
         .collect::<Result<Vec<_>, _>>()?;
 
-    let horizon = (on + chrono::Duration::days(LOOKAHEAD_DAYS)).to_string();
-    let mut stmt = conn.prepare_cached(
-        "SELECT f.id, p.id, COALESCE(p.preferred_name, p.given_name) || ' ' || p.family_name, f.kind, f.review_on
+    Ok(waiting)
+}
+
+/// Risk flags due for review (on or before the look-ahead) of people the worker supports.
+const RISK_REVIEWS_SQL: &str = "SELECT f.id, p.id, COALESCE(p.preferred_name, p.given_name) || ' ' || p.family_name, f.kind, f.review_on
          FROM risk_flag f JOIN person p ON p.id = f.person_id
          WHERE f.active = 1 AND f.review_on <= ?2
            AND EXISTS (SELECT 1 FROM episode e WHERE e.person_id = p.id AND e.worker_id = ?1 AND e.status != 'closed')
-         ORDER BY f.review_on",
-    )?;
+         ORDER BY f.review_on";
+
+/// The latest plan version of each person in the worker's open caseload, due for review.
+const PLAN_REVIEWS_SQL: &str = "SELECT pl.id, p.id, COALESCE(p.preferred_name, p.given_name) || ' ' || p.family_name, 'wellbeing_plan', pl.review_on
+         FROM episode e JOIN person p ON p.id = e.person_id
+         JOIN wellbeing_plan pl ON pl.id = (SELECT id FROM wellbeing_plan x WHERE x.person_id = p.id ORDER BY x.written_on DESC, x.rowid DESC LIMIT 1)
+         WHERE e.worker_id = ?1 AND e.status != 'closed' AND pl.review_on IS NOT NULL AND pl.review_on <= ?2
+         ORDER BY pl.review_on";
+
+/// Reviews due by `sql` (`?1` the worker, `?2` the look-ahead horizon), with days overdue.
+fn reviews_due(conn: &Connection, sql: &str, w: &str, on: NaiveDate) -> Result<Vec<ReviewDue>> {
+    let horizon = (on + chrono::Duration::days(LOOKAHEAD_DAYS)).to_string();
+    let mut stmt = conn.prepare_cached(sql)?;
     let review = |r: &rusqlite::Row<'_>| {
         let review_on: NaiveDate = r.get(4)?;
         Ok(ReviewDue {
@@ -137,30 +174,10 @@ pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today>
             days_overdue: (on - review_on).num_days(),
         })
     };
-    let risk_reviews = stmt
+    let due = stmt
         .query_map(params![w, horizon], review)?
         .collect::<Result<Vec<_>, _>>()?;
-
-    // The latest plan version of each person in the worker's open caseload.
-    let mut stmt = conn.prepare_cached(
-        "SELECT pl.id, p.id, COALESCE(p.preferred_name, p.given_name) || ' ' || p.family_name, 'wellbeing_plan', pl.review_on
-         FROM episode e JOIN person p ON p.id = e.person_id
-         JOIN wellbeing_plan pl ON pl.id = (SELECT id FROM wellbeing_plan x WHERE x.person_id = p.id ORDER BY x.written_on DESC, x.rowid DESC LIMIT 1)
-         WHERE e.worker_id = ?1 AND e.status != 'closed' AND pl.review_on IS NOT NULL AND pl.review_on <= ?2
-         ORDER BY pl.review_on",
-    )?;
-    let plan_reviews = stmt
-        .query_map(params![w, horizon], review)?
-        .collect::<Result<Vec<_>, _>>()?;
-
-    Ok(Today {
-        date: on,
-        appointments,
-        follow_ups: follow_ups_due(conn, Some(worker_id), on)?,
-        waiting,
-        risk_reviews,
-        plan_reviews,
-    })
+    Ok(due)
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
