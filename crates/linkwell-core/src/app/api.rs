@@ -252,6 +252,8 @@ pub enum Request {
         #[serde(default)]
         options: print::GreenBookOptions,
     },
+    /// A report's figures and tables (the Reports screen).
+    Report(crate::read::report::ReportRequest),
 }
 
 /// The error shape every transport sends to the UI: a stable code, a message in a link
@@ -603,6 +605,11 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
             )?;
             Ok(Value::Null)
         }
+        R::Report(req) => to(crate::read::report::report(
+            store.conn(),
+            store.actor()?.worker_id,
+            &req,
+        )?),
         R::PrintGreenBook { person_id, options } => {
             use base64::Engine as _;
             let pdf = store.green_book_pdf(person_id, &options)?;

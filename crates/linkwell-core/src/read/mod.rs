@@ -5,5 +5,6 @@ pub mod completeness;
 pub mod export;
 pub mod person_record;
 pub mod print;
+pub mod report;
 pub mod search;
 pub mod suggest;

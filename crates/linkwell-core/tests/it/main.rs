@@ -9,6 +9,7 @@ mod plans_measures;
 mod print;
 mod queries;
 mod registry;
+mod report;
 mod security;
 mod session;
 mod store;
