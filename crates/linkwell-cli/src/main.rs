@@ -21,6 +21,7 @@ pub(crate) use outln;
 mod bench;
 mod bench_directory;
 mod bench_sync;
+mod report_cmd;
 mod directory_cmd;
 mod sync_cmd;
 
@@ -130,6 +131,8 @@ enum Command {
     Sync(sync_cmd::SyncArgs),
     /// The community directory: Open Referral UK import and export.
     Directory(directory_cmd::DirectoryArgs),
+    /// Team and evaluation figures (`report evaluation --from DATE --to DATE`).
+    Report(report_cmd::ReportArgs),
     /// Benchmarks that print figures (medians, ratios).
     Bench {
         #[command(subcommand)]
@@ -300,6 +303,7 @@ fn run(cli: Cli) -> Result<()> {
                 None => outln!("{text}"),
             }
         }
+        Command::Report(args) => report_cmd::run(&cli, args)?,
         Command::Print { what } => {
             print(&cli, what)?;
         }

@@ -17,6 +17,8 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use uuid::Uuid;
 
+pub use linkwell_report::{Table, to_csv};
+
 /// What the Reports screen and `linkwell report` ask for.
 #[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 #[ts(export, optional_fields = nullable)]
