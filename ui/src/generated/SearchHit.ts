@@ -10,6 +10,6 @@ kind: string,
  */
 id: string, person_id: string | null, title: string, 
 /**
- * Matching text with the matches in [brackets].
+ * Matching text with the matches in \[brackets\].
  */
 snippet: string, };
