@@ -828,6 +828,14 @@ const followUpDecisions = step('a follow-up put off by days, a goal achieved, th
   const status = progress.getByRole('form', { name: 'Status of goal: Go to the lunch club' });
   await status.getByLabel('Status of “Go to the lunch club”').selectOption({ label: 'Achieved' });
   await status.getByRole('button', { name: 'Set status' }).click();
+  // The save redraws the section: wait for it before filling the next form, or the redraw
+  // can take the half-typed feedback with it.
+  await until('the goal achieved', async () => {
+    const r = await call('person_record', { person_id: outcomesId });
+    return r.goals.find((g) => g.goal.id === goal.goal.id)?.goal.status === 'achieved';
+  });
+  // The button is disabled from the click until the section has been drawn again.
+  await until('the progress section drawn again', () => status.getByRole('button', { name: 'Set status' }).isEnabled());
   const feedback = progress.getByRole('form', { name: `Feedback from ${services[0].name}` });
   await feedback.getByLabel(/group lead/).fill('Came twice, chatted with everyone; wants to help set up');
   await feedback.getByRole('button', { name: 'Save feedback' }).click();

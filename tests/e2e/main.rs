@@ -5,5 +5,6 @@ mod cli;
 mod directory;
 mod hostile;
 mod licences;
+mod report;
 mod sync;
 mod tls;
