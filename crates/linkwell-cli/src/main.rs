@@ -21,8 +21,8 @@ pub(crate) use outln;
 mod bench;
 mod bench_directory;
 mod bench_sync;
-mod report_cmd;
 mod directory_cmd;
+mod report_cmd;
 mod sync_cmd;
 
 use anyhow::{Context, Result};
