@@ -438,3 +438,13 @@ export function nowLocal(): string {
 }
 export const todayIso = () => nowLocal().slice(0, 10);
 export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** A card of a screen with its heading, labelled by it; the heading takes focus when jumped to. */
+export function section(id: string, title: string, ...body: (HTMLElement | null)[]): HTMLElement {
+  return h(
+    'section',
+    { class: 'card', id, 'aria-labelledby': `${id}-h` },
+    h('h2', { id: `${id}-h`, tabindex: '-1' }, title),
+    ...body,
+  );
+}

@@ -355,6 +355,21 @@ pub const ONS4_ITEMS: [(&str, &str); 4] = [
     ("anxiety", "Anxiety yesterday"),
 ];
 
+/// The Well-being Star's eight areas, in the order their scores are stored (each 1 to 10).
+pub const STAR_AREAS: [(&str, &str); 8] = [
+    ("lifestyle", "Lifestyle"),
+    ("looking_after_yourself", "Looking after yourself"),
+    ("managing_symptoms", "Managing symptoms"),
+    (
+        "work_volunteering",
+        "Work, volunteering and other activities",
+    ),
+    ("money", "Money"),
+    ("where_you_live", "Where you live"),
+    ("family_friends", "Family and friends"),
+    ("feeling_positive", "Feeling positive"),
+];
+
 /// Words for an attainment rating, for the person's own pages.
 pub fn attainment_words(score: i8) -> &'static str {
     match score {

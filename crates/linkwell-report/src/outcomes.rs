@@ -41,25 +41,8 @@ pub struct PairedComparison {
 /// Service use is the cost case's, not an outcome.
 pub fn item_names(instrument: Instrument) -> Option<Vec<(&'static str, &'static str)>> {
     match instrument {
-        Instrument::Ons4 => Some(vec![
-            ("life_satisfaction", "Life satisfaction"),
-            ("worthwhile", "Worthwhile"),
-            ("happiness", "Happiness"),
-            ("anxiety", "Anxiety"),
-        ]),
-        Instrument::WellbeingStar => Some(vec![
-            ("lifestyle", "Lifestyle"),
-            ("looking_after_yourself", "Looking after yourself"),
-            ("managing_symptoms", "Managing symptoms"),
-            (
-                "work_volunteering",
-                "Work, volunteering and other activities",
-            ),
-            ("money", "Money"),
-            ("where_you_live", "Where you live"),
-            ("family_friends", "Family and friends"),
-            ("feeling_positive", "Feeling positive"),
-        ]),
+        Instrument::Ons4 => Some(linkwell_domain::vocabulary::ONS4_ITEMS.to_vec()),
+        Instrument::WellbeingStar => Some(linkwell_domain::vocabulary::STAR_AREAS.to_vec()),
         // Loneliness is coded 1 (often or always) to 5 (never): higher is better.
         Instrument::Loneliness => Some(vec![("lonely", "Loneliness (5 = never)")]),
         Instrument::GroupMemberships => Some(vec![("groups", "Groups belonged to")]),

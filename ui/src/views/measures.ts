@@ -21,6 +21,7 @@ import {
   fmtDate,
   todayIso,
   labelOf,
+  section,
 } from '../dom';
 
 type Refresh = (section?: string) => Promise<void>;
@@ -44,15 +45,6 @@ function saving(form: HTMLFormElement, save: () => Promise<string>, refresh: () 
     }
   });
   return form;
-}
-
-function section(id: string, title: string, ...body: (HTMLElement | null)[]): HTMLElement {
-  return h(
-    'section',
-    { class: 'card', id, 'aria-labelledby': `${id}-h` },
-    h('h2', { id: `${id}-h`, tabindex: '-1' }, title),
-    ...body,
-  );
 }
 
 function measureInput(f: MeasureField): HTMLElement {

@@ -33,18 +33,10 @@ import {
   checkAsYouType,
   dateInput,
   dateTimeInput,
+  section,
 } from '../dom';
 
 type Refresh = (section?: string) => Promise<void>;
-
-function section(id: string, title: string, ...body: (HTMLElement | null)[]): HTMLElement {
-  return h(
-    'section',
-    { class: 'card', id, 'aria-labelledby': `${id}-h` },
-    h('h2', { id: `${id}-h`, tabindex: '-1' }, title),
-    ...body,
-  );
-}
 
 /** What was just saved, shown at the top of its section once the record is redrawn (a sighted
  * worker sees it, not only a screen reader), with an undo where the record allows one. */
@@ -630,38 +622,8 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
             ),
           )
         : null,
-      cur.retracted
-        ? null
-        : h(
-            'button',
-            {
-              type: 'button',
-              class: 'link',
-              'aria-expanded': 'false',
-              onclick: (e: Event) => {
-                rev.hidden = !rev.hidden;
-                (e.target as HTMLElement).setAttribute('aria-expanded', String(!rev.hidden));
-                if (!rev.hidden) rev.querySelector('textarea')?.focus();
-              },
-            },
-            'Revise this note',
-          ),
-      cur.retracted
-        ? null
-        : h(
-            'button',
-            {
-              type: 'button',
-              class: 'link',
-              'aria-expanded': 'false',
-              onclick: (e: Event) => {
-                retract.hidden = !retract.hidden;
-                (e.target as HTMLElement).setAttribute('aria-expanded', String(!retract.hidden));
-                if (!retract.hidden) retract.querySelector('input')?.focus();
-              },
-            },
-            'Retract this note',
-          ),
+      cur.retracted ? null : disclosure('Revise this note', rev, 'textarea'),
+      cur.retracted ? null : disclosure('Retract this note', retract, 'input'),
       rev,
       retract,
     );
@@ -1095,4 +1057,16 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     }),
   );
   return all;
+}
+
+/** A link-styled button that shows and hides `panel`, saying which in aria-expanded, and puts the
+ * cursor in the panel's first `focus` field when it opens. */
+function disclosure(label: string, panel: HTMLElement, focus: string): HTMLButtonElement {
+  const button = h('button', { type: 'button', class: 'link', 'aria-expanded': 'false' }, label) as HTMLButtonElement;
+  button.addEventListener('click', () => {
+    panel.hidden = !panel.hidden;
+    button.setAttribute('aria-expanded', String(!panel.hidden));
+    if (!panel.hidden) panel.querySelector<HTMLElement>(focus)?.focus();
+  });
+  return button;
 }

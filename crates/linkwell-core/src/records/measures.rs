@@ -7,7 +7,7 @@
 
 use crate::domain::validate::Checker;
 use crate::domain::vocabulary::{
-    Instrument, TimePoint, ons4_anxiety_band, ons4_positive_band, pam_level,
+    Instrument, STAR_AREAS, TimePoint, ons4_anxiety_band, ons4_positive_band, pam_level,
 };
 use crate::error::Result;
 use crate::records::people::Person;
@@ -99,21 +99,6 @@ pub const LONELINESS: [&str; 5] = [
     "Occasionally",
     "Hardly ever",
     "Never",
-];
-
-/// The Well-being Star's eight areas, in the order their scores are stored (each 1 to 10).
-pub const STAR_AREAS: [(&str, &str); 8] = [
-    ("lifestyle", "Lifestyle"),
-    ("looking_after_yourself", "Looking after yourself"),
-    ("managing_symptoms", "Managing symptoms"),
-    (
-        "work_volunteering",
-        "Work, volunteering and other activities",
-    ),
-    ("money", "Money"),
-    ("where_you_live", "Where you live"),
-    ("family_friends", "Family and friends"),
-    ("feeling_positive", "Feeling positive"),
 ];
 
 /// Service use in the last 3 months, in stored order: the first three are the evaluation's
