@@ -21,3 +21,13 @@ forbid linkwell-domain rusqlite
 forbid linkwell-report rusqlite linkwell-core
 # The server shares only the wire contract with the laptop (the simulation's dev-dependency aside).
 forbid linkwell-server linkwell-core argon2 printpdf openssl-sys
+# Licences, banned crates and sources (deny.toml). Advisories are left out: their database is
+# fetched from GitHub, which CI cannot reach. cargo-deny is not installed by scripts/setup.sh
+# (a cold `cargo install --locked cargo-deny` took 3 min 14 s of this 2-core machine).
+if command -v cargo-deny >/dev/null; then
+  step "licences, bans and sources (cargo deny)"
+  cargo deny --log-level error check licenses bans sources
+  echo "ok: cargo deny licences, bans and sources"
+else
+  echo "skipped: cargo deny (not installed: cargo install --locked cargo-deny)"
+fi
