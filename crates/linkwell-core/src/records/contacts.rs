@@ -5,6 +5,7 @@
 use crate::domain::validate::Checker;
 use crate::domain::vocabulary::{Attendance, SessionMode};
 use crate::error::{CoreError, Refusal, Result};
+use crate::records::pathway::pick;
 use crate::store::{self, Store};
 use chrono::{Local, NaiveDateTime};
 use linkwell_protocol::{EntityKind, Operation};
@@ -102,24 +103,22 @@ impl Store {
         self.person(person_id)?;
         let mut c = Checker::new();
         let starts_at = c.datetime("starts_at", "Date and time", &input.starts_at);
-        let mode = SessionMode::parse(&input.mode);
-        if mode.is_none() {
-            c.fail(
-                "mode",
-                crate::records::pathway::choose("how you met", &input.mode, SessionMode::labels()),
-            );
-        }
-        let attendance = Attendance::parse(&input.attendance);
-        if attendance.is_none() {
-            c.fail(
-                "attendance",
-                crate::records::pathway::choose(
-                    "whether they came",
-                    &input.attendance,
-                    Attendance::labels(),
-                ),
-            );
-        }
+        let mode = pick(
+            &mut c,
+            "mode",
+            "how you met",
+            &input.mode,
+            SessionMode::parse,
+            SessionMode::labels,
+        );
+        let attendance = pick(
+            &mut c,
+            "attendance",
+            "whether they came",
+            &input.attendance,
+            Attendance::parse,
+            Attendance::labels,
+        );
         if let Some(m) = input.minutes
             && !(0..=600).contains(&m)
         {

@@ -6,7 +6,7 @@ use crate::domain::vocabulary::{
     Barrier, FiveWays, OnwardStatus, ServiceCategory, ServiceStatus, Weekday,
 };
 use crate::error::{CoreError, Refusal, Result};
-use crate::store::{self, Store, to_payload, today};
+use crate::store::{self, Store, today};
 use chrono::NaiveDate;
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};
@@ -374,11 +374,7 @@ impl Store {
         c.finish()?;
         next.id = id;
         next.redirect_to = current.redirect_to;
-        let before = to_payload(&current)?;
-        let changed: Map<_, _> = to_payload(&next)?
-            .into_iter()
-            .filter(|(k, v)| before.get(k) != Some(v))
-            .collect();
+        let changed = store::changed_fields(&current, &next)?;
         if changed.is_empty() {
             return Ok(current);
         }

@@ -131,6 +131,23 @@ pub struct Handover {
     pub note: String,
 }
 
+/// A pick-list answer as its vocabulary value; blank or not offered, the field's error in a
+/// worker's words.
+pub(crate) fn pick<T>(
+    c: &mut Checker,
+    field: &str,
+    what: &str,
+    typed: &str,
+    parse: fn(&str) -> Option<T>,
+    labels: fn() -> String,
+) -> Option<T> {
+    let value = parse(typed);
+    if value.is_none() {
+        c.fail(field, choose(what, typed, labels()));
+    }
+    value
+}
+
 /// A worker's words for a pick list left blank or given something it does not offer.
 pub(crate) fn choose(what: &str, typed: &str, labels: String) -> String {
     if typed.trim().is_empty() {
@@ -144,13 +161,14 @@ pub(crate) fn choose(what: &str, typed: &str, labels: String) -> String {
 }
 
 fn referral_fields(c: &mut Checker, i: &ReferralInput, today: NaiveDate) -> Referral {
-    let source = ReferralSource::parse(&i.source);
-    if source.is_none() {
-        c.fail(
-            "source",
-            choose("who referred them", &i.source, ReferralSource::labels()),
-        );
-    }
+    let source = pick(
+        c,
+        "source",
+        "who referred them",
+        &i.source,
+        ReferralSource::parse,
+        ReferralSource::labels,
+    );
     let received_on = c.date("received_on", "Date received", &i.received_on);
     if received_on.is_some_and(|d| d > today) {
         c.fail("received_on", "Date received cannot be in the future");
@@ -451,20 +469,22 @@ impl Store {
                 "A contact attempt cannot be before the referral was received",
             );
         }
-        let method = ContactMethod::parse(&input.method);
-        if method.is_none() {
-            c.fail(
-                "method",
-                choose("how you tried", &input.method, ContactMethod::labels()),
-            );
-        }
-        let outcome = ContactOutcome::parse(&input.outcome);
-        if outcome.is_none() {
-            c.fail(
-                "outcome",
-                choose("the outcome", &input.outcome, ContactOutcome::labels()),
-            );
-        }
+        let method = pick(
+            &mut c,
+            "method",
+            "how you tried",
+            &input.method,
+            ContactMethod::parse,
+            ContactMethod::labels,
+        );
+        let outcome = pick(
+            &mut c,
+            "outcome",
+            "the outcome",
+            &input.outcome,
+            ContactOutcome::parse,
+            ContactOutcome::labels,
+        );
         let note = c.optional("note", "Note", input.note.as_deref(), 2000);
         c.finish()?;
         let episode = self

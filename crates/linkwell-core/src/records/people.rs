@@ -4,6 +4,7 @@
 use crate::domain::validate::{self, Checker};
 use crate::domain::vocabulary::{ConsentKind, RiskKind, Role};
 use crate::error::{CoreError, Refusal, Result};
+use crate::records::pathway::pick;
 use crate::store::{self, Actor, Store, to_payload, today};
 use chrono::NaiveDate;
 use linkwell_protocol::{EntityKind, Operation};
@@ -68,13 +69,7 @@ fn check_worker(
     input: &WorkerInput,
 ) -> (String, Option<Role>, Option<String>, Option<String>) {
     let name = c.required("name", "Name", &input.name, 120);
-    let role = Role::parse(&input.role);
-    if role.is_none() {
-        c.fail(
-            "role",
-            crate::records::pathway::choose("a role", &input.role, Role::labels()),
-        );
-    }
+    let role = pick(c, "role", "a role", &input.role, Role::parse, Role::labels);
     let phone = c
         .optional("phone", "Phone", input.phone.as_deref(), 40)
         .and_then(|p| validate::phone(&p).map_err(|m| c.fail("phone", m)).ok());
@@ -487,12 +482,7 @@ impl Store {
         next.created_on = current.created_on;
         next.distinct_from = current.distinct_from.clone();
         next.distinct_decided_by = current.distinct_decided_by;
-        let before = to_payload(&current)?;
-        let after = to_payload(&next)?;
-        let changed: serde_json::Map<_, _> = after
-            .into_iter()
-            .filter(|(k, v)| before.get(k) != Some(v))
-            .collect();
+        let changed = store::changed_fields(&current, &next)?;
         if changed.is_empty() {
             return Ok(current);
         }
@@ -546,17 +536,14 @@ impl Store {
     pub fn record_consent(&mut self, person_id: Uuid, input: &ConsentInput) -> Result<Consent> {
         self.person(person_id)?;
         let mut c = Checker::new();
-        let kind = ConsentKind::parse(&input.kind);
-        if kind.is_none() {
-            c.fail(
-                "kind",
-                crate::records::pathway::choose(
-                    "what the consent is to",
-                    &input.kind,
-                    ConsentKind::labels(),
-                ),
-            );
-        }
+        let kind = pick(
+            &mut c,
+            "kind",
+            "what the consent is to",
+            &input.kind,
+            ConsentKind::parse,
+            ConsentKind::labels,
+        );
         let recorded_on = match input
             .recorded_on
             .as_deref()
@@ -599,17 +586,14 @@ impl Store {
     pub fn add_risk_flag(&mut self, person_id: Uuid, input: &RiskFlagInput) -> Result<RiskFlag> {
         self.person(person_id)?;
         let mut c = Checker::new();
-        let kind = RiskKind::parse(&input.kind);
-        if kind.is_none() {
-            c.fail(
-                "kind",
-                crate::records::pathway::choose(
-                    "the kind of risk flag",
-                    &input.kind,
-                    RiskKind::labels(),
-                ),
-            );
-        }
+        let kind = pick(
+            &mut c,
+            "kind",
+            "the kind of risk flag",
+            &input.kind,
+            RiskKind::parse,
+            RiskKind::labels,
+        );
         let review_on = c.date("review_on", "Review date", &input.review_on);
         if review_on.is_some_and(|d| d < today()) {
             c.fail("review_on", "Review date must be today or later");

@@ -188,15 +188,7 @@ impl Store {
     /// Runs `f` in one transaction: everything it records commits together or not at all.
     pub fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T>) -> Result<T> {
         let actor = self.actor()?;
-        let tx = self.conn.transaction()?;
-        let mut w = Writer {
-            tx,
-            actor,
-            ids: &mut self.ids,
-        };
-        let out = f(&mut w)?;
-        w.tx.commit()?;
-        Ok(out)
+        self.write_as(actor, f)
     }
 
     /// Writes with a given actor before the device row exists (set-up only).
@@ -537,6 +529,16 @@ pub fn to_payload<T: serde::Serialize>(record: &T) -> Result<Map<String, Value>>
         }
         _ => Err(CoreError::Corrupt("record is not an object".into())),
     }
+}
+
+/// The fields of `next` that differ from `current`: what an edit writes to the change log, so
+/// an unchanged field does not win a sync conflict it had no part in.
+pub fn changed_fields<T: serde::Serialize>(current: &T, next: &T) -> Result<Map<String, Value>> {
+    let before = to_payload(current)?;
+    Ok(to_payload(next)?
+        .into_iter()
+        .filter(|(k, v)| before.get(k) != Some(v))
+        .collect())
 }
 
 /// Today's date on this laptop.

@@ -60,7 +60,10 @@ fn to<T: Serialize>(v: T) -> Result<Value> {
 }
 
 use super::Gate;
-use super::profiles::{Join, MAX_IDLE_MINUTES, MIN_IDLE_MINUTES, ProfileInfo, Profiles, same};
+use super::profiles::{
+    Join, MAX_IDLE_MINUTES, MIN_IDLE_MINUTES, ProfileInfo, Profiles, check_new_passphrase_twice,
+    same,
+};
 
 /// Calls the gate answers itself; everything else goes to the unlocked store.
 #[derive(Deserialize, strum::VariantNames)]
@@ -228,12 +231,7 @@ impl Gate {
             } => {
                 self.store()?;
                 let db = self.current_db()?;
-                vault::check_new_passphrase("new_passphrase", &new_passphrase)?;
-                same(
-                    "new_passphrase_again",
-                    &new_passphrase,
-                    &new_passphrase_again,
-                )?;
+                check_new_passphrase_twice(&new_passphrase, &new_passphrase_again)?;
                 vault::change_passphrase(&db, &current, &new_passphrase).map_err(|e| match e {
                     CoreError::WrongPassphrase { .. } => {
                         CoreError::invalid("current", "That is not your current passphrase")
@@ -251,12 +249,7 @@ impl Gate {
             } => {
                 let id = self.pick(profile.as_deref())?;
                 let db = self.db_of(&id)?;
-                vault::check_new_passphrase("new_passphrase", &new_passphrase)?;
-                same(
-                    "new_passphrase_again",
-                    &new_passphrase,
-                    &new_passphrase_again,
-                )?;
+                check_new_passphrase_twice(&new_passphrase, &new_passphrase_again)?;
                 self.lock();
                 let key = vault::recover(&db, &recovery_code, &new_passphrase)?;
                 let store = Store::open(&db, Some(&key))?;

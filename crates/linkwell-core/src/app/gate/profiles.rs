@@ -34,6 +34,12 @@ pub(super) fn same(field: &str, a: &str, b: &str) -> Result<()> {
     }
 }
 
+/// A new passphrase (changed or recovered): strong enough, and typed the same twice.
+pub(super) fn check_new_passphrase_twice(new: &str, again: &str) -> Result<()> {
+    vault::check_new_passphrase("new_passphrase", new)?;
+    same("new_passphrase_again", new, again)
+}
+
 /// Where the profiles live.
 #[derive(Debug, Clone)]
 pub enum Profiles {
