@@ -2,8 +2,9 @@
 //! its limit, an id, a date, an NHS number, a postcode, a code from a closed vocabulary...)
 //! and whether it may be empty. One definition, checked by the server on every pushed change
 //! and by the laptop on every pulled one, using the laptop's own rules
-//! (`linkwell_domain::validate`, the vocabularies). Free-text limits are the laptop forms'
-//! limits. Changing this changes [`crate::WIRE_SCHEMA_VERSION`].
+//! (`linkwell_domain::validate`, the vocabularies). The laptop's forms read their free-text
+//! limits from here through [`text_limit`] (set-up's names are tighter still). Changing this
+//! changes [`crate::WIRE_SCHEMA_VERSION`].
 
 use crate::EntityKind;
 use crate::registry::{self, ColType};
@@ -107,6 +108,19 @@ pub fn spec(kind: EntityKind, field: &str) -> Option<FieldSpec> {
             max: LIST_MAX,
         }),
     }))
+}
+
+/// The most characters a free-text field holds on the wire: the laptop's forms check the same
+/// number, so a form never takes what the server refuses. Asking for a field that is not free
+/// text is a mistake in the caller (caught by any test of that form).
+pub fn text_limit(kind: EntityKind, field: &str) -> usize {
+    match spec(kind, field).map(|s| s.shape) {
+        Some(Shape::Text(max)) => max,
+        other => {
+            debug_assert!(false, "{kind:?}.{field} is not free text: {other:?}");
+            LONGEST_TEXT
+        }
+    }
 }
 
 /// Ids, dates and booleans by the field's name; everything else by kind and field.

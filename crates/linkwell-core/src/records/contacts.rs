@@ -5,9 +5,11 @@
 use crate::domain::validate::Checker;
 use crate::domain::vocabulary::{Attendance, SessionMode};
 use crate::error::{CoreError, Refusal, Result};
+use crate::records::WireText;
 use crate::records::pathway::pick;
 use crate::store::{self, Store};
 use chrono::{Local, NaiveDateTime};
+use linkwell_protocol::fields::text_limit;
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};
 use serde_json::Map;
@@ -90,8 +92,6 @@ impl NoteWithHistory {
     }
 }
 
-const NOTE_MAX: usize = 20_000;
-
 fn now() -> NaiveDateTime {
     Local::now().naive_local()
 }
@@ -124,15 +124,30 @@ impl Store {
         {
             c.fail("minutes", "Length must be between 0 and 600 minutes");
         }
-        let venue = c.optional("venue", "Venue", input.venue.as_deref(), 200);
-        let actions_agreed = c.optional(
+        let venue = c.optional_text(
+            EntityKind::Session,
+            "venue",
+            "Venue",
+            input.venue.as_deref(),
+        );
+        let actions_agreed = c.optional_text(
+            EntityKind::Session,
             "actions_agreed",
             "Actions agreed",
             input.actions_agreed.as_deref(),
-            4000,
         );
-        let next_step = c.optional("next_step", "Next step", input.next_step.as_deref(), 1000);
-        let note = c.optional("note", "Note", input.note.as_deref(), NOTE_MAX);
+        let next_step = c.optional_text(
+            EntityKind::Session,
+            "next_step",
+            "Next step",
+            input.next_step.as_deref(),
+        );
+        let note = c.optional(
+            "note",
+            "Note",
+            input.note.as_deref(),
+            text_limit(EntityKind::NoteRevision, "body"),
+        );
         if attendance == Some(Attendance::Booked)
             && starts_at.is_some_and(|s| s < now() - chrono::Duration::days(1))
         {
@@ -253,7 +268,7 @@ impl Store {
             }
         }
         let mut c = Checker::new();
-        let body = c.required("body", "Note", body, NOTE_MAX);
+        let body = c.text(EntityKind::NoteRevision, "body", "Note", body);
         c.finish()?;
         let id = self.write(|w| write_note(w, person_id, session_id, body, now()))?;
         self.note(id)
@@ -277,7 +292,7 @@ impl Store {
             return Err(Refusal::NoteRetracted.into());
         }
         let mut c = Checker::new();
-        let body = c.required("body", "Note", body, NOTE_MAX);
+        let body = c.text(EntityKind::NoteRevision, "body", "Note", body);
         c.finish()?;
         if current.current().is_some_and(|r| r.body == body) {
             return Ok(current);
@@ -309,7 +324,12 @@ impl Store {
             return Err(Refusal::NoteAlreadyRetracted.into());
         }
         let mut c = Checker::new();
-        let reason = c.required("reason", "Reason for retracting", reason, 1000);
+        let reason = c.text(
+            EntityKind::NoteRevision,
+            "reason",
+            "Reason for retracting",
+            reason,
+        );
         c.finish()?;
         let (supersedes, body) = (latest.id, latest.body.clone());
         self.write(|w| {

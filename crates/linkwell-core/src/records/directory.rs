@@ -6,8 +6,10 @@ use crate::domain::vocabulary::{
     Barrier, FiveWays, OnwardStatus, ServiceCategory, ServiceStatus, Weekday,
 };
 use crate::error::{CoreError, Refusal, Result};
+use crate::records::WireText;
 use crate::store::{self, Store, today};
 use chrono::NaiveDate;
+use linkwell_protocol::fields::text_limit;
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};
 use serde_json::Map;
@@ -140,8 +142,13 @@ fn check_time(c: &mut Checker, field: &str, label: &str, v: &str) -> String {
 }
 
 fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
-    let name = c.required("name", "Name", &i.name, 200);
-    let description = c.required("description", "What happens", &i.description, 4000);
+    let name = c.text(EntityKind::Service, "name", "Name", &i.name);
+    let description = c.text(
+        EntityKind::Service,
+        "description",
+        "What happens",
+        &i.description,
+    );
     let categories = service_categories(c, &i.categories);
     let five_ways = service_five_ways(c, &i.five_ways);
     let schedules = i
@@ -172,24 +179,34 @@ fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
         categories,
         five_ways,
         schedules,
-        venue: c.optional("venue", "Venue", i.venue.as_deref(), 200),
-        address: c.optional("address", "Address", i.address.as_deref(), 300),
+        venue: c.optional_text(EntityKind::Service, "venue", "Venue", i.venue.as_deref()),
+        address: c.optional_text(
+            EntityKind::Service,
+            "address",
+            "Address",
+            i.address.as_deref(),
+        ),
         postcode,
-        cost: c.optional("cost", "Cost", i.cost.as_deref(), 200),
+        cost: c.optional_text(EntityKind::Service, "cost", "Cost", i.cost.as_deref()),
         free: i.free,
         step_free: i.step_free,
         hearing_loop: i.hearing_loop,
-        transport: c.optional("transport", "Transport", i.transport.as_deref(), 300),
+        transport: c.optional_text(
+            EntityKind::Service,
+            "transport",
+            "Transport",
+            i.transport.as_deref(),
+        ),
         taking_new_members: i.taking_new_members,
-        contact_name: c.optional(
+        contact_name: c.optional_text(
+            EntityKind::Service,
             "contact_name",
             "Contact name",
             i.contact_name.as_deref(),
-            120,
         ),
         contact_phone,
         contact_email,
-        lead: c.optional("lead", "Group lead", i.lead.as_deref(), 120),
+        lead: c.optional_text(EntityKind::Service, "lead", "Group lead", i.lead.as_deref()),
         last_verified_on,
         status,
         redirect_to: None,
@@ -326,8 +343,8 @@ impl Store {
         email: Option<&str>,
     ) -> Result<Provider> {
         let mut c = Checker::new();
-        let name = c.required("name", "Organisation name", name, 200);
-        let website = c.optional("website", "Website", website, 300);
+        let name = c.text(EntityKind::Provider, "name", "Organisation name", name);
+        let website = c.optional_text(EntityKind::Provider, "website", "Website", website);
         let phone = phone
             .map(str::trim)
             .filter(|v| !v.is_empty())
@@ -555,7 +572,12 @@ impl Store {
             }
         }
         if let Some(f) = feedback {
-            let f = c.optional("feedback", "Feedback from the group", Some(f), 4000);
+            let f = c.optional_text(
+                EntityKind::OnwardReferral,
+                "feedback",
+                "Feedback from the group",
+                Some(f),
+            );
             if f != r.feedback {
                 m.insert("feedback".into(), f.clone().into());
                 r.feedback = f;
@@ -584,7 +606,7 @@ impl Store {
             "volunteer_name",
             "Volunteer's name",
             input.volunteer_name.as_deref(),
-            200,
+            text_limit(EntityKind::OnwardReferral, "accompanied_by_name"),
         );
         match (input.worker_id, &name) {
             (Some(_), Some(_)) => c.fail(

@@ -12,6 +12,7 @@
 use crate::domain::validate::Checker;
 use crate::domain::vocabulary::{FollowUpDecisionKind, Instrument, TimePoint};
 use crate::error::{CoreError, Result};
+use crate::records::WireText;
 use crate::store::{self, Store, today};
 use chrono::{Months, NaiveDate};
 use linkwell_protocol::EntityKind;
@@ -468,7 +469,12 @@ fn check_decision(
     Option<NaiveDate>,
 ) {
     let d = FollowUpDecisionKind::parse(&input.decision);
-    let note = c.optional("note", "Reason", input.note.as_deref(), 1000);
+    let note = c.optional_text(
+        EntityKind::FollowUpDecision,
+        "note",
+        "Reason",
+        input.note.as_deref(),
+    );
     let remind_on = match d {
         None => {
             c.fail(

@@ -10,6 +10,7 @@ use crate::domain::vocabulary::{
     Instrument, STAR_AREAS, TimePoint, ons4_anxiety_band, ons4_positive_band, pam_level,
 };
 use crate::error::Result;
+use crate::records::WireText;
 use crate::records::people::Person;
 use crate::store::{self, Store, today};
 use chrono::NaiveDate;
@@ -429,7 +430,12 @@ impl Store {
             ),
             _ => {}
         }
-        let holder = c.required("licence_holder", "Licence holder", licence_holder, 200);
+        let holder = c.text(
+            EntityKind::InstrumentLicence,
+            "licence_holder",
+            "Licence holder",
+            licence_holder,
+        );
         c.finish()?;
         self.write(|w| {
             let l = InstrumentLicence {

@@ -10,3 +10,38 @@ pub mod oruk;
 pub mod pathway;
 pub mod people;
 pub mod plans;
+
+use crate::domain::validate::Checker;
+use linkwell_protocol::EntityKind;
+use linkwell_protocol::fields::text_limit;
+
+/// Free text held to the wire's limit for the same field of `kind` (linkwell-protocol's field
+/// rules), so a form never takes what the server refuses and the number is written once.
+pub(crate) trait WireText {
+    /// Required text, trimmed; `field` is both the form's field and the record's.
+    fn text(&mut self, kind: EntityKind, field: &str, label: &str, value: &str) -> String;
+    /// Optional text, trimmed; empty becomes None.
+    fn optional_text(
+        &mut self,
+        kind: EntityKind,
+        field: &str,
+        label: &str,
+        value: Option<&str>,
+    ) -> Option<String>;
+}
+
+impl WireText for Checker {
+    fn text(&mut self, kind: EntityKind, field: &str, label: &str, value: &str) -> String {
+        self.required(field, label, value, text_limit(kind, field))
+    }
+
+    fn optional_text(
+        &mut self,
+        kind: EntityKind,
+        field: &str,
+        label: &str,
+        value: Option<&str>,
+    ) -> Option<String> {
+        self.optional(field, label, value, text_limit(kind, field))
+    }
+}

@@ -7,6 +7,7 @@ use crate::domain::vocabulary::{
     ReferralSource, SnomedCode, Stage,
 };
 use crate::error::{CoreError, Refusal, Result};
+use crate::records::WireText;
 use crate::records::people::{
     Consent, Person, PersonFields, PersonInput, PersonMatch, person_fields,
 };
@@ -223,19 +224,29 @@ fn referral_fields(c: &mut Checker, i: &ReferralInput, today: NaiveDate) -> Refe
         id: Uuid::nil(),
         person_id: Uuid::nil(),
         source: source.unwrap_or(ReferralSource::Gp),
-        referrer_name: c.optional("referrer_name", "Referrer", i.referrer_name.as_deref(), 120),
-        referrer_practice: c.optional(
+        referrer_name: c.optional_text(
+            EntityKind::Referral,
+            "referrer_name",
+            "Referrer",
+            i.referrer_name.as_deref(),
+        ),
+        referrer_practice: c.optional_text(
+            EntityKind::Referral,
             "referrer_practice",
             "Referrer's practice",
             i.referrer_practice.as_deref(),
-            200,
         ),
         received_on: received_on.unwrap_or(today),
         reasons,
         conditions,
         snomed_code,
         consent_to_contact: i.consent_to_contact,
-        detail: c.optional("detail", "Referral detail", i.detail.as_deref(), 4000),
+        detail: c.optional_text(
+            EntityKind::Referral,
+            "detail",
+            "Referral detail",
+            i.detail.as_deref(),
+        ),
     }
 }
 
@@ -485,7 +496,12 @@ impl Store {
             ContactOutcome::parse,
             ContactOutcome::labels,
         );
-        let note = c.optional("note", "Note", input.note.as_deref(), 2000);
+        let note = c.optional_text(
+            EntityKind::ContactAttempt,
+            "note",
+            "Note",
+            input.note.as_deref(),
+        );
         c.finish()?;
         let episode = self
             .episodes(referral.person_id)?
@@ -567,7 +583,7 @@ impl Store {
                 "The episode is already with this worker at this stage",
             );
         }
-        let note = c.required("note", "Handover note", note, 4000);
+        let note = c.text(EntityKind::Handover, "note", "Handover note", note);
         c.finish()?;
         let stage = stage.unwrap_or(Stage::LinkWorker);
         self.write(|w| {

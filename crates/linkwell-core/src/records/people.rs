@@ -4,6 +4,7 @@
 use crate::domain::validate::{self, Checker};
 use crate::domain::vocabulary::{ConsentKind, RiskKind, Role};
 use crate::error::{CoreError, Refusal, Result};
+use crate::records::WireText;
 use crate::records::pathway::pick;
 use crate::store::{self, Actor, Store, to_payload, today};
 use chrono::NaiveDate;
@@ -64,17 +65,21 @@ pub struct WorkerInput {
     pub email: Option<String>,
 }
 
+/// A worker's name and their team's name and locality: the set-up form holds them to fewer
+/// characters than the wire allows (a test keeps it so).
+const SETUP_TEXT_MAX: usize = 120;
+
 fn check_worker(
     c: &mut Checker,
     input: &WorkerInput,
 ) -> (String, Option<Role>, Option<String>, Option<String>) {
-    let name = c.required("name", "Name", &input.name, 120);
+    let name = c.required("name", "Name", &input.name, SETUP_TEXT_MAX);
     let role = pick(c, "role", "a role", &input.role, Role::parse, Role::labels);
     let phone = c
-        .optional("phone", "Phone", input.phone.as_deref(), 40)
+        .optional_text(EntityKind::Worker, "phone", "Phone", input.phone.as_deref())
         .and_then(|p| validate::phone(&p).map_err(|m| c.fail("phone", m)).ok());
     let email = c
-        .optional("email", "Email", input.email.as_deref(), 200)
+        .optional_text(EntityKind::Worker, "email", "Email", input.email.as_deref())
         .and_then(|e| validate::email(&e).map_err(|m| c.fail("email", m)).ok());
     (name, role, phone, email)
 }
@@ -83,8 +88,13 @@ type CheckedWorker = (String, Option<Role>, Option<String>, Option<String>);
 
 fn checked_setup(input: &SetupInput) -> Result<(String, Option<String>, CheckedWorker)> {
     let mut c = Checker::new();
-    let team_name = c.required("team_name", "Team name", &input.team_name, 120);
-    let locality = c.optional("locality", "Locality", input.locality.as_deref(), 120);
+    let team_name = c.required("team_name", "Team name", &input.team_name, SETUP_TEXT_MAX);
+    let locality = c.optional(
+        "locality",
+        "Locality",
+        input.locality.as_deref(),
+        SETUP_TEXT_MAX,
+    );
     let worker = check_worker(
         &mut c,
         &WorkerInput {
@@ -287,13 +297,23 @@ pub fn check_person(input: &PersonInput, today: NaiveDate) -> Result<PersonField
 pub struct PersonFields(pub(crate) Person);
 
 pub(crate) fn person_fields(c: &mut Checker, i: &PersonInput, today: NaiveDate) -> PersonFields {
-    let given_name = c.required("given_name", "First name", &i.given_name, 100);
-    let family_name = c.required("family_name", "Last name", &i.family_name, 100);
-    let preferred_name = c.optional(
+    let given_name = c.text(
+        EntityKind::Person,
+        "given_name",
+        "First name",
+        &i.given_name,
+    );
+    let family_name = c.text(
+        EntityKind::Person,
+        "family_name",
+        "Last name",
+        &i.family_name,
+    );
+    let preferred_name = c.optional_text(
+        EntityKind::Person,
         "preferred_name",
         "Preferred name",
         i.preferred_name.as_deref(),
-        100,
     );
     let date_of_birth =
         c.optional_date("date_of_birth", "Date of birth", i.date_of_birth.as_deref());
@@ -306,7 +326,12 @@ pub(crate) fn person_fields(c: &mut Checker, i: &PersonInput, today: NaiveDate) 
     }
     let nhs_number =
         c.optional_checked("nhs_number", i.nhs_number.as_deref(), validate::nhs_number);
-    let address = c.optional("address", "Address", i.address.as_deref(), 300);
+    let address = c.optional_text(
+        EntityKind::Person,
+        "address",
+        "Address",
+        i.address.as_deref(),
+    );
     let postcode = c.optional_checked("postcode", i.postcode.as_deref(), validate::postcode);
     let phone = c.optional_checked("phone", i.phone.as_deref(), validate::phone);
     let email = c.optional_checked("email", i.email.as_deref(), validate::email);
@@ -322,28 +347,38 @@ pub(crate) fn person_fields(c: &mut Checker, i: &PersonInput, today: NaiveDate) 
         postcode,
         phone,
         email,
-        gp_practice: c.optional("gp_practice", "GP practice", i.gp_practice.as_deref(), 200),
-        language: c.optional("language", "Language", i.language.as_deref(), 60),
+        gp_practice: c.optional_text(
+            EntityKind::Person,
+            "gp_practice",
+            "GP practice",
+            i.gp_practice.as_deref(),
+        ),
+        language: c.optional_text(
+            EntityKind::Person,
+            "language",
+            "Language",
+            i.language.as_deref(),
+        ),
         interpreter_needed: i.interpreter_needed,
         large_print: i.large_print,
         easy_read: i.easy_read,
-        accessibility_needs: c.optional(
+        accessibility_needs: c.optional_text(
+            EntityKind::Person,
             "accessibility_needs",
             "Accessibility needs",
             i.accessibility_needs.as_deref(),
-            1000,
         ),
-        carer_status: c.optional(
+        carer_status: c.optional_text(
+            EntityKind::Person,
             "carer_status",
             "Carer status",
             i.carer_status.as_deref(),
-            200,
         ),
-        contact_restrictions: c.optional(
+        contact_restrictions: c.optional_text(
+            EntityKind::Person,
             "contact_restrictions",
             "Contact restrictions",
             i.contact_restrictions.as_deref(),
-            1000,
         ),
         created_on: today,
         distinct_from: Vec::new(),
@@ -555,7 +590,7 @@ impl Store {
         if recorded_on.is_some_and(|d| d > today()) {
             c.fail("recorded_on", "Date recorded cannot be in the future");
         }
-        let note = c.optional("note", "Note", input.note.as_deref(), 1000);
+        let note = c.optional_text(EntityKind::Consent, "note", "Note", input.note.as_deref());
         c.finish()?;
         self.write(|w| {
             let consent = Consent {
@@ -598,7 +633,7 @@ impl Store {
         if review_on.is_some_and(|d| d < today()) {
             c.fail("review_on", "Review date must be today or later");
         }
-        let note = c.optional("note", "Note", input.note.as_deref(), 2000);
+        let note = c.optional_text(EntityKind::RiskFlag, "note", "Note", input.note.as_deref());
         c.finish()?;
         self.write(|w| {
             let flag = RiskFlag {
@@ -656,5 +691,28 @@ impl Store {
             &person_id.to_string(),
             "active DESC, review_on",
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use linkwell_protocol::fields::text_limit;
+
+    /// Every other form reads its limits from the wire's field rules; these three are tighter
+    /// on purpose, and must never become longer than what the server takes.
+    #[test]
+    fn the_set_up_form_never_takes_longer_text_than_the_wire() {
+        for (kind, field) in [
+            (EntityKind::Worker, "name"),
+            (EntityKind::Team, "name"),
+            (EntityKind::Team, "locality"),
+        ] {
+            assert!(
+                SETUP_TEXT_MAX <= text_limit(kind, field),
+                "{kind:?}.{field}: the form takes {SETUP_TEXT_MAX}, the wire {}",
+                text_limit(kind, field)
+            );
+        }
     }
 }

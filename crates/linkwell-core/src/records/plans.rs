@@ -5,8 +5,10 @@
 use crate::domain::validate::Checker;
 use crate::domain::vocabulary::{FiveWays, GoalStatus, StepStatus, gas_t_score};
 use crate::error::{CoreError, Result};
+use crate::records::WireText;
 use crate::store::{self, Store, today};
 use chrono::NaiveDate;
+use linkwell_protocol::fields::text_limit;
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};
 use serde_json::Map;
@@ -121,7 +123,8 @@ impl Store {
     ) -> Result<WellbeingPlan> {
         self.person(person_id)?;
         let mut c = Checker::new();
-        let max = 4000;
+        // The five parts of the plan share one limit on the wire.
+        let max = text_limit(EntityKind::WellbeingPlan, "keeps_me_well");
         let keeps_me_well = c.optional(
             "keeps_me_well",
             "What keeps me well",
@@ -205,7 +208,7 @@ impl Store {
     pub fn add_goal(&mut self, person_id: Uuid, input: &GoalInput) -> Result<GoalDetail> {
         self.person(person_id)?;
         let mut c = Checker::new();
-        let text = c.required("text", "Goal", &input.text, 1000);
+        let text = c.text(EntityKind::Goal, "text", "Goal", &input.text);
         let five_ways = FiveWays::parse(&input.five_ways);
         if five_ways.is_none() {
             c.fail(
@@ -382,7 +385,12 @@ impl Store {
 }
 
 fn check_step(c: &mut Checker, field: &str, s: &StepInput) -> (String, Option<NaiveDate>) {
-    let text = c.required(&format!("{field}.text"), "Step", &s.text, 500);
+    let text = c.required(
+        &format!("{field}.text"),
+        "Step",
+        &s.text,
+        text_limit(EntityKind::GoalStep, "text"),
+    );
     let target_on = c.optional_date(
         &format!("{field}.target_on"),
         "Target date",
