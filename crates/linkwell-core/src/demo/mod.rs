@@ -536,38 +536,7 @@ fn demo_person(
 ) -> Result<PersonCounts> {
     let today = opts.today;
     let received_on = today - Duration::days(rng.random_range(0..540));
-    let given = *pick(rng, GIVEN);
-    let person = Person {
-        id: w.new_id(),
-        team_id: w.actor().team_id,
-        given_name: given.into(),
-        family_name: (*pick(rng, FAMILY)).into(),
-        preferred_name: rng
-            .random_bool(0.15)
-            .then(|| (*pick(rng, PREFERRED)).to_string()),
-        date_of_birth: Some(today - Duration::days(rng.random_range(18 * 365..92 * 365))),
-        nhs_number: Some(demo_nhs_number(rng)),
-        address: Some(format!("{} Demo Street", rng.random_range(1..200))),
-        postcode: Some((*pick(rng, POSTCODES)).into()),
-        phone: Some(format!("07700 900{:03}", rng.random_range(0..1000))),
-        email: None,
-        gp_practice: Some((*pick(rng, PRACTICES)).into()),
-        language: rng.random_bool(0.1).then(|| "Polish".to_string()),
-        interpreter_needed: rng.random_bool(0.05),
-        large_print: rng.random_bool(0.1),
-        easy_read: rng.random_bool(0.05),
-        accessibility_needs: rng
-            .random_bool(0.2)
-            .then(|| "Uses a walking frame; ground-floor rooms please".to_string()),
-        carer_status: rng
-            .random_bool(0.15)
-            .then(|| "Carer for spouse".to_string()),
-        contact_restrictions: None,
-        created_on: received_on,
-        distinct_from: Vec::new(),
-        distinct_decided_by: None,
-    };
-    w.create(&person)?;
+    let person = demo_person_details(w, rng, today, received_on)?;
     for kind in [
         ConsentKind::Service,
         ConsentKind::ShareWithReferrer,
@@ -611,8 +580,81 @@ fn demo_person(
         detail: None,
     };
     w.create(&referral)?;
+    let episode = demo_episode(w, rng, &referral, today, worker_id, health_coach)?;
+    let status = episode.status;
+    let mut counts = PersonCounts {
+        sessions: 0,
+        notes: 0,
+        goals: 0,
+        measures: 0,
+        active: status == EpisodeStatus::Active && episode.worker_id == worker_id,
+    };
+    let Some(first) = episode.first_contact_on else {
+        return Ok(counts);
+    };
+    demo_sessions(w, rng, &episode, first, today, n_sessions, &mut counts)?;
+    if status == EpisodeStatus::Active {
+        demo_support(w, rng, &episode, first, today, &mut counts)?;
+        demo_goals(w, rng, &episode, first, &mut counts)?;
+        demo_onward_and_risk(w, rng, &episode, first, today, services)?;
+    }
+    demo_measures(w, rng, &episode, first, today, &mut counts)?;
+    Ok(counts)
+}
 
-    // Recent referrals wait for first contact; older ones are active or closed.
+/// Who the demo person is: a name, a date of birth, contact details and needs.
+fn demo_person_details(
+    w: &mut Writer<'_>,
+    rng: &mut ChaCha8Rng,
+    today: NaiveDate,
+    received_on: NaiveDate,
+) -> Result<Person> {
+    let given = *pick(rng, GIVEN);
+    let person = Person {
+        id: w.new_id(),
+        team_id: w.actor().team_id,
+        given_name: given.into(),
+        family_name: (*pick(rng, FAMILY)).into(),
+        preferred_name: rng
+            .random_bool(0.15)
+            .then(|| (*pick(rng, PREFERRED)).to_string()),
+        date_of_birth: Some(today - Duration::days(rng.random_range(18 * 365..92 * 365))),
+        nhs_number: Some(demo_nhs_number(rng)),
+        address: Some(format!("{} Demo Street", rng.random_range(1..200))),
+        postcode: Some((*pick(rng, POSTCODES)).into()),
+        phone: Some(format!("07700 900{:03}", rng.random_range(0..1000))),
+        email: None,
+        gp_practice: Some((*pick(rng, PRACTICES)).into()),
+        language: rng.random_bool(0.1).then(|| "Polish".to_string()),
+        interpreter_needed: rng.random_bool(0.05),
+        large_print: rng.random_bool(0.1),
+        easy_read: rng.random_bool(0.05),
+        accessibility_needs: rng
+            .random_bool(0.2)
+            .then(|| "Uses a walking frame; ground-floor rooms please".to_string()),
+        carer_status: rng
+            .random_bool(0.15)
+            .then(|| "Carer for spouse".to_string()),
+        contact_restrictions: None,
+        created_on: received_on,
+        distinct_from: Vec::new(),
+        distinct_decided_by: None,
+    };
+    w.create(&person)?;
+    Ok(person)
+}
+
+/// The support episode a referral opens: recent ones still wait for first contact, older
+/// ones are active or closed.
+fn demo_episode(
+    w: &mut Writer<'_>,
+    rng: &mut ChaCha8Rng,
+    referral: &Referral,
+    today: NaiveDate,
+    worker_id: Uuid,
+    health_coach: Uuid,
+) -> Result<Episode> {
+    let received_on = referral.received_on;
     let age = (today - received_on).num_days();
     let status = if age < 10 {
         if rng.random_bool(0.5) {
@@ -629,7 +671,7 @@ fn demo_person(
         .then(|| received_on + Duration::days(rng.random_range(1..10).min(age.max(1))));
     let episode = Episode {
         id: w.new_id(),
-        person_id: person.id,
+        person_id: referral.person_id,
         referral_id: referral.id,
         stage: if rng.random_bool(0.1) {
             Stage::HealthCoach
@@ -661,16 +703,19 @@ fn demo_person(
         };
         w.create(&a)?;
     }
-    let mut counts = PersonCounts {
-        sessions: 0,
-        notes: 0,
-        goals: 0,
-        measures: 0,
-        active: status == EpisodeStatus::Active && episode.worker_id == worker_id,
-    };
-    let Some(first) = first_contact else {
-        return Ok(counts);
-    };
+    Ok(episode)
+}
+
+/// Sessions spread evenly from first contact to closing (or today), some with a note.
+fn demo_sessions(
+    w: &mut Writer<'_>,
+    rng: &mut ChaCha8Rng,
+    episode: &Episode,
+    first: NaiveDate,
+    today: NaiveDate,
+    n_sessions: usize,
+    counts: &mut PersonCounts,
+) -> Result<()> {
     let last_day = episode.closed_on.unwrap_or(today);
     let span = (last_day - first).num_days().max(1);
     for k in 0..n_sessions {
@@ -683,7 +728,7 @@ fn demo_person(
         let dna = rng.random_bool(0.08);
         let s = Session {
             id: w.new_id(),
-            person_id: person.id,
+            person_id: episode.person_id,
             episode_id: Some(episode.id),
             worker_id: episode.worker_id,
             starts_at,
@@ -722,7 +767,7 @@ fn demo_person(
             );
             crate::records::contacts::write_note(
                 w,
-                person.id,
+                episode.person_id,
                 Some(s.id),
                 body,
                 starts_at + Duration::minutes(s.minutes.unwrap_or(30)),
@@ -730,130 +775,174 @@ fn demo_person(
             counts.notes += 1;
         }
     }
-    if status == EpisodeStatus::Active {
-        // Today's and upcoming appointments for the worker's day.
-        if rng.random_bool(0.04) {
-            let s = Session {
-                id: w.new_id(),
-                person_id: person.id,
-                episode_id: Some(episode.id),
-                worker_id: episode.worker_id,
-                starts_at: at(today, rng.random_range(9..16), 0),
-                mode: SessionMode::FaceToFace,
-                venue: Some((*pick(rng, VENUES)).into()),
-                minutes: None,
-                attendance: Attendance::Booked,
-                actions_agreed: None,
-                next_step: None,
-            };
-            w.create(&s)?;
-            counts.sessions += 1;
-        }
-        let plan = WellbeingPlan {
+    Ok(())
+}
+
+/// An active person's appointment today (now and then) and their wellbeing plan.
+fn demo_support(
+    w: &mut Writer<'_>,
+    rng: &mut ChaCha8Rng,
+    episode: &Episode,
+    first: NaiveDate,
+    today: NaiveDate,
+    counts: &mut PersonCounts,
+) -> Result<()> {
+    // Today's and upcoming appointments for the worker's day.
+    if rng.random_bool(0.04) {
+        let s = Session {
             id: w.new_id(),
-            person_id: person.id,
-            keeps_me_well: "A walk to the shop each morning; phoning my sister on Sundays; my dog."
-                .into(),
-            triggers: "Being stuck indoors in bad weather; letters about money.".into(),
-            warning_signs: "Not getting dressed; not answering the phone.".into(),
-            when_i_notice: "Ring my sister; go to the café even for ten minutes.".into(),
-            crisis_help: "My GP; NHS 111 (press 2 for mental health); Samaritans 116 123.".into(),
-            written_on: first,
-            review_on: Some(first + Duration::days(rng.random_range(60..200))),
+            person_id: episode.person_id,
+            episode_id: Some(episode.id),
             worker_id: episode.worker_id,
+            starts_at: at(today, rng.random_range(9..16), 0),
+            mode: SessionMode::FaceToFace,
+            venue: Some((*pick(rng, VENUES)).into()),
+            minutes: None,
+            attendance: Attendance::Booked,
+            actions_agreed: None,
+            next_step: None,
         };
-        w.create(&plan)?;
-        for g in 0..rng.random_range(1..=3) {
-            let (text, way) = GOALS[(g + rng.random_range(0..GOALS.len())) % GOALS.len()];
-            let goal = Goal {
+        w.create(&s)?;
+        counts.sessions += 1;
+    }
+    let plan = WellbeingPlan {
+        id: w.new_id(),
+        person_id: episode.person_id,
+        keeps_me_well: "A walk to the shop each morning; phoning my sister on Sundays; my dog."
+            .into(),
+        triggers: "Being stuck indoors in bad weather; letters about money.".into(),
+        warning_signs: "Not getting dressed; not answering the phone.".into(),
+        when_i_notice: "Ring my sister; go to the café even for ten minutes.".into(),
+        crisis_help: "My GP; NHS 111 (press 2 for mental health); Samaritans 116 123.".into(),
+        written_on: first,
+        review_on: Some(first + Duration::days(rng.random_range(60..200))),
+        worker_id: episode.worker_id,
+    };
+    w.create(&plan)?;
+    Ok(())
+}
+
+/// One to three goals, each with its steps and some ratings.
+fn demo_goals(
+    w: &mut Writer<'_>,
+    rng: &mut ChaCha8Rng,
+    episode: &Episode,
+    first: NaiveDate,
+    counts: &mut PersonCounts,
+) -> Result<()> {
+    for g in 0..rng.random_range(1..=3) {
+        let (text, way) = GOALS[(g + rng.random_range(0..GOALS.len())) % GOALS.len()];
+        let goal = Goal {
+            id: w.new_id(),
+            person_id: episode.person_id,
+            text: text.into(),
+            five_ways: way,
+            set_on: first,
+            status: GoalStatus::Active,
+            archived: false,
+        };
+        w.create(&goal)?;
+        counts.goals += 1;
+        for (n, step_text) in [
+            "Find out when the group meets",
+            "Go once with my link worker",
+            "Go on my own",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let step = GoalStep {
                 id: w.new_id(),
-                person_id: person.id,
-                text: text.into(),
-                five_ways: way,
-                set_on: first,
-                status: GoalStatus::Active,
+                goal_id: goal.id,
+                text: (*step_text).into(),
+                target_on: Some(first + Duration::days(14 * (n as i64 + 1))),
+                status: if n == 0 {
+                    StepStatus::Done
+                } else {
+                    StepStatus::Planned
+                },
                 archived: false,
             };
-            w.create(&goal)?;
-            counts.goals += 1;
-            for (n, step_text) in [
-                "Find out when the group meets",
-                "Go once with my link worker",
-                "Go on my own",
-            ]
-            .iter()
-            .enumerate()
-            {
-                let step = GoalStep {
-                    id: w.new_id(),
-                    goal_id: goal.id,
-                    text: (*step_text).into(),
-                    target_on: Some(first + Duration::days(14 * (n as i64 + 1))),
-                    status: if n == 0 {
-                        StepStatus::Done
-                    } else {
-                        StepStatus::Planned
-                    },
-                    archived: false,
-                };
-                w.create(&step)?;
-            }
-            for (n, score) in [-1i8, 0, 1]
-                .iter()
-                .take(rng.random_range(1..=3))
-                .enumerate()
-            {
-                let r = GoalRating {
-                    id: w.new_id(),
-                    goal_id: goal.id,
-                    rated_on: first + Duration::days(30 * n as i64),
-                    score: *score,
-                    worker_id: episode.worker_id,
-                };
-                w.create(&r)?;
-            }
+            w.create(&step)?;
         }
-        let service = *pick(rng, services);
-        let o = crate::records::directory::OnwardReferral {
-            id: w.new_id(),
-            person_id: person.id,
-            service_id: service,
-            status: *pick(
-                rng,
-                &[
-                    OnwardStatus::Suggested,
-                    OnwardStatus::ReferralMade,
-                    OnwardStatus::Attending,
-                ],
-            ),
-            barriers: if rng.random_bool(0.3) {
-                vec![Barrier::Transport]
-            } else {
-                vec![]
-            },
-            suggested_on: first,
-            status_on: first,
-            feedback: None,
-            worker_id: episode.worker_id,
-            accompanied_by_worker_id: None,
-            accompanied_by_name: None,
-        };
-        w.create(&o)?;
-        if rng.random_bool(0.05) {
-            let f = RiskFlag {
+        for (n, score) in [-1i8, 0, 1]
+            .iter()
+            .take(rng.random_range(1..=3))
+            .enumerate()
+        {
+            let r = GoalRating {
                 id: w.new_id(),
-                person_id: person.id,
-                kind: RiskKind::LoneWorking,
-                active: true,
-                review_on: today + Duration::days(rng.random_range(-5..30)),
-                note: Some("Meet in public venues only".into()),
-                recorded_on: first,
-                recorded_by: episode.worker_id,
+                goal_id: goal.id,
+                rated_on: first + Duration::days(30 * n as i64),
+                score: *score,
+                worker_id: episode.worker_id,
             };
-            w.create(&f)?;
+            w.create(&r)?;
         }
     }
-    // Baseline measures, and follow-ups for some of those old enough.
+    Ok(())
+}
+
+/// An onward referral to one of the services, and now and then a risk flag.
+fn demo_onward_and_risk(
+    w: &mut Writer<'_>,
+    rng: &mut ChaCha8Rng,
+    episode: &Episode,
+    first: NaiveDate,
+    today: NaiveDate,
+    services: &[Uuid],
+) -> Result<()> {
+    let service = *pick(rng, services);
+    let o = crate::records::directory::OnwardReferral {
+        id: w.new_id(),
+        person_id: episode.person_id,
+        service_id: service,
+        status: *pick(
+            rng,
+            &[
+                OnwardStatus::Suggested,
+                OnwardStatus::ReferralMade,
+                OnwardStatus::Attending,
+            ],
+        ),
+        barriers: if rng.random_bool(0.3) {
+            vec![Barrier::Transport]
+        } else {
+            vec![]
+        },
+        suggested_on: first,
+        status_on: first,
+        feedback: None,
+        worker_id: episode.worker_id,
+        accompanied_by_worker_id: None,
+        accompanied_by_name: None,
+    };
+    w.create(&o)?;
+    if rng.random_bool(0.05) {
+        let f = RiskFlag {
+            id: w.new_id(),
+            person_id: episode.person_id,
+            kind: RiskKind::LoneWorking,
+            active: true,
+            review_on: today + Duration::days(rng.random_range(-5..30)),
+            note: Some("Meet in public venues only".into()),
+            recorded_on: first,
+            recorded_by: episode.worker_id,
+        };
+        w.create(&f)?;
+    }
+    Ok(())
+}
+
+/// Baseline measures, and follow-ups for some of those old enough.
+fn demo_measures(
+    w: &mut Writer<'_>,
+    rng: &mut ChaCha8Rng,
+    episode: &Episode,
+    first: NaiveDate,
+    today: NaiveDate,
+    counts: &mut PersonCounts,
+) -> Result<()> {
     let mut tps = vec![(TimePoint::T0, first)];
     if (today - first).num_days() > 130 && rng.random_bool(0.5) {
         tps.push((TimePoint::T1, first + Duration::days(122)));
@@ -862,7 +951,7 @@ fn demo_person(
         let base: i64 = if tp == TimePoint::T0 { 4 } else { 6 };
         let ons4 = Measure {
             id: w.new_id(),
-            person_id: person.id,
+            person_id: episode.person_id,
             instrument: Instrument::Ons4,
             time_point: tp,
             taken_on: on,
@@ -882,7 +971,7 @@ fn demo_person(
             + if tp == TimePoint::T1 { 5.0 } else { 0.0 };
         let pam = Measure {
             id: w.new_id(),
-            person_id: person.id,
+            person_id: episode.person_id,
             instrument: Instrument::Pam,
             time_point: tp,
             taken_on: on,
@@ -894,7 +983,7 @@ fn demo_person(
         w.create(&pam)?;
         let use_ = Measure {
             id: w.new_id(),
-            person_id: person.id,
+            person_id: episode.person_id,
             instrument: Instrument::ServiceUse,
             time_point: tp,
             taken_on: on,
@@ -914,7 +1003,7 @@ fn demo_person(
         w.create(&use_)?;
         counts.measures += 3;
     }
-    Ok(counts)
+    Ok(())
 }
 
 /// A random NHS number with a valid check digit, in the 999 range reserved for testing.
