@@ -370,7 +370,61 @@ pub fn seed(store: &mut Store, opts: &DemoOptions) -> Result<DemoSummary> {
         ..Default::default()
     };
 
-    // Colleagues: enough link workers that each holds a caseload of a few hundred.
+    store.conn().execute_batch("PRAGMA synchronous = OFF")?;
+    let result = seed_records(store, &mut rng, opts, &mut summary);
+    store.conn().execute_batch("PRAGMA synchronous = FULL")?;
+    result?;
+    Ok(summary)
+}
+
+/// The team, the directory and the people, written while `seed` has relaxed `synchronous`.
+fn seed_records(
+    store: &mut Store,
+    rng: &mut ChaCha8Rng,
+    opts: &DemoOptions,
+    summary: &mut DemoSummary,
+) -> Result<()> {
+    let actor = store.actor()?;
+    let (workers, health_coach, colleagues) = seed_team(store, opts)?;
+    summary.workers = colleagues + 1;
+    let services = seed_services(store, opts.today)?;
+    summary.services = services.len();
+    // Sessions per person follow the total asked for, at least one for active people.
+    let per_person = opts.sessions as f64 / opts.people.max(1) as f64;
+    let chunk = 250;
+    let mut person_index = 0;
+    while person_index < opts.people {
+        let end = (person_index + chunk).min(opts.people);
+        store.write(|w| {
+            for i in person_index..end {
+                let worker_id = workers[i % workers.len()];
+                let n_sessions = {
+                    let base = per_person.floor() as usize;
+                    base + usize::from(rng.random_bool((per_person - base as f64).clamp(0.0, 1.0)))
+                };
+                let counts =
+                    demo_person(w, rng, opts, worker_id, health_coach, n_sessions, &services)?;
+                summary.people += 1;
+                summary.sessions += counts.sessions;
+                summary.notes += counts.notes;
+                summary.goals += counts.goals;
+                summary.measures += counts.measures;
+                if worker_id == actor.worker_id && counts.active {
+                    summary.worker_active_caseload += 1;
+                }
+            }
+            Ok(())
+        })?;
+        person_index = end;
+    }
+    Ok(())
+}
+
+/// Colleagues (enough link workers that each holds a caseload of a few hundred, a health coach
+/// and a supervisor) and the licences for the licensed instruments. Answers the link workers,
+/// the health coach and how many colleagues there are.
+fn seed_team(store: &mut Store, opts: &DemoOptions) -> Result<(Vec<Uuid>, Uuid, usize)> {
+    let actor = store.actor()?;
     let n_link_workers = (opts.people / 330).max(2);
     let mut workers = vec![actor.worker_id];
     let colleagues: Vec<(String, Role)> =
@@ -382,99 +436,57 @@ pub fn seed(store: &mut Store, opts: &DemoOptions) -> Result<DemoSummary> {
             .chain((1..n_link_workers).map(|i| (format!("Link worker {i}"), Role::LinkWorker)))
             .collect();
     let mut health_coach = actor.worker_id;
-    store.conn().execute_batch("PRAGMA synchronous = OFF")?;
-    let result = (|| -> Result<()> {
-        store.write(|w| {
-            for (name, role) in &colleagues {
-                let worker = Worker {
-                    id: w.new_id(),
-                    name: name.clone(),
-                    role: *role,
-                    team_id: actor.team_id,
-                    phone: None,
-                    email: None,
-                    active: true,
-                };
-                w.create(&worker)?;
-                match role {
-                    Role::HealthCoach => health_coach = worker.id,
-                    Role::LinkWorker => workers.push(worker.id),
-                    _ => {}
-                }
+    store.write(|w| {
+        for (name, role) in &colleagues {
+            let worker = Worker {
+                id: w.new_id(),
+                name: name.clone(),
+                role: *role,
+                team_id: actor.team_id,
+                phone: None,
+                email: None,
+                active: true,
+            };
+            w.create(&worker)?;
+            match role {
+                Role::HealthCoach => health_coach = worker.id,
+                Role::LinkWorker => workers.push(worker.id),
+                _ => {}
             }
-            for l in [
-                Instrument::Pam,
-                Instrument::Swemwbs,
-                Instrument::Eq5d,
-                Instrument::WellbeingStar,
-            ] {
-                let lic = crate::records::measures::InstrumentLicence {
-                    id: w.new_id(),
-                    instrument: l,
-                    licence_holder: "Demo Primary Care Network".into(),
-                    enabled: true,
-                    recorded_on: opts.today - Duration::days(400),
-                    licensed_on: Some(opts.today - Duration::days(400)),
-                    covers_items: false,
-                };
-                w.create(&lic)?;
-            }
-            Ok(())
-        })?;
-        summary.workers = colleagues.len() + 1;
-
-        let mut services = Vec::new();
-        store.write(|w| {
-            for s in SERVICES {
-                let svc = demo_service(w, s, opts.today)?;
-                services.push(svc.id);
-            }
-            Ok(())
-        })?;
-        summary.services = services.len();
-
-        // Sessions per person follow the total asked for, at least one for active people.
-        let per_person = opts.sessions as f64 / opts.people.max(1) as f64;
-        let chunk = 250;
-        let mut person_index = 0;
-        while person_index < opts.people {
-            let end = (person_index + chunk).min(opts.people);
-            store.write(|w| {
-                for i in person_index..end {
-                    let worker_id = workers[i % workers.len()];
-                    let n_sessions = {
-                        let base = per_person.floor() as usize;
-                        base + usize::from(
-                            rng.random_bool((per_person - base as f64).clamp(0.0, 1.0)),
-                        )
-                    };
-                    let counts = demo_person(
-                        w,
-                        &mut rng,
-                        opts,
-                        worker_id,
-                        health_coach,
-                        n_sessions,
-                        &services,
-                    )?;
-                    summary.people += 1;
-                    summary.sessions += counts.sessions;
-                    summary.notes += counts.notes;
-                    summary.goals += counts.goals;
-                    summary.measures += counts.measures;
-                    if worker_id == actor.worker_id && counts.active {
-                        summary.worker_active_caseload += 1;
-                    }
-                }
-                Ok(())
-            })?;
-            person_index = end;
+        }
+        for l in [
+            Instrument::Pam,
+            Instrument::Swemwbs,
+            Instrument::Eq5d,
+            Instrument::WellbeingStar,
+        ] {
+            let lic = crate::records::measures::InstrumentLicence {
+                id: w.new_id(),
+                instrument: l,
+                licence_holder: "Demo Primary Care Network".into(),
+                enabled: true,
+                recorded_on: opts.today - Duration::days(400),
+                licensed_on: Some(opts.today - Duration::days(400)),
+                covers_items: false,
+            };
+            w.create(&lic)?;
         }
         Ok(())
-    })();
-    store.conn().execute_batch("PRAGMA synchronous = FULL")?;
-    result?;
-    Ok(summary)
+    })?;
+    Ok((workers, health_coach, colleagues.len()))
+}
+
+/// The demo directory: one service for each of `SERVICES`.
+fn seed_services(store: &mut Store, today: NaiveDate) -> Result<Vec<Uuid>> {
+    let mut services = Vec::new();
+    store.write(|w| {
+        for s in SERVICES {
+            let svc = demo_service(w, s, today)?;
+            services.push(svc.id);
+        }
+        Ok(())
+    })?;
+    Ok(services)
 }
 
 fn demo_service(w: &mut Writer<'_>, s: &DemoService, today: NaiveDate) -> Result<Service> {
@@ -948,9 +960,9 @@ fn demo_measures(
         tps.push((TimePoint::T1, first + Duration::days(122)));
     }
     for (tp, on) in tps {
-        let base: i64 = if tp == TimePoint::T0 { 4 } else { 6 };
-        let ons4 = Measure {
-            id: w.new_id(),
+        // What every measure at this time point shares.
+        let taken = |id| Measure {
+            id,
             person_id: episode.person_id,
             instrument: Instrument::Ons4,
             time_point: tp,
@@ -958,38 +970,31 @@ fn demo_measures(
             worker_id: episode.worker_id,
             score: None,
             level: None,
+            items: vec![],
+        };
+        let base: i64 = if tp == TimePoint::T0 { 4 } else { 6 };
+        let ons4 = Measure {
             items: vec![
                 base + rng.random_range(0..3),
                 base + rng.random_range(0..3),
                 base + rng.random_range(0..3),
                 8 - base + rng.random_range(0..3),
             ],
+            ..taken(w.new_id())
         };
         w.create(&ons4)?;
         let pam_score = 40.0
             + f64::from(rng.random_range(0..300u32)) / 10.0
             + if tp == TimePoint::T1 { 5.0 } else { 0.0 };
         let pam = Measure {
-            id: w.new_id(),
-            person_id: episode.person_id,
             instrument: Instrument::Pam,
-            time_point: tp,
-            taken_on: on,
-            worker_id: episode.worker_id,
             score: Some(pam_score),
             level: Some(i64::from(pam_level(pam_score))),
-            items: vec![],
+            ..taken(w.new_id())
         };
         w.create(&pam)?;
         let use_ = Measure {
-            id: w.new_id(),
-            person_id: episode.person_id,
             instrument: Instrument::ServiceUse,
-            time_point: tp,
-            taken_on: on,
-            worker_id: episode.worker_id,
-            score: None,
-            level: None,
             items: vec![
                 rng.random_range(0..6),
                 rng.random_range(0..2),
@@ -999,6 +1004,7 @@ fn demo_measures(
                 rng.random_range(0..2),
                 rng.random_range(0..2),
             ],
+            ..taken(w.new_id())
         };
         w.create(&use_)?;
         counts.measures += 3;
