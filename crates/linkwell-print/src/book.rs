@@ -38,16 +38,7 @@ pub fn layout_green_book(book: &GreenBook, opts: &PrintOptions) -> Result<Docume
             Section::NextSteps => next_steps(&mut c, book, opts.blank),
         }
     }
-    let (pages, missing_glyphs) = c.finish();
-    Ok(Document {
-        title: "My Green Book".to_string(),
-        page_width_mm: PAGE_WIDTH_MM,
-        page_height_mm: PAGE_HEIGHT_MM,
-        margins: MARGINS,
-        large_print: opts.large_print,
-        pages,
-        missing_glyphs,
-    })
+    Ok(document("My Green Book".to_string(), opts, c))
 }
 
 /// Lays out one directory service as a standalone insert for the Green Book.
@@ -103,19 +94,24 @@ pub fn service_page(service: &ServicePage, opts: &PrintOptions) -> Result<Docume
     c.set_context(None);
     c.heading("My notes", st.h2, st.writing_gap);
     c.fill_writing_lines(2);
+    Ok(document(service.name.trim().to_string(), opts, c))
+}
+
+/// The sections to print: as asked, or every section with content.
+/// The finished pages as a document of the standard A4 shape.
+fn document(title: String, opts: &PrintOptions, c: Composer) -> Document {
     let (pages, missing_glyphs) = c.finish();
-    Ok(Document {
-        title: service.name.trim().to_string(),
+    Document {
+        title,
         page_width_mm: PAGE_WIDTH_MM,
         page_height_mm: PAGE_HEIGHT_MM,
         margins: MARGINS,
         large_print: opts.large_print,
         pages,
         missing_glyphs,
-    })
+    }
 }
 
-/// The sections to print: as asked, or every section with content.
 fn chosen_sections(book: &GreenBook, opts: &PrintOptions) -> Result<Vec<Section>, PrintError> {
     let sections: Vec<Section> = match &opts.pages {
         Some(list) => {
