@@ -18,8 +18,15 @@ use linkwell_protocol::fields::text_limit;
 /// Free text held to the wire's limit for the same field of `kind` (linkwell-protocol's field
 /// rules), so a form never takes what the server refuses and the number is written once.
 pub(crate) trait WireText {
+    /// The form's checker, which collects every field's error.
+    fn checker(&mut self) -> &mut Checker;
+
     /// Required text, trimmed; `field` is both the form's field and the record's.
-    fn text(&mut self, kind: EntityKind, field: &str, label: &str, value: &str) -> String;
+    fn text(&mut self, kind: EntityKind, field: &str, label: &str, value: &str) -> String {
+        self.checker()
+            .required(field, label, value, text_limit(kind, field))
+    }
+
     /// Optional text, trimmed; empty becomes None.
     fn optional_text(
         &mut self,
@@ -27,21 +34,14 @@ pub(crate) trait WireText {
         field: &str,
         label: &str,
         value: Option<&str>,
-    ) -> Option<String>;
+    ) -> Option<String> {
+        self.checker()
+            .optional(field, label, value, text_limit(kind, field))
+    }
 }
 
 impl WireText for Checker {
-    fn text(&mut self, kind: EntityKind, field: &str, label: &str, value: &str) -> String {
-        self.required(field, label, value, text_limit(kind, field))
-    }
-
-    fn optional_text(
-        &mut self,
-        kind: EntityKind,
-        field: &str,
-        label: &str,
-        value: Option<&str>,
-    ) -> Option<String> {
-        self.optional(field, label, value, text_limit(kind, field))
+    fn checker(&mut self) -> &mut Checker {
+        self
     }
 }
