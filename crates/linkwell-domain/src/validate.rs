@@ -276,6 +276,21 @@ pub fn stored_form(value: &str, rule: fn(&str) -> Result<String, String>) -> Res
     }
 }
 
+/// An NHS Organisation Data Service code of a GP practice: one letter and five digits
+/// (`C84001`), normalised to upper case.
+pub fn ods_code(value: &str) -> Result<String, String> {
+    let v = value.trim().to_ascii_uppercase();
+    let b = v.as_bytes();
+    if b.len() == 6 && b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_digit) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "\"{}\" is not a GP practice ODS code: one letter and five digits, like C84001",
+            value.trim()
+        ))
+    }
+}
+
 /// A plausible email address: something@domain.tld, no spaces.
 pub fn email(value: &str) -> Result<String, String> {
     let v = value.trim();
@@ -315,6 +330,15 @@ mod tests {
 
     fn check<T: std::fmt::Debug + PartialEq>(got: Result<T, String>, expected: Result<T, &str>) {
         assert_eq!(got, expected.map_err(str::to_string));
+    }
+
+    #[test]
+    fn ods_codes_are_a_letter_and_five_digits() {
+        check(ods_code(" c84001 "), Ok("C84001".to_string()));
+        assert!(ods_code("C8400").is_err());
+        assert!(ods_code("84001C").is_err());
+        assert!(ods_code("CC4001").is_err());
+        assert!(ods_code("C840011").is_err());
     }
 
     #[test]

@@ -274,6 +274,25 @@ vocabulary!(Barrier {
     NoCapacity => "no_capacity", "Group is full";
 });
 
+vocabulary!(
+    /// How a message reaches a referrer.
+    MessageRoute {
+        SecureEmail => "secure_email", "Secure email";
+        Post => "post", "Post";
+        GpSystem => "gp_system", "Into the GP system";
+    }
+);
+
+vocabulary!(
+    /// The messages back to a referrer, at the points referrers asked for.
+    MessageKind {
+        Accepted => "accepted", "Referral accepted";
+        Declined => "declined", "Referral declined";
+        FirstSeen => "first_seen", "First seen";
+        Closed => "closed", "Support closed";
+    }
+);
+
 /// ONS4 bands for life satisfaction, worthwhile and happiness (higher is better).
 pub fn ons4_positive_band(score: u8) -> &'static str {
     match score {

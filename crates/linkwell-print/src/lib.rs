@@ -13,6 +13,7 @@
 mod book;
 mod fonts;
 mod layout;
+mod letter;
 mod model;
 mod render;
 mod sample;
@@ -24,6 +25,7 @@ pub use layout::{
     BoxShape, Document, LineKind, MARGINS, Margins, PAGE_HEIGHT_MM, PAGE_WIDTH_MM, Page, RuleLine,
     TextRun,
 };
+pub use letter::{Letter, LetterBlock, layout_letter, letter_pdf};
 pub use model::{
     CrisisContact, FiveWays, Goal, GreenBook, GroupBlock, MeasureLine, NextSteps, PrintOptions,
     Rating, Section, ServiceInfo, ServicePage, Step, WellnessPlan, WorkerContact,

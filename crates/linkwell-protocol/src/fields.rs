@@ -30,6 +30,8 @@ pub enum Shape {
     Postcode,
     Phone,
     Email,
+    /// A GP practice's ODS code (one letter, five digits).
+    OdsCode,
     /// One code of a closed vocabulary.
     Code(Vocab),
     /// Whole number within bounds.
@@ -77,6 +79,9 @@ pub struct FieldSpec {
 
 /// Longest text any field holds (a note's body): what a field without its own rule is held to.
 pub const LONGEST_TEXT: usize = 20_000;
+
+/// Longest structured record of a message sent to a referrer (a year of sessions fits).
+pub const MESSAGE_TEXT: usize = 200_000;
 
 /// Most entries a list field may hold.
 const LIST_MAX: usize = 50;
@@ -137,7 +142,9 @@ fn specific(kind: EntityKind, field: &str) -> Option<FieldSpec> {
         | "provider_id"
         | "redirect_to"
         | "distinct_decided_by"
-        | "accompanied_by_worker_id" => Some(opt(Id)),
+        | "accompanied_by_worker_id"
+        | "referrer_id"
+        | "replaces" => Some(opt(Id)),
         "distinct_from" => Some(req(Ids(LIST_MAX))),
         "created_on" | "recorded_on" | "received_on" | "opened_on" | "handed_on" | "set_on"
         | "rated_on" | "taken_on" | "decided_on" | "suggested_on" | "status_on" | "written_on" => {
@@ -146,7 +153,9 @@ fn specific(kind: EntityKind, field: &str) -> Option<FieldSpec> {
         "date_of_birth" | "first_contact_on" | "closed_on" | "target_on" | "last_verified_on"
         | "due_on" | "remind_on" | "licensed_on" => Some(opt(Date)),
         "t1_months" | "t2_months" | "every_months" => Some(opt(Int(0, 240))),
-        "attempted_at" | "starts_at" | "created_at" | "written_at" | "at" => Some(req(DateTime)),
+        "attempted_at" | "starts_at" | "created_at" | "written_at" | "at" | "sent_at" => {
+            Some(req(DateTime))
+        }
         _ => None,
     };
     if by_name.is_some() {
@@ -253,6 +262,22 @@ fn specific(kind: EntityKind, field: &str) -> Option<FieldSpec> {
         (K::OnwardReferral, "feedback") => opt(Text(4000)),
         (K::OnwardReferral, "accompanied_by_name") => opt(Text(200)),
         (K::AuditEvent, "action") => req(Text(60)),
+        (K::Referrer, "name") => req(Text(120)),
+        (K::Referrer, "role" | "organisation" | "practice") => opt(Text(200)),
+        (K::Referrer, "ods_code") => opt(OdsCode),
+        (K::Referrer, "secure_email") | (K::Letterhead, "email") => opt(Email),
+        (K::Referrer, "postal_address") | (K::Letterhead, "address") => opt(Text(300)),
+        (K::Referrer, "postcode") => opt(Postcode),
+        (K::Referrer, "preferred_route") | (K::ReferrerMessage, "route") => {
+            req(Code(vocab!(MessageRoute)))
+        }
+        (K::ReferrerMessage, "kind") => req(Code(vocab!(MessageKind))),
+        (K::ReferrerMessage, "consent_rule") => req(Text(60)),
+        // The message as it was sent (its structured record, JSON text): kept whole.
+        (K::ReferrerMessage, "content") => req(Text(MESSAGE_TEXT)),
+        (K::Letterhead, "service_name") => req(Text(200)),
+        (K::Letterhead, "phone") => opt(Phone),
+        (K::Letterhead, "website") => opt(Text(300)),
         _ => return None,
     })
 }
@@ -386,6 +411,7 @@ fn string(shape: Shape, s: &str) -> Result<(), String> {
         Shape::Postcode => validate::stored_form(s, validate::postcode),
         Shape::Phone => validate::phone(s).map(|_| ()),
         Shape::Email => validate::email(s).map(|_| ()),
+        Shape::OdsCode => validate::stored_form(s, validate::ods_code),
         Shape::Code(vocab) => code(vocab, Some(s)),
         _ => Err("has the wrong type of value".into()),
     }

@@ -20,7 +20,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// [`registry`]. Bumped when the registry changes, never by a laptop-only migration (drafts,
 /// indexes): the server sees this, not the laptop's database version. It starts at 5, the
 /// database version laptops sent before the two were separated.
-pub const WIRE_SCHEMA_VERSION: u32 = 6;
+pub const WIRE_SCHEMA_VERSION: u32 = 7;
 
 /// The hash a change's payload is sent with: SHA-256 of its canonical JSON text, in hex.
 pub fn payload_hash(canonical_json: &str) -> String {
@@ -214,10 +214,13 @@ pub enum EntityKind {
     OnwardReferral,
     AuditEvent,
     FollowUpSchedule,
+    Referrer,
+    ReferrerMessage,
+    Letterhead,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 24] = [
+    pub const ALL: [EntityKind; 27] = [
         EntityKind::Team,
         EntityKind::Worker,
         EntityKind::Person,
@@ -242,6 +245,9 @@ impl EntityKind {
         EntityKind::OnwardReferral,
         EntityKind::AuditEvent,
         EntityKind::FollowUpSchedule,
+        EntityKind::Referrer,
+        EntityKind::ReferrerMessage,
+        EntityKind::Letterhead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -270,6 +276,9 @@ impl EntityKind {
             EntityKind::OnwardReferral => "onward_referral",
             EntityKind::AuditEvent => "audit_event",
             EntityKind::FollowUpSchedule => "follow_up_schedule",
+            EntityKind::Referrer => "referrer",
+            EntityKind::ReferrerMessage => "referrer_message",
+            EntityKind::Letterhead => "letterhead",
         }
     }
 
@@ -298,7 +307,8 @@ impl EntityKind {
             | K::Goal
             | K::Measure
             | K::FollowUpDecision
-            | K::OnwardReferral => via(K::Person, "person_id"),
+            | K::OnwardReferral
+            | K::ReferrerMessage => via(K::Person, "person_id"),
             // An audit event may be about no one (e.g. an export of the whole database).
             K::AuditEvent => PersonLink::Via {
                 parent: K::Person,
@@ -313,6 +323,8 @@ impl EntityKind {
             | K::Worker
             | K::InstrumentLicence
             | K::FollowUpSchedule
+            | K::Referrer
+            | K::Letterhead
             | K::Provider
             | K::Service => PersonLink::None,
         }
@@ -331,6 +343,7 @@ impl EntityKind {
                 | EntityKind::Measure
                 | EntityKind::FollowUpDecision
                 | EntityKind::AuditEvent
+                | EntityKind::ReferrerMessage
         )
     }
 }

@@ -141,6 +141,8 @@ pub fn is_shared(kind: EntityKind) -> bool {
             | EntityKind::Service
             | EntityKind::InstrumentLicence
             | EntityKind::FollowUpSchedule
+            | EntityKind::Referrer
+            | EntityKind::Letterhead
             | EntityKind::Team
             | EntityKind::Worker
     )

@@ -3,4 +3,8 @@ import type { ReferralReason } from "./ReferralReason";
 import type { ReferralSource } from "./ReferralSource";
 import type { SnomedCode } from "./SnomedCode";
 
-export type Referral = { id: string, person_id: string, source: ReferralSource, referrer_name: string | null, referrer_practice: string | null, received_on: string, reasons: Array<ReferralReason>, conditions: Array<string>, snomed_code: SnomedCode | null, consent_to_contact: boolean, detail: string | null, };
+export type Referral = { id: string, person_id: string, source: ReferralSource, referrer_name: string | null, referrer_practice: string | null, received_on: string, reasons: Array<ReferralReason>, conditions: Array<string>, snomed_code: SnomedCode | null, consent_to_contact: boolean, detail: string | null, 
+/**
+ * The referrer's record; old referrals have only the free-text name and practice.
+ */
+referrer_id: string | null, };

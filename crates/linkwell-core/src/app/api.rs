@@ -8,9 +8,9 @@ use crate::error::{CoreError, FieldError, Result};
 use crate::records::people::{Team, Worker};
 use crate::store::{Store, today};
 use crate::{
-    demo, read::caseload, read::person_record, read::print, read::search, records::contacts,
-    records::directory, records::follow_ups, records::measures, records::pathway, records::people,
-    records::plans,
+    demo, read::caseload, read::message, read::person_record, read::print, read::search,
+    records::contacts, records::directory, records::follow_ups, records::measures,
+    records::pathway, records::people, records::plans, records::referrers,
 };
 use chrono::{Local, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -236,6 +236,46 @@ pub enum Request {
     ExportPerson {
         person_id: Uuid,
     },
+    /// The team's referrers, by name.
+    Referrers,
+    AddReferrer {
+        referrer: referrers::ReferrerInput,
+    },
+    UpdateReferrer {
+        referrer_id: Uuid,
+        referrer: referrers::ReferrerInput,
+    },
+    /// Validate-as-you-type for the referrer form: every field error, nothing written.
+    CheckReferrer {
+        referrer: referrers::ReferrerInput,
+    },
+    Letterhead,
+    SetLetterhead {
+        letterhead: referrers::LetterheadInput,
+    },
+    /// A message to the referrer as it would be sent now: words, letter pages and record.
+    ReferrerMessage {
+        kind: String,
+        referral_id: Uuid,
+        #[serde(default)]
+        options: message::MessageOptions,
+    },
+    /// The letter as PDF bytes (base64) for the window to save or print.
+    PrintReferrerMessage {
+        kind: String,
+        referral_id: Uuid,
+        #[serde(default)]
+        options: message::MessageOptions,
+    },
+    /// Records that the message went (route, when), keeping what it said.
+    MarkMessageSent {
+        kind: String,
+        referral_id: Uuid,
+        #[serde(default)]
+        options: message::MessageOptions,
+        #[serde(default)]
+        sent: message::SentInput,
+    },
     /// The Green Book laid out as it will print, for the preview (pages, runs in mm).
     GreenBookPreview {
         person_id: Uuid,
@@ -407,6 +447,8 @@ vocabularies! {
     weekday => vocabulary::Weekday,
     onward_status => vocabulary::OnwardStatus,
     barrier => vocabulary::Barrier,
+    message_route => vocabulary::MessageRoute,
+    message_kind => vocabulary::MessageKind,
     ;
     // Lists that are a rule's subset or scale rather than a whole vocabulary: the screens
     // read them here instead of deciding them again.
@@ -594,6 +636,47 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
         R::SyncStatus => to(store.sync_status().map_err(CoreError::from)?),
         R::SyncReview => to(store.review_items().map_err(CoreError::from)?),
         R::ExportPerson { person_id } => store.export_person(person_id),
+        R::Referrers => to(store.referrers()?),
+        R::AddReferrer { referrer } => to(store.add_referrer(&referrer)?),
+        R::UpdateReferrer {
+            referrer_id,
+            referrer,
+        } => to(store.update_referrer(referrer_id, &referrer)?),
+        R::CheckReferrer { referrer } => {
+            to(check(referrers::check_referrer(&referrer).map(|_| ()))?)
+        }
+        R::Letterhead => to(store.letterhead()?),
+        R::SetLetterhead { letterhead } => to(store.set_letterhead(&letterhead)?),
+        R::ReferrerMessage {
+            kind,
+            referral_id,
+            options,
+        } => to(store.message_review(message::parse_kind(&kind)?, referral_id, &options)?),
+        R::PrintReferrerMessage {
+            kind,
+            referral_id,
+            options,
+        } => {
+            use base64::Engine as _;
+            let kind = message::parse_kind(&kind)?;
+            let pdf = store.message_pdf(kind, referral_id, &options)?;
+            to(PrintedPdf {
+                file_name: format!("{}.pdf", message::letter_file_stem(kind, referral_id)),
+                bytes: pdf.len(),
+                pdf_base64: base64::engine::general_purpose::STANDARD.encode(&pdf),
+            })
+        }
+        R::MarkMessageSent {
+            kind,
+            referral_id,
+            options,
+            sent,
+        } => to(store.mark_message_sent(
+            message::parse_kind(&kind)?,
+            referral_id,
+            &options,
+            &sent,
+        )?),
         R::GreenBookPreview { person_id, options } => {
             to(green_book_preview(store, person_id, &options)?)
         }

@@ -590,6 +590,7 @@ fn demo_person(
         snomed_code: Some(SnomedCode::ReferralToSocialPrescribing),
         consent_to_contact: true,
         detail: None,
+        referrer_id: None,
     };
     w.create(&referral)?;
     let episode = demo_episode(w, rng, &referral, today, worker_id, health_coach)?;

@@ -55,6 +55,8 @@ pub struct Today {
     pub waiting: Vec<WaitingReferral>,
     pub risk_reviews: Vec<ReviewDue>,
     pub plan_reviews: Vec<ReviewDue>,
+    /// Messages to referrers not yet sent (a supervisor sees the team's).
+    pub messages_due: Vec<crate::read::message::MessageDue>,
 }
 
 /// How far back Today looks for booked appointments nobody closed off.
@@ -72,6 +74,7 @@ pub fn today(conn: &Connection, worker_id: Uuid, on: NaiveDate) -> Result<Today>
         waiting: waiting_for_first_contact(conn, &w, on)?,
         risk_reviews: reviews_due(conn, RISK_REVIEWS_SQL, &w, on)?,
         plan_reviews: reviews_due(conn, PLAN_REVIEWS_SQL, &w, on)?,
+        messages_due: crate::read::message::messages_due(conn, worker_id, on)?,
     })
 }
 

@@ -10,6 +10,7 @@ pub mod oruk;
 pub mod pathway;
 pub mod people;
 pub mod plans;
+pub mod referrers;
 
 use crate::domain::validate::Checker;
 use linkwell_protocol::EntityKind;

@@ -34,6 +34,9 @@ pub struct Referral {
     pub snomed_code: Option<SnomedCode>,
     pub consent_to_contact: bool,
     pub detail: Option<String>,
+    /// The referrer's record; old referrals have only the free-text name and practice.
+    #[serde(default)]
+    pub referrer_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
@@ -55,6 +58,8 @@ pub struct ReferralInput {
     #[ts(as = "Option<bool>", optional)]
     pub consent_to_contact: bool,
     pub detail: Option<String>,
+    /// The referrer chosen from (or just added to) the team's list.
+    pub referrer_id: Option<Uuid>,
 }
 
 /// A new referral for someone not yet known: the person, the referral and who takes it.
@@ -247,6 +252,7 @@ fn referral_fields(c: &mut Checker, i: &ReferralInput, today: NaiveDate) -> Refe
             "Referral detail",
             i.detail.as_deref(),
         ),
+        referrer_id: i.referrer_id,
     }
 }
 
@@ -312,6 +318,7 @@ impl Store {
         let mut c = Checker::new();
         let PersonFields(mut person) = person_fields(&mut c, &input.person, today());
         let mut referral = referral_fields(&mut c, &input.referral, today());
+        self.check_referrer_id(&mut c, referral.referrer_id)?;
         let stage = self.stage_for(&mut c, input.stage.as_deref(), input.worker_id)?;
         c.finish()?;
         self.decide_matches(input, &mut person)?;
@@ -377,6 +384,7 @@ impl Store {
         }
         let mut c = Checker::new();
         let mut referral = referral_fields(&mut c, input, today());
+        self.check_referrer_id(&mut c, referral.referrer_id)?;
         let stage = self.stage_for(&mut c, stage, worker_id)?;
         c.finish()?;
         let worker_id = worker_id.map_or_else(|| self.actor().map(|a| a.worker_id), Ok)?;

@@ -2,6 +2,7 @@
 
 mod bad_inputs;
 mod gate;
+mod messages;
 mod oruk;
 mod outcomes;
 mod pathway;
