@@ -1,7 +1,7 @@
 //! The HTTP API: `POST /v1/enrol`, `POST /v1/push`, `POST /v1/pull`, `GET /v1/whoami` and
-//! an unauthenticated `GET /health` that reveals nothing. Every `/v1` request carries the
-//! protocol and schema versions; every request but enrolment carries a device's bearer token,
-//! checked before its body is read; each endpoint reads at most its own body limit, and at most
+//! an unauthenticated `GET /health` that says only whether the database answers. Every `/v1`
+//! request carries the protocol and schema versions; every request but enrolment carries a
+//! device's bearer token, checked before its body is read; each endpoint reads at most its own body limit, and at most
 //! [`MAX_CONCURRENT_REQUESTS`] are handled at once.
 //! Built by [`router`] so the handlers are tested without sockets.
 
@@ -84,6 +84,14 @@ impl From<StorageError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "cloned_device", msg)
             }
             StorageError::Batch(_) => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", msg),
+            StorageError::Unavailable(_) => {
+                tracing::error!(error = %e, "database unreachable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the server cannot reach its database just now; nothing was stored and nothing was lost on the laptop — sync again shortly",
+                )
+            }
             StorageError::NotSetUp => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_set_up", msg)
             }
@@ -98,6 +106,8 @@ impl From<StorageError> for ApiError {
             | StorageError::NoSuchQuarantinedChange(_)
             | StorageError::NoSuchPerson(_)
             | StorageError::Db(_)
+            | StorageError::Pg(_)
+            | StorageError::BadDatabaseUrl(_)
             | StorageError::Json(_)
             | StorageError::Corrupt(_) => {
                 tracing::error!(error = %e, "storage error");
@@ -263,8 +273,14 @@ async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     .into_response())
 }
 
-async fn health() -> &'static str {
-    "ok"
+/// `ok` while the database answers; 503 `database unreachable` when it does not (so a load
+/// balancer sends laptops to another instance).
+async fn health(State(state): State<AppState>) -> Response {
+    let storage = state.storage.clone();
+    match tokio::task::spawn_blocking(move || storage.reachable()).await {
+        Ok(true) => "ok".into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response(),
+    }
 }
 
 /// The whole API as a router over the given storage.

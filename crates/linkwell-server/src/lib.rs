@@ -2,7 +2,7 @@
 //! batches of their change log and pull what colleagues changed, filtered to their teams.
 //!
 //! - [`api`]: the HTTP routes (axum), built by [`api::router`].
-//! - [`storage`]: the one storage trait and its SQLite implementation.
+//! - [`storage`]: the one storage trait and its implementation on SQLite or PostgreSQL.
 //! - [`rules`]: batch validation, visibility and conflict rules, independent of storage.
 //! - [`reason`]: why a change is quarantined (or rejected): a stable code and its text.
 //! - [`stream`]: how the change stream and the receipts are stored (compact columns).
@@ -10,10 +10,12 @@
 pub mod api;
 pub mod fuzzing;
 pub mod instruments;
+#[doc(hidden)]
+pub mod pg_cluster;
 pub mod reason;
 pub mod rules;
 pub mod storage;
 pub mod stream;
 
 pub use api::{AppState, router};
-pub use storage::{DeviceCtx, SqliteStorage, Storage, StorageError};
+pub use storage::{DeviceCtx, ServerStorage, SqliteStorage, Storage, StorageError};

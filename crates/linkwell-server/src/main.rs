@@ -4,10 +4,13 @@
 //! `device list|revoke|allow`, `instrument licence|schedule|list`, `person out-of-sight|put-in-team`, `quarantine list|resolve`,
 //! `backup`, `restore`, and `serve` (TLS with `--cert/--key`; plain
 //! HTTP is refused on anything but a loopback address). Logs carry ids only, never names.
+//! Every command works on the SQLite file under `--data`, or with `--database postgres://...`
+//! (or `LINKWELL_DATABASE`) on a PostgreSQL database that several instances can share.
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use linkwell_server::{AppState, SqliteStorage, router};
+use linkwell_server::storage::{is_postgres_url, pg};
+use linkwell_server::{AppState, ServerStorage, router};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,6 +31,11 @@ struct Cli {
         default_value = "linkwell-server-data"
     )]
     data: PathBuf,
+    /// A PostgreSQL database instead of the SQLite file: postgres://USER[:PASSWORD]@HOST:PORT/DB.
+    /// Best given as LINKWELL_DATABASE from a file only the server's account reads (it may
+    /// hold a password).
+    #[arg(long, env = "LINKWELL_DATABASE", global = true, hide_env_values = true)]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -77,7 +85,8 @@ enum Command {
         #[command(subcommand)]
         cmd: QuarantineCmd,
     },
-    /// Write a consistent copy of the database (safe while serving).
+    /// Write a consistent copy of the database (safe while serving): a SQLite file, or for
+    /// PostgreSQL a pg_dump archive (custom format).
     Backup {
         #[arg(long)]
         to: PathBuf,
@@ -183,9 +192,23 @@ fn db_path(data: &Path) -> PathBuf {
     data.join("linkwell-server.db")
 }
 
-fn open(data: &Path) -> Result<SqliteStorage> {
+/// The PostgreSQL URL given, if any (anything else given as `--database` is refused).
+fn postgres_url(database: Option<&str>) -> Result<Option<&str>> {
+    match database {
+        Some(url) if is_postgres_url(url) => Ok(Some(url)),
+        Some(_) => bail!(
+            "--database must be a PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE); leave it out to use the SQLite file under --data"
+        ),
+        None => Ok(None),
+    }
+}
+
+fn open_db(data: &Path, database: Option<&str>) -> Result<ServerStorage> {
+    if let Some(url) = postgres_url(database)? {
+        return ServerStorage::open_postgres(url).context("opening the PostgreSQL database");
+    }
     private_dir(data)?;
-    Ok(SqliteStorage::open(&db_path(data))?)
+    Ok(ServerStorage::open(&db_path(data))?)
 }
 
 fn main() -> Result<()> {
@@ -194,6 +217,8 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let database = cli.database.clone();
+    let open = |data: &Path| open_db(data, database.as_deref());
     match cli.command {
         Command::Init { org } => {
             let id = open(&cli.data)?.init_org(&org)?;
@@ -296,6 +321,12 @@ fn main() -> Result<()> {
             println!("backed up to {}", to.display());
         }
         Command::Restore { from } => {
+            if let Some(url) = postgres_url(cli.database.as_deref())? {
+                pg::restore(url, &from)?;
+                let epoch = ServerStorage::open_postgres(url)?.new_epoch()?;
+                println!("restored; new epoch {epoch}: laptops will re-send what the backup lacks");
+                return Ok(());
+            }
             let path = db_path(&cli.data);
             private_dir(&cli.data)?;
             for suffix in ["-wal", "-shm"] {
@@ -305,7 +336,7 @@ fn main() -> Result<()> {
                 }
             }
             std::fs::copy(&from, &path).with_context(|| format!("copying {}", from.display()))?;
-            let epoch = SqliteStorage::open(&path)?.new_epoch()?;
+            let epoch = ServerStorage::open(&path)?.new_epoch()?;
             println!("restored; new epoch {epoch}: laptops will re-send what the backup lacks");
         }
         Command::Serve { listen, cert, key } => {
@@ -322,7 +353,7 @@ fn main() -> Result<()> {
 use linkwell_server::Storage as _;
 
 fn serve(
-    storage: SqliteStorage,
+    storage: ServerStorage,
     listen: SocketAddr,
     tls: Option<(PathBuf, PathBuf)>,
 ) -> Result<()> {

@@ -1,31 +1,37 @@
-//! Server storage behind one trait. [`SqliteStorage`] is the default (one file under
-//! `--data DIR`, zero set-up); a PostgreSQL implementation can follow behind the same
-//! [`Storage`] trait, reusing the pure rules in [`crate::rules`].
+//! Server storage behind one trait, on SQLite (the default: one file under `--data DIR`, zero
+//! set-up) or PostgreSQL (`--database postgres://...`, for several instances on one database).
+//! [`ServerStorage`] holds every rule of storing once, written against [`db::Db`]; the two
+//! databases differ only in how SQL runs and how transactions begin ([`db`], [`pg`]).
 //!
-//! One connection behind a mutex: every push batch is one transaction and server sequence
-//! numbers are assigned inside it, so commit order equals sequence order.
+//! Commit order is stream order: every write transaction is serialised before it appends (on
+//! SQLite one connection behind a mutex; on PostgreSQL the organisation's `stream_clock` row,
+//! locked `FOR UPDATE` first thing), so a change numbered n+1 never commits before n and a
+//! pull's cursor never passes a change still to commit.
 
 use crate::reason::{self, QuarantineReason, ReasonCode};
 use crate::rules::{self, Decision, FieldState};
 use crate::stream;
 use chrono::{DateTime, Duration, Utc};
+use db::{Db, Row, SqliteDb, V, p};
 use linkwell_protocol::{
     ConflictRecord, ConflictRule, EnrolResponse, EntityKind, Hlc, Mutation, MutationResult,
     Operation, PullRequest, PullResponse, PushRequest, PushResponse, ServerChange, TeamInfo,
     WorkerInfo,
 };
 use rusqlite::Transaction;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use rusqlite_migration::{HookError, M, Migrations};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{LazyLock, Mutex, MutexGuard};
+use std::sync::{LazyLock, Mutex};
 use uuid::Uuid;
 
+pub mod db;
 mod instruments;
+pub mod pg;
 
 /// The device id the server signs its own changes with (teams, workers, corrections).
 pub const SERVER_DEVICE: Uuid = Uuid::nil();
@@ -84,6 +90,15 @@ pub enum StorageError {
     CloneSuspected,
     #[error("server storage error: {0}")]
     Db(#[from] rusqlite::Error),
+    /// PostgreSQL refused a statement (not a lost connection: that is [`Self::Unavailable`]).
+    #[error("server storage error: {0}")]
+    Pg(String),
+    /// The database cannot be reached (down, restarting, the network): nothing was stored,
+    /// and the same request succeeds once it is back.
+    #[error("the server database cannot be reached: {0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    BadDatabaseUrl(String),
     #[error("server storage error: {0}")]
     Json(#[from] serde_json::Error),
     #[error("the server database is damaged: {0}")]
@@ -111,6 +126,10 @@ pub trait Storage: Send + Sync + 'static {
     /// One page of changes after a cursor, filtered to what the device may see.
     fn pull(&self, ctx: &DeviceCtx, req: &PullRequest) -> Result<PullResponse>;
     fn epoch(&self) -> Result<Uuid>;
+    /// Whether the database answers now (for `/health`).
+    fn reachable(&self) -> bool {
+        true
+    }
 }
 
 /// Append-only: add a new file at the end, never edit one that has shipped.
@@ -263,14 +282,28 @@ type DeviceAuth = (Uuid, Uuid, Option<String>, bool, Option<String>);
 
 pub type DeviceRow = (Uuid, Uuid, String, Option<String>, u64, Option<String>);
 
-/// The SQLite storage: one file.
-pub struct SqliteStorage {
-    conn: Mutex<Connection>,
+enum Backend {
+    /// One connection behind a mutex: writes are serialised by the mutex.
+    Sqlite(Mutex<Connection>),
+    Postgres(pg::Pool),
 }
 
-impl std::fmt::Debug for SqliteStorage {
+/// The server's storage, on either database; every rule of storing is written once here.
+pub struct ServerStorage {
+    backend: Backend,
+    /// Called in every push just before it commits (tests hold a push open with it).
+    push_pause: Option<Box<dyn Fn() + Send + Sync>>,
+}
+
+/// The name from before PostgreSQL: the same storage, opened on a file by [`ServerStorage::open`].
+pub type SqliteStorage = ServerStorage;
+
+impl std::fmt::Debug for ServerStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SqliteStorage")
+        f.write_str(match self.backend {
+            Backend::Sqlite(_) => "ServerStorage(SQLite)",
+            Backend::Postgres(_) => "ServerStorage(PostgreSQL)",
+        })
     }
 }
 
@@ -283,13 +316,6 @@ fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
     hex::encode(buf)
-}
-
-fn uuid_col(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Uuid> {
-    let s: String = r.get(i)?;
-    Uuid::parse_str(&s).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    })
 }
 
 fn opt_uuid(s: Option<String>) -> Option<Uuid> {
@@ -334,9 +360,48 @@ fn private_database(path: &Path) -> Result<()> {
     Ok(())
 }
 
-impl SqliteStorage {
+/// Whether `--database` names a PostgreSQL database (a URL) rather than a SQLite file.
+pub fn is_postgres_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+fn meta(db: &dyn Db, key: &str) -> Result<Option<String>> {
+    db.row("SELECT value FROM meta WHERE key = ?1", p![key])?
+        .map(|r| r.text(0))
+        .transpose()
+}
+
+fn org_id(db: &dyn Db) -> Result<Uuid> {
+    opt_uuid(meta(db, "org_id")?).ok_or(StorageError::NotSetUp)
+}
+
+fn epoch_of(db: &dyn Db) -> Result<Uuid> {
+    opt_uuid(meta(db, "epoch")?).ok_or(StorageError::NotSetUp)
+}
+
+fn set_epoch(db: &dyn Db) -> Result<Uuid> {
+    let e = Uuid::now_v7();
+    db.exec(
+        "INSERT INTO meta (key, value) VALUES ('epoch', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        p![e],
+    )?;
+    Ok(e)
+}
+
+fn find_team(db: &dyn Db, team: &str) -> Result<Uuid> {
+    db.row(
+        "SELECT id FROM team WHERE id = ?1 OR name = ?1 ORDER BY id LIMIT 1",
+        p![team],
+    )?
+    .map(|r| r.uuid(0))
+    .transpose()?
+    .ok_or_else(|| StorageError::NoSuchTeam(team.to_string()))
+}
+
+impl ServerStorage {
     /// Opens (creating if needed) the server database file, readable by this account only.
-    pub fn open(path: &Path) -> Result<SqliteStorage> {
+    pub fn open(path: &Path) -> Result<ServerStorage> {
         private_database(path)?;
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -348,99 +413,134 @@ impl SqliteStorage {
         // meant preparing them again for every mutation.
         conn.set_prepared_statement_cache_capacity(64);
         migrate(&mut conn, SERVER_SCHEMA_VERSION)?;
-        Ok(SqliteStorage {
-            conn: Mutex::new(conn),
+        Ok(ServerStorage {
+            backend: Backend::Sqlite(Mutex::new(conn)),
+            push_pause: None,
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// Connects to a PostgreSQL database (`postgres://user@host:port/db`), bringing its schema
+    /// up to this server's; a database from a newer server is refused.
+    pub fn open_postgres(url: &str) -> Result<ServerStorage> {
+        Ok(ServerStorage {
+            backend: Backend::Postgres(pg::connect(url)?),
+            push_pause: None,
+        })
+    }
+
+    /// A PostgreSQL URL or a SQLite file path.
+    pub fn open_database(database: &str) -> Result<ServerStorage> {
+        if is_postgres_url(database) {
+            Self::open_postgres(database)
+        } else {
+            Self::open(Path::new(database))
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Holds every push open just before it commits, calling `f` (for the ordering tests).
+    #[doc(hidden)]
+    pub fn pause_pushes_before_commit(&mut self, f: impl Fn() + Send + Sync + 'static) {
+        self.push_pause = Some(Box::new(f));
+    }
+
+    /// Runs `f` in one write transaction, serialised with every other write (see the module).
+    fn write<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(c) => {
+                let mut conn = c.lock().unwrap_or_else(|p| p.into_inner());
+                let tx = conn.transaction()?;
+                let out = f(&SqliteDb(&tx))?;
+                tx.commit()?;
+                Ok(out)
+            }
+            Backend::Postgres(pool) => pg::write(pool, f),
+        }
+    }
+
+    /// Runs `f` on one consistent snapshot.
+    fn read<T>(&self, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(c) => {
+                let mut conn = c.lock().unwrap_or_else(|p| p.into_inner());
+                let tx = conn.transaction()?;
+                let out = f(&SqliteDb(&tx))?;
+                tx.commit()?;
+                Ok(out)
+            }
+            Backend::Postgres(pool) => pg::read(pool, f),
+        }
+    }
+
+    /// Whether the database answers (for `/health`).
+    pub fn reachable(&self) -> bool {
+        self.read(|db| db.row("SELECT 1", &[])).is_ok()
     }
 
     /// Sets up the organisation once; gives the server its first epoch.
     pub fn init_org(&self, name: &str) -> Result<Uuid> {
-        let conn = self.lock();
-        let existing: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'org_id'", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if let Some(id) = existing {
-            return Ok(opt_uuid(Some(id)).unwrap_or_default());
-        }
-        let id = Uuid::now_v7();
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('org_id', ?1), ('org_name', ?2), ('epoch', ?3)",
-            params![id.to_string(), name, Uuid::now_v7().to_string()],
-        )?;
-        Ok(id)
-    }
-
-    fn org_id(conn: &Connection) -> Result<Uuid> {
-        let v: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'org_id'", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        opt_uuid(v).ok_or(StorageError::NotSetUp)
+        self.write(|db| {
+            if let Some(id) = meta(db, "org_id")? {
+                return Ok(opt_uuid(Some(id)).unwrap_or_default());
+            }
+            let id = Uuid::now_v7();
+            db.exec(
+                "INSERT INTO meta (key, value) VALUES ('org_id', ?1), ('org_name', ?2), ('epoch', ?3)",
+                p![id, name, Uuid::now_v7()],
+            )?;
+            Ok(id)
+        })
     }
 
     /// Gives the server a new epoch: done after a restore from backup, so that clients re-send
     /// what the server no longer has and pull again from the start.
     pub fn new_epoch(&self) -> Result<Uuid> {
-        let e = Uuid::now_v7();
-        self.lock().execute(
-            "INSERT INTO meta (key, value) VALUES ('epoch', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [e.to_string()],
-        )?;
-        Ok(e)
+        self.write(set_epoch)
     }
 
-    /// A consistent copy of the database, taken while serving.
+    /// A consistent copy of the database, taken while serving: a SQLite file, or for
+    /// PostgreSQL a `pg_dump` archive (custom format).
     pub fn backup_to(&self, path: &Path) -> Result<()> {
-        // VACUUM INTO writes into an empty file as it finds it: created 0600 first.
-        if !path.exists() {
-            private_file(path)
-                .map_err(|e| StorageError::Upgrade(format!("{}: {e}", path.display())))?;
+        match &self.backend {
+            Backend::Sqlite(c) => {
+                // VACUUM INTO writes into an empty file as it finds it: created 0600 first.
+                if !path.exists() {
+                    private_file(path)
+                        .map_err(|e| StorageError::Upgrade(format!("{}: {e}", path.display())))?;
+                }
+                let p = path.to_string_lossy().into_owned();
+                c.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .execute("VACUUM INTO ?1", [p])?;
+                Ok(())
+            }
+            Backend::Postgres(pool) => pg::backup(pool, path),
         }
-        let p = path.to_string_lossy().into_owned();
-        self.lock().execute("VACUUM INTO ?1", [p])?;
-        Ok(())
     }
 
     pub fn add_team(&self, name: &str, locality: Option<&str>) -> Result<Uuid> {
-        let mut conn = self.lock();
-        Self::org_id(&conn)?;
-        let tx = conn.transaction()?;
-        let id = Uuid::now_v7();
-        tx.execute(
-            "INSERT INTO team (id, name, locality) VALUES (?1, ?2, ?3)",
-            params![id.to_string(), name, locality],
-        )?;
-        let mut p = Map::new();
-        p.insert("name".into(), name.into());
-        p.insert("locality".into(), locality.map_or(Value::Null, Value::from));
-        append_server_change(
-            &tx,
-            (EntityKind::Team, id, Operation::Create),
-            &p,
-            now_ms(),
-            (None, None),
-        )?;
-        tx.commit()?;
-        Ok(id)
-    }
-
-    fn find_team(conn: &Connection, team: &str) -> Result<Uuid> {
-        let id: Option<String> = conn
-            .query_row(
-                "SELECT id FROM team WHERE id = ?1 OR name = ?1 ORDER BY id LIMIT 1",
-                [team],
-                |r| r.get(0),
-            )
-            .optional()?;
-        opt_uuid(id).ok_or_else(|| StorageError::NoSuchTeam(team.to_string()))
+        self.write(|db| {
+            org_id(db)?;
+            let id = Uuid::now_v7();
+            db.exec(
+                "INSERT INTO team (id, name, locality) VALUES (?1, ?2, ?3)",
+                p![id, name, locality],
+            )?;
+            let mut p = Map::new();
+            p.insert("name".into(), name.into());
+            p.insert("locality".into(), locality.map_or(Value::Null, Value::from));
+            append_server_change(
+                db,
+                (EntityKind::Team, id, Operation::Create),
+                &p,
+                now_ms(),
+                (None, None),
+            )?;
+            Ok(id)
+        })
     }
 
     /// Adds a worker to a team (by id or name); the worker row reaches every laptop.
@@ -449,45 +549,45 @@ impl SqliteStorage {
         if !ROLES.contains(&role) {
             return Err(StorageError::BadRole(ROLES.join(", ")));
         }
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let team_id = Self::find_team(&tx, team)?;
-        let id = Uuid::now_v7();
-        tx.execute(
-            "INSERT INTO worker (id, name, role, team_id) VALUES (?1, ?2, ?3, ?4)",
-            params![id.to_string(), name, role, team_id.to_string()],
-        )?;
-        tx.execute(
-            "INSERT INTO membership (worker_id, team_id) VALUES (?1, ?2)",
-            params![id.to_string(), team_id.to_string()],
-        )?;
-        let mut p = Map::new();
-        p.insert("name".into(), name.into());
-        p.insert("role".into(), role.into());
-        p.insert("team_id".into(), team_id.to_string().into());
-        p.insert("phone".into(), Value::Null);
-        p.insert("email".into(), Value::Null);
-        p.insert("active".into(), true.into());
-        append_server_change(
-            &tx,
-            (EntityKind::Worker, id, Operation::Create),
-            &p,
-            now_ms(),
-            (None, None),
-        )?;
-        tx.commit()?;
-        Ok(id)
+        self.write(|db| {
+            let team_id = find_team(db, team)?;
+            let id = Uuid::now_v7();
+            db.exec(
+                "INSERT INTO worker (id, name, role, team_id) VALUES (?1, ?2, ?3, ?4)",
+                p![id, name, role, team_id],
+            )?;
+            db.exec(
+                "INSERT INTO membership (worker_id, team_id) VALUES (?1, ?2)",
+                p![id, team_id],
+            )?;
+            let mut p = Map::new();
+            p.insert("name".into(), name.into());
+            p.insert("role".into(), role.into());
+            p.insert("team_id".into(), team_id.to_string().into());
+            p.insert("phone".into(), Value::Null);
+            p.insert("email".into(), Value::Null);
+            p.insert("active".into(), true.into());
+            append_server_change(
+                db,
+                (EntityKind::Worker, id, Operation::Create),
+                &p,
+                now_ms(),
+                (None, None),
+            )?;
+            Ok(id)
+        })
     }
 
     /// Lets a worker also see another team's people (e.g. a health coach covering two teams).
     pub fn join_team(&self, worker: Uuid, team: &str) -> Result<()> {
-        let conn = self.lock();
-        let team_id = Self::find_team(&conn, team)?;
-        conn.execute(
-            "INSERT OR IGNORE INTO membership (worker_id, team_id) VALUES (?1, ?2)",
-            params![worker.to_string(), team_id.to_string()],
-        )?;
-        Ok(())
+        self.write(|db| {
+            let team_id = find_team(db, team)?;
+            db.exec(
+                "INSERT INTO membership (worker_id, team_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                p![worker, team_id],
+            )?;
+            Ok(())
+        })
     }
 
     /// Issues a one-time enrolment code for a worker's laptop; only its hash is kept.
@@ -498,27 +598,26 @@ impl SqliteStorage {
         let raw: String = (0..16)
             .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
             .collect();
-        let conn = self.lock();
-        let known: Option<i64> = conn
-            .query_row(
+        self.write(|db| {
+            let known = db.row(
                 "SELECT 1 FROM worker WHERE id = ?1 AND active = 1",
-                [worker.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if known.is_none() {
-            return Err(StorageError::NoSuchWorker(worker));
-        }
-        let now = Utc::now();
-        conn.execute(
-            "INSERT INTO enrolment (code_hash, worker_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                sha256_hex(&raw),
-                worker.to_string(),
-                now.to_rfc3339(),
-                (now + Duration::hours(valid_hours)).to_rfc3339()
-            ],
-        )?;
+                p![worker],
+            )?;
+            if known.is_none() {
+                return Err(StorageError::NoSuchWorker(worker));
+            }
+            let now = Utc::now();
+            db.exec(
+                "INSERT INTO enrolment (code_hash, worker_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                p![
+                    sha256_hex(&raw),
+                    worker,
+                    now.to_rfc3339(),
+                    (now + Duration::hours(valid_hours)).to_rfc3339()
+                ],
+            )?;
+            Ok(())
+        })?;
         Ok(format!(
             "{}-{}-{}-{}",
             &raw[0..4],
@@ -531,10 +630,12 @@ impl SqliteStorage {
     /// An administrator's decision that a device suspected of being a copy is the real laptop:
     /// it syncs again. (If it is the copy, revoke it instead.)
     pub fn allow_device(&self, device: Uuid) -> Result<()> {
-        let n = self.lock().execute(
-            "UPDATE device SET clone_suspected_at = NULL WHERE id = ?1 AND revoked_at IS NULL",
-            [device.to_string()],
-        )?;
+        let n = self.write(|db| {
+            db.exec(
+                "UPDATE device SET clone_suspected_at = NULL WHERE id = ?1 AND revoked_at IS NULL",
+                p![device],
+            )
+        })?;
         if n == 0 {
             return Err(StorageError::NoSuchDevice(device));
         }
@@ -543,10 +644,12 @@ impl SqliteStorage {
 
     /// Revokes a device: it gets nothing more, from the next request on.
     pub fn revoke_device(&self, device: Uuid) -> Result<()> {
-        let n = self.lock().execute(
-            "UPDATE device SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-            params![device.to_string(), Utc::now().to_rfc3339()],
-        )?;
+        let n = self.write(|db| {
+            db.exec(
+                "UPDATE device SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                p![device, Utc::now().to_rfc3339()],
+            )
+        })?;
         if n == 0 {
             return Err(StorageError::NoSuchDevice(device));
         }
@@ -555,99 +658,113 @@ impl SqliteStorage {
 
     /// Devices as `(device, worker, enrolled_at, revoked_at, last_seq, clone_suspected_at)`.
     pub fn devices(&self) -> Result<Vec<DeviceRow>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare(
-            "SELECT id, worker_id, enrolled_at, revoked_at, last_seq, clone_suspected_at FROM device ORDER BY enrolled_at",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                uuid_col(r, 0)?,
-                uuid_col(r, 1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get::<_, i64>(4)? as u64,
-                r.get(5)?,
-            ))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.read(|db| {
+            db.rows(
+                "SELECT id, worker_id, enrolled_at, revoked_at, last_seq, clone_suspected_at FROM device ORDER BY enrolled_at, id",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.uuid(0)?,
+                    r.uuid(1)?,
+                    r.text(2)?,
+                    r.opt_text(3)?,
+                    r.u64(4)?,
+                    r.opt_text(5)?,
+                ))
+            })
+            .collect()
+        })
     }
 
     /// People no team can see: their team is not one of the organisation's (moved there by an
     /// earlier server, which did not check), as `(person, the team id they hold)`.
     pub fn out_of_sight(&self) -> Result<Vec<(Uuid, Option<String>)>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare(
-            "SELECT id, team_id FROM entity WHERE kind = 'person'
-             AND (team_id IS NULL OR team_id NOT IN (SELECT id FROM team)) ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((uuid_col(r, 0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.read(|db| {
+            db.rows(
+                "SELECT id, team_id FROM entity WHERE kind = 'person'
+                 AND (team_id IS NULL OR team_id NOT IN (SELECT id FROM team)) ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok((r.uuid(0)?, r.opt_text(1)?)))
+            .collect()
+        })
     }
 
     /// Puts a person (and so everything of theirs) in a team, as an administrator's change:
     /// the team's laptops receive the whole record again.
     pub fn put_in_team(&self, person: Uuid, team: &str) -> Result<Uuid> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let team_id = Self::find_team(&tx, team)?;
-        let batch = Batch::new(&tx);
-        let row = batch
-            .entity(EntityKind::Person, person)?
-            .ok_or(StorageError::NoSuchPerson(person))?;
-        keep_fields(&batch, EntityKind::Person, person, &row)?;
-        let mut p = Map::new();
-        p.insert("team_id".into(), team_id.to_string().into());
-        let now = now_ms();
-        let seq = append_server_change(
-            &batch,
-            (EntityKind::Person, person, Operation::Update),
-            &p,
-            now,
-            (Some(team_id), Some(person)),
-        )?;
-        let hlc = Hlc {
-            wall_ms: now,
-            counter: 0,
-            device: SERVER_DEVICE,
-        };
-        put_fields(
-            &batch,
-            EntityKind::Person,
-            person,
-            &p,
-            hlc,
-            seq,
-            SERVER_DEVICE,
-        );
-        batch.execute(
-            "UPDATE entity SET team_id = ?1 WHERE kind = 'person' AND id = ?2",
-            params![team_id.to_string(), person.to_string()],
-        )?;
-        batch.forget(EntityKind::Person, person);
-        rebroadcast_person(&batch, person, now)?;
-        batch.write_fields()?;
-        drop(batch);
-        tx.commit()?;
+        let team_id = self.write(|db| {
+            let team_id = find_team(db, team)?;
+            let batch = Batch::new(db);
+            let row = batch
+                .entity(EntityKind::Person, person)?
+                .ok_or(StorageError::NoSuchPerson(person))?;
+            keep_fields(&batch, EntityKind::Person, person, &row)?;
+            let mut p = Map::new();
+            p.insert("team_id".into(), team_id.to_string().into());
+            let now = now_ms();
+            let seq = append_server_change(
+                &batch,
+                (EntityKind::Person, person, Operation::Update),
+                &p,
+                now,
+                (Some(team_id), Some(person)),
+            )?;
+            let hlc = Hlc {
+                wall_ms: now,
+                counter: 0,
+                device: SERVER_DEVICE,
+            };
+            put_fields(
+                &batch,
+                EntityKind::Person,
+                person,
+                &p,
+                hlc,
+                seq,
+                SERVER_DEVICE,
+            );
+            batch.exec(
+                "UPDATE entity SET team_id = ?1 WHERE kind = 'person' AND id = ?2",
+                p![team_id, person],
+            )?;
+            batch.forget(EntityKind::Person, person);
+            rebroadcast_person(&batch, person, now)?;
+            batch.write_fields()?;
+            Ok(team_id)
+        })?;
         tracing::info!(person = %person, team = %team_id, "person put in a team by an administrator");
         Ok(team_id)
     }
 
     /// Counts for the admin and the tests: (stream changes, quarantined, conflicts to review).
     pub fn counts(&self) -> Result<(u64, u64, u64)> {
-        let conn = self.lock();
-        let q = |sql: &str| {
-            conn.query_row(sql, [], |r| r.get::<_, i64>(0))
-                .map(|v| v as u64)
-        };
-        Ok((
-            q("SELECT COUNT(*) FROM change")?,
-            q("SELECT COUNT(*) FROM quarantine")?,
-            q("SELECT COUNT(*) FROM conflict WHERE needs_review = 1 AND reviewed_at IS NULL")?,
-        ))
+        self.read(|db| {
+            let q = |sql: &str| -> Result<u64> { db.row(sql, &[])?.map_or(Ok(0), |r| r.u64(0)) };
+            Ok((
+                q("SELECT COUNT(*) FROM change")?,
+                q("SELECT COUNT(*) FROM quarantine")?,
+                q("SELECT COUNT(*) FROM conflict WHERE needs_review = 1 AND reviewed_at IS NULL")?,
+            ))
+        })
+    }
+
+    /// How many quarantined changes are open (for `/metrics`).
+    pub fn open_quarantine_count(&self) -> Result<u64> {
+        self.read(|db| {
+            db.row(
+                "SELECT COUNT(*) FROM quarantine WHERE resolved_at IS NULL",
+                &[],
+            )?
+            .map_or(Ok(0), |r| r.u64(0))
+        })
     }
 
     /// Open quarantined mutations with their reasons, oldest first (for the tests, which
-    /// check every value is kept; supervisors get [`SqliteStorage::quarantine_report`]).
+    /// check every value is kept; supervisors get [`ServerStorage::quarantine_report`]).
     pub fn quarantined(&self) -> Result<Vec<(Mutation, String)>> {
         Ok(self
             .open_quarantine()?
@@ -677,39 +794,33 @@ impl SqliteStorage {
     }
 
     fn open_quarantine(&self) -> Result<Vec<Quarantined>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare(
-            "SELECT mutation, reason, created_at, awaits, reason_code FROM quarantine WHERE resolved_at IS NULL ORDER BY created_at, mutation_id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (text, reason, received_at, awaits, code) = row?;
-            out.push(Quarantined {
-                mutation: serde_json::from_str(&text)?,
-                reason,
-                code: code.as_deref().and_then(ReasonCode::parse),
-                received_at,
-                awaits: opt_uuid(awaits),
-            });
-        }
-        Ok(out)
+        self.read(|db| {
+            db.rows(
+                "SELECT mutation, reason, created_at, awaits, reason_code FROM quarantine WHERE resolved_at IS NULL ORDER BY created_at, mutation_id",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(Quarantined {
+                    mutation: serde_json::from_str(&r.text(0)?)?,
+                    reason: r.text(1)?,
+                    code: r.opt_text(4)?.as_deref().and_then(ReasonCode::parse),
+                    received_at: r.text(2)?,
+                    awaits: r.opt_uuid(3)?,
+                })
+            })
+            .collect()
+        })
     }
 
     /// Marks a quarantined change as reviewed: it is kept, but no longer listed or retried.
     pub fn resolve_quarantined(&self, mutation: Uuid) -> Result<()> {
-        let n = self.lock().execute(
-            "UPDATE quarantine SET resolved_at = ?2 WHERE mutation_id = ?1 AND resolved_at IS NULL",
-            params![mutation.to_string(), Utc::now().to_rfc3339()],
-        )?;
+        let n = self.write(|db| {
+            db.exec(
+                "UPDATE quarantine SET resolved_at = ?2 WHERE mutation_id = ?1 AND resolved_at IS NULL",
+                p![mutation, Utc::now().to_rfc3339()],
+            )
+        })?;
         if n == 0 {
             return Err(StorageError::NoSuchQuarantinedChange(mutation));
         }
@@ -718,50 +829,63 @@ impl SqliteStorage {
 
     /// The server's current view of one record: field name to value (for the tests).
     pub fn record(&self, kind: EntityKind, id: Uuid) -> Result<Map<String, Value>> {
-        let conn = self.lock();
-        match entity_row(&conn, kind, id)? {
-            Some(e) => current_fields(&conn, kind, id, &e),
+        self.read(|db| match entity_row(db, kind, id)? {
+            Some(e) => current_fields(db, kind, id, &e),
             None => Ok(Map::new()),
-        }
+        })
     }
 
     /// Every record id of a kind the server holds (for the tests).
     pub fn ids(&self, kind: EntityKind) -> Result<Vec<Uuid>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare("SELECT id FROM entity WHERE kind = ?1 ORDER BY id")?;
-        let rows = stmt.query_map([kind.as_str()], |r| uuid_col(r, 0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.read(|db| {
+            db.rows(
+                "SELECT id FROM entity WHERE kind = ?1 ORDER BY id",
+                p![kind.as_str()],
+            )?
+            .iter()
+            .map(|r| r.uuid(0))
+            .collect()
+        })
     }
 
     /// Losing values recorded (for the tests).
     pub fn conflicts(&self) -> Result<Vec<ConflictRecord>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare(&format!("{CONFLICT_SELECT} ORDER BY c.server_seq"))?;
-        let rows = stmt.query_map([], conflict_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.read(|db| {
+            db.rows(
+                &format!("{CONFLICT_SELECT} ORDER BY c.server_seq, c.id"),
+                &[],
+            )?
+            .iter()
+            .map(conflict_from_row)
+            .collect()
+        })
+    }
+
+    /// The whole stream in order (for the tests and the differential simulation).
+    pub fn stream(&self) -> Result<Vec<(u64, Mutation)>> {
+        self.read(stream::read_all_db)
     }
 }
 
 const CONFLICT_SELECT: &str = "SELECT c.id, c.kind, c.entity_id, c.field, c.rule, c.kept, c.lost, c.lost_mutation_id, c.lost_device_id, c.needs_review FROM conflict c";
 
-fn conflict_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConflictRecord> {
-    let kind: String = r.get(1)?;
-    let rule: String = r.get(4)?;
-    let json = |i: usize| -> rusqlite::Result<Value> {
-        let s: String = r.get(i)?;
-        Ok(serde_json::from_str(&s).unwrap_or(Value::Null))
+fn conflict_from_row(r: &Row) -> Result<ConflictRecord> {
+    let kind = r.text(1)?;
+    let rule = r.text(4)?;
+    let json = |i: usize| -> Result<Value> {
+        Ok(serde_json::from_str(&r.text(i)?).unwrap_or(Value::Null))
     };
     Ok(ConflictRecord {
-        conflict_id: uuid_col(r, 0)?,
+        conflict_id: r.uuid(0)?,
         entity: EntityKind::parse(&kind).unwrap_or(EntityKind::AuditEvent),
-        entity_id: uuid_col(r, 2)?,
-        field: r.get(3)?,
+        entity_id: r.uuid(2)?,
+        field: r.text(3)?,
         rule: serde_json::from_value(Value::String(rule)).unwrap_or(ConflictRule::LastWriterWins),
         kept: json(5)?,
         lost: json(6)?,
-        lost_mutation_id: uuid_col(r, 7)?,
-        lost_device_id: uuid_col(r, 8)?,
-        needs_review: r.get(9)?,
+        lost_mutation_id: r.uuid(7)?,
+        lost_device_id: r.uuid(8)?,
+        needs_review: r.bool(9)?,
     })
 }
 
@@ -779,7 +903,7 @@ pub fn now_ms() -> u64 {
 /// Appends a change the server makes itself (a team or worker, a correction, a snapshot) to
 /// the stream, signed by [`SERVER_DEVICE`]; answers its server sequence number.
 fn append_server_change(
-    tx: &Connection,
+    tx: &dyn Db,
     (entity, entity_id, op): (EntityKind, Uuid, Operation),
     payload: &Map<String, Value>,
     now_ms: u64,
@@ -818,7 +942,7 @@ fn lookup_scope(tx: &Batch<'_>, kind: EntityKind, id: Uuid) -> Result<Option<Sco
 /// touches one person many times reads their row once. Everything remembered is forgotten
 /// when a savepoint is rolled back, so fields are written out before one is taken.
 struct Batch<'c> {
-    tx: &'c Connection,
+    tx: &'c dyn Db,
     known: RefCell<HashMap<(EntityKind, Uuid), EntityRow>>,
     /// Whether any quarantined change waits for a record (None: not looked yet). Usually
     /// none does, and then placing a record need not look for what waits for it.
@@ -837,15 +961,20 @@ struct CachedField {
     dirty: bool,
 }
 
-impl std::ops::Deref for Batch<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        self.tx
+impl Db for Batch<'_> {
+    fn each(&self, sql: &str, params: &[V], f: &mut dyn FnMut(Row) -> Result<bool>) -> Result<()> {
+        self.tx.each(sql, params, f)
+    }
+    fn exec(&self, sql: &str, params: &[V]) -> Result<u64> {
+        self.tx.exec(sql, params)
+    }
+    fn batch(&self, sql: &str) -> Result<()> {
+        self.tx.batch(sql)
     }
 }
 
 impl<'c> Batch<'c> {
-    fn new(tx: &'c Connection) -> Batch<'c> {
+    fn new(tx: &'c dyn Db) -> Batch<'c> {
         Batch {
             tx,
             known: RefCell::default(),
@@ -887,24 +1016,22 @@ impl<'c> Batch<'c> {
         if !self.unwritten.get() {
             return Ok(());
         }
-        let mut put = self.tx.prepare_cached(
-            "INSERT INTO field (kind, id, name, value, hlc, server_seq, device_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (kind, id, name) DO UPDATE SET value = excluded.value, hlc = excluded.hlc,
-               server_seq = excluded.server_seq, device_id = excluded.device_id",
-        )?;
         for ((kind, id), record) in self.fields.borrow_mut().iter_mut() {
-            let mut id_text = None;
             for (name, f) in record.iter_mut().filter(|(_, f)| f.dirty) {
-                let id_text = id_text.get_or_insert_with(|| id.to_string());
-                put.execute(params![
-                    kind.as_str(),
-                    &*id_text,
-                    name,
-                    serde_json::to_string(&f.state.value)?,
-                    f.state.hlc.encode(),
-                    f.state.server_seq as i64,
-                    f.state.device_id.to_string()
-                ])?;
+                self.tx.exec(
+                    "INSERT INTO field (kind, id, name, value, hlc, server_seq, device_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (kind, id, name) DO UPDATE SET value = excluded.value, hlc = excluded.hlc,
+                       server_seq = excluded.server_seq, device_id = excluded.device_id",
+                    p![
+                        kind.as_str(),
+                        id,
+                        name,
+                        serde_json::to_string(&f.state.value)?,
+                        f.state.hlc.encode(),
+                        f.state.server_seq,
+                        f.state.device_id
+                    ],
+                )?;
                 f.dirty = false;
             }
         }
@@ -922,28 +1049,22 @@ impl<'c> Batch<'c> {
         {
             return Ok(Some(f.state.clone()));
         }
-        let stored = self
-            .tx
-            .prepare_cached(
-                "SELECT value, hlc, server_seq, device_id FROM field WHERE kind = ?1 AND id = ?2 AND name = ?3",
-            )?
-            .query_row(params![kind.as_str(), id.to_string(), name], |r| {
-                let value: String = r.get(0)?;
-                let hlc: String = r.get(1)?;
-                Ok((value, hlc, r.get::<_, i64>(2)?, uuid_col(r, 3)?))
-            })
-            .optional()?;
-        let Some((value, hlc, seq, device)) = stored else {
+        let Some(r) = self.tx.row(
+            "SELECT value, hlc, server_seq, device_id FROM field WHERE kind = ?1 AND id = ?2 AND name = ?3",
+            p![kind.as_str(), id, name],
+        )?
+        else {
             return Ok(None);
         };
+        let device = r.uuid(3)?;
         let state = FieldState {
-            value: serde_json::from_str(&value)?,
-            hlc: Hlc::decode(&hlc).unwrap_or(Hlc {
+            value: serde_json::from_str(&r.text(0)?)?,
+            hlc: Hlc::decode(&r.text(1)?).unwrap_or(Hlc {
                 wall_ms: 0,
                 counter: 0,
                 device,
             }),
-            server_seq: seq as u64,
+            server_seq: r.u64(2)?,
             device_id: device,
         };
         self.fields
@@ -964,11 +1085,13 @@ impl<'c> Batch<'c> {
         if let Some(any) = self.awaiting.get() {
             return Ok(any);
         }
-        let any: bool = self.tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM quarantine WHERE awaits IS NOT NULL AND resolved_at IS NULL)",
-            [],
-            |r| r.get(0),
-        )?;
+        let any = self
+            .tx
+            .row(
+                "SELECT 1 FROM quarantine WHERE awaits IS NOT NULL AND resolved_at IS NULL LIMIT 1",
+                &[],
+            )?
+            .is_some();
         self.awaiting.set(Some(any));
         Ok(any)
     }
@@ -985,32 +1108,29 @@ struct EntityRow {
     fields_kept: bool,
 }
 
-fn entity_row(tx: &Connection, kind: EntityKind, id: Uuid) -> Result<Option<EntityRow>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT team_id, person_id, created_seq, fields_kept FROM entity WHERE kind = ?1 AND id = ?2",
-        )?
-        .query_row(params![kind.as_str(), id.to_string()], |r| {
-            Ok(EntityRow {
-                scope: (
-                    opt_uuid(r.get::<_, Option<String>>(0)?),
-                    opt_uuid(r.get::<_, Option<String>>(1)?),
-                ),
-                created_seq: r.get::<_, Option<i64>>(2)?.map(|s| s as u64),
-                fields_kept: r.get(3)?,
-            })
+fn entity_row(tx: &dyn Db, kind: EntityKind, id: Uuid) -> Result<Option<EntityRow>> {
+    tx.row(
+        "SELECT team_id, person_id, created_seq, fields_kept FROM entity WHERE kind = ?1 AND id = ?2",
+        p![kind.as_str(), id],
+    )?
+    .map(|r| {
+        Ok(EntityRow {
+            scope: (r.opt_uuid(0)?, r.opt_uuid(1)?),
+            created_seq: r.opt_i64(2)?.map(|s| s as u64),
+            fields_kept: r.bool(3)?,
         })
-        .optional()?)
+    })
+    .transpose()
 }
 
 /// The create a record came from, as stored in the stream.
-fn created_change(tx: &Connection, created_seq: u64) -> Result<Mutation> {
+fn created_change(tx: &dyn Db, created_seq: u64) -> Result<Mutation> {
     stream::at(tx, created_seq)
 }
 
 /// A record's current values: its `field` rows, or, if it was never changed, its create's.
 fn current_fields(
-    tx: &Connection,
+    tx: &dyn Db,
     kind: EntityKind,
     id: Uuid,
     e: &EntityRow,
@@ -1024,15 +1144,12 @@ fn current_fields(
             _ => Map::new(),
         });
     }
-    let mut stmt =
-        tx.prepare_cached("SELECT name, value FROM field WHERE kind = ?1 AND id = ?2")?;
-    let rows = stmt.query_map(params![kind.as_str(), id.to_string()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })?;
     let mut out = Map::new();
-    for row in rows {
-        let (k, v) = row?;
-        out.insert(k, serde_json::from_str(&v)?);
+    for r in tx.rows(
+        "SELECT name, value FROM field WHERE kind = ?1 AND id = ?2",
+        p![kind.as_str(), id],
+    )? {
+        out.insert(r.text(0)?, serde_json::from_str(&r.text(1)?)?);
     }
     Ok(out)
 }
@@ -1049,8 +1166,10 @@ fn keep_fields(tx: &Batch<'_>, kind: EntityKind, id: Uuid, e: &EntityRow) -> Res
             put_fields(tx, kind, id, p, create.hlc, seq, create.device_id);
         }
     }
-    tx.prepare_cached("UPDATE entity SET fields_kept = 1 WHERE kind = ?1 AND id = ?2")?
-        .execute(params![kind.as_str(), id.to_string()])?;
+    tx.exec(
+        "UPDATE entity SET fields_kept = 1 WHERE kind = ?1 AND id = ?2",
+        p![kind.as_str(), id],
+    )?;
     tx.remember(
         kind,
         id,
@@ -1143,22 +1262,21 @@ fn scope_for_new(
     })
 }
 
-fn team_exists(conn: &Connection, team: Uuid) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM team WHERE id = ?1")?
-        .query_row([team.to_string()], |_| Ok(()))
-        .optional()?
+fn team_exists(db: &dyn Db, team: Uuid) -> Result<bool> {
+    Ok(db
+        .row("SELECT 1 FROM team WHERE id = ?1", p![team])?
         .is_some())
 }
 
 /// The teams a worker belongs to now.
-fn teams_of(conn: &Connection, worker: Uuid) -> Result<Vec<Uuid>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT team_id FROM membership WHERE worker_id = ?1 ORDER BY team_id")?;
-    let teams = stmt
-        .query_map([worker.to_string()], |r| uuid_col(r, 0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(teams)
+fn teams_of(db: &dyn Db, worker: Uuid) -> Result<Vec<Uuid>> {
+    db.rows(
+        "SELECT team_id FROM membership WHERE worker_id = ?1 ORDER BY team_id",
+        p![worker],
+    )?
+    .iter()
+    .map(|r| r.uuid(0))
+    .collect()
 }
 
 /// The team a scope is visible to now (a person's current team).
@@ -1174,19 +1292,20 @@ fn team_of(tx: &Batch<'_>, scope: Scope) -> Result<Option<Uuid>> {
 fn quarantine(tx: &Batch<'_>, m: &Mutation, why: QuarantineReason) -> Result<MutationResult> {
     let awaits = awaited_record(m, why.code());
     let reason = why.to_string();
-    tx.prepare_cached(
-        "INSERT OR IGNORE INTO quarantine (mutation_id, device_id, mutation, reason, created_at, awaits, reason_code, reason_detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        m.mutation_id.to_string(),
-        m.device_id.to_string(),
-        serde_json::to_string(m)?,
-        reason,
-        Utc::now().to_rfc3339(),
-        awaits.map(|a| a.to_string()),
-        why.code().as_str(),
-        why.detail()
-    ])?;
+    tx.exec(
+        "INSERT INTO quarantine (mutation_id, device_id, mutation, reason, created_at, awaits, reason_code, reason_detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT DO NOTHING",
+        p![
+            m.mutation_id,
+            m.device_id,
+            serde_json::to_string(m)?,
+            &reason,
+            Utc::now().to_rfc3339(),
+            awaits,
+            why.code().as_str(),
+            why.detail()
+        ],
+    )?;
     if awaits.is_some() {
         tx.awaiting.set(Some(true));
     }
@@ -1201,15 +1320,16 @@ fn quarantine(tx: &Batch<'_>, m: &Mutation, why: QuarantineReason) -> Result<Mut
 fn rebroadcast_person(tx: &Batch<'_>, person: Uuid, now_ms: u64) -> Result<()> {
     // Snapshots read `field` rows.
     tx.write_fields()?;
-    let records: Vec<(String, String)> = {
-        let mut stmt = tx.prepare_cached(
+    let records: Vec<(String, String)> = tx
+        .rows(
             "SELECT kind, id FROM entity
              WHERE ((kind = 'person' AND id = ?1) OR person_id = ?1) AND created_seq IS NOT NULL
-             ORDER BY kind != 'person', created_seq",
-        )?;
-        stmt.query_map([person.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?
-    };
+             ORDER BY kind <> 'person', created_seq",
+            p![person],
+        )?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.text(1)?)))
+        .collect::<Result<_>>()?;
     for (kind, id) in records {
         let (Some(entity), Ok(uuid)) = (EntityKind::parse(&kind), Uuid::parse_str(&id)) else {
             continue;
@@ -1250,13 +1370,14 @@ fn retry_quarantine(tx: &Batch<'_>, now_ms: u64, placed: Uuid) -> Result<()> {
 /// Tries the quarantined changes that mention `awaited`; answers the records they placed.
 fn retry_quarantine_for(tx: &Batch<'_>, now_ms: u64, awaited: Uuid) -> Result<Vec<Uuid>> {
     let mut placed_now = Vec::new();
-    let waiting: Vec<(String, String)> = {
-        let mut stmt = tx.prepare_cached(
+    let waiting: Vec<(String, String)> = tx
+        .rows(
             "SELECT mutation_id, mutation FROM quarantine WHERE awaits = ?1 AND resolved_at IS NULL ORDER BY created_at, mutation_id",
-        )?;
-        stmt.query_map([awaited.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?
-    };
+            p![awaited],
+        )?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.text(1)?)))
+        .collect::<Result<_>>()?;
     for (id, text) in waiting {
         let m: Mutation = serde_json::from_str(&text)?;
         // Its worker was checked against its device when it was pushed; what they may see is
@@ -1268,21 +1389,21 @@ fn retry_quarantine_for(tx: &Batch<'_>, now_ms: u64, awaited: Uuid) -> Result<Ve
         };
         // What the rollback below forgets must already be written.
         tx.write_fields()?;
-        tx.execute_batch("SAVEPOINT retry_quarantine")?;
+        tx.batch("SAVEPOINT retry_quarantine")?;
         let placed = !matches!(
             place(tx, &ctx, &m, now_ms)?,
             MutationResult::Rejected { .. } | MutationResult::Quarantined { .. }
         );
         if placed {
-            tx.execute(
+            tx.exec(
                 "UPDATE quarantine SET resolved_at = ?2 WHERE mutation_id = ?1",
-                params![id, Utc::now().to_rfc3339()],
+                p![id, Utc::now().to_rfc3339()],
             )?;
-            tx.execute_batch("RELEASE retry_quarantine")?;
+            tx.batch("RELEASE retry_quarantine")?;
             placed_now.push(m.entity_id);
             tracing::info!(mutation = %m.mutation_id, "quarantined change placed");
         } else {
-            tx.execute_batch("ROLLBACK TO retry_quarantine; RELEASE retry_quarantine")?;
+            tx.batch("ROLLBACK TO retry_quarantine; RELEASE retry_quarantine")?;
             tx.forget_all();
         }
     }
@@ -1479,16 +1600,10 @@ fn append_placed(
 /// Records a create's new record, which keeps no field rows: its values are its create's,
 /// until changed.
 fn create_entity(tx: &Batch<'_>, m: &Mutation, scope: Scope, seq: u64) -> Result<()> {
-    tx.prepare_cached(
+    tx.exec(
         "INSERT INTO entity (kind, id, team_id, person_id, created_seq, fields_kept) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
-    )?
-    .execute(params![
-        m.entity.as_str(),
-        m.entity_id.to_string(),
-        scope.0.map(|t| t.to_string()),
-        scope.1.map(|p| p.to_string()),
-        seq as i64
-    ])?;
+        p![m.entity.as_str(), m.entity_id, scope.0, scope.1, seq],
+    )?;
     tx.remember(
         m.entity,
         m.entity_id,
@@ -1513,9 +1628,9 @@ fn reassign_if_moved(
         && let Some(team) = payload_uuid(effective, "team_id")
     {
         // A reassignment: the person and everything of theirs now belongs to that team.
-        let moved = tx.execute(
-            "UPDATE entity SET team_id = ?1 WHERE kind = 'person' AND id = ?2 AND team_id IS NOT ?1",
-            params![team.to_string(), m.entity_id.to_string()],
+        let moved = tx.exec(
+            "UPDATE entity SET team_id = ?1 WHERE kind = 'person' AND id = ?2 AND team_id IS DISTINCT FROM ?1",
+            p![team, m.entity_id],
         )?;
         tx.forget(EntityKind::Person, m.entity_id);
         if moved > 0 {
@@ -1600,26 +1715,26 @@ fn record_conflict(
     l: &Loser,
 ) -> Result<Uuid> {
     let id = Uuid::now_v7();
-    tx.prepare_cached(
+    tx.exec(
         "INSERT INTO conflict (id, server_seq, kind, entity_id, field, rule, kept, lost, lost_mutation_id, lost_device_id, needs_review, team_id, person_id, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?
-    .execute(params![
-        id.to_string(),
-        seq as i64,
-        m.entity.as_str(),
-        m.entity_id.to_string(),
-        l.field,
-        rule_str(l.rule),
-        serde_json::to_string(&l.kept)?,
-        serde_json::to_string(&l.lost)?,
-        m.mutation_id.to_string(),
-        m.device_id.to_string(),
-        l.needs_review,
-        scope.0.map(|t| t.to_string()),
-        scope.1.map(|p| p.to_string()),
-        Utc::now().to_rfc3339()
-    ])?;
+        p![
+            id,
+            seq,
+            m.entity.as_str(),
+            m.entity_id,
+            &l.field,
+            rule_str(l.rule),
+            serde_json::to_string(&l.kept)?,
+            serde_json::to_string(&l.lost)?,
+            m.mutation_id,
+            m.device_id,
+            l.needs_review,
+            scope.0,
+            scope.1,
+            Utc::now().to_rfc3339()
+        ],
+    )?;
     Ok(id)
 }
 
@@ -1685,256 +1800,234 @@ fn receive(
     Ok(result)
 }
 
-impl Storage for SqliteStorage {
+impl Storage for ServerStorage {
     fn authenticate(&self, token: &str) -> Result<DeviceCtx> {
-        let conn = self.lock();
-        let row: Option<DeviceAuth> = conn
-            .prepare_cached(
+        self.read(|db| {
+            let row = db.row(
                 "SELECT d.id, d.worker_id, d.revoked_at, w.active, d.clone_suspected_at FROM device d JOIN worker w ON w.id = d.worker_id WHERE d.token_hash = ?1",
-            )?
-            .query_row([sha256_hex(token)], |r| {
-                Ok((uuid_col(r, 0)?, uuid_col(r, 1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                p![sha256_hex(token)],
+            )?;
+            let Some(r) = row else {
+                return Err(StorageError::Unauthorised);
+            };
+            let (device_id, worker_id, revoked, active, suspected): DeviceAuth = (
+                r.uuid(0)?,
+                r.uuid(1)?,
+                r.opt_text(2)?,
+                r.bool(3)?,
+                r.opt_text(4)?,
+            );
+            if revoked.is_some() || !active {
+                return Err(StorageError::Revoked);
+            }
+            // Two databases with one credential would each overwrite what the other wrote:
+            // both stop until an administrator decides which is the real laptop.
+            if suspected.is_some() {
+                return Err(StorageError::CloneSuspected);
+            }
+            Ok(DeviceCtx {
+                device_id,
+                worker_id,
+                teams: teams_of(db, worker_id)?,
             })
-            .optional()?;
-        let Some((device_id, worker_id, revoked, active, suspected)) = row else {
-            return Err(StorageError::Unauthorised);
-        };
-        if revoked.is_some() || !active {
-            return Err(StorageError::Revoked);
-        }
-        // Two databases with one credential would each overwrite what the other wrote: both
-        // stop until an administrator decides which is the real laptop.
-        if suspected.is_some() {
-            return Err(StorageError::CloneSuspected);
-        }
-        Ok(DeviceCtx {
-            device_id,
-            worker_id,
-            teams: teams_of(&conn, worker_id)?,
         })
     }
 
     fn enrol(&self, code: &str) -> Result<EnrolResponse> {
-        let mut conn = self.lock();
-        let organisation_id = Self::org_id(&conn)?;
-        let tx = conn.transaction()?;
-        let hash = sha256_hex(&normalise_code(code));
-        let row: Option<(Uuid, String, Option<String>)> = tx
-            .query_row(
+        let (resp, device_id, worker_id) = self.write(|tx| {
+            let organisation_id = org_id(tx)?;
+            let hash = sha256_hex(&normalise_code(code));
+            let row = tx.row(
                 "SELECT worker_id, expires_at, used_at FROM enrolment WHERE code_hash = ?1",
-                [&hash],
-                |r| Ok((uuid_col(r, 0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let Some((worker_id, expires, used)) = row else {
-            return Err(StorageError::BadCode);
-        };
-        let expired = DateTime::parse_from_rfc3339(&expires)
-            .map(|e| e < Utc::now())
-            .unwrap_or(true);
-        if used.is_some() || expired {
-            return Err(StorageError::BadCode);
-        }
-        let worker = tx.query_row(
-            "SELECT id, name, role, team_id, active FROM worker WHERE id = ?1",
-            [worker_id.to_string()],
-            |r| {
-                Ok(WorkerInfo {
-                    id: uuid_col(r, 0)?,
-                    name: r.get(1)?,
-                    role: r.get(2)?,
-                    team_id: uuid_col(r, 3)?,
-                    active: r.get(4)?,
-                })
-            },
-        )?;
-        if !worker.active {
-            return Err(StorageError::Revoked);
-        }
-        let device_id = Uuid::now_v7();
-        let token = format!("lw1_{}", random_hex(32));
-        let now = Utc::now().to_rfc3339();
-        tx.execute(
-            "INSERT INTO device (id, worker_id, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                device_id.to_string(),
-                worker_id.to_string(),
-                sha256_hex(&token),
-                now
-            ],
-        )?;
-        tx.execute(
-            "UPDATE enrolment SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
-            params![hash, now, device_id.to_string()],
-        )?;
-        let teams = {
-            let mut stmt = tx.prepare(
-                "SELECT t.id, t.name, t.locality FROM team t JOIN membership m ON m.team_id = t.id WHERE m.worker_id = ?1 ORDER BY t.id",
+                p![&hash],
             )?;
-            stmt.query_map([worker_id.to_string()], |r| {
-                Ok(TeamInfo {
-                    id: uuid_col(r, 0)?,
-                    name: r.get(1)?,
-                    locality: r.get(2)?,
+            let Some(r) = row else {
+                return Err(StorageError::BadCode);
+            };
+            let (worker_id, expires, used) = (r.uuid(0)?, r.text(1)?, r.opt_text(2)?);
+            let expired = DateTime::parse_from_rfc3339(&expires)
+                .map(|e| e < Utc::now())
+                .unwrap_or(true);
+            if used.is_some() || expired {
+                return Err(StorageError::BadCode);
+            }
+            let r = tx
+                .row(
+                    "SELECT id, name, role, team_id, active FROM worker WHERE id = ?1",
+                    p![worker_id],
+                )?
+                .ok_or(StorageError::NoSuchWorker(worker_id))?;
+            let worker = WorkerInfo {
+                id: r.uuid(0)?,
+                name: r.text(1)?,
+                role: r.text(2)?,
+                team_id: r.uuid(3)?,
+                active: r.bool(4)?,
+            };
+            if !worker.active {
+                return Err(StorageError::Revoked);
+            }
+            let device_id = Uuid::now_v7();
+            let token = format!("lw1_{}", random_hex(32));
+            let now = Utc::now().to_rfc3339();
+            tx.exec(
+                "INSERT INTO device (id, worker_id, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
+                p![device_id, worker_id, sha256_hex(&token), &now],
+            )?;
+            tx.exec(
+                "UPDATE enrolment SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
+                p![&hash, &now, device_id],
+            )?;
+            let teams = tx
+                .rows(
+                    "SELECT t.id, t.name, t.locality FROM team t JOIN membership m ON m.team_id = t.id WHERE m.worker_id = ?1 ORDER BY t.id",
+                    p![worker_id],
+                )?
+                .iter()
+                .map(|r| {
+                    Ok(TeamInfo {
+                        id: r.uuid(0)?,
+                        name: r.text(1)?,
+                        locality: r.opt_text(2)?,
+                    })
                 })
-            })?
-            .collect::<Result<Vec<_>, _>>()?
-        };
-        let epoch: String =
-            tx.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
-                r.get(0)
-            })?;
-        tx.commit()?;
+                .collect::<Result<Vec<_>>>()?;
+            let epoch = epoch_of(tx)?;
+            let resp = EnrolResponse {
+                organisation_id,
+                device_id,
+                token,
+                worker,
+                teams,
+                epoch,
+            };
+            Ok((resp, device_id, worker_id))
+        })?;
         tracing::info!(device = %device_id, worker = %worker_id, "device enrolled");
-        Ok(EnrolResponse {
-            organisation_id,
-            device_id,
-            token,
-            worker,
-            teams,
-            epoch: opt_uuid(Some(epoch)).unwrap_or_default(),
-        })
+        Ok(resp)
     }
 
     fn push(&self, ctx: &DeviceCtx, req: &PushRequest, now_ms: u64) -> Result<PushResponse> {
         rules::check_batch(req, ctx.device_id, ctx.worker_id)?;
-        let mut conn = self.lock();
-        let epoch = Self::epoch_of(&conn)?;
-        let outcome = (|| -> Result<Vec<(Uuid, MutationResult)>> {
-            let tx = conn.transaction()?;
-            let mut last_seq: u64 = tx
-                .query_row(
+        let outcome = self.write(|tx| {
+            let epoch = epoch_of(tx)?;
+            let mut last_seq = tx
+                .row(
                     "SELECT last_seq FROM device WHERE id = ?1",
-                    [ctx.device_id.to_string()],
-                    |r| r.get::<_, i64>(0),
+                    p![ctx.device_id],
                 )?
-                .max(0) as u64;
+                .map_or(Ok(0), |r| r.u64(0))?;
             let mut results = Vec::with_capacity(req.mutations.len());
             let received_ms = Utc::now().timestamp_millis();
-            let batch = Batch::new(&tx);
+            let batch = Batch::new(tx);
             for m in &req.mutations {
                 let result = receive(&batch, ctx, m, &mut last_seq, received_ms, now_ms)?;
                 results.push((m.mutation_id, result));
             }
             batch.write_fields()?;
-            drop(batch);
-            tx.execute(
+            tx.exec(
                 "UPDATE device SET last_seq = ?2 WHERE id = ?1",
-                params![ctx.device_id.to_string(), last_seq as i64],
+                p![ctx.device_id, last_seq],
             )?;
-            tx.commit()?;
-            Ok(results)
-        })();
-        match outcome {
-            Ok(results) => Ok(PushResponse { epoch, results }),
-            Err(e) => {
-                if let StorageError::Cloned { device_seq } = e {
-                    tracing::error!(device = %ctx.device_id, device_seq, "cloned device suspected");
-                    conn.execute(
-                        "UPDATE device SET clone_suspected_at = ?2 WHERE id = ?1",
-                        params![ctx.device_id.to_string(), Utc::now().to_rfc3339()],
-                    )?;
-                }
-                Err(e)
+            if let Some(pause) = &self.push_pause {
+                pause();
             }
+            Ok(PushResponse { epoch, results })
+        });
+        if let Err(StorageError::Cloned { device_seq }) = &outcome {
+            tracing::error!(device = %ctx.device_id, device_seq, "cloned device suspected");
+            self.write(|tx| {
+                tx.exec(
+                    "UPDATE device SET clone_suspected_at = ?2 WHERE id = ?1",
+                    p![ctx.device_id, Utc::now().to_rfc3339()],
+                )
+            })?;
         }
+        outcome
     }
 
     fn pull(&self, ctx: &DeviceCtx, req: &PullRequest) -> Result<PullResponse> {
-        let mut conn = self.lock();
-        let epoch = Self::epoch_of(&conn)?;
-        if req.epoch.is_some_and(|e| e != epoch) {
-            // Restored from a backup: the cursor means nothing here; start again from zero.
-            return Ok(PullResponse {
-                epoch,
-                changes: Vec::new(),
-                next_after: 0,
-                has_more: true,
-                conflicts: Vec::new(),
-            });
-        }
-        let limit = req.limit.clamp(1, MAX_PAGE);
-        let tx = conn.transaction()?;
-        let visible = "((c.person_id IS NULL AND (c.team_id IS NULL OR c.team_id IN (SELECT team_id FROM membership WHERE worker_id = ?2)))
-              OR p.team_id IN (SELECT team_id FROM membership WHERE worker_id = ?2))";
-        let mut changes = Vec::new();
-        let mut has_more = false;
-        {
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT c.server_seq, length(CAST(c.payload AS BLOB)), {cols} FROM change c
-                 LEFT JOIN entity p ON p.kind = 'person' AND p.id = c.person_id
-                 WHERE c.server_seq > ?1 AND {visible}
-                 ORDER BY c.server_seq LIMIT ?3",
-                cols = stream::COLUMNS
-            ))?;
-            let mut rows = stmt.query(params![
-                i64::try_from(req.after_server_seq).unwrap_or(i64::MAX),
-                ctx.worker_id.to_string(),
-                limit as i64 + 1
-            ])?;
-            let mut bytes = 0u64;
-            while let Some(r) = rows.next()? {
-                if changes.len() >= limit as usize || bytes >= MAX_PAGE_BYTES {
-                    // A row beyond the page: there is more to pull.
-                    has_more = true;
-                    break;
-                }
-                let seq: i64 = r.get(0)?;
-                let len: Option<i64> = r.get(1)?;
-                bytes += len.unwrap_or(0).max(0) as u64 + CHANGE_OVERHEAD;
-                changes.push(ServerChange {
-                    server_seq: seq as u64,
-                    mutation: stream::read(r, 2)?,
+        self.read(|tx| {
+            let epoch = epoch_of(tx)?;
+            if req.epoch.is_some_and(|e| e != epoch) {
+                // Restored from a backup: the cursor means nothing here; start again from zero.
+                return Ok(PullResponse {
+                    epoch,
+                    changes: Vec::new(),
+                    next_after: 0,
+                    has_more: true,
+                    conflicts: Vec::new(),
                 });
             }
-        }
-        let next_after = if has_more {
-            changes
-                .last()
-                .map_or(req.after_server_seq, |c| c.server_seq)
-        } else {
-            // Past everything, visible or not: the cursor never stalls on what it may not see.
-            let max: Option<i64> =
-                tx.query_row("SELECT MAX(server_seq) FROM change", [], |r| r.get(0))?;
-            (max.unwrap_or(0).max(0) as u64).max(req.after_server_seq)
-        };
-        let conflicts = {
-            let mut stmt = tx.prepare_cached(&format!(
-                "{CONFLICT_SELECT} LEFT JOIN entity p ON p.kind = 'person' AND p.id = c.person_id
-                 WHERE c.server_seq > ?1 AND c.server_seq <= ?3 AND {visible} ORDER BY c.server_seq"
-            ))?;
-            stmt.query_map(
-                params![
-                    i64::try_from(req.after_server_seq).unwrap_or(i64::MAX),
-                    ctx.worker_id.to_string(),
-                    i64::try_from(next_after).unwrap_or(i64::MAX)
-                ],
-                conflict_from_row,
-            )?
-            .collect::<Result<Vec<_>, _>>()?
-        };
-        tx.commit()?;
-        Ok(PullResponse {
-            epoch,
-            changes,
-            next_after,
-            has_more,
-            conflicts,
+            let limit = req.limit.clamp(1, MAX_PAGE);
+            let after = i64::try_from(req.after_server_seq).unwrap_or(i64::MAX);
+            let visible = "((c.person_id IS NULL AND (c.team_id IS NULL OR c.team_id IN (SELECT team_id FROM membership WHERE worker_id = ?2)))
+              OR p.team_id IN (SELECT team_id FROM membership WHERE worker_id = ?2))";
+            let mut changes = Vec::new();
+            let mut has_more = false;
+            let mut bytes = 0u64;
+            tx.each(
+                &format!(
+                    "SELECT c.server_seq, octet_length(c.payload), {cols} FROM change c
+                     LEFT JOIN entity p ON p.kind = 'person' AND p.id = c.person_id
+                     WHERE c.server_seq > ?1 AND {visible}
+                     ORDER BY c.server_seq LIMIT ?3",
+                    cols = stream::COLUMNS
+                ),
+                p![after, ctx.worker_id, limit as i64 + 1],
+                &mut |r| {
+                    if changes.len() >= limit as usize || bytes >= MAX_PAGE_BYTES {
+                        // A row beyond the page: there is more to pull.
+                        has_more = true;
+                        return Ok(false);
+                    }
+                    bytes += r.opt_i64(1)?.unwrap_or(0).max(0) as u64 + CHANGE_OVERHEAD;
+                    changes.push(ServerChange {
+                        server_seq: r.u64(0)?,
+                        mutation: stream::read(&r, 2)?,
+                    });
+                    Ok(true)
+                },
+            )?;
+            let next_after = if has_more {
+                changes
+                    .last()
+                    .map_or(req.after_server_seq, |c| c.server_seq)
+            } else {
+                // Past everything, visible or not: the cursor never stalls on what it may not
+                // see. One snapshot with the page above, so nothing committed between the two
+                // is passed unseen.
+                let max = tx
+                    .row("SELECT MAX(server_seq) FROM change", &[])?
+                    .map_or(Ok(None), |r| r.opt_i64(0))?;
+                (max.unwrap_or(0).max(0) as u64).max(req.after_server_seq)
+            };
+            let conflicts = tx
+                .rows(
+                    &format!(
+                        "{CONFLICT_SELECT} LEFT JOIN entity p ON p.kind = 'person' AND p.id = c.person_id
+                         WHERE c.server_seq > ?1 AND c.server_seq <= ?3 AND {visible} ORDER BY c.server_seq, c.id"
+                    ),
+                    p![after, ctx.worker_id, next_after],
+                )?
+                .iter()
+                .map(conflict_from_row)
+                .collect::<Result<Vec<_>>>()?;
+            Ok(PullResponse {
+                epoch,
+                changes,
+                next_after,
+                has_more,
+                conflicts,
+            })
         })
     }
 
     fn epoch(&self) -> Result<Uuid> {
-        Self::epoch_of(&self.lock())
+        self.read(epoch_of)
     }
-}
 
-impl SqliteStorage {
-    fn epoch_of(conn: &Connection) -> Result<Uuid> {
-        let v: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        opt_uuid(v).ok_or(StorageError::NotSetUp)
+    fn reachable(&self) -> bool {
+        ServerStorage::reachable(self)
     }
 }

@@ -7,10 +7,10 @@
 //! payloads, and encoding the JSON was an eighth of its CPU time. Only the payload is JSON
 //! now (the canonical text its hash is of, as the device sent it).
 
+use crate::storage::db::{Db, Row, SqliteDb, V, id_bytes, p};
 use crate::storage::{Result, Scope, StorageError};
 use linkwell_protocol::{EntityKind, Hlc, Mutation, MutationResult, Operation};
-use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use rusqlite::Connection;
 use uuid::Uuid;
 
 /// One change as the stream keeps it, borrowed from whatever is being stored.
@@ -49,82 +49,67 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// A uuid bound as its 16 bytes, without allocating.
-struct IdBytes<'a>(&'a Uuid);
-
-impl ToSql for IdBytes<'_> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Borrowed(ValueRef::Blob(self.0.as_bytes())))
-    }
-}
-
 /// A payload hash as stored: a SHA-256 in lower-case hex as its 32 bytes; anything else a
-/// device sent (refused, but its receipt is kept) as the text itself.
-enum HashCol<'a> {
-    Bytes([u8; 32]),
-    Text(&'a str),
-}
-
-impl<'a> HashCol<'a> {
-    fn of(hash: &'a str) -> HashCol<'a> {
-        let mut bytes = [0u8; 32];
-        // Only lower-case hex round-trips through the bytes.
-        let lower = !hash.bytes().any(|b| b.is_ascii_uppercase());
-        match hex::decode_to_slice(hash, &mut bytes) {
-            Ok(()) if lower => HashCol::Bytes(bytes),
-            _ => HashCol::Text(hash),
-        }
-    }
-
-    fn read(v: ValueRef<'_>) -> Result<String> {
-        match v {
-            ValueRef::Blob(b) => Ok(hex::encode(b)),
-            ValueRef::Text(t) => Ok(String::from_utf8_lossy(t).into_owned()),
-            _ => Err(StorageError::Corrupt("a payload hash is missing".into())),
-        }
+/// device sent (refused, but its receipt is kept) as the text itself. (PostgreSQL keeps the
+/// column as text: its bytes are written there in hex, [`crate::storage::pg`].)
+fn hash_col(hash: &str) -> V {
+    let mut bytes = [0u8; 32];
+    // Only lower-case hex round-trips through the bytes.
+    let lower = !hash.bytes().any(|b| b.is_ascii_uppercase());
+    match hex::decode_to_slice(hash, &mut bytes) {
+        Ok(()) if lower => V::B(bytes.to_vec()),
+        _ => V::T(hash.to_string()),
     }
 }
 
-impl ToSql for HashCol<'_> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Borrowed(match self {
-            HashCol::Bytes(b) => ValueRef::Blob(b),
-            HashCol::Text(t) => ValueRef::Text(t.as_bytes()),
-        }))
+fn read_hash(v: &V) -> Result<String> {
+    match v {
+        V::B(b) => Ok(hex::encode(b)),
+        V::T(t) => Ok(t.clone()),
+        _ => Err(StorageError::Corrupt("a payload hash is missing".into())),
     }
 }
 
 /// Appends `e` to the stream at the next server sequence number (or at `at`, when copying
-/// an older stream); answers its number.
-pub(crate) fn append(tx: &Connection, e: &Entry<'_>, scope: Scope, at: Option<u64>) -> Result<u64> {
+/// an older stream); answers its number. The next number is one past the last: the caller's
+/// write transaction is serialised with every other (see `storage`), so none commits out of
+/// order.
+pub(crate) fn append(tx: &dyn Db, e: &Entry<'_>, scope: Scope, at: Option<u64>) -> Result<u64> {
     let (team, person) = scope;
     // The hlc's device is nearly always the change's own: kept only when it is not.
-    let hlc_device = (e.hlc.device != e.device_id).then_some(IdBytes(&e.hlc.device));
-    tx.prepare_cached(
+    let hlc_device = if e.hlc.device != e.device_id {
+        id_bytes(&e.hlc.device)
+    } else {
+        V::Null
+    };
+    let row = tx.row(
         "INSERT INTO change (server_seq, mutation_id, device_id, worker_id, device_seq, hlc_wall_ms,
            hlc_counter, hlc_device, entity, entity_id, op, payload, payload_hash, base_server_seq,
            team_id, person_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-    )?
-    .execute(params![
-        at.map(|s| s as i64),
-        IdBytes(&e.mutation_id),
-        IdBytes(&e.device_id),
-        IdBytes(&e.worker_id),
-        e.device_seq as i64,
-        e.hlc.wall_ms as i64,
-        e.hlc.counter,
-        hlc_device,
-        e.entity.as_str(),
-        IdBytes(&e.entity_id),
-        e.op.as_str(),
-        e.payload,
-        HashCol::of(e.payload_hash),
-        e.base_server_seq as i64,
-        team.map(|t| t.hyphenated().to_string()),
-        person.map(|p| p.hyphenated().to_string()),
-    ])?;
-    Ok(tx.last_insert_rowid() as u64)
+         VALUES (COALESCE(?1, (SELECT COALESCE(MAX(server_seq), 0) + 1 FROM change)), ?2, ?3, ?4,
+           ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+         RETURNING server_seq",
+        &[
+            V::from(at),
+            id_bytes(&e.mutation_id),
+            id_bytes(&e.device_id),
+            id_bytes(&e.worker_id),
+            V::from(e.device_seq),
+            V::from(e.hlc.wall_ms),
+            V::from(e.hlc.counter),
+            hlc_device,
+            V::from(e.entity.as_str()),
+            id_bytes(&e.entity_id),
+            V::from(e.op.as_str()),
+            V::from(e.payload),
+            hash_col(e.payload_hash),
+            V::from(e.base_server_seq),
+            V::from(team),
+            V::from(person),
+        ],
+    )?;
+    row.ok_or_else(|| StorageError::Corrupt("the stream gave no number".into()))?
+        .u64(0)
 }
 
 /// The stream's columns that make up a change, in the order [`read`] expects them.
@@ -133,31 +118,27 @@ pub(crate) const COLUMNS: &str = "c.mutation_id, c.device_id, c.worker_id, c.dev
      c.payload_hash, c.base_server_seq";
 
 /// The change in [`COLUMNS`], starting at column `at` of `r`.
-pub(crate) fn read(r: &Row<'_>, at: usize) -> Result<Mutation> {
+pub(crate) fn read(r: &Row, at: usize) -> Result<Mutation> {
     let id = |i: usize| -> Result<Uuid> {
-        let bytes = r
-            .get_ref(at + i)?
-            .as_blob()
-            .map_err(rusqlite::Error::from)?;
-        Uuid::from_slice(bytes)
+        Uuid::from_slice(r.blob(at + i)?)
             .map_err(|_| StorageError::Corrupt("an id in the change stream is not 16 bytes".into()))
     };
     let device_id = id(1)?;
-    let hlc_device = match r.get_ref(at + 6)? {
-        ValueRef::Null => device_id,
+    let hlc_device = match r.v(at + 6) {
+        V::Null => device_id,
         _ => id(6)?,
     };
-    let entity: String = r.get(at + 7)?;
-    let op: String = r.get(at + 9)?;
-    let payload: String = r.get(at + 10)?;
+    let entity = r.text(at + 7)?;
+    let op = r.text(at + 9)?;
     Ok(Mutation {
         mutation_id: id(0)?,
         device_id,
         worker_id: id(2)?,
-        device_seq: r.get::<_, i64>(at + 3)? as u64,
+        device_seq: r.u64(at + 3)?,
         hlc: Hlc {
-            wall_ms: r.get::<_, i64>(at + 4)? as u64,
-            counter: r.get(at + 5)?,
+            wall_ms: r.u64(at + 4)?,
+            counter: u32::try_from(r.i64(at + 5)?)
+                .map_err(|_| StorageError::Corrupt("a clock counter is out of range".into()))?,
             device: hlc_device,
         },
         entity: EntityKind::parse(&entity).ok_or_else(|| {
@@ -167,20 +148,19 @@ pub(crate) fn read(r: &Row<'_>, at: usize) -> Result<Mutation> {
         op: Operation::parse(&op).ok_or_else(|| {
             StorageError::Corrupt(format!("unknown operation {op:?} in the stream"))
         })?,
-        payload: serde_json::from_str(&payload)?,
-        payload_hash: HashCol::read(r.get_ref(at + 11)?)?,
-        base_server_seq: r.get::<_, i64>(at + 12)? as u64,
+        payload: serde_json::from_str(&r.text(at + 10)?)?,
+        payload_hash: read_hash(r.v(at + 11))?,
+        base_server_seq: r.u64(at + 12)?,
     })
 }
 
 /// The stream entry at `server_seq`.
-pub(crate) fn at(tx: &Connection, server_seq: u64) -> Result<Mutation> {
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM change c WHERE c.server_seq = ?1"
-    ))?;
-    let mut rows = stmt.query([server_seq as i64])?;
-    match rows.next()? {
-        Some(r) => read(r, 0),
+pub(crate) fn at(tx: &dyn Db, server_seq: u64) -> Result<Mutation> {
+    match tx.row(
+        &format!("SELECT {COLUMNS} FROM change c WHERE c.server_seq = ?1"),
+        p![server_seq],
+    )? {
+        Some(r) => read(&r, 0),
         None => Err(StorageError::Corrupt(format!(
             "change {server_seq} is missing from the stream"
         ))),
@@ -191,50 +171,42 @@ pub(crate) fn at(tx: &Connection, server_seq: u64) -> Result<Mutation> {
 /// failing simulation seed).
 #[doc(hidden)]
 pub fn read_all(conn: &Connection) -> Result<Vec<(u64, Mutation)>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT c.server_seq, {COLUMNS} FROM change c ORDER BY c.server_seq"
-    ))?;
-    let mut rows = stmt.query([])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        out.push((r.get::<_, i64>(0)? as u64, read(r, 1)?));
-    }
-    Ok(out)
+    read_all_db(&SqliteDb(conn))
+}
+
+/// The whole stream in order.
+pub(crate) fn read_all_db(db: &dyn Db) -> Result<Vec<(u64, Mutation)>> {
+    db.rows(
+        &format!("SELECT c.server_seq, {COLUMNS} FROM change c ORDER BY c.server_seq"),
+        &[],
+    )?
+    .iter()
+    .map(|r| Ok((r.u64(0)?, read(r, 1)?)))
+    .collect()
 }
 
 /// What a mutation already received got, with the hash it came with: `None` if it is new.
-pub(crate) fn receipt(
-    tx: &Connection,
-    mutation_id: Uuid,
-) -> Result<Option<(String, MutationResult)>> {
-    let stored = tx
-        .prepare_cached(
-            "SELECT payload_hash, applied_seq, result FROM received WHERE mutation_id = ?1",
-        )?
-        .query_row([IdBytes(&mutation_id)], |r| {
-            Ok((
-                HashCol::read(r.get_ref(0)?),
-                r.get::<_, Option<i64>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-            ))
-        })
-        .optional()?;
-    let Some((hash, applied, result)) = stored else {
+pub(crate) fn receipt(tx: &dyn Db, mutation_id: Uuid) -> Result<Option<(String, MutationResult)>> {
+    let Some(r) = tx.row(
+        "SELECT payload_hash, applied_seq, result FROM received WHERE mutation_id = ?1",
+        &[id_bytes(&mutation_id)],
+    )?
+    else {
         return Ok(None);
     };
-    let result = match (applied, result) {
+    let result = match (r.opt_i64(1)?, r.opt_text(2)?) {
         (_, Some(json)) => serde_json::from_str(&json)?,
         (Some(seq), None) => MutationResult::Applied {
             server_seq: seq as u64,
         },
         (None, None) => return Err(StorageError::Corrupt("a receipt has no result".into())),
     };
-    Ok(Some((hash?, result)))
+    Ok(Some((read_hash(r.v(0))?, result)))
 }
 
 /// Keeps a mutation's result for retries; answers false if its id was already received.
 pub(crate) fn put_receipt(
-    tx: &Connection,
+    tx: &dyn Db,
     (mutation_id, device_id, device_seq): (Uuid, Uuid, u64),
     payload_hash: &str,
     result: &MutationResult,
@@ -242,23 +214,22 @@ pub(crate) fn put_receipt(
 ) -> Result<bool> {
     // Most results are "applied at n": a number, not JSON.
     let (applied, json) = match result {
-        MutationResult::Applied { server_seq } => (Some(*server_seq as i64), None),
+        MutationResult::Applied { server_seq } => (Some(*server_seq), None),
         other => (None, Some(serde_json::to_string(other)?)),
     };
-    let stored = tx
-        .prepare_cached(
-            "INSERT INTO received (mutation_id, device_id, device_seq, payload_hash, applied_seq, result, received_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (mutation_id) DO NOTHING",
-        )?
-        .execute(params![
-            IdBytes(&mutation_id),
-            IdBytes(&device_id),
-            device_seq as i64,
-            HashCol::of(payload_hash),
-            applied,
-            json,
-            received_ms
-        ])?;
+    let stored = tx.exec(
+        "INSERT INTO received (mutation_id, device_id, device_seq, payload_hash, applied_seq, result, received_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (mutation_id) DO NOTHING",
+        &[
+            id_bytes(&mutation_id),
+            id_bytes(&device_id),
+            V::from(device_seq),
+            hash_col(payload_hash),
+            V::from(applied),
+            V::from(json),
+            V::from(received_ms),
+        ],
+    )?;
     Ok(stored == 1)
 }
 
@@ -310,7 +281,7 @@ pub(crate) fn copy_from_schema_2(tx: &Connection) -> Result<()> {
                 base_server_seq: c.base_server_seq,
             };
             let scope = (schema_2_uuid(r, 2)?, schema_2_uuid(r, 3)?);
-            append(tx, &entry, scope, Some(seq as u64))?;
+            append(&SqliteDb(tx), &entry, scope, Some(seq as u64))?;
         }
     }
     let mut old = tx.prepare(
@@ -325,7 +296,7 @@ pub(crate) fn copy_from_schema_2(tx: &Connection) -> Result<()> {
         let received_ms = chrono::DateTime::parse_from_rfc3339(&r.get::<_, String>(5)?)
             .map_or(0, |t| t.timestamp_millis());
         put_receipt(
-            tx,
+            &SqliteDb(tx),
             (id(0)?, id(1)?, r.get::<_, i64>(2)? as u64),
             &r.get::<_, String>(3)?,
             &result,
@@ -336,7 +307,7 @@ pub(crate) fn copy_from_schema_2(tx: &Connection) -> Result<()> {
 }
 
 /// A uuid column of a schema-2 row: its text, or NULL.
-fn schema_2_uuid(r: &Row<'_>, i: usize) -> Result<Option<Uuid>> {
+fn schema_2_uuid(r: &rusqlite::Row<'_>, i: usize) -> Result<Option<Uuid>> {
     let Some(text) = r.get::<_, Option<String>>(i)? else {
         return Ok(None);
     };

@@ -15,6 +15,8 @@ use std::sync::Arc;
 use tower::ServiceExt;
 use uuid::Uuid;
 
+mod pg;
+
 struct Fixture {
     _dir: tempfile::TempDir,
     storage: Arc<SqliteStorage>,

@@ -8,6 +8,9 @@
 //! once (on the server, or in quarantine); every field value written is applied on the server
 //! or recorded as a losing value; replaying any recorded batch changes nothing.
 //!
+//! Every seed runs on SQLite and on PostgreSQL (a throw-away cluster): both must pass, and
+//! pull the same stream, change for change (ids and clock times aside, which are new each run).
+//!
 //! `LINKWELL_SIM_SEEDS=N` runs more seeds. Failing seeds go in `REGRESSIONS`.
 
 use linkwell_core::records::people::PersonInput;
@@ -17,11 +20,12 @@ use linkwell_protocol::{
     EnrolRequest, EnrolResponse, EntityKind, ErrorBody, MutationResult, PullRequest, PullResponse,
     PushRequest, PushResponse,
 };
-use linkwell_server::storage::{SqliteStorage, Storage, StorageError};
+use linkwell_server::pg_cluster::Cluster;
+use linkwell_server::storage::{ServerStorage, SqliteStorage, Storage, StorageError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
 /// Seeds that once failed, kept as regressions.
@@ -146,10 +150,69 @@ const FIELDS: [&str; 4] = [
     "contact_restrictions",
 ];
 
-fn run_seed(seed: u64) {
+/// Which database the server keeps: SQLite files, or databases on a PostgreSQL cluster.
+#[derive(Clone, Copy)]
+enum Db<'c> {
+    Sqlite,
+    Postgres(&'c Cluster),
+}
+
+/// The server's stream with what differs between two runs of one seed put aside: every id
+/// becomes its order of first appearance, every date-time a placeholder; the rest (kinds,
+/// operations, which device and its sequence number, the cursor it wrote from, every value)
+/// is compared as it is.
+fn comparable(stream: &[(u64, linkwell_protocol::Mutation)]) -> Vec<String> {
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    fn walk(v: &serde_json::Value, ids: &mut HashMap<String, usize>) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::String(s) if Uuid::parse_str(s).is_ok() => {
+                let n = ids.len();
+                Value::String(format!("#{}", ids.entry(s.clone()).or_insert(n)))
+            }
+            Value::String(s)
+                if chrono::DateTime::parse_from_rfc3339(s).is_ok()
+                    || chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").is_ok() =>
+            {
+                Value::String("<time>".into())
+            }
+            Value::Object(m) => {
+                Value::Object(m.iter().map(|(k, v)| (k.clone(), walk(v, ids))).collect())
+            }
+            Value::Array(a) => Value::Array(a.iter().map(|v| walk(v, ids)).collect()),
+            other => other.clone(),
+        }
+    }
+    let id = |u: Uuid, ids: &mut HashMap<String, usize>| {
+        walk(&serde_json::Value::String(u.to_string()), ids)
+    };
+    stream
+        .iter()
+        .map(|(seq, m)| {
+            let (device, entity) = (id(m.device_id, &mut ids), id(m.entity_id, &mut ids));
+            format!(
+                "{seq} {} {} {entity} by {device} #{} after {} {}",
+                m.entity.as_str(),
+                m.op.as_str(),
+                m.device_seq,
+                m.base_server_seq,
+                walk(&m.payload, &mut ids)
+            )
+        })
+        .collect()
+}
+
+fn open_server(db: Db<'_>, dir: &std::path::Path, name: &str) -> ServerStorage {
+    match db {
+        Db::Sqlite => SqliteStorage::open(&dir.join(format!("{name}.db"))).unwrap(),
+        Db::Postgres(c) => ServerStorage::open_postgres(&c.create_database(name)).unwrap(),
+    }
+}
+
+fn run_seed(seed: u64, db: Db<'_>) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let server = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
+    let server = open_server(db, dir.path(), &format!("server_{seed}"));
     server.init_org("Sim").unwrap();
     let teams = [
         server.add_team("A", None).unwrap(),
@@ -190,7 +253,7 @@ fn run_seed(seed: u64) {
     // Every field value a laptop wrote: each must end up applied on the server or recorded as
     // a losing value, never silently dropped.
     let mut written: Vec<(Uuid, &str, serde_json::Value)> = Vec::new();
-    let mut server_file = dir.path().join("server.db");
+    let mut server_file = dir.path().join(format!("server_{seed}.db"));
     let mut backup: Option<std::path::PathBuf> = None;
     let steps = 40;
     for step in 0..steps {
@@ -263,7 +326,7 @@ fn run_seed(seed: u64) {
             }
         }
         if step == steps / 3 {
-            let p = dir.path().join("backup.db");
+            let p = dir.path().join("backup");
             net.server.borrow().backup_to(&p).unwrap();
             backup = Some(p);
         }
@@ -272,12 +335,22 @@ fn run_seed(seed: u64) {
             && rng.random_bool(0.5)
         {
             // Restore the server from the older backup: acknowledged changes are lost there.
-            let p = dir.path().join("restored.db");
-            std::fs::copy(b, &p).unwrap();
-            let restored = SqliteStorage::open(&p).unwrap();
+            let name = format!("restored_{seed}");
+            let restored = match db {
+                Db::Sqlite => {
+                    let p = dir.path().join(format!("{name}.db"));
+                    std::fs::copy(b, &p).unwrap();
+                    server_file = p;
+                    SqliteStorage::open(&server_file).unwrap()
+                }
+                Db::Postgres(c) => {
+                    let url = c.create_database(&name);
+                    linkwell_server::storage::pg::restore(&url, b).unwrap();
+                    ServerStorage::open_postgres(&url).unwrap()
+                }
+            };
             restored.new_epoch().unwrap();
             *net.server.borrow_mut() = restored;
-            server_file = p;
         }
     }
 
@@ -361,11 +434,10 @@ fn run_seed(seed: u64) {
     }
     // Every value written is in an applied change, a losing value, or quarantine.
     let mut kept: BTreeSet<(Uuid, String, String)> = BTreeSet::new();
-    let raw = rusqlite::Connection::open(&server_file).unwrap();
-    let applied = linkwell_server::stream::read_all(&raw).unwrap();
+    let applied = server.stream().unwrap();
     let mutations = applied
-        .into_iter()
-        .map(|(_, m)| m)
+        .iter()
+        .map(|(_, m)| m.clone())
         .chain(server.quarantined().unwrap().into_iter().map(|(m, _)| m));
     for m in mutations {
         if let Some(fields) = m.payload.as_object() {
@@ -414,6 +486,16 @@ fn run_seed(seed: u64) {
         before,
         "seed {seed}: replay changed the server"
     );
+    if std::env::var("SIM_DEBUG").is_ok() {
+        eprintln!("current server file {server_file:?}");
+    }
+    let (changes, quarantined, to_review) = before;
+    let mut out = comparable(&applied);
+    out.push(format!(
+        "{changes} changes, {quarantined} quarantined, {to_review} conflicts to review, {} conflicts",
+        server.conflicts().unwrap().len()
+    ));
+    out
 }
 
 /// `SIM_DEBUG`: everything mentioning `needle` (a record id or a value) on every laptop and in
@@ -452,7 +534,13 @@ fn trace(dir: &std::path::Path, server: &SqliteStorage, laptops: &[Laptop], need
         let device = l.store.actor().unwrap().device_id;
         eprintln!("laptop {i}: device {device}, {held} held");
     }
-    for f in ["server.db", "restored.db"] {
+    for f in std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".db") && !f.starts_with('l'))
+    {
+        let f = f.as_str();
         let path = dir.join(f);
         if !path.exists() {
             continue;
@@ -479,7 +567,20 @@ fn simulated_faults_converge_and_keep_every_note() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(12);
-    for seed in REGRESSIONS.iter().copied().chain(0..n) {
-        run_seed(seed);
+    // Fails loudly (never skips) if PostgreSQL cannot start.
+    let cluster = Cluster::start();
+    let seeds: BTreeSet<u64> = REGRESSIONS.iter().copied().chain(0..n).collect();
+    for seed in seeds {
+        let sqlite = run_seed(seed, Db::Sqlite);
+        let postgres = run_seed(seed, Db::Postgres(&cluster));
+        if let Some(i) =
+            (0..sqlite.len().max(postgres.len())).find(|i| sqlite.get(*i) != postgres.get(*i))
+        {
+            panic!(
+                "seed {seed}: the streams differ from entry {i}:\n  SQLite:     {:?}\n  PostgreSQL: {:?}",
+                sqlite.get(i),
+                postgres.get(i)
+            );
+        }
     }
 }
