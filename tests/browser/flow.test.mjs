@@ -700,6 +700,92 @@ test('a supervisor sees on the record who opened and printed it', async () => {
   await page.close();
 });
 
+// Issue 15: a supervisor's Reports screen over data whose figures are known by construction:
+// eight referrals of theirs (six from a GP, two self-referrals), three of them seen.
+test('reports: the team figures hide small numbers, the caseload shows them, CSV and the PDF pack match', async () => {
+  const office = await startBridge(join(dir, 'reports.db'));
+  await call('create_profile', {
+    setup: { team_name: 'Rushcliffe Social Prescribing', worker_name: 'Ruth Adeyemi', role: 'supervisor' },
+    passphrase: PASSPHRASE, passphrase_again: PASSPHRASE, demo: false,
+  }, office);
+  const daysAgo = (n) => new Date(Date.now() - n * 86400000).toISOString().slice(0, 10);
+  const people = [['gp', 80], ['gp', 70], ['gp', 60], ['gp', 50], ['gp', 20], ['gp', 10], ['self', 40], ['self', 30]];
+  for (const [i, [source, ago]] of people.entries()) {
+    const taken = await call('take_referral', { referral: { person: { given_name: `Report${i}`, family_name: 'Person' }, referral: { source, received_on: daysAgo(ago), reasons: ['loneliness'] } } }, office);
+    // The three referred longest ago were seen a week after referral.
+    if (i < 3) await call('record_session', { person_id: taken.person.id, session: { starts_at: `${daysAgo(ago - 7)}T10:00`, mode: 'face_to_face', attendance: 'attended' } }, office);
+  }
+  const page = await context.newPage();
+  await page.goto(office.url);
+  await page.getByRole('heading', { name: /^Today/ }).waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }).click();
+  await page.getByRole('heading', { name: 'Reports', level: 1 }).waitFor();
+  const funnel = page.getByRole('region', { name: 'From referral to support' });
+  const sources = page.getByRole('region', { name: 'Referrals by source' });
+  const cell = async (region, row, col) => (await region.getByRole('row', { name: new RegExp(`^${row}`) }).getByRole('cell').nth(col).innerText()).trim();
+  // A supervisor starts on the team, with small numbers hidden and the caveat saying so.
+  await funnel.getByRole('table').waitFor();
+  assert.equal(await page.getByLabel('Whose figures').inputValue(), 'my_team');
+  await page.getByText(/Numbers from 1 to 4 are shown as “fewer than 5”/).waitFor();
+  assert.equal(await cell(funnel, 'Referrals received', 0), '8');
+  assert.equal(await cell(funnel, 'First seen', 0), 'fewer than 5', 'three seen is a small number');
+  assert.equal(await cell(funnel, 'First seen', 1), '', 'no percentage of a hidden count');
+  assert.equal(await cell(sources, 'Self-referral', 0), 'fewer than 5');
+  assert.equal(await cell(sources, 'GP', 0), 'suppressed', 'GP would give the two self-referrals away from the total');
+  assert.equal(await cell(sources, 'Total', 0), '8');
+  assert.ok(await sources.locator('td.suppressed').count() >= 2, 'withheld cells are marked as such');
+  await axe(page, 'reports (team)');
+
+  // My caseload: every number, as the data implies it.
+  await page.getByLabel('Whose figures').selectOption('my_caseload');
+  await page.getByText(/Your own caseload: every number is shown/).waitFor();
+  assert.equal(await cell(funnel, 'First seen', 0), '3');
+  assert.equal(await cell(funnel, 'First seen', 1), '37.5%');
+  assert.equal(await cell(sources, 'GP', 0), '6');
+  assert.equal(await cell(sources, 'Self-referral', 0), '2');
+  const waits = page.getByRole('region', { name: 'Waiting times (days)' });
+  assert.equal(await cell(waits, 'Referral to first session', 0), '3');
+  assert.equal(await cell(waits, 'Referral to first session', 1), '7', 'each was seen a week after referral');
+
+  // By keyboard: a shorter period typed into From, Enter shows it (45 days: four referrals).
+  await page.getByLabel('From', { exact: true }).focus();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(daysAgo(45).split('-').reverse().join('/'));
+  await page.keyboard.press('Enter');
+  await until('the shorter period', async () => (await cell(funnel, 'Referrals received', 0)) === '4');
+  assert.equal(await cell(sources, 'GP', 0), '2');
+  // A period that ends before it starts: the core's words beside the field.
+  await page.getByLabel('To', { exact: true }).fill(daysAgo(60).split('-').reverse().join('/'));
+  await page.getByRole('button', { name: 'Show the figures' }).click();
+  await page.locator('[data-field="to"] .error').getByText(/before it starts/).waitFor();
+  await page.getByLabel('To', { exact: true }).fill(daysAgo(0).split('-').reverse().join('/'));
+  await page.getByLabel('From', { exact: true }).fill(daysAgo(364).split('-').reverse().join('/'));
+  await page.getByRole('button', { name: 'Show the figures' }).click();
+  await until('the year again', async () => (await cell(funnel, 'Referrals received', 0)) === '8');
+
+  // CSV of one table: the screen's cells, UTF-8 with a byte-order mark for Excel.
+  const [csv] = await Promise.all([page.waitForEvent('download'), sources.getByRole('button', { name: /^Download CSV/ }).click()]);
+  assert.equal(csv.suggestedFilename(), 'referrals_by_source.csv');
+  await csv.saveAs(join(dir, 'sources.csv'));
+  const text = readFileSync(join(dir, 'sources.csv'), 'utf8');
+  assert.ok(text.startsWith('\ufeffSource,Referrals\r\n'), text);
+  assert.match(text, /\r\nGP,6\r\n/);
+  assert.match(text, /\r\nTotal,8\r\n/);
+
+  // The evaluation pack in one action: every table, the caveats, no one's name.
+  await page.getByLabel('Whose figures').selectOption('my_team');
+  await page.getByText(/Numbers from 1 to 4/).waitFor();
+  const [pdf] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save the evaluation pack (PDF)' }).click()]);
+  assert.match(pdf.suggestedFilename(), /^evaluation-my_team-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d\.pdf$/);
+  await pdf.saveAs(join(dir, 'pack.pdf'));
+  const pack = execFileSync('pdftotext', ['-layout', join(dir, 'pack.pdf'), '-'], { encoding: 'utf8' });
+  for (const title of ['From referral to support', 'Referrals by source', 'Outcome change', 'Read this first', 'How this is counted']) assert.ok(pack.includes(title), `the pack has ${title}`);
+  assert.match(pack, /Self-referral\s+fewer than 5/);
+  assert.doesNotMatch(pack, /Report\d/, 'no person is named');
+  await page.getByText(/Saved the evaluation pack as evaluation-my_team-/).waitFor();
+  await page.close();
+});
+
 step('what the core stored matches what the screens showed', [contactSessionPlan, goalsAndMeasure, onwardReferral, halfWrittenNote], async () => {
   const exp = await call('export_person', { person_id: personId });
   const r = exp.records;

@@ -134,6 +134,8 @@ import type { Page } from './generated/Page';
 import type { PassphraseChanged } from './generated/PassphraseChanged';
 import type { PrintedPdf } from './generated/PrintedPdf';
 import type { ProfileInfo } from './generated/ProfileInfo';
+import type { ReportAnswer } from './generated/ReportAnswer';
+import type { ReportRequest } from './generated/ReportRequest';
 import type { SavedGreenBook } from './generated/SavedGreenBook';
 import type { StatusAnswer } from './generated/StatusAnswer';
 import type { SyncOutcome } from './generated/SyncOutcome';
@@ -225,6 +227,8 @@ export type Id = string;
 export type { Choice, Vocabularies, GreenBookPreview, LockState, SyncOutcome };
 export type { FollowUpDecisionInput, InstrumentForm, MeasureInput };
 export type { ImportReport };
+export type { ReportAnswer, ReportRequest };
+export type { ReportTable } from './generated/ReportTable';
 export type Status = StatusAnswer;
 export type Check = CheckAnswer;
 export type Profile = ProfileInfo;
@@ -312,6 +316,14 @@ export const api = {
     write<OnwardReferral>('refer_onward', { person_id, service_id, status }),
   updateOnwardReferral: (onward_id: Id, change: { status?: string; barriers?: string[]; feedback?: string }) =>
     write<OnwardReferral>('update_onward_referral', { onward_id, ...change }),
+  report: (request: ReportRequest) => read<ReportAnswer>('report', request),
+  /** Saves the evaluation pack as a PDF (downloaded by the window); answers its file name. */
+  saveReportPdf: async (request: ReportRequest): Promise<string> => {
+    const out = await read<PrintedPdf>('report_pdf', request);
+    const bytes = Uint8Array.from(atob(out.pdf_base64), (c) => c.charCodeAt(0));
+    downloadBlob(out.file_name, new Blob([bytes], { type: 'application/pdf' }));
+    return out.file_name;
+  },
   pendingCount: () => read<number>('pending_count'),
   syncStatus: () => read<SyncStatus>('sync_status'),
   syncNow: () => write<SyncOutcome>('sync_now'),
@@ -340,6 +352,17 @@ export const api = {
     return { file_name: out.file_name, path: null };
   },
 };
+
+/** Hands a file to the window to save (a browser's downloads). */
+export function downloadBlob(fileName: string, blob: Blob): void {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = fileName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
 
 /** Tells the desktop shell the first screen is on show (used by the start-up benchmark). */
 export function markReady(): void {

@@ -13,6 +13,7 @@ import { referralView } from './views/referral';
 import { personView } from './views/person';
 import { printView } from './views/print';
 import { directoryView, serviceView, serviceFormView } from './views/directory';
+import { reportsView } from './views/reports';
 import { setupView, recoveryCodeView, lockView, settingsView } from './views/setup';
 import { searchBox } from './views/search';
 
@@ -44,6 +45,7 @@ function shell(): { main: HTMLElement } {
         ['#/caseload', 'Caseload'],
         ['#/referral/new', 'New referral'],
         ['#/directory', 'Directory'],
+        ['#/reports', 'Reports'],
       ].map(([href, text]) => h('li', {}, h('a', { href, 'data-nav': href }, text))),
     ),
   );
@@ -79,7 +81,7 @@ function shell(): { main: HTMLElement } {
       h('li', {}, h('kbd', {}, 'Ctrl'), '+', h('kbd', {}, 'K'), ' search'),
       h('li', {}, h('kbd', {}, 'Alt'), '+', h('kbd', {}, 'N'), ' add a note'),
       h('li', {}, h('kbd', {}, 'Ctrl'), '+', h('kbd', {}, 'S'), ' save the form you are in'),
-      h('li', {}, h('kbd', {}, 'Alt'), '+', h('kbd', {}, '1–4'), ' screens'),
+      h('li', {}, h('kbd', {}, 'Alt'), '+', h('kbd', {}, '1–5'), ' screens'),
       h('li', {}, h('kbd', {}, 'Alt'), '+', h('kbd', {}, 'L'), ' lock'),
     ),
   );
@@ -204,6 +206,9 @@ async function route(): Promise<void> {
       case 'caseload':
         view = await caseloadView(ctx);
         break;
+      case 'reports':
+        view = await reportsView(ctx);
+        break;
       case 'settings':
         view = settingsView(lockState);
         break;
@@ -264,9 +269,9 @@ function shortcuts(): void {
     } else if (e.altKey && key === 'l' && open) {
       e.preventDefault();
       void lockNow();
-    } else if (e.altKey && ['1', '2', '3', '4'].includes(key) && open) {
+    } else if (e.altKey && ['1', '2', '3', '4', '5'].includes(key) && open) {
       e.preventDefault();
-      location.hash = ['#/today', '#/caseload', '#/referral/new', '#/directory'][Number(key) - 1];
+      location.hash = ['#/today', '#/caseload', '#/referral/new', '#/directory', '#/reports'][Number(key) - 1];
     }
   });
 }

@@ -1,4 +1,4 @@
-//! `linkwell report NAME --from DATE --to DATE [--json | --csv DIR]`: the figures the Reports
+//! `linkwell report NAME --from DATE --to DATE [--json | --csv DIR | --pdf FILE]`: the figures the Reports
 //! screen shows, for scripts. Every figure and every check is the core's (read::report).
 
 use crate::{Cli, print_json};
@@ -19,24 +19,34 @@ pub struct ReportArgs {
     #[arg(long, default_value = "my_team")]
     scope: String,
     /// Write every table as a CSV file into this folder.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "pdf")]
     csv: Option<std::path::PathBuf>,
-}
-
-fn date(field: &str, s: &str) -> Result<chrono::NaiveDate> {
-    linkwell_core::domain::validate::parse_date(s).map_err(|m| anyhow::anyhow!("--{field}: {m}"))
+    /// Write the evaluation pack (every table, its caveats and method notes) as a PDF file.
+    #[arg(long)]
+    pdf: Option<std::path::PathBuf>,
 }
 
 pub fn run(cli: &Cli, args: &ReportArgs) -> Result<()> {
     let req = ReportRequest {
         name: args.name.clone(),
         scope: args.scope.clone(),
-        from: date("from", &args.from)?,
-        to: date("to", &args.to)?,
+        from: args.from.clone(),
+        to: args.to.clone(),
         on: None,
     };
     let store = crate::open(cli)?;
     let answer = report::report(store.conn(), store.actor()?.worker_id, &req)?;
+    if let Some(path) = &args.pdf {
+        let pdf = report::pack_pdf(&answer, linkwell_core::store::today())?;
+        linkwell_core::security::files::write_private(path, &pdf)
+            .with_context(|| format!("writing {}", path.display()))?;
+        outln!(
+            "Wrote the evaluation pack ({} bytes) to {}",
+            pdf.len(),
+            path.display()
+        );
+        return Ok(());
+    }
     if let Some(dir) = &args.csv {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for t in &answer.tables {

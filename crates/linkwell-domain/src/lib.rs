@@ -1,10 +1,12 @@
 //! linkwell-domain: the vocabulary of social prescribing ([`vocabulary`]) and the validation
-//! and normalisation of what a worker types ([`validate`]).
+//! and normalisation of what a worker types ([`validate`]), and the follow-up rule
+//! ([`follow_up`]: when a measure is due again and whether it is still open).
 //!
 //! Architecture invariant: pure rules — no storage, no I/O, no rusqlite (CI proves it with
 //! `cargo tree`). The laptop's core checks input with these rules; the server can check pushed
 //! values with the very same code.
 
+pub mod follow_up;
 pub mod validate;
 pub mod vocabulary;
 

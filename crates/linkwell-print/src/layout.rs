@@ -15,6 +15,8 @@ use crate::fonts::{Face, Fonts, MM_PER_PT, REPLACEMENT};
 use crate::model::{Section, long_date};
 use crate::wrap::{Measure, NBSP, wrap};
 
+mod grid;
+
 /// A4 width.
 pub const PAGE_WIDTH_MM: f32 = 210.0;
 /// A4 height.

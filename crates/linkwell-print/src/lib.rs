@@ -4,7 +4,8 @@
 //! [`GreenBook`] into a [`Document`] of A4 pages — text runs, tick boxes and ruled
 //! lines positioned in millimetres, inspectable by tests — and [`render_pdf`] turns that
 //! into PDF bytes with an embedded, subset DejaVu Sans. [`service_page`] lays out a
-//! single directory service as an insert for the book.
+//! single directory service as an insert for the book; [`layout_report_pack`] sets a
+//! report's tables (the evaluation pack) with their caveats and method notes.
 //!
 //! Pages are loose-leaf: a 25 mm binding margin on the left, the person's name and
 //! the section on every page, "Page N of M", the date printed and the plan review date
@@ -15,6 +16,7 @@ mod fonts;
 mod layout;
 mod letter;
 mod model;
+mod pack;
 mod render;
 mod sample;
 mod wrap;
@@ -30,6 +32,7 @@ pub use model::{
     CrisisContact, FiveWays, Goal, GreenBook, GroupBlock, MeasureLine, NextSteps, PrintOptions,
     Rating, Section, ServiceInfo, ServicePage, Step, WellnessPlan, WorkerContact,
 };
+pub use pack::{PackTable, ReportPack, layout_report_pack, report_pack_pdf};
 pub use render::render_pdf;
 pub use sample::{sample_green_book, sample_service_page};
 

@@ -3,12 +3,14 @@
 //! A pure crate (no database, files or network), like linkwell-print: whoever holds the data
 //! — a worker's laptop (`linkwell_core::read::report`), or a server from its own stream —
 //! turns it into a [`ReportInput`] of anonymous facts (people and workers are small keys, no
-//! names or free text), and [`evaluation`] computes every figure once. Every figure's
+//! names or free text) — both through [`records::input`], the one mapping from records as the
+//! wire holds them — and [`evaluation`] computes every figure once. Every figure's
 //! definition is written beside it; [`tables`] turns the answer into titled tables for the
 //! screen and CSV.
 
 mod figures;
 mod outcomes;
+pub mod records;
 pub mod stats;
 mod suppress;
 mod table;

@@ -44,112 +44,136 @@ fn counted(rows: &[LabelledCount], total: &Count) -> Vec<Vec<String>> {
 /// Every table of the pack, in the order the screen and the PDF show them.
 pub fn tables(e: &Evaluation) -> Vec<Table> {
     let mut out = vec![
-        t(
-            "funnel",
-            "From referral to support",
-            &["Step", "People", "Of those received"],
-            e.funnel
-                .iter()
-                .map(|f| vec![f.label.clone(), f.count.text(), pct(f.percent)])
-                .collect(),
+        noted(
+            t(
+                "funnel",
+                "From referral to support",
+                &["Step", "People", "Of those received"],
+                e.funnel
+                    .iter()
+                    .map(|f| vec![f.label.clone(), f.count.text(), pct(f.percent)])
+                    .collect(),
+            ),
+            "Referrals received in the period, and how many of them had reached each step by the data date. Contacted: the person was reached (spoke, booked or declined) or seen. First seen: a session attended. Active: a second session attended. Percentages are of those received.",
         ),
-        t(
-            "referrals_by_source",
-            "Referrals by source",
-            &["Source", "Referrals"],
-            counted(&e.by_source, &e.received_total),
+        noted(
+            t(
+                "referrals_by_source",
+                "Referrals by source",
+                &["Source", "Referrals"],
+                counted(&e.by_source, &e.received_total),
+            ),
+            "Referrals received in the period, by who referred.",
         ),
-        t(
-            "referrals_by_month",
-            "Referrals by month",
-            &["Month", "Referrals"],
-            counted(&e.by_month, &e.received_total),
+        noted(
+            t(
+                "referrals_by_month",
+                "Referrals by month",
+                &["Month", "Referrals"],
+                counted(&e.by_month, &e.received_total),
+            ),
+            "Referrals received in the period, by the calendar month they were received.",
         ),
-        t(
-            "waits",
-            "Waiting times (days)",
-            &["From referral to", "People", "Median", "90th percentile"],
-            e.waits
-                .iter()
-                .map(|w| {
-                    vec![
-                        w.label.clone(),
-                        w.n.text(),
-                        opt(w.median_days, 0),
-                        opt(w.p90_days, 0),
-                    ]
-                })
-                .collect(),
+        noted(
+            t(
+                "waits",
+                "Waiting times (days)",
+                &["From referral to", "People", "Median", "90th percentile"],
+                e.waits
+                    .iter()
+                    .map(|w| {
+                        vec![
+                            w.label.clone(),
+                            w.n.text(),
+                            opt(w.median_days, 0),
+                            opt(w.p90_days, 0),
+                        ]
+                    })
+                    .collect(),
+            ),
+            "Days from receiving a referral (received in the period) to first contact, and to the first session attended, for those who got there by the data date. Median: half waited less; 90th percentile: nine in ten waited less.",
         ),
-        t(
-            "caseload",
-            "Caseload per worker",
-            &[
-                "Worker",
-                "People in the period",
-                "Per year",
-                "Guidance per year",
-                "Sessions per person",
-            ],
-            e.caseload
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.worker.clone(),
-                        c.people.text(),
-                        opt(c.per_year, 0),
-                        c.guidance_per_year.to_string(),
-                        opt(c.sessions_per_person, 1),
-                    ]
-                })
-                .collect(),
+        noted(
+            t(
+                "caseload",
+                "Caseload per worker",
+                &[
+                    "Worker",
+                    "People in the period",
+                    "Per year",
+                    "Guidance per year",
+                    "Sessions per person",
+                ],
+                e.caseload
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.worker.clone(),
+                            c.people.text(),
+                            opt(c.per_year, 0),
+                            c.guidance_per_year.to_string(),
+                            opt(c.sessions_per_person, 1),
+                        ]
+                    })
+                    .collect(),
+            ),
+            "People whose episode with the worker was open at some time in the period; per year scales that to 365 days (guidance: about 250 a year). Sessions per person: attended sessions in the period, per person (guidance: 6 to 12 contacts).",
         ),
-        t(
-            "closing_reasons",
-            "Reasons for closing",
-            &["Reason", "Episodes closed"],
-            counted(&e.closing_reasons, &e.closed_total),
+        noted(
+            t(
+                "closing_reasons",
+                "Reasons for closing",
+                &["Reason", "Episodes closed"],
+                counted(&e.closing_reasons, &e.closed_total),
+            ),
+            "Episodes closed in the period, by the reason recorded.",
         ),
-        t(
-            "did_not_attend",
-            "Did not attend",
-            &["Attended", "Did not attend", "Did-not-attend rate"],
-            vec![vec![
-                e.dna.attended.text(),
-                e.dna.did_not_attend.text(),
-                pct(e.dna.rate_percent),
-            ]],
+        noted(
+            t(
+                "did_not_attend",
+                "Did not attend",
+                &["Attended", "Did not attend", "Did-not-attend rate"],
+                vec![vec![
+                    e.dna.attended.text(),
+                    e.dna.did_not_attend.text(),
+                    pct(e.dna.rate_percent),
+                ]],
+            ),
+            "Sessions dated in the period that were attended or not attended (booked and cancelled sessions are neither); the rate is those not attended, of both.",
         ),
-        t(
-            "follow_ups",
-            "Follow-ups due in the period",
-            &[
-                "Time point",
-                "Due",
-                "Recorded",
-                "Completion",
-                "Declined",
-                "Could not be done",
-                "Consent withdrawn",
-                "Overdue",
-                "Not yet due",
-            ],
-            e.follow_ups
-                .iter()
-                .map(|f| {
-                    vec![
-                        f.time_point.label().to_string(),
-                        f.due.text(),
-                        f.recorded.text(),
-                        pct(f.completion_percent),
-                        f.declined.text(),
-                        f.could_not_be_done.text(),
-                        f.contact_withdrawn.text(),
-                        f.overdue.text(),
-                        f.not_yet_due.text(),
-                    ]
-                })
-                .collect(),
+        noted(
+            t(
+                "follow_ups",
+                "Follow-ups due in the period",
+                &[
+                    "Time point",
+                    "Due",
+                    "Recorded",
+                    "Completion",
+                    "Declined",
+                    "Could not be done",
+                    "Consent withdrawn",
+                    "Overdue",
+                    "Not yet due",
+                ],
+                e.follow_ups
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            f.time_point.label().to_string(),
+                            f.due.text(),
+                            f.recorded.text(),
+                            pct(f.completion_percent),
+                            f.declined.text(),
+                            f.could_not_be_done.text(),
+                            f.contact_withdrawn.text(),
+                            f.overdue.text(),
+                            f.not_yet_due.text(),
+                        ]
+                    })
+                    .collect(),
+            ),
+            "T1 and T2 follow-ups whose due date is in the period (months after each person's baseline, by the organisation's schedule), and where each stands on the data date: recorded, declined, could not be done, consent to contact withdrawn, overdue, or not yet due. Completion is recorded, of those due.",
         ),
     ];
     out.push(paired_table(e));
@@ -223,4 +247,10 @@ pub fn to_csv(table: &Table) -> String {
         out.push_str("\r\n");
     }
     out
+}
+
+/// A table with how its figures are counted (shown under it on screen and in the pack).
+fn noted(mut table: Table, note: &str) -> Table {
+    table.note = Some(note.to_string());
+    table
 }

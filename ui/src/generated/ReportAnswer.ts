@@ -6,4 +6,8 @@ import type { ReportTable } from "./ReportTable";
  * The Reports screen's answer: the figures, and the same figures as titled tables (what
  * the screen shows and the CSV download holds).
  */
-export type ReportAnswer = { evaluation: Evaluation, tables: Array<ReportTable>, };
+export type ReportAnswer = { evaluation: Evaluation, tables: Array<ReportTable>, 
+/**
+ * Each table as CSV, in the same order (what "Download CSV" saves and `--csv` writes).
+ */
+csv: Array<string>, };

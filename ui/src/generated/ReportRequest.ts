@@ -11,7 +11,15 @@ name: string,
 /**
  * my_caseload or my_team.
  */
-scope: string, from: string, to: string, 
+scope: string, 
+/**
+ * The first day, as typed (01/04/2026 or 2026-04-01).
+ */
+from: string, 
+/**
+ * The last day, both included.
+ */
+to: string, 
 /**
  * The day the data is as of; defaults to today.
  */

@@ -294,6 +294,8 @@ pub enum Request {
     },
     /// A report's figures and tables (the Reports screen).
     Report(crate::read::report::ReportRequest),
+    /// The same report as the evaluation pack's PDF (base64), for the window to save.
+    ReportPdf(crate::read::report::ReportRequest),
 }
 
 /// The error shape every transport sends to the UI: a stable code, a message in a link
@@ -693,6 +695,16 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
             store.actor()?.worker_id,
             &req,
         )?),
+        R::ReportPdf(req) => {
+            use base64::Engine as _;
+            let answer = crate::read::report::report(store.conn(), store.actor()?.worker_id, &req)?;
+            let pdf = crate::read::report::pack_pdf(&answer, today())?;
+            to(PrintedPdf {
+                file_name: format!("{}.pdf", crate::read::report::pack_file_stem(&answer)),
+                bytes: pdf.len(),
+                pdf_base64: base64::engine::general_purpose::STANDARD.encode(&pdf),
+            })
+        }
         R::PrintGreenBook { person_id, options } => {
             use base64::Engine as _;
             let pdf = store.green_book_pdf(person_id, &options)?;

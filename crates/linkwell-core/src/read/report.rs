@@ -1,20 +1,19 @@
-//! Reports on this laptop: reads the store into linkwell-report's plain facts (people and
-//! workers as small keys; no names of people, no free text) and computes the figures there,
-//! so the laptop and a server feeding the same crate cannot disagree. "My caseload" is the
-//! episodes this worker holds; "my team" is everything on the laptop (a supervisor's laptop
-//! holds the team's synced data). Follow-up states come from the core's one follow-up rule.
+//! Reports on this laptop: reads the store's records (as the wire holds them) and hands them
+//! to linkwell-report's one mapping into plain facts (people and workers as small keys; no
+//! names of people, no free text), which the server's reports use too, so the laptop and the
+//! server cannot disagree. "My caseload" is the episodes this worker holds; "my team" is
+//! everything on the laptop (a supervisor's laptop holds the team's synced data).
 
-use crate::domain::vocabulary::{Attendance, ClosingReason, Instrument, ReferralSource, TimePoint};
 use crate::error::{CoreError, Result};
-use crate::records::follow_ups::{self, FollowUpState};
+use crate::store;
 use chrono::NaiveDate;
-use linkwell_report::{
-    DEFAULT_THRESHOLD, Evaluation, FollowUpFact, FollowUpOutcome, MeasureFact, Period,
-    ReferralFact, ReportInput, Scope, SessionFact, WorkerFact,
-};
-use rusqlite::{Connection, params};
+use linkwell_protocol::EntityKind;
+use linkwell_protocol::registry::{self, ColType};
+use linkwell_report::records::Records;
+use linkwell_report::{DEFAULT_THRESHOLD, Evaluation, Period, ReportInput, Scope};
+use rusqlite::Connection;
 use serde::Deserialize;
-use std::collections::HashMap;
+use serde_json::Value;
 use uuid::Uuid;
 
 pub use linkwell_report::{Table, to_csv};
@@ -28,18 +27,16 @@ pub struct ReportRequest {
     pub name: String,
     /// my_caseload or my_team.
     pub scope: String,
-    pub from: NaiveDate,
-    pub to: NaiveDate,
+    /// The first day, as typed (01/04/2026 or 2026-04-01).
+    pub from: String,
+    /// The last day, both included.
+    pub to: String,
     /// The day the data is as of; defaults to today.
     pub on: Option<NaiveDate>,
 }
 
 /// The reports there are.
 pub const REPORTS: &[&str] = &["evaluation"];
-
-fn date(s: &str) -> Option<NaiveDate> {
-    s.get(..10).and_then(|d| d.parse().ok())
-}
 
 /// Checks a request's report name, scope and period, naming what is wrong.
 pub fn check(req: &ReportRequest) -> Result<(Scope, Period)> {
@@ -65,8 +62,17 @@ pub fn check(req: &ReportRequest) -> Result<(Scope, Period)> {
             ));
         }
     };
-    let period =
-        Period::new(req.from, req.to).map_err(|e| CoreError::invalid("to", e.to_string()))?;
+    let mut c = crate::domain::validate::Checker::new();
+    let from = c.date("from", "The first day of the period", &req.from);
+    let to = c.date("to", "The last day of the period", &req.to);
+    c.finish()?;
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(CoreError::invalid(
+            "from",
+            "The period needs a first and a last day.",
+        ));
+    };
+    let period = Period::new(from, to).map_err(|e| CoreError::invalid("to", e.to_string()))?;
     Ok((scope, period))
 }
 
@@ -78,18 +84,8 @@ pub fn evaluation(conn: &Connection, worker: Uuid, req: &ReportRequest) -> Resul
     Ok(linkwell_report::evaluation(&input, DEFAULT_THRESHOLD))
 }
 
-/// Keys handed out in the order first seen.
-#[derive(Default)]
-struct Keys(HashMap<String, u32>);
-
-impl Keys {
-    fn key(&mut self, id: &str) -> u32 {
-        let n = self.0.len() as u32;
-        *self.0.entry(id.to_string()).or_insert(n)
-    }
-}
-
-/// Reads the facts of `scope` from the store.
+/// Reads the facts of `scope` from the store: its records, as the wire holds them, through
+/// the one mapping the server uses too (`linkwell_report::records`).
 pub fn read_input(
     conn: &Connection,
     worker: Uuid,
@@ -97,182 +93,46 @@ pub fn read_input(
     period: Period,
     on: NaiveDate,
 ) -> Result<ReportInput> {
+    let records = read_records(conn)?;
     let only = (scope == Scope::MyCaseload).then(|| worker.to_string());
-    let mut people = Keys::default();
-    let mut workers = Keys::default();
-    let mut worker_ids = Vec::new();
-    let mut episodes = HashMap::new();
-    let mut referrals = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT r.person_id, r.source, r.received_on, e.id, e.worker_id, e.first_contact_on,
-                e.closed_on, e.closing_reason
-         FROM referral r LEFT JOIN episode e ON e.referral_id = r.id
-         WHERE ?1 IS NULL OR e.worker_id = ?1
-         ORDER BY r.received_on, r.rowid",
-    )?;
-    let rows = stmt.query_map(params![only], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, Option<String>>(6)?,
-            r.get::<_, Option<String>>(7)?,
-        ))
-    })?;
-    for row in rows {
-        let (person, source, received, ep, w, contact, closed, reason) = row?;
-        let (Some(source), Some(received_on)) = (ReferralSource::parse(&source), date(&received))
-        else {
-            continue;
-        };
-        let worker = w.map(|w| {
-            let k = workers.key(&w);
-            if k as usize == worker_ids.len() {
-                worker_ids.push(w);
-            }
-            k
-        });
-        if let Some(ep) = ep {
-            episodes.insert(ep, referrals.len());
-        }
-        referrals.push(ReferralFact {
-            person: people.key(&person),
-            source,
-            received_on,
-            worker,
-            first_contact_on: contact.as_deref().and_then(date),
-            closed_on: closed.as_deref().and_then(date),
-            closing_reason: reason.as_deref().and_then(ClosingReason::parse),
-        });
-    }
-    let workers = worker_labels(conn, &worker_ids)?;
-    let sessions = read_sessions(conn, &episodes, &people)?;
-    let measures = read_measures(conn, &people)?;
-    let follow_ups = read_follow_ups(conn, &people, on)?;
-    Ok(ReportInput {
+    Ok(linkwell_report::records::input(
+        &records,
         scope,
         period,
-        data_date: on,
-        workers,
-        referrals,
-        sessions,
-        measures,
-        follow_ups,
-    })
+        on,
+        only.as_deref(),
+    ))
 }
 
-/// Workers are staff: the team's report names them, as a supervisor's caseload list does.
-fn worker_labels(conn: &Connection, ids: &[String]) -> Result<Vec<WorkerFact>> {
-    let mut stmt = conn.prepare_cached("SELECT name FROM worker WHERE id = ?1")?;
-    ids.iter()
-        .map(|id| {
-            let label = stmt
-                .query_row(params![id], |r| r.get::<_, String>(0))
-                .unwrap_or_else(|_| "Unknown worker".into());
-            Ok(WorkerFact { label })
-        })
-        .collect()
-}
-
-fn read_sessions(
-    conn: &Connection,
-    episodes: &HashMap<String, usize>,
-    people: &Keys,
-) -> Result<Vec<SessionFact>> {
-    let mut stmt =
-        conn.prepare("SELECT person_id, episode_id, starts_at, attendance FROM session")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, Option<String>>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (person, ep, at, att) = row?;
-        let Some(&person) = people.0.get(&person) else {
+/// Every record of the kinds a report reads, only the fields it reads.
+pub fn read_records(conn: &Connection) -> Result<Records> {
+    let mut out = Records::default();
+    for (kind, fields) in linkwell_report::records::READS {
+        let Some(entity) = EntityKind::parse(kind) else {
             continue;
         };
-        let (Some(on), Some(attendance)) = (date(&at), Attendance::parse(&att)) else {
-            continue;
-        };
-        let referral = ep.and_then(|e| episodes.get(&e).copied());
-        out.push(SessionFact {
-            person,
-            referral,
-            on,
-            attendance,
-        });
-    }
-    Ok(out)
-}
-
-fn read_measures(conn: &Connection, people: &Keys) -> Result<Vec<MeasureFact>> {
-    let mut stmt = conn
-        .prepare("SELECT person_id, instrument, time_point, taken_on, score, items FROM measure")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, Option<f64>>(4)?,
-            r.get::<_, String>(5)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (person, inst, tp, taken, score, items) = row?;
-        let Some(&person) = people.0.get(&person) else {
-            continue;
-        };
-        let (Some(instrument), Some(time_point), Some(taken_on)) = (
-            Instrument::parse(&inst),
-            TimePoint::parse(&tp),
-            date(&taken),
-        ) else {
-            continue;
-        };
-        out.push(MeasureFact {
-            person,
-            instrument,
-            time_point,
-            taken_on,
-            score,
-            items: serde_json::from_str(&items).unwrap_or_default(),
-        });
-    }
-    Ok(out)
-}
-
-fn read_follow_ups(conn: &Connection, people: &Keys, on: NaiveDate) -> Result<Vec<FollowUpFact>> {
-    let schedules = follow_ups::schedules(conn)?;
-    let mut out = Vec::new();
-    for (id, key) in &people.0 {
-        let Ok(id) = Uuid::parse_str(id) else {
-            continue;
-        };
-        for f in follow_ups::person_follow_ups(conn, id, "", &schedules, on)? {
-            if !matches!(f.time_point, TimePoint::T1 | TimePoint::T2) {
-                continue;
+        let table = registry::table(entity);
+        let cols: Vec<(&str, ColType)> = fields
+            .iter()
+            .filter_map(|f| table.col(f).map(|t| (*f, t)))
+            .collect();
+        let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+        let sql = format!("SELECT id, {} FROM {}", names.join(", "), table.name);
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        let list = out.of_kind(kind).ok_or_else(|| {
+            CoreError::Corrupt(format!("the report reads {kind}, which it cannot hold"))
+        })?;
+        while let Some(row) = rows.next()? {
+            let mut m = serde_json::Map::new();
+            m.insert("id".into(), Value::String(row.get(0)?));
+            for (i, (name, ty)) in cols.iter().enumerate() {
+                m.insert(
+                    (*name).to_string(),
+                    store::from_sql(*ty, row.get_ref(i + 1)?)?,
+                );
             }
-            out.push(FollowUpFact {
-                person: *key,
-                time_point: f.time_point,
-                due_on: f.due_on,
-                outcome: match f.state {
-                    FollowUpState::Open => FollowUpOutcome::Open,
-                    FollowUpState::Recorded => FollowUpOutcome::Recorded,
-                    FollowUpState::Declined => FollowUpOutcome::Declined,
-                    FollowUpState::NotPossible => FollowUpOutcome::NotPossible,
-                    FollowUpState::ContactWithdrawn => FollowUpOutcome::ContactWithdrawn,
-                },
-            });
+            list.push(m);
         }
     }
     Ok(out)
@@ -285,11 +145,58 @@ fn read_follow_ups(conn: &Connection, people: &Keys, on: NaiveDate) -> Result<Ve
 pub struct ReportAnswer {
     pub evaluation: Evaluation,
     pub tables: Vec<linkwell_report::Table>,
+    /// Each table as CSV, in the same order (what "Download CSV" saves and `--csv` writes).
+    pub csv: Vec<String>,
 }
 
 /// The report a request names, with its tables.
 pub fn report(conn: &Connection, worker: Uuid, req: &ReportRequest) -> Result<ReportAnswer> {
     let evaluation = evaluation(conn, worker, req)?;
     let tables = linkwell_report::tables(&evaluation);
-    Ok(ReportAnswer { evaluation, tables })
+    let csv = tables.iter().map(to_csv).collect();
+    Ok(ReportAnswer {
+        evaluation,
+        tables,
+        csv,
+    })
+}
+
+/// The answer as the evaluation pack's printable model: every table with its method note,
+/// and the caveats first. Nothing in it names a person.
+pub fn pack(answer: &ReportAnswer) -> linkwell_print::ReportPack {
+    let e = &answer.evaluation;
+    linkwell_print::ReportPack {
+        title: "Evaluation pack".into(),
+        scope: e.scope_label.clone(),
+        from: e.period.from,
+        to: e.period.to,
+        data_on: e.data_date,
+        caveats: e.caveats.clone(),
+        tables: answer
+            .tables
+            .iter()
+            .map(|t| linkwell_print::PackTable {
+                title: t.title.clone(),
+                columns: t.columns.clone(),
+                rows: t.rows.clone(),
+                note: t.note.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The evaluation pack as PDF bytes (A4; scope, period and data date on every page).
+pub fn pack_pdf(answer: &ReportAnswer, printed_on: NaiveDate) -> Result<Vec<u8>> {
+    let opts = linkwell_print::PrintOptions::new(printed_on);
+    Ok(linkwell_print::report_pack_pdf(&pack(answer), &opts)?)
+}
+
+/// "evaluation-my_team-2026-04-01-to-2027-03-31": what the pack's file is called.
+pub fn pack_file_stem(answer: &ReportAnswer) -> String {
+    let e = &answer.evaluation;
+    let scope = serde_json::to_value(e.scope)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    format!("evaluation-{scope}-{}-to-{}", e.period.from, e.period.to)
 }

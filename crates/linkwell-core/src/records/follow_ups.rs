@@ -1,20 +1,17 @@
-//! Follow-ups: when each instrument is due again, and the one rule that says whether a
-//! follow-up is still open and whether it shows on Today. Today and the person page both call
-//! [`person_follow_ups`], so they cannot disagree.
-//!
-//! An evaluation instrument is due at T1 and T2 after its own baseline (T0), whether or not
-//! the episode is still open: closing after six sessions must not lose the 4- and 8-month
-//! follow-ups. A repeating instrument (PAM, the Well-being Star) is due every N months after
-//! it was last taken, while the person is supported (an open episode). A follow-up ends when
-//! it is recorded, declined, could not be done (with a reason), or the person withdrew consent
-//! to be contacted; "remind me later" hides it from Today until the chosen day.
+//! Follow-ups: decisions and schedules as records, and the follow-ups of each person as Today
+//! and the person page show them. Whether a follow-up is due and still open is decided by the
+//! one rule in [`crate::domain::follow_up`] (pure, so the reports on a laptop and on the
+//! server decide it the same way); Today and the person page both call [`person_follow_ups`],
+//! so they cannot disagree. A follow-up ends when it is recorded, declined, could not be done
+//! (with a reason), or the person withdrew consent to be contacted; "remind me later" hides it
+//! from Today until the chosen day.
 
 use crate::domain::validate::Checker;
 use crate::domain::vocabulary::{FollowUpDecisionKind, Instrument, TimePoint};
 use crate::error::{CoreError, Result};
 use crate::records::WireText;
 use crate::store::{self, Store, today};
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 use linkwell_protocol::EntityKind;
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
@@ -55,33 +52,45 @@ pub struct FollowUpSchedule {
     pub recorded_on: NaiveDate,
 }
 
-/// How an instrument is followed up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cadence {
-    /// T1 and T2, months after the baseline (either may be off).
-    TimePoints(Option<u32>, Option<u32>),
-    /// Every N months after it was last taken, while the person is supported.
-    Every(u32),
+use crate::domain::follow_up::{self as rule, State};
+pub use crate::domain::follow_up::{Cadence, default_cadence};
+
+/// The schedules as the follow-up rule reads them.
+fn rule_schedules(schedules: &[FollowUpSchedule]) -> Vec<rule::Schedule> {
+    schedules
+        .iter()
+        .map(|s| rule::Schedule {
+            instrument: s.instrument,
+            t1_months: s.t1_months,
+            t2_months: s.t2_months,
+            every_months: s.every_months,
+        })
+        .collect()
 }
 
-/// The defaults when the organisation has set nothing: T1 at about 4 months and T2 at about
-/// 8 (000), PAM every 3 months (001), the Well-being Star every 6 months (002).
-pub fn default_cadence(instrument: Instrument) -> Cadence {
-    match instrument {
-        Instrument::Pam => Cadence::Every(3),
-        Instrument::WellbeingStar => Cadence::Every(6),
-        _ => Cadence::TimePoints(Some(4), Some(8)),
+impl From<&FollowUpDecision> for rule::Decision {
+    fn from(d: &FollowUpDecision) -> Self {
+        rule::Decision {
+            time_point: d.time_point,
+            instrument: d.instrument,
+            decision: d.decision,
+            decided_on: d.decided_on,
+            due_on: d.due_on,
+            remind_on: d.remind_on,
+            note: d.note.clone(),
+        }
     }
 }
 
-fn cadence_of(schedules: &[FollowUpSchedule], instrument: Instrument) -> Cadence {
-    let months = |m: Option<i64>| m.and_then(|m| u32::try_from(m).ok()).filter(|m| *m > 0);
-    match schedules.iter().rev().find(|s| s.instrument == instrument) {
-        None => default_cadence(instrument),
-        Some(s) => match months(s.every_months) {
-            Some(n) => Cadence::Every(n),
-            None => Cadence::TimePoints(months(s.t1_months), months(s.t2_months)),
-        },
+impl From<State> for FollowUpState {
+    fn from(s: State) -> Self {
+        match s {
+            State::Open => FollowUpState::Open,
+            State::Recorded => FollowUpState::Recorded,
+            State::Declined => FollowUpState::Declined,
+            State::NotPossible => FollowUpState::NotPossible,
+            State::ContactWithdrawn => FollowUpState::ContactWithdrawn,
+        }
     }
 }
 
@@ -140,144 +149,15 @@ impl FollowUpDue {
     }
 }
 
-/// What the rule needs to know about one person.
+/// One person as the rule sees them, with their id and name for the screens.
 struct PersonFacts {
     person_id: Uuid,
     person_name: String,
-    supported: bool,
-    contact_withdrawn: Option<NaiveDate>,
-    measures: Vec<(Instrument, TimePoint, NaiveDate)>,
-    decisions: Vec<FollowUpDecision>,
-}
-
-/// A follow-up of one instrument, before those due together are grouped.
-struct Single {
-    instrument: Instrument,
-    time_point: TimePoint,
-    baseline_on: NaiveDate,
-    due_on: NaiveDate,
-    state: FollowUpState,
-    state_on: Option<NaiveDate>,
-    note: Option<String>,
-    remind_on: Option<NaiveDate>,
-}
-
-impl PersonFacts {
-    /// The latest decision about an instrument's follow-up at a time point (and occurrence).
-    fn decision(
-        &self,
-        instrument: Instrument,
-        tp: TimePoint,
-        due_on: Option<NaiveDate>,
-        closing: bool,
-    ) -> Option<&FollowUpDecision> {
-        self.decisions.iter().rev().find(|d| {
-            d.time_point == tp
-                && d.instrument.is_none_or(|i| i == instrument)
-                && (due_on.is_none() || d.due_on == due_on)
-                && (d.decision == FollowUpDecisionKind::RemindLater) != closing
-        })
-    }
-
-    fn single(
-        &self,
-        instrument: Instrument,
-        tp: TimePoint,
-        base: NaiveDate,
-        due: NaiveDate,
-    ) -> Single {
-        let occurrence = (tp == TimePoint::Other).then_some(due);
-        let recorded = (tp != TimePoint::Other)
-            .then(|| {
-                self.measures
-                    .iter()
-                    .filter(|(i, t, _)| *i == instrument && *t == tp)
-                    .map(|(_, _, d)| *d)
-                    .min()
-            })
-            .flatten();
-        let closing = self.decision(instrument, tp, occurrence, true);
-        let (state, state_on, note) = if let Some(d) = recorded {
-            (FollowUpState::Recorded, Some(d), None)
-        } else if let Some(d) = closing {
-            let state = match d.decision {
-                FollowUpDecisionKind::NotPossible => FollowUpState::NotPossible,
-                _ => FollowUpState::Declined,
-            };
-            (state, Some(d.decided_on), d.note.clone())
-        } else if let Some(d) = self.contact_withdrawn {
-            (FollowUpState::ContactWithdrawn, Some(d), None)
-        } else {
-            (FollowUpState::Open, None, None)
-        };
-        let remind_on = self
-            .decision(instrument, tp, occurrence, false)
-            .and_then(|d| d.remind_on)
-            .filter(|_| state == FollowUpState::Open);
-        Single {
-            instrument,
-            time_point: tp,
-            baseline_on: base,
-            due_on: due,
-            state,
-            state_on,
-            note,
-            remind_on,
-        }
-    }
-
-    /// Every follow-up of every instrument the person has been measured with.
-    fn singles(&self, schedules: &[FollowUpSchedule]) -> Vec<Single> {
-        let mut out = Vec::new();
-        for &inst in Instrument::ALL {
-            let taken = |tp: Option<TimePoint>| {
-                self.measures
-                    .iter()
-                    .filter(move |(i, t, _)| *i == inst && tp.is_none_or(|tp| *t == tp))
-                    .map(|(_, _, d)| *d)
-            };
-            match cadence_of(schedules, inst) {
-                Cadence::TimePoints(t1, t2) => {
-                    let Some(base) = taken(Some(TimePoint::T0)).min() else {
-                        continue;
-                    };
-                    for (tp, months) in [(TimePoint::T1, t1), (TimePoint::T2, t2)] {
-                        if let Some(due) =
-                            months.and_then(|m| base.checked_add_months(Months::new(m)))
-                        {
-                            out.push(self.single(inst, tp, base, due));
-                        }
-                    }
-                }
-                Cadence::Every(m) if self.supported => {
-                    let Some(last) = taken(None).max() else {
-                        continue;
-                    };
-                    // An occurrence declined or not possible moves on to the next one.
-                    let mut due = last.checked_add_months(Months::new(m));
-                    for _ in 0..40 {
-                        let Some(d) = due else { break };
-                        let s = self.single(inst, TimePoint::Other, last, d);
-                        if matches!(
-                            s.state,
-                            FollowUpState::Declined | FollowUpState::NotPossible
-                        ) {
-                            due = d.checked_add_months(Months::new(m));
-                            continue;
-                        }
-                        out.push(s);
-                        break;
-                    }
-                }
-                Cadence::Every(_) => {}
-            }
-        }
-        out
-    }
+    facts: rule::Facts,
 }
 
 /// Groups an evaluation time point's instruments due on one day into one follow-up.
-fn group(facts: &PersonFacts, singles: Vec<Single>, on: NaiveDate) -> Vec<FollowUpDue> {
+fn group(facts: &PersonFacts, singles: Vec<rule::Single>, on: NaiveDate) -> Vec<FollowUpDue> {
     let mut out: Vec<FollowUpDue> = Vec::new();
     for s in singles {
         let repeating = s.time_point == TimePoint::Other;
@@ -286,7 +166,7 @@ fn group(facts: &PersonFacts, singles: Vec<Single>, on: NaiveDate) -> Vec<Follow
                 !f.repeating
                     && f.time_point == s.time_point
                     && f.due_on == s.due_on
-                    && f.state == s.state
+                    && f.state == FollowUpState::from(s.state)
                     && f.remind_on == s.remind_on
             })
         {
@@ -303,7 +183,7 @@ fn group(facts: &PersonFacts, singles: Vec<Single>, on: NaiveDate) -> Vec<Follow
             baseline_on: s.baseline_on,
             due_on: s.due_on,
             days_overdue: (on - s.due_on).num_days(),
-            state: s.state,
+            state: s.state.into(),
             state_on: s.state_on,
             note: s.note,
             remind_on: s.remind_on,
@@ -340,7 +220,7 @@ fn facts(conn: &Connection, person_id: Uuid, person_name: String) -> Result<Pers
             Err(e) => Some(Err(e)),
         })
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let decisions = store::get_where(
+    let decisions: Vec<FollowUpDecision> = store::get_where(
         conn,
         EntityKind::FollowUpDecision,
         "person_id = ?1",
@@ -364,10 +244,12 @@ fn facts(conn: &Connection, person_id: Uuid, person_name: String) -> Result<Pers
     Ok(PersonFacts {
         person_id,
         person_name,
-        supported,
-        contact_withdrawn: contact.filter(|(given, _)| !given).map(|(_, d)| d),
-        measures,
-        decisions,
+        facts: rule::Facts {
+            supported,
+            contact_withdrawn: contact.filter(|(given, _)| !given).map(|(_, d)| d),
+            measures,
+            decisions: decisions.iter().map(rule::Decision::from).collect(),
+        },
     })
 }
 
@@ -391,7 +273,7 @@ pub fn person_follow_ups(
     on: NaiveDate,
 ) -> Result<Vec<FollowUpDue>> {
     let f = facts(conn, person_id, person_name.to_string())?;
-    let mut out = group(&f, f.singles(schedules), on);
+    let mut out = group(&f, f.facts.singles(&rule_schedules(schedules)), on);
     out.sort_by_key(|x| (x.due_on, x.time_point.as_str()));
     Ok(out)
 }

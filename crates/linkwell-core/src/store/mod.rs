@@ -432,7 +432,7 @@ fn to_sql(ty: ColType, v: &Value) -> Option<SqlValue> {
     })
 }
 
-fn from_sql(ty: ColType, v: rusqlite::types::ValueRef<'_>) -> Result<Value> {
+pub(crate) fn from_sql(ty: ColType, v: rusqlite::types::ValueRef<'_>) -> Result<Value> {
     use rusqlite::types::ValueRef;
     Ok(match (ty, v) {
         (_, ValueRef::Null) => Value::Null,

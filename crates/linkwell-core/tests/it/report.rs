@@ -134,3 +134,61 @@ fn a_backwards_period_an_unknown_report_or_scope_is_refused_naming_it() {
     );
     assert_eq!(field.as_deref(), Some("scope"));
 }
+
+/// The pack's text as pdftotext reads it, page by page.
+fn pdf_pages(pdf: &[u8]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pack.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext is not installed: apt-get install -y poppler-utils");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_team_pack_prints_every_table_with_its_caveats_and_no_names() {
+    use base64::Engine as _;
+    let mut db = cohort();
+    let args = json!({
+        "name": "evaluation", "scope": "my_team",
+        "from": days_ago(90).to_string(), "to": today().to_string(),
+    });
+    let answer = report(&mut db, "my_team");
+    let out = dispatch(&mut db.store, "report_pdf", args).unwrap();
+    let name = out["file_name"].as_str().unwrap();
+    assert!(name.starts_with("evaluation-my_team-") && name.ends_with(".pdf"), "{name}");
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(out["pdf_base64"].as_str().unwrap())
+        .unwrap();
+    let pages = pdf_pages(&pdf);
+    let long = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
+    let period = format!("My team, {} to {}", long(days_ago(90)), long(today()));
+    let total = pages.len();
+    for (i, page) in pages.iter().enumerate() {
+        assert!(page.contains(&period), "page {} lacks the period: {page}", i + 1);
+        assert!(page.contains(&format!("Page {} of {total}", i + 1)), "{page}");
+        assert!(page.contains(&format!("Data as of {}", long(today()))), "{page}");
+    }
+    let text = pages.join("\n");
+    for t in answer["tables"].as_array().unwrap() {
+        let title = t["title"].as_str().unwrap();
+        assert!(text.contains(title), "the pack lacks the table {title}");
+    }
+    assert!(text.contains("fewer than 5"), "suppressed cells are shown as such");
+    assert!(text.contains("no comparison group"), "the caveats are printed");
+    assert!(text.contains("How this is counted"), "method notes are printed");
+    // The cohort's people (Ann, Bob and Cat Report) are never named.
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).collect();
+    for person in ["Ann", "Bob", "Cat"] {
+        assert!(!words.contains(&person), "{person} is named in the pack");
+    }
+}
