@@ -990,3 +990,88 @@ step('import an Open Referral UK feed into the directory and read the report', [
   await axe(page, 'directory import');
   await page.close();
 });
+
+/**
+ * Presses Tab until the focused control's name (its label, else its own text) matches `name`;
+ * answers how many presses it took, failing after `max`. The keyboard-only run moves this way.
+ */
+async function tabTo(page, name, max = 400) {
+  for (let i = 1; i <= max; i++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const e = document.activeElement;
+      if (!e) return '';
+      const label = e.labels?.[0]?.textContent ?? e.getAttribute('aria-label') ?? '';
+      return (label || e.textContent || '').trim().replace(/\s+/g, ' ');
+    });
+    if (name.test(focused)) return i;
+  }
+  throw new Error(`Tab never reached ${name} in ${max} presses`);
+}
+
+/** With a select focused, presses ArrowDown until the chosen option's text matches `label`. */
+async function chooseByKeys(page, label, max = 40) {
+  for (let i = 0; i < max; i++) {
+    const text = await page.evaluate(() => {
+      const e = document.activeElement;
+      return e instanceof HTMLSelectElement ? (e.selectedOptions[0]?.textContent ?? '') : null;
+    });
+    assert.notEqual(text, null, 'a select is focused');
+    if (label.test(text)) return;
+    await page.keyboard.press('ArrowDown');
+  }
+  throw new Error(`no option ${label}`);
+}
+
+// Issue 13: a whole session, referral to closing, with the keyboard alone. Every mouse or
+// pointer event the page sees is counted, and there must be none.
+step('a whole session by keyboard alone: referral, a note, closing', [setUp], async () => {
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    window.__pointerEvents = 0;
+    for (const kind of ['pointerdown', 'mousedown', 'mouseup', 'pointerup']) {
+      window.addEventListener(kind, () => { window.__pointerEvents += 1; }, true);
+    }
+  });
+  await page.goto(url);
+  await page.getByRole('heading', { name: /^Today/ }).waitFor();
+  await page.keyboard.press('Alt+3');
+  await page.getByRole('heading', { name: 'New referral' }).waitFor();
+  let tabs = await tabTo(page, /^First name/);
+  await page.keyboard.type('Kwame');
+  tabs += await tabTo(page, /^Last name/);
+  await page.keyboard.type('Boateng');
+  tabs += await tabTo(page, /^Date of birth/);
+  await page.keyboard.type('14/03/1951');
+  tabs += await tabTo(page, /^Referral source/);
+  await chooseByKeys(page, /^GP$/);
+  tabs += await tabTo(page, /^Loneliness/);
+  await page.keyboard.press('Space');
+  tabs += await tabTo(page, /^Consent to contact/);
+  await page.keyboard.press('Space');
+  tabs += await tabTo(page, /^Take referral$/);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: /^Kwame/, level: 1 }).waitFor();
+  console.log(`# keyboard: the referral form took ${tabs} Tab presses from the top of the page to Take referral`);
+  const pid = new URL(page.url()).hash.split('/')[2].split('?')[0];
+  // The quick note is one shortcut away, and Ctrl+S saves it.
+  await page.keyboard.press('Alt+N');
+  await page.keyboard.type('Talked about the lunch club; keen to try it');
+  await page.keyboard.press('Control+S');
+  await page.locator('p', { hasText: 'Note added to the timeline' }).waitFor();
+  await page.getByText('Talked about the lunch club; keen to try it').first().waitFor();
+  // Closing: open the disclosure, choose the reason, ask, then confirm.
+  await tabTo(page, /^Hand over or close$/);
+  await page.keyboard.press('Enter');
+  await tabTo(page, /^Reason for closing/);
+  await chooseByKeys(page, /^Chose to stop$/);
+  await tabTo(page, /^Close episode…$/);
+  await page.keyboard.press('Enter');
+  await tabTo(page, /^Yes, close the episode$/);
+  await page.keyboard.press('Enter');
+  await until('the episode to be closed', async () => (await call('person_record', { person_id: pid })).open_episode === null);
+  const record = await call('person_record', { person_id: pid });
+  assert.equal(record.person.date_of_birth, '1951-03-14', 'the British date typed is the date stored');
+  assert.equal(await page.evaluate(() => window.__pointerEvents), 0, 'no mouse or pointer event at all');
+  await page.close();
+});

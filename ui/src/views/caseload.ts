@@ -7,7 +7,9 @@ import { h, field, select, input, fmtDate, labelOf, plural } from '../dom';
 export async function caseloadView(ctx: Ctx): Promise<HTMLElement> {
   const workers = await api.workers();
   const me = ctx.status.worker?.id ?? '';
-  const saved = JSON.parse(sessionStorage.getItem('linkwell.caseload') ?? '{}') as Record<string, string>;
+  // Filters are kept per worker: switching profile must not show the next worker the last one's view.
+  const savedKey = `linkwell.caseload.${me}`;
+  const saved = JSON.parse(sessionStorage.getItem(savedKey) ?? '{}') as Record<string, string>;
   const status = select('status', ctx.vocab.episode_status, { blank: 'All open' });
   const stage = select('stage', ctx.vocab.stage, { blank: 'Any stage' });
   const worker = select(
@@ -49,7 +51,7 @@ export async function caseloadView(ctx: Ctx): Promise<HTMLElement> {
   };
   const load = async () => {
     sessionStorage.setItem(
-      'linkwell.caseload',
+      savedKey,
       JSON.stringify({ status: status.value, stage: stage.value, worker: worker.value, sort: sort.value }),
     );
     rows = await api.caseload({

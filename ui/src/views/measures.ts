@@ -20,6 +20,7 @@ import {
   announce,
   fmtDate,
   todayIso,
+  dateInput,
   labelOf,
   section,
 } from '../dom';
@@ -117,7 +118,7 @@ function instrumentForm(
       'div',
       { class: 'cols' },
       field('Time point', select('time_point', v.time_point)),
-      field('Date taken', input('taken_on', { type: 'date', value: todayIso() })),
+      field('Date taken', dateInput('taken_on', todayIso())),
     ),
     h('div', { class: 'cols' }, f.fields.map(measureInput)),
     h('button', { type: 'submit' }, 'Record measure'),

@@ -233,12 +233,16 @@ impl Store {
         Ok(groups)
     }
 
-    /// Gathers the next-steps page: the next booked appointment and the actions agreed at the
-    /// first attended session in the list; `None` when there is neither.
+    /// Gathers the next-steps page: the next booked appointment (else the next step agreed at
+    /// the latest attended session, so the page is not blank when a step was agreed but not yet
+    /// booked) and the actions agreed then; `None` when there is none of these.
     fn book_next_steps(&self, person_id: Uuid) -> Result<Option<lp::NextSteps>> {
-        let sessions = self.sessions(person_id)?;
+        let sessions = self.sessions(person_id)?; // newest first
         let now = chrono::Local::now().naive_local();
-        let next_appointment = sessions
+        let latest_attended = sessions
+            .iter()
+            .find(|s| s.attendance == Attendance::Attended);
+        let booked = sessions
             .iter()
             .filter(|s| s.attendance == Attendance::Booked && s.starts_at >= now)
             .min_by_key(|s| s.starts_at)
@@ -250,9 +254,14 @@ impl Store {
                     .unwrap_or_default();
                 format!("{}{place}", s.starts_at.format("%A %-d %B %Y, %H:%M"))
             });
-        let actions_agreed: Vec<String> = sessions
-            .iter()
-            .find(|s| s.attendance == Attendance::Attended)
+        let next_appointment = booked.or_else(|| {
+            latest_attended
+                .and_then(|s| s.next_step.as_deref())
+                .map(str::trim)
+                .filter(|step| !step.is_empty())
+                .map(str::to_string)
+        });
+        let actions_agreed: Vec<String> = latest_attended
             .and_then(|s| s.actions_agreed.clone())
             .map(|a| {
                 a.lines()
@@ -290,7 +299,7 @@ impl Store {
                         m.instrument.label(),
                         m.taken_on.format("%-d %B %Y")
                     ),
-                    value: m.summary(),
+                    value: m.for_the_person(),
                 },
             ));
         }

@@ -153,14 +153,16 @@ fn categories_for(reason: ReferralReason) -> &'static [ServiceCategory] {
     }
 }
 
-/// Word stems (first five letters of words of four or more letters) for loose matching of a
-/// goal's words against a service ("walking" ~ "walk", "gardening" ~ "garden").
-fn stems(s: &str) -> Vec<String> {
+/// The words of four letters or more, each with its English (Snowball) stem, for matching a
+/// goal's words against a service ("walking" ~ "walks", "gardening" ~ "garden") without the
+/// false matches of bare prefixes ("community" is not "communication").
+fn stems(s: &str) -> Vec<(String, String)> {
+    let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
     fold(s)
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() >= 4)
         .filter(|w| !STOP.contains(w))
-        .map(|w| w.chars().take(5).collect())
+        .map(|w| (stemmer.stem(w).into_owned(), w.to_string()))
         .collect()
 }
 
@@ -177,6 +179,8 @@ struct PersonNeeds {
     goals: Vec<GoalDetail>,
     linked: Vec<Uuid>,
     access: AccessNeeds,
+    /// The person's postcode, normalised ("NG12 6QW"), when known.
+    home: Option<String>,
 }
 
 /// What the person needs to get to a service.
@@ -231,6 +235,7 @@ fn person_needs(store: &Store, person_id: Uuid) -> Result<PersonNeeds> {
         goals,
         linked,
         access,
+        home: person.postcode,
     })
 }
 
@@ -308,6 +313,7 @@ fn score_service(s: Service, needs: &PersonNeeds) -> Option<Suggestion> {
         return None;
     }
     score_access(&s, &needs.access, &mut sc);
+    score_place(&s, needs.home.as_deref(), &mut sc);
     if s.taking_new_members {
         sc.score += 1;
     } else {
@@ -357,10 +363,15 @@ fn score_goals(s: &Service, goals: &[GoalDetail], sc: &mut Scored) {
                 .collect::<Vec<_>>()
                 .join(" ")
         ));
-        if let Some(w) = goal_stems.iter().find(|w| service_stems.contains(w)) {
+        if let Some((_, word)) = goal_stems
+            .iter()
+            .find(|(stem, _)| service_stems.iter().any(|(st, _)| st == stem))
+        {
             sc.score += 3;
-            sc.why
-                .push(format!("Matches \"{w}…\" in the goal \"{}\"", g.goal.text));
+            sc.why.push(format!(
+                "Matches \"{word}\" in the goal \"{}\"",
+                g.goal.text
+            ));
         }
     }
 }
@@ -404,6 +415,39 @@ fn score_access(s: &Service, access: &AccessNeeds, sc: &mut Scored) {
         sc.why.push(format!(
             "Transport: {}",
             s.transport.as_deref().unwrap_or("")
+        ));
+    }
+}
+
+/// A postcode's district ("NG12" of "NG12 6QW") and area ("NG"), from the normalised form.
+fn district_and_area(postcode: &str) -> Option<(&str, &str)> {
+    let district = postcode.split_whitespace().next()?;
+    let area_len = district
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(district.len());
+    Some((district, &district[..area_len]))
+}
+
+/// Decides what a service gains or loses for where it meets against where the person lives:
+/// a group in their own postcode district first, one in another postcode area last and with a
+/// caution. Services or people without a postcode are neither helped nor held back.
+fn score_place(s: &Service, home: Option<&str>, sc: &mut Scored) {
+    let (Some((home_district, home_area)), Some((district, area))) = (
+        home.and_then(district_and_area),
+        s.postcode.as_deref().and_then(district_and_area),
+    ) else {
+        return;
+    };
+    if district == home_district {
+        sc.score += 3;
+        sc.why
+            .push(format!("Near home: in {district}, where the person lives"));
+    } else if area == home_area {
+        sc.score += 1;
+    } else {
+        sc.score -= 2;
+        sc.cautions.push(format!(
+            "In {district}, away from the person's home ({home_district}): check they can get there"
         ));
     }
 }
@@ -539,6 +583,65 @@ mod tests {
         let art = got.iter().find(|x| x.service.name == "Art class").unwrap();
         assert!(art.cautions.iter().any(|c| c.contains("new members")));
         assert_eq!(n.last(), Some(&"Art class"), "full groups rank last: {n:?}");
+    }
+
+    #[test]
+    fn groups_near_home_come_first_and_words_match_whole_words() {
+        let (_d, mut s, pid) = fixture(None);
+        let mut home = serde_json::Map::new();
+        home.insert("postcode".into(), "NG12 5AB".into());
+        s.write(|w| {
+            w.record(
+                linkwell_protocol::EntityKind::Person,
+                pid,
+                linkwell_protocol::Operation::Update,
+                home,
+            )
+        })
+        .unwrap();
+        for (name, postcode, description) in [
+            ("East Leake walk", "LE12 6LG", "A gentle walk"),
+            ("Keyworth walk", "NG12 5XX", "A gentle walk"),
+            ("Speaking up class", "NG12 5XX", "Communication skills"),
+        ] {
+            s.add_service(&ServiceInput {
+                description: description.into(),
+                postcode: Some(postcode.into()),
+                ..svc(name, "arts", "learn", true, true, true)
+            })
+            .unwrap();
+        }
+        s.add_goal(
+            pid,
+            &GoalInput {
+                text: "Walking with others in my community".into(),
+                five_ways: "connect".into(),
+                steps: vec![],
+            },
+        )
+        .unwrap();
+        let got = suggest_services(&s, pid, 20).unwrap();
+        let n = names(&got);
+        let at = |name: &str| n.iter().position(|x| *x == name);
+        assert!(
+            at("Keyworth walk").unwrap() < at("East Leake walk").unwrap(),
+            "the walk in the person's own district first: {n:?}"
+        );
+        let keyworth = &got[at("Keyworth walk").unwrap()];
+        assert!(keyworth.reasons.iter().any(|r| r.contains("Near home")));
+        assert!(
+            keyworth.reasons.iter().any(|r| r.contains("\"walking\"")),
+            "the reason quotes the goal's word, not a fragment: {:?}",
+            keyworth.reasons
+        );
+        let leake = &got[at("East Leake walk").unwrap()];
+        assert!(leake.cautions.iter().any(|c| c.contains("LE12")));
+        let speaking = &got[at("Speaking up class").unwrap()];
+        assert!(
+            !speaking.reasons.iter().any(|r| r.contains("Matches")),
+            "\"community\" does not match \"communication\": {:?}",
+            speaking.reasons
+        );
     }
 
     #[test]

@@ -93,6 +93,38 @@ impl Measure {
     }
 }
 
+/// What each PAM activation level means, in words a person can use (Insignia's level names).
+const PAM_LEVEL_WORDS: [&str; 4] = [
+    "starting to take a role in your own health",
+    "building knowledge and confidence",
+    "taking action",
+    "keeping going, even under stress",
+];
+
+impl Measure {
+    /// What the person's own Green Book prints: words and scales they can use. A PAM score, an
+    /// EQ-5D index or a SWEMWBS metric score to two places means nothing to the person who
+    /// answered; the level, "out of" and their own health rating do.
+    pub fn for_the_person(&self) -> String {
+        match self.instrument {
+            Instrument::Pam => match self.level {
+                Some(l @ 1..=4) => format!("level {l} of 4: {}", PAM_LEVEL_WORDS[l as usize - 1]),
+                _ => String::new(),
+            },
+            Instrument::Swemwbs => self.score.map_or(String::new(), |s| {
+                format!(
+                    "{} out of 35 (a higher score means better wellbeing)",
+                    s.round()
+                )
+            }),
+            Instrument::Eq5d => self.items.first().map_or(String::new(), |h| {
+                format!("your health today: {h} out of 100")
+            }),
+            _ => self.summary(),
+        }
+    }
+}
+
 /// The ONS direct loneliness question's answers, coded 1..=5.
 pub const LONELINESS: [&str; 5] = [
     "Often or always",

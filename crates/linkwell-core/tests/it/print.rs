@@ -155,3 +155,70 @@ fn large_print_follows_the_recorded_communication_need() {
         "body text is at least 16 pt"
     );
 }
+
+/// Issue 13 item 10: the next-steps page is not blank when a next step was agreed but nothing
+/// is booked yet, and the person's book prints measures in words, not raw scores.
+#[test]
+fn the_green_book_shows_the_agreed_next_step_and_measures_in_words() {
+    use linkwell_core::domain::vocabulary::Instrument;
+    use linkwell_core::records::contacts::SessionInput;
+    use linkwell_core::records::measures::{InstrumentLicence, MeasureInput};
+    let mut db = TestDb::new();
+    let p = db.take_referral("Olumide", "Adeyemi").person.id;
+    db.store
+        .record_session(
+            p,
+            &SessionInput {
+                starts_at: format!("{} 10:00", crate::days_ago(2)),
+                mode: "face_to_face".into(),
+                attendance: "attended".into(),
+                actions_agreed: Some("Try the Tuesday walk".into()),
+                next_step: Some("Phone call with Jo next week".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    db.store
+        .write(|w| {
+            let l = InstrumentLicence {
+                id: w.new_id(),
+                instrument: Instrument::Pam,
+                licence_holder: "Rushcliffe PCN".into(),
+                enabled: true,
+                recorded_on: crate::days_ago(30),
+                licensed_on: Some(crate::days_ago(30)),
+                covers_items: false,
+            };
+            w.create(&l)
+        })
+        .unwrap();
+    db.store
+        .record_measure(
+            p,
+            &MeasureInput {
+                instrument: "pam".into(),
+                time_point: "t0".into(),
+                taken_on: crate::days_ago(2).to_string(),
+                score: Some(60.5),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let text = pdftotext(
+        &db.store
+            .green_book_pdf(p, &GreenBookOptions::default())
+            .unwrap(),
+    );
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "Phone call with Jo next week",
+        "Try the Tuesday walk",
+        "level 3 of 4: taking action",
+    ] {
+        assert!(flat.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(
+        !flat.contains("60.5"),
+        "the raw PAM score is not for the person:\n{text}"
+    );
+}
