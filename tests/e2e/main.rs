@@ -5,6 +5,7 @@ mod cli;
 mod directory;
 mod hostile;
 mod licences;
+mod messages;
 mod pg_instances;
 mod report;
 mod sync;

@@ -28,6 +28,11 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 30)]
         runs: usize,
     },
+    /// The closing letter to the referrer for a year of support: build and render (medians).
+    Letter {
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+    },
     /// Directory: an ORUK v1 feed imported, re-imported unchanged and exported (medians).
     Directory {
         #[arg(long, default_value_t = 800)]
@@ -60,6 +65,7 @@ pub fn run(what: Option<&BenchWhat>, opts: &CoreBenchOpts) -> Result<()> {
             crate::bench_directory::run(*services, *runs)
         }
         Some(BenchWhat::FollowUps { people, runs }) => follow_ups(*people, *runs),
+        Some(BenchWhat::Letter { runs }) => crate::bench_letter::run(*runs),
     }
 }
 

@@ -20,8 +20,10 @@ pub(crate) use outln;
 
 mod bench;
 mod bench_directory;
+mod bench_letter;
 mod bench_sync;
 mod directory_cmd;
+mod message_cmd;
 mod report_cmd;
 mod sync_cmd;
 
@@ -133,6 +135,9 @@ enum Command {
     Directory(directory_cmd::DirectoryArgs),
     /// Team and evaluation figures (`report evaluation --from DATE --to DATE`).
     Report(report_cmd::ReportArgs),
+    /// The message back to the referrer: accepted, declined, first-seen or closed (`--json`
+    /// prints its structured record, `--pdf FILE` writes the letter).
+    Message(message_cmd::MessageArgs),
     /// Benchmarks that print figures (medians, ratios).
     Bench {
         #[command(subcommand)]
@@ -304,6 +309,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Report(args) => report_cmd::run(&cli, args)?,
+        Command::Message(args) => message_cmd::run(&cli, args)?,
         Command::Print { what } => {
             print(&cli, what)?;
         }
