@@ -7,6 +7,7 @@ mod hostile;
 mod licences;
 mod messages;
 mod pg_instances;
+mod org_report;
 mod report;
 mod sync;
 mod tls;

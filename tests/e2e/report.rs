@@ -85,6 +85,29 @@ fn the_evaluation_report_as_json_csv_and_refusals() {
     );
     assert!(csv.join("outcomes_paired.csv").exists());
 
+    // The evaluation pack as a PDF in one command, read back by poppler.
+    let pdf = dir.path().join("pack.pdf");
+    let mut args = vec!["report", "evaluation", "--pdf", pdf.to_str().unwrap()];
+    args.extend(period);
+    linkwell_ok(&db, &args);
+    let text = std::process::Command::new("pdftotext")
+        .args(["-layout", pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    for title in [
+        "Evaluation pack",
+        "From referral to support",
+        "Outcome change",
+        "Read this first",
+    ] {
+        assert!(text.contains(title), "the pack lacks {title}");
+    }
+    assert!(
+        text.contains("My team, 2 June 2025 to 1 June 2026"),
+        "{text}"
+    );
+
     let out = linkwell(
         &db,
         &[

@@ -179,6 +179,14 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<DeviceCtx
 /// The token of an `Authorization: Bearer <token>` header; the scheme's name is
 /// case-insensitive (RFC 9110 §11.1).
 pub fn bearer_token(header: &str) -> Option<&str> {
+/// [`authenticate`] for a route with storage of its own as its state (`crate::report`).
+pub async fn authenticate_device<S: Storage>(
+    storage: Arc<S>,
+    headers: &HeaderMap,
+) -> Result<DeviceCtx, ApiError> {
+    authenticate(&AppState { storage }, headers).await
+}
+
     let (scheme, token) = header.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)

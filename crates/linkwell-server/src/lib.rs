@@ -5,6 +5,7 @@
 //! - [`storage`]: the one storage trait and its implementation on SQLite or PostgreSQL.
 //! - [`rules`]: batch validation, visibility and conflict rules, independent of storage.
 //! - [`reason`]: why a change is quarantined (or rejected): a stable code and its text.
+//! - [`report`]: the organisation's figures from the server's records (linkwell-report).
 //! - [`stream`]: how the change stream and the receipts are stored (compact columns).
 
 pub mod api;
@@ -14,6 +15,7 @@ pub mod instruments;
 pub mod pg_cluster;
 pub mod reason;
 pub mod rules;
+pub mod report;
 pub mod storage;
 pub mod stream;
 

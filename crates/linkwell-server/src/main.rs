@@ -85,6 +85,8 @@ enum Command {
         #[command(subcommand)]
         cmd: QuarantineCmd,
     },
+    /// The organisation's figures over every team, small numbers suppressed (no names).
+    Report(ReportArgs),
     /// Write a consistent copy of the database (safe while serving): a SQLite file, or for
     /// PostgreSQL a pg_dump archive (custom format).
     Backup {
@@ -109,6 +111,24 @@ enum Command {
         #[arg(long, requires = "cert")]
         key: Option<PathBuf>,
     },
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// The report: evaluation.
+    name: String,
+    /// The first day of the period (YYYY-MM-DD).
+    #[arg(long)]
+    from: chrono::NaiveDate,
+    /// The last day of the period (YYYY-MM-DD), included.
+    #[arg(long)]
+    to: chrono::NaiveDate,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Write every table as a CSV file into this folder.
+    #[arg(long, conflicts_with = "json")]
+    csv: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -287,6 +307,7 @@ fn main() -> Result<()> {
             println!("{person} is in team {team}; its laptops receive the record again");
         }
         Command::Instrument { cmd } => cmd.run(&open(&cli.data)?)?,
+        Command::Report(args) => report(&open(&cli.data)?, &args)?,
         Command::Quarantine {
             cmd: QuarantineCmd::List,
         } => {
@@ -352,6 +373,49 @@ fn main() -> Result<()> {
 
 use linkwell_server::Storage as _;
 
+/// `report NAME --from --to [--json | --csv DIR]`: the same figures a supervisor's device
+/// fetches from `/v1/report`.
+fn report(storage: &linkwell_server::SqliteStorage, args: &ReportArgs) -> Result<()> {
+    use linkwell_server::report::{OrganisationReportRequest, organisation};
+    let req = OrganisationReportRequest {
+        name: args.name.clone(),
+        from: args.from,
+        to: args.to,
+        on: None,
+    };
+    let r = organisation(storage, &req)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&r.evaluation)?);
+        return Ok(());
+    }
+    if let Some(dir) = &args.csv {
+        private_dir(dir)?;
+        for t in &r.tables {
+            let path = dir.join(format!("{}.csv", t.name));
+            std::fs::write(&path, linkwell_report::to_csv(t))
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        println!("Wrote {} tables to {}", r.tables.len(), dir.display());
+        return Ok(());
+    }
+    let e = &r.evaluation;
+    println!(
+        "{} — {} to {} (data as of {})",
+        e.scope_label, e.period.from, e.period.to, e.data_date
+    );
+    for t in &r.tables {
+        println!("\n{}\n  {}", t.title, t.columns.join(" | "));
+        for row in &t.rows {
+            println!("  {}", row.join(" | "));
+        }
+    }
+    println!();
+    for c in &e.caveats {
+        println!("Note: {c}");
+    }
+    Ok(())
+}
+
 fn serve(
     storage: ServerStorage,
     listen: SocketAddr,
@@ -362,9 +426,12 @@ fn serve(
             "refusing to serve plain HTTP on {listen}: give --cert and --key for TLS, or listen on a loopback address"
         );
     }
+    let storage = Arc::new(storage);
+    // The organisation's figures have routes (and a concurrency limit) of their own.
     let app = router(AppState {
-        storage: Arc::new(storage),
-    });
+        storage: storage.clone(),
+    })
+    .merge(linkwell_server::report::router(storage));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -32,6 +32,7 @@ use uuid::Uuid;
 pub mod db;
 mod instruments;
 pub mod pg;
+pub mod report;
 
 /// The device id the server signs its own changes with (teams, workers, corrections).
 pub const SERVER_DEVICE: Uuid = Uuid::nil();
