@@ -782,7 +782,7 @@ test('reports: the team figures hide small numbers, the caseload shows them, CSV
   for (const title of ['From referral to support', 'Referrals by source', 'Outcome change', 'Read this first', 'How this is counted']) assert.ok(pack.includes(title), `the pack has ${title}`);
   assert.match(pack, /Self-referral\s+fewer than 5/);
   assert.doesNotMatch(pack, /Report\d/, 'no person is named');
-  await page.getByText(/Saved the evaluation pack as evaluation-my_team-/).waitFor();
+  await page.locator('#report-status').getByText(/Saved the evaluation pack as evaluation-my_team-/).waitFor();
   await page.close();
 });
 

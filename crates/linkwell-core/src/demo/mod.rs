@@ -828,11 +828,22 @@ fn demo_support(
         when_i_notice: "Ring my sister; go to the café even for ten minutes.".into(),
         crisis_help: "My GP; NHS 111 (press 2 for mental health); Samaritans 116 123.".into(),
         written_on: first,
-        review_on: Some(first + Duration::days(rng.random_range(60..200))),
+        review_on: Some(plan_review_on(first, today, rng.random_range(60..200))),
         worker_id: episode.worker_id,
     };
     w.create(&plan)?;
     Ok(())
+}
+
+/// A plan's review date `after` days from the first session, or, when that is more than a
+/// fortnight gone (a worker would have reviewed it), a date near today from the same draw.
+fn plan_review_on(first: NaiveDate, today: NaiveDate, after: i64) -> NaiveDate {
+    let due = first + Duration::days(after);
+    if due < today - Duration::days(14) {
+        today + Duration::days(after % 50 - 7)
+    } else {
+        due
+    }
 }
 
 /// One to three goals, each with its steps and some ratings.
@@ -956,23 +967,89 @@ fn demo_measures(
     today: NaiveDate,
     counts: &mut PersonCounts,
 ) -> Result<()> {
-    let mut tps = vec![(TimePoint::T0, first)];
-    if (today - first).num_days() > 130 && rng.random_bool(0.5) {
-        tps.push((TimePoint::T1, first + Duration::days(122)));
+    // The draws from the shared generator stay as they were (the baseline, and a T1 for half
+    // of those past it), so every later demo person is the same person as before.
+    let coin_t1 = (today - first).num_days() > 130 && rng.random_bool(0.5);
+    let months = |n: u32| {
+        first
+            .checked_add_months(chrono::Months::new(n))
+            .unwrap_or(first)
+    };
+    measure_set(w, rng, episode, TimePoint::T0, first, true, counts)?;
+    if coin_t1 {
+        measure_set(w, rng, episode, TimePoint::T1, months(4), true, counts)?;
     }
-    for (tp, on) in tps {
-        // What every measure at this time point shares.
-        let taken = |id| Measure {
-            id,
-            person_id: episode.person_id,
-            instrument: Instrument::Ons4,
-            time_point: tp,
-            taken_on: on,
-            worker_id: episode.worker_id,
-            score: None,
-            level: None,
-            items: vec![],
-        };
+    // The rest of what a careful worker would have recorded by now, from the person's own
+    // generator: follow-ups done when due, PAM every three months while supported. Only what
+    // fell due in the last fortnight is left to do, so a first Today is a day's work, not a
+    // wall of "300 days overdue" whatever day the demo is made.
+    let mut own = ChaCha8Rng::seed_from_u64(episode.id.as_u64_pair().0);
+    let done_by = today - Duration::days(14);
+    let supported_until = episode.closed_on.unwrap_or(today).min(done_by);
+    let mut timed = vec![(months(8), TimePoint::T2)];
+    if !coin_t1 {
+        timed.push((months(4), TimePoint::T1));
+    }
+    let mut last_pam = if coin_t1 { months(4) } else { first };
+    timed.retain(|(on, _)| *on <= done_by);
+    timed.sort();
+    let mut next_timed = timed.into_iter().peekable();
+    loop {
+        let pam_due = last_pam
+            .checked_add_months(chrono::Months::new(3))
+            .unwrap_or(today);
+        match next_timed.peek().copied() {
+            Some((on, tp)) if on <= pam_due || pam_due > supported_until => {
+                next_timed.next();
+                let with_pam = on <= supported_until;
+                measure_set(w, &mut own, episode, tp, on, with_pam, counts)?;
+                if with_pam {
+                    last_pam = on;
+                }
+            }
+            _ if pam_due <= supported_until => {
+                measure_set(
+                    w,
+                    &mut own,
+                    episode,
+                    TimePoint::Other,
+                    pam_due,
+                    true,
+                    counts,
+                )?;
+                last_pam = pam_due;
+            }
+            _ => break,
+        }
+    }
+    Ok(())
+}
+
+/// The measures taken at one sitting: ONS4 and service use at a time point, and PAM when
+/// `with_pam` (a repeat between time points is PAM alone, as `TimePoint::Other`).
+fn measure_set(
+    w: &mut Writer<'_>,
+    rng: &mut ChaCha8Rng,
+    episode: &Episode,
+    tp: TimePoint,
+    on: NaiveDate,
+    with_pam: bool,
+    counts: &mut PersonCounts,
+) -> Result<()> {
+    // What every measure at this sitting shares.
+    let taken = |id| Measure {
+        id,
+        person_id: episode.person_id,
+        instrument: Instrument::Ons4,
+        time_point: tp,
+        taken_on: on,
+        worker_id: episode.worker_id,
+        score: None,
+        level: None,
+        items: vec![],
+    };
+    let timed = tp != TimePoint::Other;
+    if timed {
         let base: i64 = if tp == TimePoint::T0 { 4 } else { 6 };
         let ons4 = Measure {
             items: vec![
@@ -984,9 +1061,12 @@ fn demo_measures(
             ..taken(w.new_id())
         };
         w.create(&ons4)?;
+        counts.measures += 1;
+    }
+    if with_pam {
         let pam_score = 40.0
             + f64::from(rng.random_range(0..300u32)) / 10.0
-            + if tp == TimePoint::T1 { 5.0 } else { 0.0 };
+            + if tp == TimePoint::T0 { 0.0 } else { 5.0 };
         let pam = Measure {
             instrument: Instrument::Pam,
             score: Some(pam_score),
@@ -994,6 +1074,9 @@ fn demo_measures(
             ..taken(w.new_id())
         };
         w.create(&pam)?;
+        counts.measures += 1;
+    }
+    if timed {
         let use_ = Measure {
             instrument: Instrument::ServiceUse,
             items: vec![
@@ -1008,7 +1091,7 @@ fn demo_measures(
             ..taken(w.new_id())
         };
         w.create(&use_)?;
-        counts.measures += 3;
+        counts.measures += 1;
     }
     Ok(())
 }

@@ -138,3 +138,44 @@ fn seeded_demo_data_is_deterministic() {
     };
     assert_eq!(export(), export());
 }
+
+/// Issue 13: a new worker's first Today with demo data is a day's work whatever day the demo
+/// is made, not a wall of "400 days overdue": what a careful worker would have done is done.
+#[test]
+fn the_demos_dates_fit_the_day_it_is_made() {
+    use linkwell_core::demo::{DemoOptions, seed};
+    use linkwell_core::read::caseload;
+    for today in [
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2029, 6, 30).unwrap(),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("d.db"), None).unwrap();
+        seed(
+            &mut s,
+            &DemoOptions {
+                // What "Add made-up demo people" makes.
+                seed: 42,
+                people: 60,
+                sessions: 400,
+                today,
+            },
+        )
+        .unwrap();
+        let me = s.actor().unwrap().worker_id;
+        let t = caseload::today(s.conn(), me, today).unwrap();
+        let late: Vec<_> = t
+            .follow_ups
+            .iter()
+            .map(|f| (today - f.due_on).num_days())
+            .chain(t.plan_reviews.iter().map(|r| r.days_overdue))
+            .chain(t.risk_reviews.iter().map(|r| r.days_overdue))
+            .collect();
+        assert!(!late.is_empty(), "the demo still shows some work due");
+        assert!(
+            late.iter().all(|d| *d <= 14),
+            "nothing on the demo's first Today ({today}) is more than a fortnight overdue: {late:?}"
+        );
+        assert!(late.len() <= 20, "a day's work, not a wall: {}", late.len());
+    }
+}
