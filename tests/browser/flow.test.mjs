@@ -179,7 +179,6 @@ const referral = step('take a referral, validated as you type with the core’s 
   await page.getByLabel('Postcode').fill('ng11 6ja');
   await page.getByLabel('Access needs').fill('Uses a walking frame; ground-floor rooms please');
   await page.getByLabel('Referral source').selectOption({ label: 'GP' });
-  await page.getByLabel('Referrer’s name').fill('Dr Patel');
   await page.getByRole('group', { name: /Reasons for referral/ }).getByLabel('Loneliness').check();
   await page.getByRole('group', { name: /Reasons for referral/ }).getByLabel('Inactivity').check();
   await page.getByLabel('Consent to contact').check();
@@ -1073,5 +1072,85 @@ step('a whole session by keyboard alone: referral, a note, closing', [setUp], as
   const record = await call('person_record', { person_id: pid });
   assert.equal(record.person.date_of_birth, '1951-03-14', 'the British date typed is the date stored');
   assert.equal(await page.evaluate(() => window.__pointerEvents), 0, 'no mouse or pointer event at all');
+  await page.close();
+});
+
+// Issue 16: a referral from a new referrer (added from the referral form, the core's words
+// beside the fields it refuses), the accepted message reviewed and marked sent, the episode
+// closed, and the closing message sent; Today lists each until it is sent.
+step('a referral from a new referrer gets its accepted and closing messages', [setUp], async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/referral/new`);
+  await page.getByRole('heading', { name: 'New referral' }).waitFor();
+  await page.getByLabel('First name').fill('Doreen');
+  await page.getByLabel('Last name').fill('Clarke');
+  await page.getByLabel('NHS number').fill('485 777 3406');
+  await page.getByLabel('Referral source').selectOption({ label: 'GP' });
+  await page.getByRole('button', { name: 'Add a new referrer' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add a referrer' });
+  await dialog.getByLabel('Name').fill('Dr Asha Patel');
+  await dialog.getByRole('button', { name: 'Add referrer' }).click();
+  await dialog.locator('[data-field="preferred_route"] .error').getByText(/at least one way to reach the referrer/).waitFor();
+  await dialog.getByLabel('Practice ODS code').fill('C8400');
+  await dialog.getByRole('button', { name: 'Add referrer' }).click();
+  await dialog.locator('[data-field="ods_code"] .error').getByText(/like C84001/).waitFor();
+  await axe(page, 'add a referrer');
+  await dialog.getByLabel('Practice ODS code').fill('C84001');
+  await dialog.getByLabel('GP practice', { exact: true }).fill('Musters Medical Practice');
+  await dialog.getByLabel('Send messages by').selectOption({ label: 'Secure email' });
+  await dialog.getByRole('button', { name: 'Add referrer' }).click();
+  await dialog.locator('[data-field="secure_email"] .error').getByText(/secure email/).waitFor();
+  await dialog.getByLabel('Secure email').fill('asha.patel@nhs.net');
+  await dialog.getByRole('button', { name: 'Add referrer' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  assert.match(await page.getByLabel('Referrer', { exact: true }).locator('option:checked').innerText(), /Dr Asha Patel/);
+  await page.getByRole('group', { name: /Reasons for referral/ }).getByLabel('Loneliness').check();
+  await page.getByRole('button', { name: 'Take referral' }).click();
+  await page.getByRole('heading', { name: /^Doreen/, level: 1 }).waitFor();
+  const pid = new URL(page.url()).hash.split('/')[2].split('?')[0];
+
+  // On Today until it is sent.
+  const due = async () => (await call('today')).messages_due.filter((m) => m.person_id === pid);
+  assert.deepEqual((await due()).map((m) => m.kind), ['accepted']);
+  const messages = page.getByRole('region', { name: 'Messages to the referrer' });
+  const preview = messages.getByRole('article', { name: 'Referral accepted message as it will be sent' });
+  await preview.getByText('871731000000106 Referral to social prescribing service').waitFor();
+  await preview.getByText('No action needed').waitFor();
+  await preview.getByText(/codes, dates, scores and statuses only/).first().waitFor();
+  await axe(page, 'message review');
+  await messages.getByRole('button', { name: 'Mark sent' }).click();
+  await page.getByRole('list', { name: 'Messages sent' }).getByText(/Referral accepted: sent .* by Secure email/).waitFor();
+  assert.deepEqual(await due(), []);
+
+  // Seen once, then closed from the record: the closing message is due, reviewed and sent.
+  await call('record_session', { person_id: pid, session: { starts_at: localNow(-30), mode: 'face_to_face', attendance: 'attended' } });
+  await page.reload();
+  await page.getByRole('heading', { name: /^Doreen/, level: 1 }).waitFor();
+  await page.getByText('Hand over or close').click();
+  const close = page.getByRole('form', { name: 'Close the episode' });
+  await close.getByLabel('Reason for closing').selectOption({ label: 'Goals met' });
+  await close.getByRole('button', { name: 'Close episode…' }).click();
+  await close.getByRole('button', { name: 'Yes, close the episode' }).click();
+  await until('the episode to be closed', async () => (await call('person_record', { person_id: pid })).open_episode === null);
+  await until('the closing message to be due', async () => (await due()).some((m) => m.kind === 'closed'));
+  await page.reload();
+  const closing = messages.getByRole('article', { name: 'Support closed message as it will be sent' });
+  await closing.getByText('Sessions attended').waitFor();
+  await closing.getByText('Goals met').first().waitFor();
+  await messages.getByRole('button', { name: 'Mark sent' }).click();
+  await page.getByRole('list', { name: 'Messages sent' }).getByText(/Support closed: sent/).waitFor();
+  assert.deepEqual(await due(), []);
+  // A second closing message must say it replaces the first.
+  await messages.getByRole('button', { name: 'Mark sent' }).waitFor();
+  assert.ok(await messages.getByRole('button', { name: 'write a correction that replaces it' }).isVisible());
+  await page.close();
+});
+
+step('a message for a referral with no referrer says so beside the referrer', [referral], async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/person/${personId}?section=messages`);
+  const messages = page.getByRole('region', { name: 'Messages to the referrer' });
+  await messages.getByRole('button', { name: 'Review the message' }).click();
+  await messages.locator('[data-field="referrer_id"] .error').getByText(/no referrer on record/).waitFor();
   await page.close();
 });

@@ -182,6 +182,14 @@ import type { TimelineItem } from './generated/TimelineItem';
 import type { Today } from './generated/Today';
 import type { WellbeingPlan } from './generated/WellbeingPlan';
 import type { Worker } from './generated/Worker';
+import type { Referrer } from './generated/Referrer';
+import type { ReferrerInput } from './generated/ReferrerInput';
+import type { ReferrerMessage } from './generated/ReferrerMessage';
+import type { MessageReview } from './generated/MessageReview';
+import type { MessageOptions } from './generated/MessageOptions';
+import type { MessageDue } from './generated/MessageDue';
+import type { MessageSection } from './generated/MessageSection';
+import type { SentInput } from './generated/SentInput';
 export type {
   PersonRecord,
   Appointment,
@@ -224,6 +232,16 @@ export type {
   Worker,
 };
 export type Id = string;
+export type {
+  Referrer,
+  ReferrerInput,
+  ReferrerMessage,
+  MessageReview,
+  MessageOptions,
+  MessageDue,
+  MessageSection,
+  SentInput,
+};
 export type { Choice, Vocabularies, GreenBookPreview, LockState, SyncOutcome };
 export type { FollowUpDecisionInput, InstrumentForm, MeasureInput };
 export type { ImportReport };
@@ -320,6 +338,21 @@ export const api = {
   /** Saves the evaluation pack as a PDF (downloaded by the window); answers its file name. */
   saveReportPdf: async (request: ReportRequest): Promise<string> => {
     const out = await read<PrintedPdf>('report_pdf', request);
+    const bytes = Uint8Array.from(atob(out.pdf_base64), (c) => c.charCodeAt(0));
+    downloadBlob(out.file_name, new Blob([bytes], { type: 'application/pdf' }));
+    return out.file_name;
+  },
+  referrers: () => read<Referrer[]>('referrers'),
+  addReferrer: (referrer: ReferrerInput) => write<Referrer>('add_referrer', { referrer }),
+  checkReferrer: (referrer: ReferrerInput) => read<Check>('check_referrer', { referrer }),
+  /** The message to the referrer as it would be sent now: its words, letter pages and record. */
+  referrerMessage: (kind: string, referral_id: Id, options: MessageOptions) =>
+    read<MessageReview>('referrer_message', { kind, referral_id, options }),
+  markMessageSent: (kind: string, referral_id: Id, options: MessageOptions, sent: SentInput) =>
+    write<ReferrerMessage>('mark_message_sent', { kind, referral_id, options, sent }),
+  /** Saves the letter as a PDF (downloaded by the window); answers its file name. */
+  saveMessageLetter: async (kind: string, referral_id: Id, options: MessageOptions): Promise<string> => {
+    const out = await read<PrintedPdf>('print_referrer_message', { kind, referral_id, options });
     const bytes = Uint8Array.from(atob(out.pdf_base64), (c) => c.charCodeAt(0));
     downloadBlob(out.file_name, new Blob([bytes], { type: 'application/pdf' }));
     return out.file_name;

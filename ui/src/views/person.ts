@@ -8,6 +8,7 @@ import type { Ctx } from '../main';
 import { lineChart } from '../chart';
 import { outcomeSections } from './measures';
 import { closeOff } from './today';
+import { messagesSection } from './messages';
 import {
   h,
   field,
@@ -253,6 +254,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
         {},
         [
           ['referral', 'Referral'],
+          ['messages', 'Messages to the referrer'],
           ['sessions', 'Sessions and notes'],
           ['plan', 'Wellness plan'],
           ['goals', 'Goals'],
@@ -1041,6 +1043,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
   const all = [
     summary,
     referral,
+    messagesSection(ctx, r, refresh),
     sessions,
     planSec,
     goals,

@@ -6,7 +6,6 @@ import type { Ctx } from '../main';
 import {
   h,
   field,
-  input,
   textarea,
   select,
   checkbox,
@@ -25,6 +24,7 @@ import {
   dateInput,
 } from '../dom';
 import { personFieldset, readPerson } from './person-fields';
+import { referrerPicker } from './referrers';
 
 /** Who the worker said the person is, when the core found likely matches. */
 type Decision = { same_person_as?: string; different_from?: string[] };
@@ -34,8 +34,7 @@ function read(form: HTMLFormElement, decision: Decision = {}): NewReferral {
     person: readPerson(form),
     referral: {
       source: val(form, 'source'),
-      referrer_name: opt(val(form, 'referrer_name')),
-      referrer_practice: opt(val(form, 'referrer_practice')),
+      referrer_id: opt(val(form, 'referrer_id')) ?? null,
       received_on: val(form, 'received_on'),
       reasons: checkedValues(form, 'reasons'),
       conditions: val(form, 'conditions')
@@ -96,6 +95,7 @@ function matchesPanel(matches: PersonMatch[], decide: (d: Decision) => void): HT
 export async function referralView(ctx: Ctx): Promise<HTMLElement> {
   const v = ctx.vocab;
   const workers = await api.workers();
+  const referrer = await referrerPicker(ctx);
   const form = h(
     'form',
     { 'data-primary': true, novalidate: true, 'aria-labelledby': 'ref-h' },
@@ -108,8 +108,7 @@ export async function referralView(ctx: Ctx): Promise<HTMLElement> {
         'div',
         { class: 'cols' },
         field('Referral source', select('source', v.referral_source, { blank: 'Choose…' }), { required: true }),
-        field('Referrer’s name', input('referrer_name')),
-        field('Referrer’s practice', input('referrer_practice')),
+        referrer.field,
         field('Date received', dateInput('received_on', todayIso()), { required: true }),
       ),
       checkGroup('Reasons for referral (choose at least one)', 'reasons', v.referral_reason),
@@ -179,5 +178,6 @@ export async function referralView(ctx: Ctx): Promise<HTMLElement> {
     h('h1', { id: 'ref-h' }, 'New referral'),
     h('p', { class: 'lead' }, 'Everything is checked as you type. Nothing is saved until you choose Take referral.'),
     form,
+    referrer.dialog,
   );
 }

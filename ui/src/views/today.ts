@@ -1,4 +1,5 @@
-// Today: appointments, follow-ups due, new referrals waiting for first contact, reviews due.
+// Today: appointments, follow-ups due, new referrals waiting for first contact, reviews due,
+// messages to referrers not yet sent.
 
 import { api, type Appointment } from '../api';
 import type { Ctx } from '../main';
@@ -128,6 +129,26 @@ export async function todayView(ctx: Ctx): Promise<HTMLElement> {
               { class: r.days_overdue > 0 ? 'tag warn' : 'tag' },
               r.days_overdue > 0 ? `${plural(r.days_overdue, 'day')} overdue` : `by ${fmtDate(r.review_on)}`,
             ),
+          ),
+        ),
+      ),
+      block(
+        'Messages to referrers',
+        'No messages to referrers due.',
+        t.messages_due.map((m) =>
+          h(
+            'li',
+            {},
+            personLink(m.person_id, m.person_name),
+            ` – ${labelOf(v.message_kind, m.kind).toLowerCase()} message to ${m.referrer_name} `,
+            h(
+              'span',
+              { class: m.overdue ? 'tag warn' : 'tag' },
+              m.overdue ? `overdue since ${fmtDate(m.due_on)}` : `by ${fmtDate(m.due_on)}`,
+            ),
+            m.worker_name !== ctx.status.worker?.name ? h('span', { class: 'muted' }, ` · ${m.worker_name}`) : null,
+            ' ',
+            h('a', { href: `#/person/${m.person_id}?section=messages`, class: 'small' }, 'Review and send'),
           ),
         ),
       ),

@@ -301,6 +301,14 @@ fn consent_rule(consents: &[Consent]) -> (ContentRule, String) {
     }
 }
 
+/// "Given on 2 December 2026" inside a sentence: only its first letter lowered.
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_lowercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 fn invalid(field: &str, message: &str) -> CoreError {
     CoreError::invalid(field, message)
 }
@@ -388,11 +396,11 @@ pub fn build_message(f: &MessageFacts) -> Result<Message> {
     let rule_words = match rule {
         ContentRule::CodesOnly => format!(
             "Content rule: codes, dates, scores and statuses only (consent to share with the referrer: {}).",
-            consent_words.to_lowercase()
+            lower_first(&consent_words)
         ),
         ContentRule::ConsentToShare => format!(
             "Content rule: the person agreed to share with the referrer and GP ({}), so their goals in their own words and the worker's summary are included.",
-            consent_words.to_lowercase()
+            lower_first(&consent_words)
         ),
     };
     let closing = f.kind == MessageKind::Closed;
@@ -763,13 +771,14 @@ pub fn sections(m: &Message) -> Vec<MessageSection> {
             status.push(row("Sessions missed", s.sessions_missed.to_string()));
         }
         if let (Some(first), Some(last)) = (m.contacts.first(), m.contacts.last()) {
+            let (a, b) = (first.at.date(), last.at.date());
             status.push(row(
                 "Seen",
-                format!(
-                    "from {} to {}",
-                    long_date(first.at.date()),
-                    long_date(last.at.date())
-                ),
+                if a == b {
+                    format!("on {}", long_date(a))
+                } else {
+                    format!("from {} to {}", long_date(a), long_date(b))
+                },
             ));
         }
     } else if let Some(c) = m.contacts.first() {

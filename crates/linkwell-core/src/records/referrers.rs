@@ -86,20 +86,31 @@ pub fn check_referrer(input: &ReferrerInput) -> Result<Referrer> {
     let email_given = has(&secure_email, &input.secure_email);
     let post_given = has(&postal_address, &input.postal_address);
     let gp_given = has(&ods_code, &input.ods_code);
-    let route = if !email_given && !post_given && !gp_given && input.preferred_route.is_empty() {
+    // One way to reach them given and none chosen: that one is the way (no pick to make).
+    let only = match (email_given, post_given, gp_given) {
+        (true, false, false) => Some("secure_email"),
+        (false, true, false) => Some("post"),
+        (false, false, true) => Some("gp_system"),
+        _ => None,
+    };
+    let typed = match input.preferred_route.trim() {
+        "" => only.unwrap_or(""),
+        t => t,
+    };
+    let route = if !email_given && !post_given && !gp_given && typed.is_empty() {
         c.fail(
             "preferred_route",
             "Give at least one way to reach the referrer: a secure email, a postal address or the GP practice's ODS code",
         );
         None
     } else {
-        let route = MessageRoute::parse(&input.preferred_route);
+        let route = MessageRoute::parse(typed);
         if route.is_none() {
             c.fail(
                 "preferred_route",
                 choose(
                     "how the referrer gets messages",
-                    &input.preferred_route,
+                    typed,
                     MessageRoute::labels(),
                 ),
             );
