@@ -11,6 +11,7 @@ packages=(
   libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev  # Tauri on Linux
   xvfb webkit2gtk-driver                  # the real desktop window under test
   chromium                                # browser end-to-end tests (Debian's; never downloaded)
+  postgresql                              # the server's PostgreSQL tests: throw-away clusters (initdb, pg_ctl)
 )
 # Node.js and npm build the UI and run the browser tests. The machine image ships them (not as
 # Debian's packages); fall back to Debian's only where they are missing.

@@ -218,3 +218,27 @@ fn two_instances_on_one_database_lose_nothing_when_one_is_killed_mid_push() {
     }
     drop(b);
 }
+
+/// A wrong or unreachable database at start-up: the server says which, and exits non-zero.
+#[test]
+fn a_bad_database_url_stops_the_server_at_start_up_saying_why() {
+    for (url, words) in [
+        (
+            "postgres://linkwell@127.0.0.1:1/linkwell",
+            "could not connect",
+        ),
+        (
+            "postgres://linkwell@127.0.0.1:notaport/x",
+            "could not be read",
+        ),
+        ("/srv/linkwell.db", "must be a PostgreSQL URL"),
+    ] {
+        let out = Command::new(binary("linkwell-server"))
+            .args(["--database", url, "serve", "--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{url}: the server started");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(words), "{url}: {err}");
+    }
+}

@@ -5,6 +5,7 @@
 //! [`MAX_CONCURRENT_REQUESTS`] are handled at once.
 //! Built by [`router`] so the handlers are tested without sockets.
 
+use crate::metrics::METRICS;
 use crate::storage::{DeviceCtx, Storage, StorageError, now_ms};
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
@@ -13,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use linkwell_protocol::{
-    EnrolRequest, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION, PullRequest, PushRequest,
-    SCHEMA_HEADER, WhoAmIResponse,
+    EnrolRequest, ErrorBody, MutationResult, PROTOCOL_HEADER, PROTOCOL_VERSION, PullRequest,
+    PushRequest, SCHEMA_HEADER, WhoAmIResponse,
 };
 use std::sync::Arc;
 
@@ -59,6 +60,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // The code is one of the server's own words, never what a client sent.
+        METRICS.refusals.with_label_values(&[&self.1.code]).inc();
         (self.0, Json(self.1)).into_response()
     }
 }
@@ -176,9 +179,6 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<DeviceCtx
     blocking(move || storage.authenticate(&token)).await
 }
 
-/// The token of an `Authorization: Bearer <token>` header; the scheme's name is
-/// case-insensitive (RFC 9110 §11.1).
-pub fn bearer_token(header: &str) -> Option<&str> {
 /// [`authenticate`] for a route with storage of its own as its state (`crate::report`).
 pub async fn authenticate_device<S: Storage>(
     storage: Arc<S>,
@@ -187,6 +187,9 @@ pub async fn authenticate_device<S: Storage>(
     authenticate(&AppState { storage }, headers).await
 }
 
+/// The token of an `Authorization: Bearer <token>` header; the scheme's name is
+/// case-insensitive (RFC 9110 §11.1).
+pub fn bearer_token(header: &str) -> Option<&str> {
     let (scheme, token) = header.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
@@ -231,6 +234,17 @@ async fn push(
     let n = req.mutations.len();
     let resp = blocking(move || storage.push(&ctx, &req, now_ms())).await?;
     tracing::debug!(mutations = n, "push stored");
+    METRICS.pushes.inc();
+    for (_, r) in &resp.results {
+        let result = match r {
+            MutationResult::Applied { .. } => "applied",
+            MutationResult::Duplicate { .. } => "duplicate",
+            MutationResult::Merged { .. } => "merged",
+            MutationResult::Quarantined { .. } => "quarantined",
+            MutationResult::Rejected { .. } => "rejected",
+        };
+        METRICS.mutations.with_label_values(&[result]).inc();
+    }
     Ok(Json(resp).into_response())
 }
 
@@ -265,6 +279,7 @@ async fn pull(
     check_versions(req.protocol_version, req.schema_version)?;
     let storage = state.storage.clone();
     let resp = blocking(move || storage.pull(&ctx, &req)).await?;
+    METRICS.pulls.inc();
     Ok(Json(resp).into_response())
 }
 
@@ -291,10 +306,42 @@ async fn health(State(state): State<AppState>) -> Response {
     }
 }
 
+/// `/metrics`: counts and durations only (see [`crate::metrics`]); the open quarantine is
+/// read from the database at each scrape.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let storage = state.storage.clone();
+    if let Ok(Ok(n)) = tokio::task::spawn_blocking(move || storage.quarantine_open()).await {
+        METRICS
+            .quarantine_open
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        METRICS.render(),
+    )
+        .into_response()
+}
+
+/// Times every request, by route.
+async fn track(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let route = crate::metrics::route(req.uri().path());
+    let t0 = std::time::Instant::now();
+    let resp = next.run(req).await;
+    METRICS
+        .durations
+        .with_label_values(&[route])
+        .observe(t0.elapsed().as_secs_f64());
+    resp
+}
+
 /// The whole API as a router over the given storage.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .route("/v1/enrol", post(enrol))
         .route("/v1/push", post(push))
         .route("/v1/pull", post(pull))
@@ -304,5 +351,6 @@ pub fn router(state: AppState) -> Router {
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
             MAX_CONCURRENT_REQUESTS,
         ))
+        .layer(axum::middleware::from_fn(track))
         .with_state(state)
 }

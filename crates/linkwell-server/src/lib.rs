@@ -11,11 +11,12 @@
 pub mod api;
 pub mod fuzzing;
 pub mod instruments;
+pub mod metrics;
 #[doc(hidden)]
 pub mod pg_cluster;
 pub mod reason;
-pub mod rules;
 pub mod report;
+pub mod rules;
 pub mod storage;
 pub mod stream;
 

@@ -131,6 +131,10 @@ pub trait Storage: Send + Sync + 'static {
     fn reachable(&self) -> bool {
         true
     }
+    /// How many quarantined changes are open (for `/metrics`).
+    fn quarantine_open(&self) -> Result<u64> {
+        Ok(0)
+    }
 }
 
 /// Append-only: add a new file at the end, never edit one that has shipped.
@@ -2030,5 +2034,9 @@ impl Storage for ServerStorage {
 
     fn reachable(&self) -> bool {
         ServerStorage::reachable(self)
+    }
+
+    fn quarantine_open(&self) -> Result<u64> {
+        self.open_quarantine_count()
     }
 }

@@ -588,3 +588,60 @@ async fn a_new_quarantine_stores_its_reasons_code() {
         assert_eq!(&quarantined(text), r, "the stored text is the one told");
     }
 }
+
+#[tokio::test]
+async fn metrics_count_pushes_and_refusals_and_hold_no_ids_or_names() {
+    let f = fixture();
+    let e = enrol(&f, f.team).await;
+    let m = mutation(
+        &e,
+        1,
+        EntityKind::Person,
+        Uuid::now_v7(),
+        Operation::Create,
+        person(f.team, "Adaline"),
+    );
+    let (status, _) = call(
+        &f,
+        "/v1/push",
+        Some(&e.token),
+        push_body(std::slice::from_ref(&m)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(&f, "/v1/push", Some("not-a-token"), push_body(&[m])).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let resp = router(AppState {
+        storage: f.storage.clone(),
+    })
+    .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    for expected in [
+        "linkwell_pushes_total ",
+        "linkwell_mutations_total{result=\"applied\"} ",
+        "linkwell_refusals_total{code=\"unauthorised\"} ",
+        "linkwell_request_duration_seconds_bucket{route=\"push\"",
+        "linkwell_quarantine_open 0",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from\n{text}");
+    }
+    for secret in [
+        e.device_id.to_string(),
+        e.worker.id.to_string(),
+        e.token.clone(),
+        "Adaline".to_string(),
+    ] {
+        assert!(!text.contains(&secret), "/metrics shows {secret}");
+    }
+}

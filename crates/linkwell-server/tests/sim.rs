@@ -566,7 +566,7 @@ fn simulated_faults_converge_and_keep_every_note() {
     let n: u64 = std::env::var("LINKWELL_SIM_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(12);
+        .unwrap_or(20);
     // Fails loudly (never skips) if PostgreSQL cannot start.
     let cluster = Cluster::start();
     let seeds: BTreeSet<u64> = REGRESSIONS.iter().copied().chain(0..n).collect();

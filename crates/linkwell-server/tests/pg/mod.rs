@@ -278,6 +278,8 @@ fn the_database_going_away_mid_push_is_retryable_and_half_writes_nothing() {
     // Every change appended, not committed: the database goes away.
     paused_rx.recv().unwrap();
     cluster.stop();
+    // `/health` says so.
+    assert!(!storage.reachable());
     go_tx.send(()).unwrap();
     let failed = push.join().unwrap();
     assert!(
@@ -285,6 +287,7 @@ fn the_database_going_away_mid_push_is_retryable_and_half_writes_nothing() {
         "{failed:?}"
     );
     cluster.restart();
+    assert!(storage.reachable());
     assert_eq!(storage.counts().unwrap(), before, "half a push was kept");
     let ok = storage.push(&ctx, &batch, now()).unwrap();
     assert!(
