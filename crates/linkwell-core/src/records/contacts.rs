@@ -9,6 +9,7 @@ use crate::records::WireText;
 use crate::records::pathway::pick;
 use crate::store::{self, Store};
 use chrono::{Local, NaiveDateTime};
+use linkwell_protocol::EntityKind as K;
 use linkwell_protocol::fields::text_limit;
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};
@@ -96,6 +97,26 @@ fn now() -> NaiveDateTime {
     Local::now().naive_local()
 }
 
+/// A session in the past cannot still be booked, nor one in the future attended.
+fn check_attendance_time(
+    c: &mut Checker,
+    attendance: Option<Attendance>,
+    starts_at: Option<NaiveDateTime>,
+) {
+    if attendance == Some(Attendance::Booked)
+        && starts_at.is_some_and(|s| s < now() - chrono::Duration::days(1))
+    {
+        c.fail("attendance", "An appointment in the past should be recorded as attended, did not attend or cancelled");
+    }
+    if matches!(
+        attendance,
+        Some(Attendance::Attended | Attendance::DidNotAttend)
+    ) && starts_at.is_some_and(|s| s > now() + chrono::Duration::hours(1))
+    {
+        c.fail("starts_at", "A session in the future can only be booked");
+    }
+}
+
 impl Store {
     /// Records a session (or books an appointment). A held session moves the episode to
     /// active. A note given with it is saved in the same transaction.
@@ -124,20 +145,15 @@ impl Store {
         {
             c.fail("minutes", "Length must be between 0 and 600 minutes");
         }
-        let venue = c.optional_text(
-            EntityKind::Session,
-            "venue",
-            "Venue",
-            input.venue.as_deref(),
-        );
+        let venue = c.optional_text(K::Session, "venue", "Venue", input.venue.as_deref());
         let actions_agreed = c.optional_text(
-            EntityKind::Session,
+            K::Session,
             "actions_agreed",
             "Actions agreed",
             input.actions_agreed.as_deref(),
         );
         let next_step = c.optional_text(
-            EntityKind::Session,
+            K::Session,
             "next_step",
             "Next step",
             input.next_step.as_deref(),
@@ -146,20 +162,9 @@ impl Store {
             "note",
             "Note",
             input.note.as_deref(),
-            text_limit(EntityKind::NoteRevision, "body"),
+            text_limit(K::NoteRevision, "body"),
         );
-        if attendance == Some(Attendance::Booked)
-            && starts_at.is_some_and(|s| s < now() - chrono::Duration::days(1))
-        {
-            c.fail("attendance", "An appointment in the past should be recorded as attended, did not attend or cancelled");
-        }
-        if matches!(
-            attendance,
-            Some(Attendance::Attended | Attendance::DidNotAttend)
-        ) && starts_at.is_some_and(|s| s > now() + chrono::Duration::hours(1))
-        {
-            c.fail("starts_at", "A session in the future can only be booked");
-        }
+        check_attendance_time(&mut c, attendance, starts_at);
         c.finish()?;
         let episode = self.open_episode(person_id)?;
         // Sessions belong to support that is open; a closed record is reopened first.
@@ -268,7 +273,7 @@ impl Store {
             }
         }
         let mut c = Checker::new();
-        let body = c.text(EntityKind::NoteRevision, "body", "Note", body);
+        let body = c.text(K::NoteRevision, "body", "Note", body);
         c.finish()?;
         let id = self.write(|w| write_note(w, person_id, session_id, body, now()))?;
         self.note(id)
@@ -292,7 +297,7 @@ impl Store {
             return Err(Refusal::NoteRetracted.into());
         }
         let mut c = Checker::new();
-        let body = c.text(EntityKind::NoteRevision, "body", "Note", body);
+        let body = c.text(K::NoteRevision, "body", "Note", body);
         c.finish()?;
         if current.current().is_some_and(|r| r.body == body) {
             return Ok(current);
@@ -324,12 +329,7 @@ impl Store {
             return Err(Refusal::NoteAlreadyRetracted.into());
         }
         let mut c = Checker::new();
-        let reason = c.text(
-            EntityKind::NoteRevision,
-            "reason",
-            "Reason for retracting",
-            reason,
-        );
+        let reason = c.text(K::NoteRevision, "reason", "Reason for retracting", reason);
         c.finish()?;
         let (supersedes, body) = (latest.id, latest.body.clone());
         self.write(|w| {

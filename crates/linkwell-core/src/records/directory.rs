@@ -9,6 +9,7 @@ use crate::error::{CoreError, Refusal, Result};
 use crate::records::WireText;
 use crate::store::{self, Store, today};
 use chrono::NaiveDate;
+use linkwell_protocol::EntityKind as K;
 use linkwell_protocol::fields::text_limit;
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};
@@ -142,13 +143,8 @@ fn check_time(c: &mut Checker, field: &str, label: &str, v: &str) -> String {
 }
 
 fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
-    let name = c.text(EntityKind::Service, "name", "Name", &i.name);
-    let description = c.text(
-        EntityKind::Service,
-        "description",
-        "What happens",
-        &i.description,
-    );
+    let name = c.text(K::Service, "name", "Name", &i.name);
+    let description = c.text(K::Service, "description", "What happens", &i.description);
     let categories = service_categories(c, &i.categories);
     let five_ways = service_five_ways(c, &i.five_ways);
     let schedules = i
@@ -179,34 +175,24 @@ fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
         categories,
         five_ways,
         schedules,
-        venue: c.optional_text(EntityKind::Service, "venue", "Venue", i.venue.as_deref()),
-        address: c.optional_text(
-            EntityKind::Service,
-            "address",
-            "Address",
-            i.address.as_deref(),
-        ),
+        venue: c.optional_text(K::Service, "venue", "Venue", i.venue.as_deref()),
+        address: c.optional_text(K::Service, "address", "Address", i.address.as_deref()),
         postcode,
-        cost: c.optional_text(EntityKind::Service, "cost", "Cost", i.cost.as_deref()),
+        cost: c.optional_text(K::Service, "cost", "Cost", i.cost.as_deref()),
         free: i.free,
         step_free: i.step_free,
         hearing_loop: i.hearing_loop,
-        transport: c.optional_text(
-            EntityKind::Service,
-            "transport",
-            "Transport",
-            i.transport.as_deref(),
-        ),
+        transport: c.optional_text(K::Service, "transport", "Transport", i.transport.as_deref()),
         taking_new_members: i.taking_new_members,
         contact_name: c.optional_text(
-            EntityKind::Service,
+            K::Service,
             "contact_name",
             "Contact name",
             i.contact_name.as_deref(),
         ),
         contact_phone,
         contact_email,
-        lead: c.optional_text(EntityKind::Service, "lead", "Group lead", i.lead.as_deref()),
+        lead: c.optional_text(K::Service, "lead", "Group lead", i.lead.as_deref()),
         last_verified_on,
         status,
         redirect_to: None,
@@ -343,8 +329,8 @@ impl Store {
         email: Option<&str>,
     ) -> Result<Provider> {
         let mut c = Checker::new();
-        let name = c.text(EntityKind::Provider, "name", "Organisation name", name);
-        let website = c.optional_text(EntityKind::Provider, "website", "Website", website);
+        let name = c.text(K::Provider, "name", "Organisation name", name);
+        let website = c.optional_text(K::Provider, "website", "Website", website);
         let phone = phone
             .map(str::trim)
             .filter(|v| !v.is_empty())
@@ -573,7 +559,7 @@ impl Store {
         }
         if let Some(f) = feedback {
             let f = c.optional_text(
-                EntityKind::OnwardReferral,
+                K::OnwardReferral,
                 "feedback",
                 "Feedback from the group",
                 Some(f),
@@ -606,7 +592,7 @@ impl Store {
             "volunteer_name",
             "Volunteer's name",
             input.volunteer_name.as_deref(),
-            text_limit(EntityKind::OnwardReferral, "accompanied_by_name"),
+            text_limit(K::OnwardReferral, "accompanied_by_name"),
         );
         match (input.worker_id, &name) {
             (Some(_), Some(_)) => c.fail(

@@ -13,6 +13,7 @@ use crate::records::WireText;
 use crate::store::{self, Store, today};
 use chrono::NaiveDate;
 use linkwell_protocol::EntityKind;
+use linkwell_protocol::EntityKind as K;
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -351,12 +352,7 @@ fn check_decision(
     Option<NaiveDate>,
 ) {
     let d = FollowUpDecisionKind::parse(&input.decision);
-    let note = c.optional_text(
-        EntityKind::FollowUpDecision,
-        "note",
-        "Reason",
-        input.note.as_deref(),
-    );
+    let note = c.optional_text(K::FollowUpDecision, "note", "Reason", input.note.as_deref());
     let remind_on = match d {
         None => {
             c.fail(

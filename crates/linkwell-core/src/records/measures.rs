@@ -15,6 +15,7 @@ use crate::records::people::Person;
 use crate::store::{self, Store, today};
 use chrono::NaiveDate;
 use linkwell_protocol::EntityKind;
+use linkwell_protocol::EntityKind as K;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -463,7 +464,7 @@ impl Store {
             _ => {}
         }
         let holder = c.text(
-            EntityKind::InstrumentLicence,
+            K::InstrumentLicence,
             "licence_holder",
             "Licence holder",
             licence_holder,

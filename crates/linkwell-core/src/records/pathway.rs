@@ -13,6 +13,7 @@ use crate::records::people::{
 };
 use crate::store::{self, Store, Writer, today};
 use chrono::{NaiveDate, NaiveDateTime};
+use linkwell_protocol::EntityKind as K;
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -179,20 +180,7 @@ fn referral_fields(c: &mut Checker, i: &ReferralInput, today: NaiveDate) -> Refe
     if received_on.is_some_and(|d| d > today) {
         c.fail("received_on", "Date received cannot be in the future");
     }
-    let mut reasons = Vec::new();
-    for r in &i.reasons {
-        match ReferralReason::parse(r) {
-            Some(r) if !reasons.contains(&r) => reasons.push(r),
-            Some(_) => {}
-            None => c.fail(
-                "reasons",
-                choose("a reason for referral", r, ReferralReason::labels()),
-            ),
-        }
-    }
-    if i.reasons.is_empty() {
-        c.fail("reasons", "Give at least one reason for the referral");
-    }
+    let reasons = referral_reasons(c, &i.reasons);
     let conditions: Vec<String> = i
         .conditions
         .iter()
@@ -205,12 +193,60 @@ fn referral_fields(c: &mut Checker, i: &ReferralInput, today: NaiveDate) -> Refe
             "Each long-term condition must be at most 120 characters",
         );
     }
-    let snomed_code = match i
-        .snomed_code
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    let snomed_code = snomed_code(c, i.snomed_code.as_deref());
+    Referral {
+        id: Uuid::nil(),
+        person_id: Uuid::nil(),
+        source: source.unwrap_or(ReferralSource::Gp),
+        referrer_name: c.optional_text(
+            K::Referral,
+            "referrer_name",
+            "Referrer",
+            i.referrer_name.as_deref(),
+        ),
+        referrer_practice: c.optional_text(
+            K::Referral,
+            "referrer_practice",
+            "Referrer's practice",
+            i.referrer_practice.as_deref(),
+        ),
+        received_on: received_on.unwrap_or(today),
+        reasons,
+        conditions,
+        snomed_code,
+        consent_to_contact: i.consent_to_contact,
+        detail: c.optional_text(
+            K::Referral,
+            "detail",
+            "Referral detail",
+            i.detail.as_deref(),
+        ),
+        referrer_id: i.referrer_id,
+    }
+}
+
+/// The reasons for a referral, each once; at least one.
+fn referral_reasons(c: &mut Checker, given: &[String]) -> Vec<ReferralReason> {
+    let mut reasons = Vec::new();
+    for r in given {
+        match ReferralReason::parse(r) {
+            Some(r) if !reasons.contains(&r) => reasons.push(r),
+            Some(_) => {}
+            None => c.fail(
+                "reasons",
+                choose("a reason for referral", r, ReferralReason::labels()),
+            ),
+        }
+    }
+    if given.is_empty() {
+        c.fail("reasons", "Give at least one reason for the referral");
+    }
+    reasons
+}
+
+/// The SNOMED CT code a referral is recorded under, if one is given: one Linkwell records.
+fn snomed_code(c: &mut Checker, typed: Option<&str>) -> Option<SnomedCode> {
+    match typed.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => {
             let code = SnomedCode::parse(s);
@@ -224,35 +260,6 @@ fn referral_fields(c: &mut Checker, i: &ReferralInput, today: NaiveDate) -> Refe
             }
             code
         }
-    };
-    Referral {
-        id: Uuid::nil(),
-        person_id: Uuid::nil(),
-        source: source.unwrap_or(ReferralSource::Gp),
-        referrer_name: c.optional_text(
-            EntityKind::Referral,
-            "referrer_name",
-            "Referrer",
-            i.referrer_name.as_deref(),
-        ),
-        referrer_practice: c.optional_text(
-            EntityKind::Referral,
-            "referrer_practice",
-            "Referrer's practice",
-            i.referrer_practice.as_deref(),
-        ),
-        received_on: received_on.unwrap_or(today),
-        reasons,
-        conditions,
-        snomed_code,
-        consent_to_contact: i.consent_to_contact,
-        detail: c.optional_text(
-            EntityKind::Referral,
-            "detail",
-            "Referral detail",
-            i.detail.as_deref(),
-        ),
-        referrer_id: i.referrer_id,
     }
 }
 
@@ -504,12 +511,7 @@ impl Store {
             ContactOutcome::parse,
             ContactOutcome::labels,
         );
-        let note = c.optional_text(
-            EntityKind::ContactAttempt,
-            "note",
-            "Note",
-            input.note.as_deref(),
-        );
+        let note = c.optional_text(K::ContactAttempt, "note", "Note", input.note.as_deref());
         c.finish()?;
         let episode = self
             .episodes(referral.person_id)?
@@ -591,7 +593,7 @@ impl Store {
                 "The episode is already with this worker at this stage",
             );
         }
-        let note = c.text(EntityKind::Handover, "note", "Handover note", note);
+        let note = c.text(K::Handover, "note", "Handover note", note);
         c.finish()?;
         let stage = stage.unwrap_or(Stage::LinkWorker);
         self.write(|w| {

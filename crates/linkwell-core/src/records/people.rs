@@ -8,6 +8,7 @@ use crate::records::WireText;
 use crate::records::pathway::pick;
 use crate::store::{self, Actor, Store, to_payload, today};
 use chrono::NaiveDate;
+use linkwell_protocol::EntityKind as K;
 use linkwell_protocol::{EntityKind, Operation};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -76,10 +77,10 @@ fn check_worker(
     let name = c.required("name", "Name", &input.name, SETUP_TEXT_MAX);
     let role = pick(c, "role", "a role", &input.role, Role::parse, Role::labels);
     let phone = c
-        .optional_text(EntityKind::Worker, "phone", "Phone", input.phone.as_deref())
+        .optional_text(K::Worker, "phone", "Phone", input.phone.as_deref())
         .and_then(|p| validate::phone(&p).map_err(|m| c.fail("phone", m)).ok());
     let email = c
-        .optional_text(EntityKind::Worker, "email", "Email", input.email.as_deref())
+        .optional_text(K::Worker, "email", "Email", input.email.as_deref())
         .and_then(|e| validate::email(&e).map_err(|m| c.fail("email", m)).ok());
     (name, role, phone, email)
 }
@@ -297,20 +298,10 @@ pub fn check_person(input: &PersonInput, today: NaiveDate) -> Result<PersonField
 pub struct PersonFields(pub(crate) Person);
 
 pub(crate) fn person_fields(c: &mut Checker, i: &PersonInput, today: NaiveDate) -> PersonFields {
-    let given_name = c.text(
-        EntityKind::Person,
-        "given_name",
-        "First name",
-        &i.given_name,
-    );
-    let family_name = c.text(
-        EntityKind::Person,
-        "family_name",
-        "Last name",
-        &i.family_name,
-    );
+    let given_name = c.text(K::Person, "given_name", "First name", &i.given_name);
+    let family_name = c.text(K::Person, "family_name", "Last name", &i.family_name);
     let preferred_name = c.optional_text(
-        EntityKind::Person,
+        K::Person,
         "preferred_name",
         "Preferred name",
         i.preferred_name.as_deref(),
@@ -326,12 +317,7 @@ pub(crate) fn person_fields(c: &mut Checker, i: &PersonInput, today: NaiveDate) 
     }
     let nhs_number =
         c.optional_checked("nhs_number", i.nhs_number.as_deref(), validate::nhs_number);
-    let address = c.optional_text(
-        EntityKind::Person,
-        "address",
-        "Address",
-        i.address.as_deref(),
-    );
+    let address = c.optional_text(K::Person, "address", "Address", i.address.as_deref());
     let postcode = c.optional_checked("postcode", i.postcode.as_deref(), validate::postcode);
     let phone = c.optional_checked("phone", i.phone.as_deref(), validate::phone);
     let email = c.optional_checked("email", i.email.as_deref(), validate::email);
@@ -348,34 +334,29 @@ pub(crate) fn person_fields(c: &mut Checker, i: &PersonInput, today: NaiveDate) 
         phone,
         email,
         gp_practice: c.optional_text(
-            EntityKind::Person,
+            K::Person,
             "gp_practice",
             "GP practice",
             i.gp_practice.as_deref(),
         ),
-        language: c.optional_text(
-            EntityKind::Person,
-            "language",
-            "Language",
-            i.language.as_deref(),
-        ),
+        language: c.optional_text(K::Person, "language", "Language", i.language.as_deref()),
         interpreter_needed: i.interpreter_needed,
         large_print: i.large_print,
         easy_read: i.easy_read,
         accessibility_needs: c.optional_text(
-            EntityKind::Person,
+            K::Person,
             "accessibility_needs",
             "Accessibility needs",
             i.accessibility_needs.as_deref(),
         ),
         carer_status: c.optional_text(
-            EntityKind::Person,
+            K::Person,
             "carer_status",
             "Carer status",
             i.carer_status.as_deref(),
         ),
         contact_restrictions: c.optional_text(
-            EntityKind::Person,
+            K::Person,
             "contact_restrictions",
             "Contact restrictions",
             i.contact_restrictions.as_deref(),
@@ -590,7 +571,7 @@ impl Store {
         if recorded_on.is_some_and(|d| d > today()) {
             c.fail("recorded_on", "Date recorded cannot be in the future");
         }
-        let note = c.optional_text(EntityKind::Consent, "note", "Note", input.note.as_deref());
+        let note = c.optional_text(K::Consent, "note", "Note", input.note.as_deref());
         c.finish()?;
         self.write(|w| {
             let consent = Consent {
@@ -633,7 +614,7 @@ impl Store {
         if review_on.is_some_and(|d| d < today()) {
             c.fail("review_on", "Review date must be today or later");
         }
-        let note = c.optional_text(EntityKind::RiskFlag, "note", "Note", input.note.as_deref());
+        let note = c.optional_text(K::RiskFlag, "note", "Note", input.note.as_deref());
         c.finish()?;
         self.write(|w| {
             let flag = RiskFlag {

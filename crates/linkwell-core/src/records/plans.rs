@@ -8,6 +8,7 @@ use crate::error::{CoreError, Result};
 use crate::records::WireText;
 use crate::store::{self, Store, today};
 use chrono::NaiveDate;
+use linkwell_protocol::EntityKind as K;
 use linkwell_protocol::fields::text_limit;
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};
@@ -124,7 +125,7 @@ impl Store {
         self.person(person_id)?;
         let mut c = Checker::new();
         // The five parts of the plan share one limit on the wire.
-        let max = text_limit(EntityKind::WellbeingPlan, "keeps_me_well");
+        let max = text_limit(K::WellbeingPlan, "keeps_me_well");
         let keeps_me_well = c.optional(
             "keeps_me_well",
             "What keeps me well",
@@ -208,7 +209,7 @@ impl Store {
     pub fn add_goal(&mut self, person_id: Uuid, input: &GoalInput) -> Result<GoalDetail> {
         self.person(person_id)?;
         let mut c = Checker::new();
-        let text = c.text(EntityKind::Goal, "text", "Goal", &input.text);
+        let text = c.text(K::Goal, "text", "Goal", &input.text);
         let five_ways = FiveWays::parse(&input.five_ways);
         if five_ways.is_none() {
             c.fail(
@@ -389,7 +390,7 @@ fn check_step(c: &mut Checker, field: &str, s: &StepInput) -> (String, Option<Na
         &format!("{field}.text"),
         "Step",
         &s.text,
-        text_limit(EntityKind::GoalStep, "text"),
+        text_limit(K::GoalStep, "text"),
     );
     let target_on = c.optional_date(
         &format!("{field}.target_on"),

@@ -6,9 +6,11 @@
 use crate::domain::validate::{self, Checker};
 use crate::domain::vocabulary::{MessageKind, MessageRoute};
 use crate::error::{CoreError, Result};
+use crate::records::WireText;
 use crate::records::pathway::choose;
-use crate::store::{self, Store, to_payload, today};
+use crate::store::{self, Store, today};
 use chrono::{NaiveDate, NaiveDateTime};
+use linkwell_protocol::EntityKind as K;
 use linkwell_protocol::{EntityKind, Operation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -58,26 +60,31 @@ pub struct ReferrerInput {
 /// preferred route must be one they can be reached by.
 pub fn check_referrer(input: &ReferrerInput) -> Result<Referrer> {
     let mut c = Checker::new();
-    let name = c.required("name", "Referrer's name", &input.name, 120);
-    let role = c.optional("role", "Role", input.role.as_deref(), 200);
-    let organisation = c.optional(
+    let name = c.text(K::Referrer, "name", "Referrer's name", &input.name);
+    let role = c.optional_text(K::Referrer, "role", "Role", input.role.as_deref());
+    let organisation = c.optional_text(
+        K::Referrer,
         "organisation",
         "Organisation",
         input.organisation.as_deref(),
-        200,
     );
-    let practice = c.optional("practice", "GP practice", input.practice.as_deref(), 200);
+    let practice = c.optional_text(
+        K::Referrer,
+        "practice",
+        "GP practice",
+        input.practice.as_deref(),
+    );
     let ods_code = c.optional_checked("ods_code", input.ods_code.as_deref(), validate::ods_code);
     let secure_email = c.optional_checked(
         "secure_email",
         input.secure_email.as_deref(),
         validate::email,
     );
-    let postal_address = c.optional(
+    let postal_address = c.optional_text(
+        K::Referrer,
         "postal_address",
         "Postal address",
         input.postal_address.as_deref(),
-        300,
     );
     let postcode = c.optional_checked("postcode", input.postcode.as_deref(), validate::postcode);
     let has = |f: &Option<String>, raw: &Option<String>| {
@@ -214,11 +221,7 @@ impl Store {
         next.id = id;
         next.created_on = current.created_on;
         next.archived = current.archived;
-        let before = to_payload(&current)?;
-        let changes: serde_json::Map<String, serde_json::Value> = to_payload(&next)?
-            .into_iter()
-            .filter(|(k, v)| before.get(k) != Some(v))
-            .collect();
+        let changes = store::changed_fields(&current, &next)?;
         self.write(|w| {
             if !changes.is_empty() {
                 w.record(EntityKind::Referrer, id, Operation::Update, changes)?;
@@ -259,11 +262,26 @@ impl Store {
 
     pub fn set_letterhead(&mut self, input: &LetterheadInput) -> Result<Letterhead> {
         let mut c = Checker::new();
-        let service_name = c.required("service_name", "Service name", &input.service_name, 200);
-        let address = c.optional("address", "Address", input.address.as_deref(), 300);
+        let service_name = c.text(
+            K::Letterhead,
+            "service_name",
+            "Service name",
+            &input.service_name,
+        );
+        let address = c.optional_text(
+            K::Letterhead,
+            "address",
+            "Address",
+            input.address.as_deref(),
+        );
         let phone = c.optional_checked("phone", input.phone.as_deref(), validate::phone);
         let email = c.optional_checked("email", input.email.as_deref(), validate::email);
-        let website = c.optional("website", "Website", input.website.as_deref(), 300);
+        let website = c.optional_text(
+            K::Letterhead,
+            "website",
+            "Website",
+            input.website.as_deref(),
+        );
         c.finish()?;
         self.write(|w| {
             let l = Letterhead {
