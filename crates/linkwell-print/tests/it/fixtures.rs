@@ -3,7 +3,8 @@
 use chrono::NaiveDate;
 use linkwell_print::{
     Document, FiveWays, Goal, GreenBook, GroupBlock, LineKind, PAGE_HEIGHT_MM, PAGE_WIDTH_MM, Page,
-    PrintOptions, Rating, ServiceInfo, Step, sample_green_book,
+    PrintError, PrintOptions, Rating, Section, ServiceInfo, Step, layout_green_book,
+    sample_green_book,
 };
 
 pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -32,6 +33,26 @@ pub fn blank() -> PrintOptions {
         ..opts()
     }
 }
+
+/// The sample book laid out with only these sections, in standard print.
+pub fn sample_sections(pages: Vec<Section>) -> Result<Document, PrintError> {
+    layout_green_book(
+        &sample_green_book(),
+        &PrintOptions {
+            pages: Some(pages),
+            ..opts()
+        },
+    )
+}
+
+/// The five headings of the wellness plan (never called WRAP).
+pub const PLAN_HEADINGS: [&str; 5] = [
+    "What keeps me well",
+    "What can make me unwell",
+    "Early warning signs",
+    "What I will do when I notice them",
+    "What helps in a crisis and who to contact",
+];
 
 /// A book with nothing but a full name and a service name.
 pub fn minimal_book() -> GreenBook {

@@ -200,14 +200,7 @@ fn forty_goals_in_the_whole_book() {
 
 #[test]
 fn ratings_are_printed_in_words_with_dates() {
-    let doc = layout_green_book(
-        &sample_green_book(),
-        &PrintOptions {
-            pages: Some(vec![Section::Goals]),
-            ..opts()
-        },
-    )
-    .unwrap();
+    let doc = sample_sections(vec![Section::Goals]).unwrap();
     let text = squash(&doc.text());
     for words in [
         "17 March 2025: less than expected",
@@ -222,14 +215,7 @@ fn ratings_are_printed_in_words_with_dates() {
 
 #[test]
 fn five_ways_lists_goals_under_their_way() {
-    let doc = layout_green_book(
-        &sample_green_book(),
-        &PrintOptions {
-            pages: Some(vec![Section::FiveWays]),
-            ..opts()
-        },
-    )
-    .unwrap();
+    let doc = sample_sections(vec![Section::FiveWays]).unwrap();
     let text = squash(&doc.text());
     let pos = |s: &str| text.find(s).unwrap_or_else(|| panic!("missing {s}"));
     assert!(pos("Connect") < pos("Meet other people once a week"));
@@ -240,22 +226,9 @@ fn five_ways_lists_goals_under_their_way() {
 
 #[test]
 fn wellness_plan_has_the_five_headings_and_no_trademark() {
-    let doc = layout_green_book(
-        &sample_green_book(),
-        &PrintOptions {
-            pages: Some(vec![Section::WellnessPlan]),
-            ..opts()
-        },
-    )
-    .unwrap();
+    let doc = sample_sections(vec![Section::WellnessPlan]).unwrap();
     let text = doc.text();
-    for h in [
-        "What keeps me well",
-        "What can make me unwell",
-        "Early warning signs",
-        "What I will do when I notice them",
-        "What helps in a crisis and who to contact",
-    ] {
+    for h in PLAN_HEADINGS {
         assert!(text.contains(h), "missing heading {h}");
     }
     assert!(text.contains("Written on 3 March 2025"));
@@ -410,14 +383,7 @@ fn an_empty_plan_leaves_room_to_write() {
 
 #[test]
 fn an_empty_list_of_pages_is_a_clear_error() {
-    let err = layout_green_book(
-        &sample_green_book(),
-        &PrintOptions {
-            pages: Some(vec![]),
-            ..opts()
-        },
-    )
-    .unwrap_err();
+    let err = sample_sections(vec![]).unwrap_err();
     assert!(matches!(err, PrintError::NothingToPrint(_)));
     assert!(err.to_string().contains("no pages were chosen"), "{err}");
 }
@@ -425,14 +391,7 @@ fn an_empty_list_of_pages_is_a_clear_error() {
 #[test]
 fn chosen_pages_come_in_the_order_given() {
     let pages = Section::parse("next-steps,cover").unwrap();
-    let doc = layout_green_book(
-        &sample_green_book(),
-        &PrintOptions {
-            pages: Some(pages),
-            ..opts()
-        },
-    )
-    .unwrap();
+    let doc = sample_sections(pages).unwrap();
     assert_eq!(doc.pages.first().unwrap().section, Some(Section::NextSteps));
     assert_eq!(doc.pages.last().unwrap().section, Some(Section::Cover));
     let err = Section::parse("cover,plans").unwrap_err();

@@ -140,12 +140,7 @@ fn the_text_holds_headings_goals_and_group_times() {
     for s in Section::ALL {
         assert!(text.contains(s.title()), "missing section {}", s.title());
     }
-    for h in [
-        "What keeps me well",
-        "What can make me unwell",
-        "Early warning signs",
-        "What I will do when I notice them",
-        "What helps in a crisis and who to contact",
+    for h in PLAN_HEADINGS.into_iter().chain([
         "Connect",
         "Be active",
         "Take notice",
@@ -153,7 +148,7 @@ fn the_text_holds_headings_goals_and_group_times() {
         "Give",
         "My next appointment",
         "What we agreed",
-    ] {
+    ]) {
         assert!(text.contains(h), "missing heading {h}");
     }
     for g in &book.goals {
