@@ -13,6 +13,16 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 15)]
         runs: usize,
     },
+    /// A region's end of day: laptops syncing a day's work 64 at a time, against SQLite and
+    /// PostgreSQL behind one and two instances; server ingest vs a raw batched insert.
+    Server {
+        #[arg(long, default_value_t = 500)]
+        laptops: usize,
+        #[arg(long, default_value_t = 50)]
+        changes: usize,
+        #[arg(long, default_value_t = 64)]
+        at_once: usize,
+    },
     /// The core: caseload open, full-text search, durable note save vs a bare insert.
     Core,
     /// Follow-ups: the share of due follow-ups Today shows, by the rule before issue 14 and
@@ -60,6 +70,11 @@ pub fn run(what: Option<&BenchWhat>, opts: &CoreBenchOpts) -> Result<()> {
     match what {
         None | Some(BenchWhat::Core) => core(opts),
         Some(BenchWhat::Sync { runs }) => crate::bench_sync::run(*runs),
+        Some(BenchWhat::Server {
+            laptops,
+            changes,
+            at_once,
+        }) => crate::bench_server::run(*laptops, *changes, *at_once),
         Some(BenchWhat::Print { runs }) => print(*runs),
         Some(BenchWhat::Directory { services, runs }) => {
             crate::bench_directory::run(*services, *runs)

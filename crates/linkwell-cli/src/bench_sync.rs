@@ -62,7 +62,7 @@ fn laptop(bed: &Bed, name: &str) -> Result<Store> {
 
 /// Writes `n` mutations in transactions of `per_tx`: about one in five is a note (a note and
 /// its first revision are two mutations), the rest edits of a person's details.
-fn write_mutations(store: &mut Store, person: Uuid, n: usize, per_tx: usize) -> Result<()> {
+pub(crate) fn write_mutations(store: &mut Store, person: Uuid, n: usize, per_tx: usize) -> Result<()> {
     let actor = store.actor()?;
     let mut written = 0;
     let mut i = 0u64;
@@ -259,7 +259,7 @@ fn t_for(bed: &Bed) -> HttpTransport {
     HttpTransport::new(&bed.url)
 }
 
-fn outbox_request(store: &Store) -> Result<linkwell_protocol::PushRequest> {
+pub(crate) fn outbox_request(store: &Store) -> Result<linkwell_protocol::PushRequest> {
     let entries = store.changes_after(0, 1_000_000)?;
     let mut mutations = Vec::new();
     for e in entries.into_iter().filter(|e| !e.acked) {
@@ -294,7 +294,7 @@ fn outbox_request(store: &Store) -> Result<linkwell_protocol::PushRequest> {
     })
 }
 
-fn outbox_payloads(store: &Store) -> Result<Vec<String>> {
+pub(crate) fn outbox_payloads(store: &Store) -> Result<Vec<String>> {
     Ok(store
         .changes_after(0, 1_000_000)?
         .into_iter()
@@ -304,7 +304,7 @@ fn outbox_payloads(store: &Store) -> Result<Vec<String>> {
 }
 
 /// Rows per second for one transaction inserting the same payloads into a bare table.
-fn raw_insert_rate(dir: &Path, rows: &[String]) -> Result<f64> {
+pub(crate) fn raw_insert_rate(dir: &Path, rows: &[String]) -> Result<f64> {
     let path = dir.join(format!("raw-{}.db", Uuid::now_v7()));
     let conn = rusqlite::Connection::open(&path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;

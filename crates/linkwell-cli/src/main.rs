@@ -21,6 +21,7 @@ pub(crate) use outln;
 mod bench;
 mod bench_directory;
 mod bench_letter;
+mod bench_server;
 mod bench_sync;
 mod directory_cmd;
 mod message_cmd;

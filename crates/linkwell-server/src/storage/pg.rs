@@ -50,8 +50,33 @@ impl From<r2d2::Error> for StorageError {
 
 /// A pooled connection and the statements prepared on it.
 pub struct PgConn {
-    client: Client,
+    /// Always `Some` until dropped (see the `Drop`).
+    client: Option<Client>,
     cache: HashMap<String, Statement>,
+}
+
+impl PgConn {
+    fn client(&mut self) -> (&mut Client, &mut HashMap<String, Statement>) {
+        (
+            self.client
+                .as_mut()
+                .expect("a connection's client is there until it is dropped"),
+            &mut self.cache,
+        )
+    }
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        // The blocking client runs a small runtime of its own to close; inside tokio (the
+        // server's runtime dropping the last storage at shutdown) that would panic, so it
+        // closes on a thread of its own.
+        if let Some(client) = self.client.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
 }
 
 pub struct Manager {
@@ -64,17 +89,17 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<PgConn, postgres::Error> {
         Ok(PgConn {
-            client: self.config.connect(NoTls)?,
+            client: Some(self.config.connect(NoTls)?),
             cache: HashMap::new(),
         })
     }
 
     fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
-        conn.client.simple_query("").map(|_| ())
+        conn.client().0.simple_query("").map(|_| ())
     }
 
     fn has_broken(&self, conn: &mut PgConn) -> bool {
-        conn.client.is_closed()
+        conn.client.as_ref().is_none_or(Client::is_closed)
     }
 }
 
@@ -246,7 +271,7 @@ impl Db for PgDb<'_> {
 /// Runs `f` in a write transaction that holds the organisation's stream clock.
 pub fn write<T>(pool: &Pool, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> {
     let mut conn = pool.pool.get()?;
-    let PgConn { client, cache } = &mut *conn;
+    let (client, cache) = conn.client();
     let mut tx = client.transaction()?;
     // Commit order is stream order: one writer at a time, across every instance.
     tx.execute("SELECT 1 FROM stream_clock WHERE id = 1 FOR UPDATE", &[])?;
@@ -262,7 +287,7 @@ pub fn write<T>(pool: &Pool, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> 
 /// Runs `f` on one read-only snapshot.
 pub fn read<T>(pool: &Pool, f: impl FnOnce(&dyn Db) -> Result<T>) -> Result<T> {
     let mut conn = pool.pool.get()?;
-    let PgConn { client, cache } = &mut *conn;
+    let (client, cache) = conn.client();
     let tx = client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
@@ -366,4 +391,23 @@ pub fn restore(url: &str, from: &Path) -> Result<()> {
         .arg(from);
     with_password(&mut cmd, &config);
     run(&mut cmd, "pg_restore")
+}
+
+/// For `linkwell bench server`: rows per second for one transaction inserting `rows` into a
+/// bare table of the database at `url` (the baseline the server's ingest is compared with).
+#[doc(hidden)]
+pub fn raw_insert_rate(url: &str, rows: &[String]) -> Result<f64> {
+    let mut c = Client::connect(url, NoTls)?;
+    c.batch_execute(
+        "CREATE TABLE IF NOT EXISTS bench_raw (id BIGSERIAL PRIMARY KEY, mutation_id BYTEA NOT NULL UNIQUE, payload TEXT NOT NULL)",
+    )?;
+    let t0 = std::time::Instant::now();
+    let mut tx = c.transaction()?;
+    let stmt = tx.prepare("INSERT INTO bench_raw (mutation_id, payload) VALUES ($1, $2)")?;
+    for r in rows {
+        let id = uuid::Uuid::now_v7();
+        tx.execute(&stmt, &[&id.as_bytes().as_slice(), r])?;
+    }
+    tx.commit()?;
+    Ok(rows.len() as f64 / t0.elapsed().as_secs_f64())
 }
