@@ -278,8 +278,9 @@ step('close off an appointment, close with confirmation, reopen, and re-refer th
   await page.getByRole('form', { name: 'Add a quick note' }).waitFor();
   await axe(page, 'closed record');
   await referral.getByRole('button', { name: 'Reopen the episode' }).click();
-  await page.getByRole('form', { name: 'Record a session' }).waitFor();
-  await page.getByRole('form', { name: 'Log a contact attempt' }).waitFor();
+  // Offered again, folded away behind their disclosures (he has sessions and was reached).
+  await page.getByRole('form', { name: 'Record a session', includeHidden: true }).waitFor({ state: 'attached' });
+  await page.getByRole('form', { name: 'Log a contact attempt', includeHidden: true }).waitFor({ state: 'attached' });
   await call('close_episode', { episode_id: taken.episode.id, reason: 'chose_to_stop', closed_on: today });
 
   // Referred again: the same NHS number finds him; the same person gets a new episode.

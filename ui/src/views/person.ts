@@ -245,6 +245,16 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
       ),
       h('dt', {}, 'Status'),
       h('dd', {}, ep ? `${labelOf(v.episode_status, ep.status)} · ${labelOf(v.stage, ep.stage)}` : 'No open episode'),
+      // What matters to them, at the top of the conversation: their goals in their words.
+      h('dt', {}, 'What matters'),
+      h(
+        'dd',
+        {},
+        r.goals
+          .filter((g) => !g.goal.archived && g.goal.status === 'active')
+          .map((g) => g.goal.text)
+          .join('; ') || 'No goals yet',
+      ),
     ),
     h(
       'nav',
@@ -506,7 +516,8 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
       ),
     ),
     reopen,
-    latest && ep ? attemptForm : null,
+    // Once the person has been reached, logging another attempt is the exception: folded away.
+    latest && ep ? (ep.first_contact_on ? details('Log a contact attempt', false, attemptForm) : attemptForm) : null,
     details('Consent and risk flags', false, consentForm, flagForm),
     ep && closeForm && handForm ? details('Hand over or close', false, handForm, closeForm) : null,
   );
@@ -634,7 +645,8 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
     'sessions',
     'Sessions and notes',
     quick,
-    ep || !r.episodes.length ? details('Record a session', true, sessionForm) : null,
+    // Open for the first session; after that the timeline comes first and the form is a click away.
+    ep || !r.episodes.length ? details('Record a session', !r.sessions.length, sessionForm) : null,
     h('h3', {}, 'Timeline'),
     r.sessions.length || loose.length
       ? h(
@@ -720,7 +732,25 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
         ? `Version ${r.plan_versions}, written ${fmtDate(plan.written_on)}${plan.review_on ? `; review by ${fmtDate(plan.review_on)}` : ''}.`
         : 'No plan yet. It is drawn from WRAP: fill in what the person says, in their words.',
     ),
-    planForm,
+    // A written plan reads as the person's words; editing it is a click away.
+    plan
+      ? h(
+          'dl',
+          { class: 'facts plan' },
+          (
+            [
+              ['What keeps me well', plan.keeps_me_well],
+              ['What makes me unwell or stressed', plan.triggers],
+              ['Early warning signs', plan.warning_signs],
+              ['What I will do when I notice them', plan.when_i_notice],
+              ['What helps in a crisis', plan.crisis_help],
+            ] as const
+          )
+            .filter(([, text]) => text)
+            .flatMap(([term, text]) => [h('dt', {}, term), h('dd', {}, text)]),
+        )
+      : null,
+    details(plan ? 'Edit the plan' : 'Write the plan', !plan, planForm),
   );
 
   // ---- Goals ----
@@ -849,7 +879,8 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
           }),
         )
       : h('p', { class: 'muted' }, 'No goals yet.'),
-    goalForm,
+    // Kept a disclosure while empty too, so a second goal straight after the first finds it open.
+    details('Add a goal', !r.goals.length, goalForm),
   );
 
   // ---- Onward referrals ----
