@@ -726,7 +726,7 @@ test('reports: the team figures hide small numbers, the caseload shows them, CSV
   // A supervisor starts on the team, with small numbers hidden and the caveat saying so.
   await funnel.getByRole('table').waitFor();
   assert.equal(await page.getByLabel('Whose figures').inputValue(), 'my_team');
-  await page.getByText(/Numbers from 1 to 4 are shown as “fewer than 5”/).waitFor();
+  await page.getByText(/Counts from 1 to 4 are shown as "fewer than 5"/).waitFor();
   assert.equal(await cell(funnel, 'Referrals received', 0), '8');
   assert.equal(await cell(funnel, 'First seen', 0), 'fewer than 5', 'three seen is a small number');
   assert.equal(await cell(funnel, 'First seen', 1), '', 'no percentage of a hidden count');
@@ -774,7 +774,7 @@ test('reports: the team figures hide small numbers, the caseload shows them, CSV
 
   // The evaluation pack in one action: every table, the caveats, no one's name.
   await page.getByLabel('Whose figures').selectOption('my_team');
-  await page.getByText(/Numbers from 1 to 4/).waitFor();
+  await page.getByText(/Counts from 1 to 4/).waitFor();
   const [pdf] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save the evaluation pack (PDF)' }).click()]);
   assert.match(pdf.suggestedFilename(), /^evaluation-my_team-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d\.pdf$/);
   await pdf.saveAs(join(dir, 'pack.pdf'));

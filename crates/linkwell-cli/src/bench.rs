@@ -43,6 +43,12 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 30)]
         runs: usize,
     },
+    /// Reports: the evaluation pack for a year (records read, figures, PDF) against a plain
+    /// count of the sessions (uses --people, --sessions, --keep).
+    Report {
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Directory: an ORUK v1 feed imported, re-imported unchanged and exported (medians).
     Directory {
         #[arg(long, default_value_t = 800)]
@@ -81,6 +87,9 @@ pub fn run(what: Option<&BenchWhat>, opts: &CoreBenchOpts) -> Result<()> {
         }
         Some(BenchWhat::FollowUps { people, runs }) => follow_ups(*people, *runs),
         Some(BenchWhat::Letter { runs }) => crate::bench_letter::run(*runs),
+        Some(BenchWhat::Report { runs }) => {
+            crate::bench_report::run(opts.people, opts.sessions, *runs, opts.keep.as_deref())
+        }
     }
 }
 

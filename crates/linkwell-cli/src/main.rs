@@ -22,6 +22,7 @@ mod bench;
 mod bench_directory;
 mod bench_letter;
 mod bench_server;
+mod bench_report;
 mod bench_sync;
 mod directory_cmd;
 mod message_cmd;

@@ -127,8 +127,8 @@ export async function reportsView(ctx: Ctx): Promise<HTMLElement> {
   const role = ctx.status.worker?.role ?? '';
   const team = role === 'supervisor' || role === 'admin';
   const scope = select('scope', [
-    { code: 'my_team', label: 'My team (small numbers hidden)' },
-    { code: 'my_caseload', label: 'My caseload (every number)' },
+    { code: 'my_team', label: 'My team' },
+    { code: 'my_caseload', label: 'My caseload' },
   ]);
   scope.value = team ? 'my_team' : 'my_caseload';
   const today = todayIso();
@@ -140,7 +140,7 @@ export async function reportsView(ctx: Ctx): Promise<HTMLElement> {
   const form = h(
     'form',
     { class: 'filters report-choice', 'aria-label': 'Choose the report', 'data-primary': '' },
-    field('Whose figures', scope),
+    field('Whose figures', scope, { hint: 'My team hides small numbers; my caseload shows every number.' }),
     field('From', from),
     field('To', to),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Show the figures'), pdfButton),
@@ -164,13 +164,14 @@ export async function reportsView(ctx: Ctx): Promise<HTMLElement> {
         'section',
         { class: 'card caveats', 'aria-labelledby': 'report-caveats-h' },
         h('h2', { id: 'report-caveats-h' }, `${e.scope_label}: ${period}`),
-        h(
-          'p',
-          { class: 'banner' },
-          t === null
-            ? 'Your own caseload: every number is shown. Do not share these figures outside your team.'
-            : `Numbers from 1 to ${t - 1} are shown as “fewer than ${t}”, and a second cell as “suppressed” where a total would give a small one away.`,
-        ),
+        // The caveats say how small numbers are hidden; only the unsuppressed scope needs a warning.
+        t === null
+          ? h(
+              'p',
+              { class: 'banner' },
+              'Your own caseload: every number is shown. Do not share these figures outside your team.',
+            )
+          : null,
         h('h3', {}, 'Read this first'),
         h(
           'ul',
