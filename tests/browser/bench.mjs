@@ -66,7 +66,7 @@ async function personWithHistory(on) {
   for (let i = 0; i < 20; i++) {
     await call(on, 'record_measure', {
       person_id: pid,
-      measure: { instrument: 'ons4', time_point: i === 0 ? 't0' : 'other', taken_on: iso(daysAgo(700 - i * 35)), items: [5, 6, 5, 4] },
+      measure: { instrument: 'ons4', time_point: i === 0 ? 't0' : 'other', taken_on: iso(daysAgo(360 - i * 18)), items: [5, 6, 5, 4] },
     });
   }
   return pid;
@@ -107,7 +107,13 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
 });
 try {
-  await call(on, 'setup', { setup: { team_name: 'Bench team', worker_name: 'Priya Shah', role: 'link_worker' }, demo: true });
+  const passphrase = 'kettle on by the allotment gate';
+  await call(on, 'create_profile', {
+    setup: { team_name: 'Bench team', worker_name: 'Priya Shah', role: 'link_worker' },
+    passphrase,
+    passphrase_again: passphrase,
+    demo: true,
+  });
   const pid = await personWithHistory(on);
   const page = await (await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 900 } })).newPage();
   await page.addInitScript(PAGE_HELPERS);

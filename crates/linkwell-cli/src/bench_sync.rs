@@ -62,7 +62,12 @@ fn laptop(bed: &Bed, name: &str) -> Result<Store> {
 
 /// Writes `n` mutations in transactions of `per_tx`: about one in five is a note (a note and
 /// its first revision are two mutations), the rest edits of a person's details.
-pub(crate) fn write_mutations(store: &mut Store, person: Uuid, n: usize, per_tx: usize) -> Result<()> {
+pub(crate) fn write_mutations(
+    store: &mut Store,
+    person: Uuid,
+    n: usize,
+    per_tx: usize,
+) -> Result<()> {
     let actor = store.actor()?;
     let mut written = 0;
     let mut i = 0u64;

@@ -376,19 +376,11 @@ fn a_declined_referral_carries_the_decline_code_and_reason() {
     assert_eq!(m.plan.actions_for_referrer, "No action needed");
 }
 
-/// The PRSB concept tree (v1.1) from shared/standards: the `shared/` folder beside the
-/// clone (as CI lays it out), found from here upwards; LINKWELL_SHARED names another.
+/// The PRSB concept tree (v1.1), a copy of shared/standards/prsb kept with the tests so that
+/// a clone anywhere can run them.
 fn prsb() -> Value {
-    const MODEL: &str = "standards/prsb/social-prescribing-v1.1.json";
-    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = std::env::var_os("LINKWELL_SHARED")
-        .map(|d| std::path::PathBuf::from(d).join(MODEL))
-        .into_iter()
-        .chain(here.ancestors().map(|a| a.join("shared").join(MODEL)))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| {
-            panic!("the PRSB model {MODEL} is read from shared/ beside the clone (or LINKWELL_SHARED): not found above {}", here.display())
-        });
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/feeds/prsb/social-prescribing-v1.1.json");
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 

@@ -165,7 +165,10 @@ fn the_team_pack_prints_every_table_with_its_caveats_and_no_names() {
     let answer = report(&mut db, "my_team");
     let out = dispatch(&mut db.store, "report_pdf", args).unwrap();
     let name = out["file_name"].as_str().unwrap();
-    assert!(name.starts_with("evaluation-my_team-") && name.ends_with(".pdf"), "{name}");
+    assert!(
+        name.starts_with("evaluation-my_team-") && name.ends_with(".pdf"),
+        "{name}"
+    );
     let pdf = base64::engine::general_purpose::STANDARD
         .decode(out["pdf_base64"].as_str().unwrap())
         .unwrap();
@@ -174,18 +177,37 @@ fn the_team_pack_prints_every_table_with_its_caveats_and_no_names() {
     let period = format!("My team, {} to {}", long(days_ago(90)), long(today()));
     let total = pages.len();
     for (i, page) in pages.iter().enumerate() {
-        assert!(page.contains(&period), "page {} lacks the period: {page}", i + 1);
-        assert!(page.contains(&format!("Page {} of {total}", i + 1)), "{page}");
-        assert!(page.contains(&format!("Data as of {}", long(today()))), "{page}");
+        assert!(
+            page.contains(&period),
+            "page {} lacks the period: {page}",
+            i + 1
+        );
+        assert!(
+            page.contains(&format!("Page {} of {total}", i + 1)),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("Data as of {}", long(today()))),
+            "{page}"
+        );
     }
     let text = pages.join("\n");
     for t in answer["tables"].as_array().unwrap() {
         let title = t["title"].as_str().unwrap();
         assert!(text.contains(title), "the pack lacks the table {title}");
     }
-    assert!(text.contains("fewer than 5"), "suppressed cells are shown as such");
-    assert!(text.contains("no comparison group"), "the caveats are printed");
-    assert!(text.contains("How this is counted"), "method notes are printed");
+    assert!(
+        text.contains("fewer than 5"),
+        "suppressed cells are shown as such"
+    );
+    assert!(
+        text.contains("no comparison group"),
+        "the caveats are printed"
+    );
+    assert!(
+        text.contains("How this is counted"),
+        "method notes are printed"
+    );
     // The cohort's people (Ann, Bob and Cat Report) are never named.
     let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).collect();
     for person in ["Ann", "Bob", "Cat"] {
