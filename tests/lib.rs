@@ -206,3 +206,104 @@ pub fn add_worker(data: &Path, name: &str, role: &str, team: &str) -> String {
         ],
     )
 }
+
+/// A real `linkwell-bridge` (the core gate the desktop window holds) on a free loopback port,
+/// driven through its HTTP API as the UI drives it; killed when dropped.
+pub struct BridgeProcess {
+    child: std::process::Child,
+    base: String,
+    token: String,
+}
+
+impl Drop for BridgeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl BridgeProcess {
+    /// Over one database file (`--db`).
+    pub fn start_db(db: &Path, ui: &Path) -> BridgeProcess {
+        BridgeProcess::start("--db", db, ui)
+    }
+
+    /// Over a folder of profiles (`--profiles`), as the desktop app keeps them.
+    pub fn start_profiles(profiles: &Path, ui: &Path) -> BridgeProcess {
+        BridgeProcess::start("--profiles", profiles, ui)
+    }
+
+    fn start(store_flag: &str, store: &Path, ui: &Path) -> BridgeProcess {
+        use std::io::BufRead as _;
+        let mut child = Command::new(binary("linkwell-bridge"))
+            .arg(store_flag)
+            .arg(store)
+            .arg("--ui")
+            .arg(ui)
+            .args(["--port", "0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start linkwell-bridge");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("Linkwell bridge listening: ")
+            .unwrap_or_else(|| panic!("unexpected bridge output {line:?}"));
+        let (base, token) = url.split_once("/?token=").unwrap();
+        BridgeProcess {
+            child,
+            base: base.to_string(),
+            token: token.to_string(),
+        }
+    }
+
+    /// One API call as the UI makes it: (HTTP status, JSON body).
+    pub fn call(&self, method: &str, args: serde_json::Value) -> (u16, serde_json::Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut res = agent
+            .post(&format!("{}/api/{method}", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .send_json(args)
+            .expect("bridge answers");
+        let status = res.status().as_u16();
+        (
+            status,
+            res.body_mut()
+                .read_json()
+                .unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// A call that must succeed; its JSON answer.
+    pub fn ok(&self, method: &str, args: serde_json::Value) -> serde_json::Value {
+        let (status, body) = self.call(method, args);
+        assert_eq!(status, 200, "{method}: {body}");
+        body
+    }
+}
+
+/// One laptop database per worker, each enrolled with the running server.
+pub fn enrolled_laptops(
+    dir: &Path,
+    data: &Path,
+    server: &ServerProcess,
+    workers: &[String],
+) -> Vec<PathBuf> {
+    workers
+        .iter()
+        .enumerate()
+        .map(|(n, w)| {
+            let db = dir.join(format!("laptop{n}.db"));
+            let code = enrol_code(data, w);
+            linkwell_ok(&db, &["enrol", "--server", &server.url, "--code", &code]);
+            db
+        })
+        .collect()
+}

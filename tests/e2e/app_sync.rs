@@ -2,82 +2,17 @@
 //! (the same core gate the desktop window holds) driven through its HTTP API as the UI drives
 //! it — joining the server at set-up, "Sync now", the honest status line, and offline.
 
-use linkwell_e2e::{ServerProcess, add_worker, binary, enrol_code, linkwell_ok, new_org};
+use linkwell_e2e::{BridgeProcess, ServerProcess, add_worker, enrol_code, linkwell_ok, new_org};
 use serde_json::{Value, json};
-use std::io::BufRead as _;
-use std::process::{Child, Command, Stdio};
 
 const PASS: &str = "kettle on by the allotment gate";
 
-struct BridgeProcess {
-    child: Child,
-    base: String,
-    token: String,
-}
-
-impl Drop for BridgeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl BridgeProcess {
-    fn start(profiles: &std::path::Path, ui: &std::path::Path) -> BridgeProcess {
-        let mut child = Command::new(binary("linkwell-bridge"))
-            .arg("--profiles")
-            .arg(profiles)
-            .arg("--ui")
-            .arg(ui)
-            .args(["--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start linkwell-bridge");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("Linkwell bridge listening: ")
-            .unwrap_or_else(|| panic!("unexpected bridge output {line:?}"));
-        let (base, token) = url.split_once("/?token=").unwrap();
-        BridgeProcess {
-            child,
-            base: base.to_string(),
-            token: token.to_string(),
-        }
-    }
-
-    /// One API call as the UI makes it: (HTTP status, JSON body).
-    fn call(&self, method: &str, args: Value) -> (u16, Value) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut res = agent
-            .post(&format!("{}/api/{method}", self.base))
-            .header("Authorization", &format!("Bearer {}", self.token))
-            .send_json(args)
-            .expect("bridge answers");
-        let status = res.status().as_u16();
-        (status, res.body_mut().read_json().unwrap_or(Value::Null))
-    }
-
-    fn ok(&self, method: &str, args: Value) -> Value {
-        let (status, body) = self.call(method, args);
-        assert_eq!(status, 200, "{method}: {body}");
-        body
-    }
-
-    /// Set-up by joining the server with an enrolment code, as the set-up screen does.
-    fn join(&self, server: &str, code: &str) -> (u16, Value) {
-        self.call(
-            "create_profile",
-            json!({ "join": { "server": server, "code": code }, "passphrase": PASS, "passphrase_again": PASS }),
-        )
-    }
+/// Set-up by joining the server with an enrolment code, as the set-up screen does.
+fn join(app: &BridgeProcess, server: &str, code: &str) -> (u16, Value) {
+    app.call(
+        "create_profile",
+        json!({ "join": { "server": server, "code": code }, "passphrase": PASS, "passphrase_again": PASS }),
+    )
 }
 
 /// Takes a GP referral for Margaret Hill through the bridge; answers her record id.
@@ -102,16 +37,16 @@ fn a_laptop_joins_at_set_up_syncs_now_and_says_honestly_when_offline() {
     let mut server = ServerProcess::start(&data);
     let ui = dir.path().join("ui");
     std::fs::create_dir_all(&ui).unwrap();
-    let app = BridgeProcess::start(&dir.path().join("profiles"), &ui);
+    let app = BridgeProcess::start_profiles(&dir.path().join("profiles"), &ui);
 
     // A wrong code is refused next to the field; nothing is left half set up.
-    let (status, body) = app.join(&server.url, "WRONG-CODE");
+    let (status, body) = join(&app, &server.url, "WRONG-CODE");
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["field"], "code");
     assert_eq!(app.ok("lock_state", json!({}))["state"], "setup");
 
     let code = enrol_code(&data, &worker);
-    let (status, state) = app.join(&server.url, &code);
+    let (status, state) = join(&app, &server.url, &code);
     assert_eq!(status, 200, "{state}");
     assert_eq!(state["state"], "unlocked");
     assert_eq!(
@@ -205,11 +140,11 @@ fn a_supervisor_sees_on_their_own_laptop_who_opened_and_printed_a_record() {
     let ui = dir.path().join("ui");
     std::fs::create_dir_all(&ui).unwrap();
     let join = |app: &BridgeProcess, who: &str| {
-        let (status, body) = app.join(&server.url, &enrol_code(&data, who));
+        let (status, body) = join(app, &server.url, &enrol_code(&data, who));
         assert_eq!(status, 200, "{body}");
     };
 
-    let laptop = BridgeProcess::start(&dir.path().join("priya"), &ui);
+    let laptop = BridgeProcess::start_profiles(&dir.path().join("priya"), &ui);
     join(&laptop, &worker);
     let person = take_margaret(&laptop);
     let record = laptop.ok("person_record", json!({ "person_id": person }));
@@ -220,7 +155,7 @@ fn a_supervisor_sees_on_their_own_laptop_who_opened_and_printed_a_record() {
     laptop.ok("record_printed", json!({ "person_id": person }));
     assert_eq!(laptop.ok("sync_now", json!({}))["ok"], true);
 
-    let office = BridgeProcess::start(&dir.path().join("sam"), &ui);
+    let office = BridgeProcess::start_profiles(&dir.path().join("sam"), &ui);
     join(&office, &supervisor);
     let record = office.ok("person_record", json!({ "person_id": person }));
     let trail: Vec<String> = record["audit_trail"]

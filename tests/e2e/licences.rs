@@ -6,7 +6,7 @@ use linkwell_core::Store;
 use linkwell_core::domain::vocabulary::Instrument;
 use linkwell_core::records::follow_ups;
 use linkwell_e2e::{
-    ServerProcess, add_worker, binary, enrol_code, linkwell_ok, new_org, server_admin,
+    ServerProcess, add_worker, binary, enrolled_laptops, linkwell_ok, new_org, server_admin,
 };
 use std::path::Path;
 use std::process::Command;
@@ -29,16 +29,7 @@ fn a_licence_enabled_on_the_server_reaches_every_laptop_by_sync() {
         add_worker(&data, "Sue Pervisor", "supervisor", "Rushcliffe"),
     ];
     let server = ServerProcess::start(&data);
-    let laptops: Vec<_> = workers
-        .iter()
-        .enumerate()
-        .map(|(n, w)| {
-            let db = dir.path().join(format!("laptop{n}.db"));
-            let code = enrol_code(&data, w);
-            linkwell_ok(&db, &["enrol", "--server", &server.url, "--code", &code]);
-            db
-        })
-        .collect();
+    let laptops = enrolled_laptops(dir.path(), &data, &server, &workers);
 
     // Until the licence arrives, the form says why PAM cannot be recorded.
     let why = open(&laptops[0])

@@ -3,72 +3,9 @@
 //! closes the episode as the UI does; then the real `linkwell` binary prints the closing
 //! message's structured record and writes its letter, read back with pdftotext.
 
-use linkwell_e2e::{TEST_PASSPHRASE, binary, linkwell, linkwell_ok};
+use linkwell_e2e::{BridgeProcess, TEST_PASSPHRASE, linkwell, linkwell_ok};
 use serde_json::{Value, json};
-use std::io::BufRead as _;
-use std::process::{Child, Command, Stdio};
-
-struct Bridge {
-    child: Child,
-    base: String,
-    token: String,
-}
-
-impl Drop for Bridge {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Bridge {
-    fn start(db: &std::path::Path, ui: &std::path::Path) -> Bridge {
-        let mut child = Command::new(binary("linkwell-bridge"))
-            .arg("--db")
-            .arg(db)
-            .arg("--ui")
-            .arg(ui)
-            .args(["--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start linkwell-bridge");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("Linkwell bridge listening: ")
-            .unwrap_or_else(|| panic!("unexpected bridge output {line:?}"));
-        let (base, token) = url.split_once("/?token=").unwrap();
-        Bridge {
-            child,
-            base: base.to_string(),
-            token: token.to_string(),
-        }
-    }
-
-    fn call(&self, method: &str, args: Value) -> (u16, Value) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut res = agent
-            .post(&format!("{}/api/{method}", self.base))
-            .header("Authorization", &format!("Bearer {}", self.token))
-            .send_json(args)
-            .expect("bridge answers");
-        let status = res.status().as_u16();
-        (status, res.body_mut().read_json().unwrap_or(Value::Null))
-    }
-
-    fn ok(&self, method: &str, args: Value) -> Value {
-        let (status, body) = self.call(method, args);
-        assert_eq!(status, 200, "{method}: {body}");
-        body
-    }
-}
+use std::process::Command;
 
 #[test]
 fn a_referral_from_a_new_referrer_gets_its_accepted_and_closing_messages() {
@@ -77,7 +14,7 @@ fn a_referral_from_a_new_referrer_gets_its_accepted_and_closing_messages() {
     let ui = dir.path().join("ui");
     std::fs::create_dir_all(&ui).unwrap();
     let referral = {
-        let app = Bridge::start(&db, &ui);
+        let app = BridgeProcess::start_db(&db, &ui);
         app.ok(
             "create_profile",
             json!({ "setup": { "team_name": "Rushcliffe", "worker_name": "Priya Shah", "role": "link_worker" },

@@ -4,7 +4,9 @@
 
 use linkwell_core::Store;
 use linkwell_core::app::api::dispatch;
-use linkwell_e2e::{ServerProcess, add_worker, enrol_code, linkwell_ok, new_org, server_admin};
+use linkwell_e2e::{
+    ServerProcess, add_worker, enrolled_laptops, linkwell_ok, new_org, server_admin,
+};
 use serde_json::{Value, json};
 use std::io::{Read as _, Write as _};
 use std::path::Path;
@@ -69,16 +71,7 @@ fn the_organisations_figures_on_the_server_equal_the_supervisors_laptop() {
         add_worker(&data, "Sue Pervisor", "supervisor", "Rushcliffe"),
     ];
     let server = ServerProcess::start(&data);
-    let laptops: Vec<_> = workers
-        .iter()
-        .enumerate()
-        .map(|(n, w)| {
-            let db = dir.path().join(format!("laptop{n}.db"));
-            let code = enrol_code(&data, w);
-            linkwell_ok(&db, &["enrol", "--server", &server.url, "--code", &code]);
-            db
-        })
-        .collect();
+    let laptops = enrolled_laptops(dir.path(), &data, &server, &workers);
 
     // The link worker's caseload: twelve referrals from three sources over four months,
     // sessions attended and missed, ONS4 at T0 for all and at T1 for seven, four closed.

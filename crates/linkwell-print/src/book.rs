@@ -5,7 +5,7 @@
 
 use crate::PrintError;
 use crate::fonts::fonts;
-use crate::layout::{Composer, Document, FooterInfo, MARGINS, PAGE_HEIGHT_MM, PAGE_WIDTH_MM};
+use crate::layout::{Composer, Document, FooterInfo};
 use crate::model::{
     CrisisContact, FiveWays, GreenBook, GroupBlock, PrintOptions, Rating, Section, ServicePage,
     long_date,
@@ -38,7 +38,7 @@ pub fn layout_green_book(book: &GreenBook, opts: &PrintOptions) -> Result<Docume
             Section::NextSteps => next_steps(&mut c, book, opts.blank),
         }
     }
-    Ok(document("My Green Book".to_string(), opts, c))
+    Ok(c.into_document("My Green Book".to_string(), opts.large_print))
 }
 
 /// Lays out one directory service as a standalone insert for the Green Book.
@@ -94,24 +94,10 @@ pub fn service_page(service: &ServicePage, opts: &PrintOptions) -> Result<Docume
     c.set_context(None);
     c.heading("My notes", st.h2, st.writing_gap);
     c.fill_writing_lines(2);
-    Ok(document(service.name.trim().to_string(), opts, c))
+    Ok(c.into_document(service.name.trim().to_string(), opts.large_print))
 }
 
 /// The sections to print: as asked, or every section with content.
-/// The finished pages as a document of the standard A4 shape.
-fn document(title: String, opts: &PrintOptions, c: Composer) -> Document {
-    let (pages, missing_glyphs) = c.finish();
-    Document {
-        title,
-        page_width_mm: PAGE_WIDTH_MM,
-        page_height_mm: PAGE_HEIGHT_MM,
-        margins: MARGINS,
-        large_print: opts.large_print,
-        pages,
-        missing_glyphs,
-    }
-}
-
 fn chosen_sections(book: &GreenBook, opts: &PrintOptions) -> Result<Vec<Section>, PrintError> {
     let sections: Vec<Section> = match &opts.pages {
         Some(list) => {

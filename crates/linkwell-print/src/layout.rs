@@ -981,6 +981,21 @@ impl Composer {
         lines
     }
 
+    /// Finishes the pages into an A4 document: every kind of print (book, service page,
+    /// letter, pack) ends here, so the page shape is stated once.
+    pub(crate) fn into_document(self, title: String, large_print: bool) -> Document {
+        let (pages, missing_glyphs) = self.finish();
+        Document {
+            title,
+            page_width_mm: PAGE_WIDTH_MM,
+            page_height_mm: PAGE_HEIGHT_MM,
+            margins: MARGINS,
+            large_print,
+            pages,
+            missing_glyphs,
+        }
+    }
+
     /// Adds footers ("Page N of M", ...) and returns the pages.
     pub(crate) fn finish(mut self) -> (Vec<Page>, Vec<char>) {
         let last = std::mem::replace(&mut self.page, empty_page(None, String::new(), false));

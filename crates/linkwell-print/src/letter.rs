@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::PrintError;
 use crate::fonts::fonts;
-use crate::layout::{Composer, Document, FooterInfo, MARGINS, PAGE_HEIGHT_MM, PAGE_WIDTH_MM};
+use crate::layout::{Composer, Document, FooterInfo};
 use crate::model::{PrintOptions, long_date};
 use crate::render::render_pdf;
 
@@ -85,16 +85,7 @@ pub fn layout_letter(letter: &Letter, opts: &PrintOptions) -> Result<Document, P
     for line in &letter.sign_off {
         c.text(line, st.body, 0.0);
     }
-    let (pages, missing_glyphs) = c.finish();
-    Ok(Document {
-        title: letter.title.clone(),
-        page_width_mm: PAGE_WIDTH_MM,
-        page_height_mm: PAGE_HEIGHT_MM,
-        margins: MARGINS,
-        large_print: opts.large_print,
-        pages,
-        missing_glyphs,
-    })
+    Ok(c.into_document(letter.title.clone(), opts.large_print))
 }
 
 /// Lays out and renders a letter in one call.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::PrintError;
 use crate::fonts::fonts;
-use crate::layout::{Composer, Document, FooterInfo, MARGINS, PAGE_HEIGHT_MM, PAGE_WIDTH_MM};
+use crate::layout::{Composer, Document, FooterInfo};
 use crate::model::{PrintOptions, long_date};
 use chrono::NaiveDate;
 
@@ -85,16 +85,7 @@ pub fn layout_report_pack(pack: &ReportPack, opts: &PrintOptions) -> Result<Docu
         }
         c.set_context(None);
     }
-    let (pages, missing_glyphs) = c.finish();
-    Ok(Document {
-        title: format!("{} — {}", pack.title, pack.scope),
-        page_width_mm: PAGE_WIDTH_MM,
-        page_height_mm: PAGE_HEIGHT_MM,
-        margins: MARGINS,
-        large_print: opts.large_print,
-        pages,
-        missing_glyphs,
-    })
+    Ok(c.into_document(format!("{} — {}", pack.title, pack.scope), opts.large_print))
 }
 
 /// Lays out and renders a report pack in one call.

@@ -173,5 +173,5 @@ fn compare(
 
 /// Improved/same/worse when there are too few pairs to show them at all.
 fn hidden_small(s: &Suppression) -> Count {
-    Count::Hidden(format!("fewer than {}", s.threshold.unwrap_or(0)))
+    Count::Hidden(crate::suppress::small_words(s.threshold.unwrap_or(0)))
 }

@@ -35,6 +35,17 @@ impl Count {
 /// The words shown for a cell hidden to protect a small one elsewhere.
 pub const SECONDARY: &str = "suppressed";
 
+/// The words shown for a small count, "fewer than 5".
+pub fn small_words(threshold: u64) -> String {
+    format!("fewer than {threshold}")
+}
+
+/// Whether a table cell holds one of the words above rather than a figure: the screen marks
+/// these cells, so it reads them from here instead of knowing the words itself.
+pub fn is_withheld(cell: &str) -> bool {
+    cell == SECONDARY || cell.starts_with("fewer than ")
+}
+
 /// The suppression rule of one report: `None` shows every number (own caseload only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Suppression {
@@ -65,7 +76,7 @@ impl Suppression {
     /// A count on its own.
     pub fn count(&self, n: u64) -> Count {
         if self.small(n) {
-            Count::Hidden(format!("fewer than {}", self.threshold.unwrap_or(0)))
+            Count::Hidden(small_words(self.threshold.unwrap_or(0)))
         } else {
             Count::Shown(n)
         }

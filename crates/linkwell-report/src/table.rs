@@ -12,9 +12,18 @@ pub struct Table {
     pub title: String,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// The cells withheld to protect small numbers, as [row, column]: the screen marks them
+    /// and draws no bar for them.
+    #[ts(type = "Array<[number, number]>")]
+    pub withheld: Vec<[usize; 2]>,
+    /// The last row is the total of the rows above it (a chart leaves it out).
+    pub total_row: bool,
     /// Read beside the table.
     pub note: Option<String>,
 }
+
+/// The first cell of a total row.
+const TOTAL: &str = "Total";
 
 fn opt(v: Option<f64>, dp: usize) -> String {
     v.map_or_else(|| "not shown".to_string(), |x| format!("{x:.dp$}"))
@@ -25,11 +34,25 @@ fn pct(v: Option<f64>) -> String {
 }
 
 fn t(name: &str, title: &str, columns: &[&str], rows: Vec<Vec<String>>) -> Table {
+    let withheld = rows
+        .iter()
+        .enumerate()
+        .flat_map(|(r, row)| {
+            row.iter()
+                .enumerate()
+                .filter(|(_, cell)| crate::suppress::is_withheld(cell))
+                .map(move |(c, _)| [r, c])
+        })
+        .collect();
     Table {
         name: name.into(),
         title: title.into(),
         columns: columns.iter().map(|c| c.to_string()).collect(),
+        total_row: rows
+            .last()
+            .is_some_and(|r| r.first().is_some_and(|c| c == TOTAL)),
         rows,
+        withheld,
         note: None,
     }
 }
@@ -37,7 +60,7 @@ fn t(name: &str, title: &str, columns: &[&str], rows: Vec<Vec<String>>) -> Table
 fn counted(rows: &[LabelledCount], total: &Count) -> Vec<Vec<String>> {
     rows.iter()
         .map(|r| vec![r.label.clone(), r.count.text()])
-        .chain([vec!["Total".to_string(), total.text()]])
+        .chain([vec![TOTAL.to_string(), total.text()]])
         .collect()
 }
 

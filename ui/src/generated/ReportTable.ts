@@ -6,6 +6,15 @@ export type ReportTable = {
  */
 name: string, title: string, columns: Array<string>, rows: Array<Array<string>>, 
 /**
+ * The cells withheld to protect small numbers, as [row, column]: the screen marks them
+ * and draws no bar for them.
+ */
+withheld: Array<[number, number]>, 
+/**
+ * The last row is the total of the rows above it (a chart leaves it out).
+ */
+total_row: boolean, 
+/**
  * Read beside the table.
  */
 note: string | null, };

@@ -7,8 +7,8 @@ import { api, ApiError, downloadBlob, type ReportAnswer, type ReportTable } from
 import type { Ctx } from '../main';
 import { h, field, select, dateInput, onSubmit, reportError, clearMessage, announce, todayIso, ukDate } from '../dom';
 
-/** A cell the core withheld: "fewer than 5", or "suppressed" (it would reveal a small one). */
-const withheld = (cell: string) => cell.startsWith('fewer than') || cell === 'suppressed';
+/** Whether the core withheld the table's cell (row, col): "fewer than 5", or "suppressed". */
+const withheld = (t: ReportTable, row: number, col: number) => t.withheld.some(([r, c]) => r === row && c === col);
 
 const NS = 'http://www.w3.org/2000/svg';
 function s(tag: string, attrs: Record<string, string | number>, text?: string): SVGElement {
@@ -21,8 +21,8 @@ function s(tag: string, attrs: Record<string, string | number>, text?: string): 
 /** Horizontal bars of a table's count column; the table under it says the same in words. A
  * withheld count gets no bar, only its words. */
 function barChart(t: ReportTable, col: number): HTMLElement | null {
-  const rows = t.rows.filter((r) => r[0] !== 'Total');
-  const values = rows.map((r) => (withheld(r[col]) ? null : Number(r[col])));
+  const rows = t.total_row ? t.rows.slice(0, -1) : t.rows;
+  const values = rows.map((r, i) => (withheld(t, i, col) ? null : Number(r[col])));
   const max = Math.max(1, ...values.map((v) => v ?? 0));
   if (rows.length === 0 || rows.length > 24) return null;
   const L = 170,
@@ -44,11 +44,7 @@ function barChart(t: ReportTable, col: number): HTMLElement | null {
     const w = v === null ? 0 : ((W - L - 90) * v) / max;
     if (v !== null && w > 0) svg.append(s('rect', { x: L, y, width: w, height: bar, fill: '#1d5f8a' }));
     svg.append(
-      s(
-        'text',
-        { x: L + w + 6, y: y + bar - 4, 'font-size': 12, fill: v === null ? '#4a5360' : '#1b1f24' },
-        v === null ? r[col] : r[col],
-      ),
+      s('text', { x: L + w + 6, y: y + bar - 4, 'font-size': 12, fill: v === null ? '#4a5360' : '#1b1f24' }, r[col]),
     );
   });
   return h('figure', { class: 'chart-wrap' }, svg as unknown as HTMLElement);
@@ -60,14 +56,14 @@ function tableCard(t: ReportTable, csv: string, scopeName: string): HTMLElement 
   const id = `report-${t.name}`;
   const chartCol = { funnel: 1, referrals_by_source: 1, referrals_by_month: 1, closing_reasons: 1 }[t.name];
   const chart = chartCol !== undefined ? barChart(t, chartCol) : null;
-  const body = t.rows.map((r) =>
+  const body = t.rows.map((r, row) =>
     h(
       'tr',
       {},
       r.map((c, i) =>
         i === 0
           ? h('th', { scope: 'row' }, c)
-          : h('td', withheld(c) ? { class: 'num suppressed' } : { class: 'num' }, c),
+          : h('td', withheld(t, row, i) ? { class: 'num suppressed' } : { class: 'num' }, c),
       ),
     ),
   );

@@ -157,12 +157,15 @@ fn categories_for(reason: ReferralReason) -> &'static [ServiceCategory] {
 /// goal's words against a service ("walking" ~ "walks", "gardening" ~ "garden") without the
 /// false matches of bare prefixes ("community" is not "communication").
 fn stems(s: &str) -> Vec<(String, String)> {
-    let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+    // Built once: suggesting stems every service's name and description.
+    static ENGLISH: std::sync::LazyLock<rust_stemmers::Stemmer> = std::sync::LazyLock::new(|| {
+        rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
+    });
     fold(s)
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() >= 4)
         .filter(|w| !STOP.contains(w))
-        .map(|w| (stemmer.stem(w).into_owned(), w.to_string()))
+        .map(|w| (ENGLISH.stem(w).into_owned(), w.to_string()))
         .collect()
 }
 
@@ -176,11 +179,17 @@ const STOP: &[&str] = &[
 /// What one person needs, as the suggestions weigh it.
 struct PersonNeeds {
     reasons: Vec<ReferralReason>,
-    goals: Vec<GoalDetail>,
+    goals: Vec<GoalNeed>,
     linked: Vec<Uuid>,
     access: AccessNeeds,
     /// The person's postcode, normalised ("NG12 6QW"), when known.
     home: Option<String>,
+}
+
+/// An active goal with its words' stems, worked out once rather than for every service.
+struct GoalNeed {
+    detail: GoalDetail,
+    stems: Vec<(String, String)>,
 }
 
 /// What the person needs to get to a service.
@@ -221,7 +230,21 @@ pub fn suggest_services(store: &Store, person_id: Uuid, limit: usize) -> Result<
 fn person_needs(store: &Store, person_id: Uuid) -> Result<PersonNeeds> {
     let person = store.person(person_id)?;
     let reasons = referral_reasons(store, person_id)?;
-    let goals = active_goals(store, person_id)?;
+    let goals = active_goals(store, person_id)?
+        .into_iter()
+        .map(|g| GoalNeed {
+            stems: stems(&format!(
+                "{} {}",
+                g.goal.text,
+                g.steps
+                    .iter()
+                    .map(|st| st.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )),
+            detail: g,
+        })
+        .collect();
     let onward = store.onward_referrals(person_id)?;
     let linked: Vec<Uuid> = onward
         .iter()
@@ -343,35 +366,25 @@ fn score_reasons(s: &Service, reasons: &[ReferralReason], sc: &mut Scored) {
 }
 
 /// Decides what a service earns for each goal whose Five Ways or words it fits, and says why.
-fn score_goals(s: &Service, goals: &[GoalDetail], sc: &mut Scored) {
+fn score_goals(s: &Service, goals: &[GoalNeed], sc: &mut Scored) {
     let service_stems = stems(&format!("{} {}", s.name, s.description));
-    for g in goals {
-        if s.five_ways.contains(&g.goal.five_ways) {
+    for GoalNeed { detail, stems } in goals {
+        let goal = &detail.goal;
+        if s.five_ways.contains(&goal.five_ways) {
             sc.score += 2;
             sc.why.push(format!(
                 "Fits the goal \"{}\" ({})",
-                g.goal.text,
-                g.goal.five_ways.label()
+                goal.text,
+                goal.five_ways.label()
             ));
         }
-        let goal_stems = stems(&format!(
-            "{} {}",
-            g.goal.text,
-            g.steps
-                .iter()
-                .map(|st| st.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
-        if let Some((_, word)) = goal_stems
+        if let Some((_, word)) = stems
             .iter()
             .find(|(stem, _)| service_stems.iter().any(|(st, _)| st == stem))
         {
             sc.score += 3;
-            sc.why.push(format!(
-                "Matches \"{word}\" in the goal \"{}\"",
-                g.goal.text
-            ));
+            sc.why
+                .push(format!("Matches \"{word}\" in the goal \"{}\"", goal.text));
         }
     }
 }
