@@ -16,7 +16,7 @@ fi
 
 cd "$here"
 set +e
-node --test --test-concurrency=1 --test-reporter=spec flow.test.mjs 2>&1 | tee "$here/last-run.log"
+node --test --test-force-exit --test-concurrency=1 --test-reporter=spec flow.test.mjs 2>&1 | tee "$here/last-run.log"
 status=${PIPESTATUS[0]}
 set -e
 passed=$(grep -cE '^✔ ' "$here/last-run.log" || true)

@@ -22,7 +22,7 @@ export WEBKIT_DISABLE_COMPOSITING_MODE=1
 
 cd "$here"
 set +e
-node --test --test-concurrency=1 --test-reporter=spec window.test.mjs 2>&1 | tee "$here/last-run.log"
+node --test --test-force-exit --test-concurrency=1 --test-reporter=spec window.test.mjs 2>&1 | tee "$here/last-run.log"
 status=${PIPESTATUS[0]}
 set -e
 passed=$(grep -cE '^✔ ' "$here/last-run.log" || true)

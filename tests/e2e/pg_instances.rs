@@ -242,3 +242,135 @@ fn a_bad_database_url_stops_the_server_at_start_up_saying_why() {
         assert!(err.contains(words), "{url}: {err}");
     }
 }
+
+/// Issue 18's fault: the database goes away during the day. A push while it is gone is
+/// refused as "try again shortly" (503 `unavailable`), nothing is half-written on either side,
+/// `/health` says so, and once the database is back the same laptop syncs everything, with
+/// each change in the stream exactly once.
+#[test]
+fn the_database_going_away_fails_the_push_retryably_and_the_laptop_catches_up() {
+    use linkwell_core::sync::{SyncError, TransportError};
+    let cluster = Cluster::start();
+    let db = cluster.create_database("goes_away");
+    let dir = tempfile::tempdir().unwrap();
+    admin(&db, &["init", "--org", "Test Social Prescribing"]);
+    admin(&db, &["team", "add", "--name", "Rushcliffe"]);
+    let worker = admin(
+        &db,
+        &["worker", "add", "--name", "W", "--team", "Rushcliffe"],
+    );
+    let code = admin(&db, &["enrol-code", "--worker", &worker]);
+    let server = serve(dir.path(), &db);
+    let mut store = Store::open(&dir.path().join("l.db"), None).unwrap();
+    store
+        .enrol(&mut HttpTransport::new(&server.url), &server.url, &code)
+        .unwrap();
+    work(&mut store, 10, "morning");
+    sync_through(&mut store, std::slice::from_ref(&server.url));
+
+    cluster.stop();
+    work(&mut store, 10, "afternoon");
+    let waiting = store.pending_count().unwrap();
+    let err = store
+        .sync(&mut HttpTransport::new(&server.url))
+        .unwrap_err();
+    let SyncError::Transport(TransportError::Refused { status, body }) = &err else {
+        panic!("expected the server's refusal, got {err:?}");
+    };
+    assert_eq!((*status, body.code.as_str()), (503, "unavailable"), "{err}");
+    assert!(err.to_string().contains("sync again shortly"), "{err}");
+    assert_eq!(
+        store.pending_count().unwrap(),
+        waiting,
+        "nothing acknowledged"
+    );
+    let health = ureq::get(&format!("{}/health", server.url))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .call()
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 503);
+
+    cluster.restart();
+    sync_through(&mut store, std::slice::from_ref(&server.url));
+    assert_eq!(store.pending_count().unwrap(), 0);
+    let stream = ServerStorage::open_postgres(&db).unwrap().stream().unwrap();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (_, m) in &stream {
+        *seen.entry(m.mutation_id.to_string()).or_default() += 1;
+    }
+    let acked = acked_ids(&store);
+    assert!(
+        acked.len() >= 22,
+        "two people and twenty notes: {}",
+        acked.len()
+    );
+    for id in acked {
+        assert_eq!(
+            seen.get(&id),
+            Some(&1),
+            "change {id} not in the stream once"
+        );
+    }
+}
+
+/// `linkwell-server backup` and `restore` on PostgreSQL, as an operator runs them: the
+/// afternoon's changes are lost by restoring the morning's dump, the restore starts a new
+/// epoch, and the laptop re-sends what the dump lacked, so the stream holds it all again.
+#[test]
+fn a_postgres_restore_from_the_command_line_gets_back_what_laptops_still_hold() {
+    let cluster = Cluster::start();
+    let db = cluster.create_database("restored");
+    let dir = tempfile::tempdir().unwrap();
+    admin(&db, &["init", "--org", "Test Social Prescribing"]);
+    admin(&db, &["team", "add", "--name", "Rushcliffe"]);
+    let worker = admin(
+        &db,
+        &["worker", "add", "--name", "W", "--team", "Rushcliffe"],
+    );
+    let code = admin(&db, &["enrol-code", "--worker", &worker]);
+    let mut server = serve(dir.path(), &db);
+    let mut store = Store::open(&dir.path().join("l.db"), None).unwrap();
+    store
+        .enrol(&mut HttpTransport::new(&server.url), &server.url, &code)
+        .unwrap();
+    work(&mut store, 5, "morning");
+    sync_through(&mut store, std::slice::from_ref(&server.url));
+    let dump = dir.path().join("morning.dump");
+    admin(&db, &["backup", "--to", dump.to_str().unwrap()]);
+    work(&mut store, 5, "afternoon");
+    sync_through(&mut store, std::slice::from_ref(&server.url));
+    let before = ServerStorage::open_postgres(&db)
+        .unwrap()
+        .stream()
+        .unwrap()
+        .len();
+
+    server.kill();
+    let said = admin(&db, &["restore", "--from", dump.to_str().unwrap()]);
+    assert!(said.contains("new epoch"), "{said}");
+    let lost = ServerStorage::open_postgres(&db)
+        .unwrap()
+        .stream()
+        .unwrap()
+        .len();
+    assert!(
+        lost < before,
+        "the dump is the morning's: {lost} of {before}"
+    );
+
+    let server = serve(dir.path(), &db);
+    sync_through(&mut store, std::slice::from_ref(&server.url));
+    let stream = ServerStorage::open_postgres(&db).unwrap().stream().unwrap();
+    let ids: BTreeSet<String> = stream
+        .iter()
+        .map(|(_, m)| m.mutation_id.to_string())
+        .collect();
+    for id in acked_ids(&store) {
+        assert!(
+            ids.contains(&id),
+            "change {id} was not sent again after the restore"
+        );
+    }
+}

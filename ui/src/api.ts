@@ -178,6 +178,8 @@ import type { Session } from './generated/Session';
 import type { SetupInput } from './generated/SetupInput';
 import type { Suggestion } from './generated/Suggestion';
 import type { SyncStatus } from './generated/SyncStatus';
+import type { ReviewItem } from './generated/ReviewItem';
+import type { ReviewSettlement } from './generated/ReviewSettlement';
 import type { TimelineItem } from './generated/TimelineItem';
 import type { Today } from './generated/Today';
 import type { WellbeingPlan } from './generated/WellbeingPlan';
@@ -226,6 +228,8 @@ export type {
   SetupInput,
   Suggestion,
   SyncStatus,
+  ReviewItem,
+  ReviewSettlement,
   TimelineItem,
   Today,
   WellbeingPlan,
@@ -359,6 +363,8 @@ export const api = {
   },
   pendingCount: () => read<number>('pending_count'),
   syncStatus: () => read<SyncStatus>('sync_status'),
+  syncReview: () => read<ReviewItem[]>('sync_review'),
+  settleReview: (id: string, settlement: ReviewSettlement) => write<null>('settle_review', { id, settlement }),
   syncNow: () => write<SyncOutcome>('sync_now'),
   joinServer: (server: string, code: string, passphrase: string, passphrase_again: string) =>
     read<LockState>('create_profile', { join: { server, code }, passphrase, passphrase_again }),

@@ -14,6 +14,7 @@ import { personView } from './views/person';
 import { printView } from './views/print';
 import { directoryView, serviceView, serviceFormView } from './views/directory';
 import { reportsView } from './views/reports';
+import { reviewView } from './views/review';
 import { setupView, recoveryCodeView, lockView, settingsView } from './views/setup';
 import { searchBox } from './views/search';
 
@@ -108,7 +109,11 @@ function show(lines: [string, string | null][]): void {
   const text = lines.map(([, t]) => t ?? '').join('|');
   if (syncEl.dataset.text === text) return;
   syncEl.dataset.text = text;
-  syncEl.replaceChildren(...lines.filter(([, t]) => t).map(([cls, t]) => h('span', { class: cls || null }, t)));
+  syncEl.replaceChildren(
+    ...lines
+      .filter(([, t]) => t)
+      .map(([cls, t]) => (cls === 'review' ? h('a', { href: '#/review' }, t) : h('span', { class: cls || null }, t))),
+  );
 }
 
 /** The sync line: honest about what is waiting, when it last worked and what went wrong. */
@@ -152,7 +157,7 @@ async function refreshStatus(): Promise<void> {
       ['pending', headline],
       ['', when],
       ['sync-problem', problem],
-      ['', s.to_review > 0 ? `${plural(s.to_review, 'change')} to review` : null],
+      ['review', s.to_review > 0 ? `${plural(s.to_review, 'change')} to review` : null],
     ]);
     syncButtonEl.replaceChildren(btn);
   } catch {
@@ -208,6 +213,9 @@ async function route(): Promise<void> {
         break;
       case 'reports':
         view = await reportsView(ctx);
+        break;
+      case 'review':
+        view = await reviewView();
         break;
       case 'settings':
         view = settingsView(lockState);

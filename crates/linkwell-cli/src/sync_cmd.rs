@@ -120,7 +120,7 @@ pub fn sync(db: &Path, json: bool, args: &SyncArgs) -> Result<()> {
     Ok(())
 }
 
-/// The changes the server decided against this laptop, for a person to look at.
+/// What sync could not settle alone, for a person to look at (people named by id).
 fn review(store: &Store, json: bool) -> Result<()> {
     let items = store.review_items()?;
     if json {
@@ -129,16 +129,23 @@ fn review(store: &Store, json: bool) -> Result<()> {
         outln!("Nothing to review.");
     } else {
         for i in items {
-            outln!(
-                "{} {} {} {}: kept {} — other value {}{}",
-                i.kind,
-                i.entity,
-                i.entity_id,
-                i.field.as_deref().unwrap_or(""),
-                i.kept.map_or("-".into(), |v| v.to_string()),
-                i.lost.map_or("-".into(), |v| v.to_string()),
-                i.detail.map_or(String::new(), |d| format!(" ({d})"))
-            );
+            let people = [&i.person, &i.other_person]
+                .into_iter()
+                .flatten()
+                .map(|p| p.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            outln!("{} {} {}: {}", i.id, i.entity, i.entity_id, i.summary);
+            if !people.is_empty() {
+                outln!("  people: {people}");
+            }
+            if i.kind != "possible_duplicate" {
+                outln!(
+                    "  kept {} — other value {}",
+                    i.kept.map_or("-".into(), |v| v.to_string()),
+                    i.lost.map_or("-".into(), |v| v.to_string())
+                );
+            }
         }
     }
     Ok(())

@@ -220,8 +220,14 @@ pub enum Request {
     PendingCount,
     /// The honest state of sync: pending, last success, what failed, all synced or not.
     SyncStatus,
-    /// Changes the server decided that a person should look at.
+    /// Changes the server decided that a person should look at, and people two laptops
+    /// entered who may be one.
     SyncReview,
+    /// Settles one of them: seen, or two different people.
+    SettleReview {
+        id: String,
+        settlement: crate::sync::ReviewSettlement,
+    },
     /// Unsaved form text, kept in the encrypted database (see `drafts`).
     SaveDraft {
         key: String,
@@ -637,6 +643,7 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
         R::PendingCount => to(store.pending_count()?),
         R::SyncStatus => to(store.sync_status().map_err(CoreError::from)?),
         R::SyncReview => to(store.review_items().map_err(CoreError::from)?),
+        R::SettleReview { id, settlement } => to(store.settle_review(&id, settlement)?),
         R::ExportPerson { person_id } => store.export_person(person_id),
         R::Referrers => to(store.referrers()?),
         R::AddReferrer { referrer } => to(store.add_referrer(&referrer)?),

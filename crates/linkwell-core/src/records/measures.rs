@@ -11,7 +11,6 @@ use crate::domain::vocabulary::{
 };
 use crate::error::Result;
 use crate::records::WireText;
-use crate::records::people::Person;
 use crate::store::{self, Store, today};
 use chrono::NaiveDate;
 use linkwell_protocol::EntityKind;
@@ -408,9 +407,11 @@ fn check_values(c: &mut Checker, form: &InstrumentForm, input: &MeasureInput) ->
 }
 
 /// The instrument, time point and date of a measure, each checked.
+/// `referred_on` is the person's first referral (or when they were entered, if earlier), so a
+/// worker back-entering an old referral can also enter the measures taken at the time.
 fn check_when(
     c: &mut Checker,
-    person: &Person,
+    referred_on: NaiveDate,
     input: &MeasureInput,
 ) -> (Option<Instrument>, Option<TimePoint>, Option<NaiveDate>) {
     let inst = Instrument::parse(&input.instrument);
@@ -431,7 +432,7 @@ fn check_when(
     if taken_on.is_some_and(|d| d > today()) {
         c.fail("taken_on", "Date taken cannot be in the future");
     }
-    if taken_on.is_some_and(|d| d < person.created_on - chrono::Duration::days(366)) {
+    if taken_on.is_some_and(|d| d < referred_on - chrono::Duration::days(366)) {
         c.fail(
             "taken_on",
             "Date taken is more than a year before the person was referred",
@@ -535,8 +536,14 @@ impl Store {
 
     pub fn record_measure(&mut self, person_id: Uuid, input: &MeasureInput) -> Result<Measure> {
         let person = self.person(person_id)?;
+        let first_referral = self
+            .referrals(person_id)?
+            .into_iter()
+            .map(|r| r.received_on)
+            .min();
+        let referred_on = first_referral.map_or(person.created_on, |r| r.min(person.created_on));
         let mut c = Checker::new();
-        let (inst, tp, taken_on) = check_when(&mut c, &person, input);
+        let (inst, tp, taken_on) = check_when(&mut c, referred_on, input);
         let mut values = Values::default();
         if let Some(i) = inst {
             let form = self.instrument_form(i)?;

@@ -27,6 +27,9 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
 
+mod review;
+pub use review::{ReviewItem, ReviewSettlement};
+
 /// Changes sent per push request.
 pub const PUSH_BATCH: usize = 1_000;
 /// Changes asked for per pull request.
@@ -182,21 +185,6 @@ pub struct SyncStatus {
     /// Only when nothing is pending or unplaced, the last pull reached the end and the last
     /// attempt succeeded.
     pub all_synced: bool,
-}
-
-/// One "changes to review" item.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct ReviewItem {
-    pub id: String,
-    pub kind: String,
-    pub entity: String,
-    pub entity_id: String,
-    pub field: Option<String>,
-    pub kept: Option<Value>,
-    pub lost: Option<Value>,
-    pub detail: Option<String>,
-    pub needs_review: bool,
 }
 
 /// Exponential backoff while offline: 5 s doubling to 15 minutes.
@@ -645,6 +633,7 @@ impl Store {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
         let (mut applied, mut held) = (0, 0);
+        let mut arrived_people = Vec::new();
         let now = now_text();
         for (i, ch) in resp.changes.iter().enumerate() {
             let m = &ch.mutation;
@@ -665,7 +654,15 @@ impl Store {
                 // (e.g. after a restore) may have overwritten them here.
             }
             match in_savepoint(&tx, |c| apply_one(c, m, skip))? {
-                Ok(()) => applied += 1,
+                Ok(()) => {
+                    applied += 1;
+                    if m.entity == EntityKind::Person
+                        && m.op == Operation::Create
+                        && m.device_id != own_device
+                    {
+                        arrived_people.push(m.entity_id);
+                    }
+                }
                 // The database busy is not this change's fault: the page fails, to be tried
                 // again, rather than a good change being held.
                 Err(CoreError::Database(e)) if is_busy(&e) => {
@@ -683,6 +680,7 @@ impl Store {
             }
         }
         retry_held(&tx)?;
+        review::flag_possible_duplicates(&tx, &arrived_people)?;
         for c in &resp.conflicts {
             tx.execute(
                 "INSERT OR IGNORE INTO sync_review (id, kind, entity, entity_id, field, kept, lost, needs_review, created_at)
@@ -734,9 +732,11 @@ impl Store {
         let count = |sql: &str| -> Result<i64, SyncError> {
             Ok(self.conn().query_row(sql, [], |r| r.get(0))?)
         };
-        let to_review = count(
-            "SELECT COUNT(*) FROM sync_review WHERE needs_review = 1 AND reviewed_at IS NULL",
-        )?;
+        let to_review = self
+            .review_items()?
+            .iter()
+            .filter(|i| i.needs_review)
+            .count() as i64;
         let held = count("SELECT COUNT(*) FROM sync_inbox_held")?;
         let unplaced = self.unplaced_count()?;
         Ok(match row {
@@ -795,29 +795,6 @@ impl Store {
             n += i64::from(unplaced);
         }
         Ok(n)
-    }
-
-    /// "Changes to review": losing values and refusals, newest first.
-    pub fn review_items(&self) -> Result<Vec<ReviewItem>, SyncError> {
-        let mut stmt = self.conn().prepare(
-            "SELECT id, kind, entity, entity_id, field, kept, lost, detail, needs_review FROM sync_review
-             WHERE reviewed_at IS NULL ORDER BY created_at DESC, id",
-        )?;
-        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-        let rows = stmt.query_map([], |r| {
-            Ok(ReviewItem {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                entity: r.get(2)?,
-                entity_id: r.get(3)?,
-                field: r.get(4)?,
-                kept: parse(r.get(5)?),
-                lost: parse(r.get(6)?),
-                detail: r.get(7)?,
-                needs_review: r.get(8)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 

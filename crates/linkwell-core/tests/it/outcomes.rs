@@ -228,6 +228,26 @@ fn a_follow_up_before_its_baseline_is_refused() {
     assert_eq!(f, ["taken_on"]);
 }
 
+/// A referral entered today that was received two years ago (a worker catching up on paper
+/// records) takes the measures of its time: the year's limit counts from the first referral.
+#[test]
+fn a_back_entered_referral_takes_the_measures_of_its_time() {
+    let mut db = TestDb::new();
+    let mut old = crate::new_referral("Ann", "Ellis");
+    old.referral.received_on = days_ago(730).to_string();
+    let p = db.store.take_referral(&old).unwrap().person.id;
+    db.store
+        .record_measure(p, &measure("ons4", "t0", days_ago(720), &[3, 4, 5, 6]))
+        .unwrap();
+    let (f, msg) = refused(
+        &mut db,
+        p,
+        &measure("ons4", "t1", days_ago(730 + 400), &[4, 5, 6, 7]),
+    );
+    assert!(f.iter().all(|f| f == "taken_on"), "{f:?}");
+    assert!(msg.contains("more than a year before"), "{msg}");
+}
+
 fn today_list(db: &TestDb, on: chrono::NaiveDate) -> Vec<(String, TimePoint, chrono::NaiveDate)> {
     let me = db.store.actor().unwrap().worker_id;
     caseload::today(db.store.conn(), me, on)

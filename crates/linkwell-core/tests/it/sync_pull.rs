@@ -247,3 +247,152 @@ fn held_changes_overtaken_by_a_snapshot_are_not_applied_over_it() {
         "the overtaken changes stay held"
     );
 }
+
+/// Everything `laptop` wrote (its team, its worker, its people and their referrals), in order,
+/// as another laptop pulls it from the server.
+fn everything_from(laptop: &TestDb) -> Vec<ServerChange> {
+    let mut stmt = laptop
+        .store
+        .conn()
+        .prepare("SELECT mutation_id, entity, entity_id, op, payload, device_id, worker_id FROM change_log ORDER BY seq")
+        .unwrap();
+    let rows: Vec<[String; 7]> = stmt
+        .query_map([], |r| {
+            Ok([
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ])
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let id = |s: &str| Uuid::parse_str(s).unwrap();
+    rows.iter()
+        .enumerate()
+        .map(
+            |(i, [mutation, entity, entity_id, op, payload, device, worker])| {
+                let seq = i as u64 + 1;
+                let payload: Value = serde_json::from_str(payload).unwrap();
+                ServerChange {
+                    server_seq: seq,
+                    mutation: Mutation {
+                        mutation_id: id(mutation),
+                        device_id: id(device),
+                        worker_id: id(worker),
+                        device_seq: seq,
+                        hlc: Hlc {
+                            wall_ms: 1_700_000_000_000 + seq,
+                            counter: 0,
+                            device: id(device),
+                        },
+                        entity: EntityKind::parse(entity).unwrap(),
+                        entity_id: id(entity_id),
+                        op: Operation::parse(op).unwrap(),
+                        payload_hash: linkwell_protocol::payload_hash(&payload.to_string()),
+                        payload,
+                        base_server_seq: 0,
+                    },
+                }
+            },
+        )
+        .collect()
+}
+
+/// Issue 13 item 2: two laptops each enter the same person offline. When they meet through
+/// sync, both records stay (never merged silently) and the person who arrived is flagged for
+/// review beside the one already here, by the referral form's own rule. Different people is a
+/// decision recorded on the person (and sent on); the same NHS number cannot be waved away.
+#[test]
+fn people_entered_twice_on_two_laptops_are_flagged_when_they_meet() {
+    let mut here = TestDb::new();
+    let mut there = TestDb::new();
+    let margaret_here = here.take_referral("Margaret", "Smith").person.id;
+    let margaret_there = there.take_referral("Margaret", "Smith").person.id;
+    // Same date of birth and postcode as Margaret, another NHS number: likely, not certain.
+    let mut peggy = crate::new_referral("Peggy", "Smith");
+    peggy.person.date_of_birth = Some("1948-03-02".into());
+    // Her laptop's worker already said she is not that laptop's Margaret.
+    peggy.different_from = vec![margaret_there];
+    there.store.take_referral(&peggy).unwrap();
+    let own = here.store.actor().unwrap().device_id;
+    let pulled = page(everything_from(&there));
+    here.store.apply_remote(own, &pulled).unwrap();
+
+    assert_eq!(here.count("person"), 3, "nobody is merged or dropped");
+    let items = here.store.review_items().unwrap();
+    let dupes: Vec<_> = items
+        .iter()
+        .filter(|i| i.kind == "possible_duplicate")
+        .collect();
+    assert_eq!(dupes.len(), 2, "{items:?}");
+    let pair = |i: &&linkwell_core::sync::ReviewItem| {
+        let mut ids = [
+            i.person.as_ref().unwrap().id,
+            i.other_person.as_ref().unwrap().id,
+        ];
+        ids.sort();
+        ids
+    };
+    let same_number = dupes
+        .iter()
+        .find(|i| i.certain)
+        .expect("the same NHS number is certain");
+    let mut expected = [margaret_here, margaret_there];
+    expected.sort();
+    assert_eq!(pair(same_number), expected);
+    assert!(
+        same_number.summary.contains("same NHS number"),
+        "{}",
+        same_number.summary
+    );
+    assert_eq!(here.store.sync_status().unwrap().to_review, 2);
+
+    // The same NHS number cannot be called two people.
+    let e = here
+        .store
+        .settle_review(
+            &same_number.id,
+            linkwell_core::sync::ReviewSettlement::DifferentPeople,
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("same NHS number"), "{e}");
+
+    // Peggy is someone else: recorded on her record, as a change to send, and the flag goes.
+    let likely = dupes.iter().find(|i| !i.certain).unwrap();
+    let before = here.log_len();
+    here.store
+        .settle_review(
+            &likely.id,
+            linkwell_core::sync::ReviewSettlement::DifferentPeople,
+        )
+        .unwrap();
+    assert_eq!(
+        here.log_len(),
+        before + 1,
+        "the decision is a change that syncs"
+    );
+    let flagged = likely.person.as_ref().unwrap().id;
+    let other = likely.other_person.as_ref().unwrap().id;
+    let distinct: String = here
+        .store
+        .conn()
+        .query_row(
+            "SELECT distinct_from FROM person WHERE id = ?1",
+            [flagged.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(distinct.contains(&other.to_string()), "{distinct}");
+    let left = here.store.review_items().unwrap();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(here.store.sync_status().unwrap().to_review, 1);
+
+    // Pulling the same page again (a lost reply) flags nothing twice.
+    here.store.apply_remote(own, &pulled).unwrap();
+    assert_eq!(here.store.review_items().unwrap().len(), 1);
+}
