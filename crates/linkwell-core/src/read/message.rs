@@ -342,23 +342,90 @@ pub fn build_message(f: &MessageFacts) -> Result<Message> {
     };
     let (rule, consent_words) = consent_rule(&f.consents);
     let shared = rule == ContentRule::ConsentToShare;
+    let seen = Attendances::of(f);
+    let declined = declined_reason(f, seen.attended.len() as i64);
+    check_can_write(f, seen.first_seen_on(), declined.is_some())?;
+    let mut codes = vec![snomed(SnomedCode::ReferralToSocialPrescribing)];
+    if f.kind == MessageKind::Declined {
+        codes.push(snomed(SnomedCode::SocialPrescribingDeclined));
+    }
+    let service_name = f
+        .letterhead
+        .as_ref()
+        .map_or(f.service_name.clone(), |l| l.service_name.clone());
+    let clinical = Clinical::of(f, &seen.attended, shared);
+    Ok(Message {
+        kind: f.kind,
+        title: f.kind.label().to_string(),
+        referral_id: f.referral.id,
+        person_id: f.person.id,
+        written_on: f.written_on,
+        codes,
+        rule,
+        rule_words: rule_words(rule, &consent_words),
+        replaces: f.replaces.as_ref().map(|r| ReplacedPart {
+            message_id: r.id,
+            sent_at: r.sent_at,
+        }),
+        plan: plan_part(f, shared, &service_name, seen.first_seen_on()),
+        from: sender(f, service_name),
+        to: recipient(referrer),
+        person: AboutPerson {
+            full_name: f.person.full_name(),
+            nhs_number: f.person.nhs_number.as_deref().map(format_nhs_number),
+            date_of_birth: f.person.date_of_birth,
+            gp_practice: f.person.gp_practice.clone(),
+        },
+        referral: referral_part(f, shared),
+        status: status_part(f, &seen, declined),
+        contacts: clinical.contacts,
+        onward: clinical.onward,
+        assessments: clinical.assessments,
+        goals: clinical.goals,
+        risks: clinical.risks,
+        summary: clinical.summary,
+        consent_words,
+    })
+}
+
+/// The sessions of the episode the message is about: attended (in order) and missed.
+struct Attendances<'a> {
+    attended: Vec<&'a Session>,
+    missed: i64,
+}
+
+impl<'a> Attendances<'a> {
+    fn of(f: &'a MessageFacts) -> Attendances<'a> {
+        let episode = f.episode.as_ref();
+        let in_episode = |s: &&Session| episode.is_none_or(|e| s.episode_id == Some(e.id));
+        let mut attended: Vec<&Session> = f
+            .sessions
+            .iter()
+            .filter(in_episode)
+            .filter(|s| s.attendance == Attendance::Attended)
+            .collect();
+        attended.sort_by_key(|s| s.starts_at);
+        let missed = f
+            .sessions
+            .iter()
+            .filter(in_episode)
+            .filter(|s| s.attendance == Attendance::DidNotAttend)
+            .count() as i64;
+        Attendances { attended, missed }
+    }
+
+    fn first_seen_on(&self) -> Option<NaiveDate> {
+        self.attended.iter().map(|s| s.starts_at.date()).min()
+    }
+}
+
+/// Each kind of message is written only once what it reports has happened.
+fn check_can_write(
+    f: &MessageFacts,
+    first_seen_on: Option<NaiveDate>,
+    declined: bool,
+) -> Result<()> {
     let episode = f.episode.as_ref();
-    let in_episode = |s: &&Session| episode.is_none_or(|e| s.episode_id == Some(e.id));
-    let mut attended: Vec<&Session> = f
-        .sessions
-        .iter()
-        .filter(in_episode)
-        .filter(|s| s.attendance == Attendance::Attended)
-        .collect();
-    attended.sort_by_key(|s| s.starts_at);
-    let missed = f
-        .sessions
-        .iter()
-        .filter(in_episode)
-        .filter(|s| s.attendance == Attendance::DidNotAttend)
-        .count() as i64;
-    let declined = declined_reason(f, attended.len() as i64);
-    let first_seen_on = attended.iter().map(|s| s.starts_at.date()).min();
     match f.kind {
         MessageKind::Closed if episode.is_none_or(|e| e.status != EpisodeStatus::Closed) => {
             return Err(invalid(
@@ -372,7 +439,7 @@ pub fn build_message(f: &MessageFacts) -> Result<Message> {
                 "The person has not been seen yet: record the first attended session before the first-seen message",
             ));
         }
-        MessageKind::Declined if declined.is_none() => {
+        MessageKind::Declined if !declined => {
             return Err(invalid(
                 "kind",
                 "This referral was not declined: it is open, or the person was seen",
@@ -388,27 +455,30 @@ pub fn build_message(f: &MessageFacts) -> Result<Message> {
             "A correction replaces a message of the same kind about the same referral",
         ));
     }
+    Ok(())
+}
 
-    let mut codes = vec![snomed(SnomedCode::ReferralToSocialPrescribing)];
-    if f.kind == MessageKind::Declined {
-        codes.push(snomed(SnomedCode::SocialPrescribingDeclined));
-    }
-    let rule_words = match rule {
+fn rule_words(rule: ContentRule, consent_words: &str) -> String {
+    match rule {
         ContentRule::CodesOnly => format!(
             "Content rule: codes, dates, scores and statuses only (consent to share with the referrer: {}).",
-            lower_first(&consent_words)
+            lower_first(consent_words)
         ),
         ContentRule::ConsentToShare => format!(
             "Content rule: the person agreed to share with the referrer and GP ({}), so their goals in their own words and the worker's summary are included.",
-            lower_first(&consent_words)
+            lower_first(consent_words)
         ),
-    };
-    let closing = f.kind == MessageKind::Closed;
-    let worker = f.worker_name.clone();
-    let service_name = f
-        .letterhead
-        .as_ref()
-        .map_or(f.service_name.clone(), |l| l.service_name.clone());
+    }
+}
+
+/// "Plan and requested actions", at the top of every message: never blank.
+fn plan_part(
+    f: &MessageFacts,
+    shared: bool,
+    service_name: &str,
+    first_seen_on: Option<NaiveDate>,
+) -> PlanPart {
+    let worker = f.worker_name.as_deref();
     let asked = f
         .options
         .actions_for_referrer
@@ -421,7 +491,7 @@ pub fn build_message(f: &MessageFacts) -> Result<Message> {
         // The request exists but its words may hold what the person has not agreed to share.
         Some(_) => format!(
             "Please contact {} at {} to discuss a request about this person (the details are not written here without their consent to share).",
-            worker.as_deref().unwrap_or("the link worker"),
+            worker.unwrap_or("the link worker"),
             service_name
         ),
     };
@@ -429,7 +499,7 @@ pub fn build_message(f: &MessageFacts) -> Result<Message> {
         MessageKind::Accepted => format!(
             "The referral was accepted on {}. {} will contact the person to arrange a first meeting.",
             long_date(f.referral.received_on),
-            worker.as_deref().unwrap_or("A link worker")
+            worker.unwrap_or("A link worker")
         ),
         MessageKind::Declined => {
             "Social prescribing was declined; the person can be referred again at any time."
@@ -441,139 +511,135 @@ pub fn build_message(f: &MessageFacts) -> Result<Message> {
         ),
         MessageKind::Closed => "Support from the social prescribing service has ended.".to_string(),
     };
+    PlanPart {
+        actions_for_referrer,
+        plan,
+    }
+}
 
-    let contacts: Vec<ContactPart> = match f.kind {
-        MessageKind::FirstSeen => attended.iter().take(1).copied().map(contact).collect(),
-        MessageKind::Closed => attended.iter().copied().map(contact).collect(),
-        _ => Vec::new(),
-    };
-    let onward = if closing {
-        f.onward
+/// The clinical summary's parts, each only in the messages that carry it; free text only when
+/// the person agreed to share; safeguarding never.
+struct Clinical {
+    contacts: Vec<ContactPart>,
+    onward: Vec<OnwardPart>,
+    assessments: Vec<AssessmentPart>,
+    goals: Vec<GoalPart>,
+    risks: Vec<RiskPart>,
+    summary: Option<String>,
+}
+
+impl Clinical {
+    fn of(f: &MessageFacts, attended: &[&Session], shared: bool) -> Clinical {
+        let closing = f.kind == MessageKind::Closed;
+        let seen_or_closing = matches!(f.kind, MessageKind::Closed | MessageKind::FirstSeen);
+        let contacts = match f.kind {
+            MessageKind::FirstSeen => attended.iter().take(1).copied().map(contact).collect(),
+            MessageKind::Closed => attended.iter().copied().map(contact).collect(),
+            _ => Vec::new(),
+        };
+        let onward = f
+            .onward
             .iter()
+            .filter(|_| closing)
             .map(|(o, s)| onward_part(o, s.as_ref(), shared))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let assessments = match f.kind {
-        MessageKind::Closed => assessments(&f.measures, true),
-        MessageKind::FirstSeen => assessments(&f.measures, false),
-        _ => Vec::new(),
-    };
-    let goals = if closing {
-        f.goals
+            .collect();
+        let assessments = match f.kind {
+            MessageKind::Closed => assessments(&f.measures, true),
+            MessageKind::FirstSeen => assessments(&f.measures, false),
+            _ => Vec::new(),
+        };
+        let goals = f
+            .goals
             .iter()
-            .filter(|g| !g.goal.archived)
+            .filter(|g| closing && !g.goal.archived)
             .map(|g| goal_part(g, shared))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let risks = if matches!(f.kind, MessageKind::Closed | MessageKind::FirstSeen) {
-        f.risks
+            .collect();
+        let risks = f
+            .risks
             .iter()
             // Safeguarding never in a routine message, not even that there is a flag.
-            .filter(|r| r.active && r.kind != RiskKind::Safeguarding)
+            .filter(|r| seen_or_closing && r.active && r.kind != RiskKind::Safeguarding)
             .map(|r| RiskPart {
                 risk: r.kind.label().to_string(),
                 since: r.recorded_on,
                 comment: if shared { r.note.clone() } else { None },
             })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let summary = if shared && matches!(f.kind, MessageKind::Closed | MessageKind::FirstSeen) {
-        f.options
+            .collect();
+        let summary = f
+            .options
             .summary
             .as_deref()
             .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    } else {
-        None
-    };
-    let e = episode;
-    Ok(Message {
-        kind: f.kind,
-        title: f.kind.label().to_string(),
-        referral_id: f.referral.id,
-        person_id: f.person.id,
-        written_on: f.written_on,
-        codes,
-        rule,
-        rule_words,
-        replaces: f.replaces.as_ref().map(|r| ReplacedPart {
-            message_id: r.id,
-            sent_at: r.sent_at,
-        }),
-        from: Sender {
-            service_name,
-            address: f.letterhead.as_ref().and_then(|l| l.address.clone()),
-            phone: f.letterhead.as_ref().and_then(|l| l.phone.clone()),
-            email: f.letterhead.as_ref().and_then(|l| l.email.clone()),
-            website: f.letterhead.as_ref().and_then(|l| l.website.clone()),
-            worker_name: worker,
+            .filter(|s| shared && seen_or_closing && !s.is_empty())
+            .map(str::to_string);
+        Clinical {
+            contacts,
+            onward,
+            assessments,
+            goals,
+            risks,
+            summary,
+        }
+    }
+}
+
+fn sender(f: &MessageFacts, service_name: String) -> Sender {
+    let l = f.letterhead.as_ref();
+    Sender {
+        service_name,
+        address: l.and_then(|l| l.address.clone()),
+        phone: l.and_then(|l| l.phone.clone()),
+        email: l.and_then(|l| l.email.clone()),
+        website: l.and_then(|l| l.website.clone()),
+        worker_name: f.worker_name.clone(),
+    }
+}
+
+fn recipient(referrer: &Referrer) -> Recipient {
+    Recipient {
+        referrer_id: referrer.id,
+        name: referrer.name.clone(),
+        role: referrer.role.clone(),
+        organisation: referrer.organisation.clone(),
+        practice: referrer.practice.clone(),
+        ods_code: referrer.ods_code.clone(),
+        route: referrer.preferred_route,
+        secure_email: referrer.secure_email.clone(),
+        postal_address: referrer.postal_address.clone(),
+        postcode: referrer.postcode.clone(),
+    }
+}
+
+fn referral_part(f: &MessageFacts, shared: bool) -> ReferralPart {
+    ReferralPart {
+        received_on: f.referral.received_on,
+        source: f.referral.source.label().to_string(),
+        reasons: f
+            .referral
+            .reasons
+            .iter()
+            .map(|r| r.label().to_string())
+            .collect(),
+        conditions: if shared {
+            f.referral.conditions.clone()
+        } else {
+            Vec::new()
         },
-        to: Recipient {
-            referrer_id: referrer.id,
-            name: referrer.name.clone(),
-            role: referrer.role.clone(),
-            organisation: referrer.organisation.clone(),
-            practice: referrer.practice.clone(),
-            ods_code: referrer.ods_code.clone(),
-            route: referrer.preferred_route,
-            secure_email: referrer.secure_email.clone(),
-            postal_address: referrer.postal_address.clone(),
-            postcode: referrer.postcode.clone(),
-        },
-        person: AboutPerson {
-            full_name: f.person.full_name(),
-            nhs_number: f.person.nhs_number.as_deref().map(format_nhs_number),
-            date_of_birth: f.person.date_of_birth,
-            gp_practice: f.person.gp_practice.clone(),
-        },
-        plan: PlanPart {
-            actions_for_referrer,
-            plan,
-        },
-        referral: ReferralPart {
-            received_on: f.referral.received_on,
-            source: f.referral.source.label().to_string(),
-            reasons: f
-                .referral
-                .reasons
-                .iter()
-                .map(|r| r.label().to_string())
-                .collect(),
-            conditions: if shared {
-                f.referral.conditions.clone()
-            } else {
-                Vec::new()
-            },
-        },
-        status: StatusPart {
-            status: e.map_or("Referred".to_string(), |e| e.status.label().to_string()),
-            accepted_on: e.map(|e| e.opened_on),
-            first_seen_on,
-            closed_on: e.and_then(|e| e.closed_on),
-            closing_reason: e.and_then(|e| e.closing_reason).map(|r| r.label().into()),
-            declined_reason: if f.kind == MessageKind::Declined {
-                declined
-            } else {
-                None
-            },
-            sessions_attended: attended.len() as i64,
-            sessions_missed: missed,
-        },
-        contacts,
-        onward,
-        assessments,
-        goals,
-        risks,
-        summary,
-        consent_words,
-    })
+    }
+}
+
+fn status_part(f: &MessageFacts, seen: &Attendances, declined: Option<String>) -> StatusPart {
+    let e = f.episode.as_ref();
+    StatusPart {
+        status: e.map_or("Referred".to_string(), |e| e.status.label().to_string()),
+        accepted_on: e.map(|e| e.opened_on),
+        first_seen_on: seen.first_seen_on(),
+        closed_on: e.and_then(|e| e.closed_on),
+        closing_reason: e.and_then(|e| e.closing_reason).map(|r| r.label().into()),
+        declined_reason: declined.filter(|_| f.kind == MessageKind::Declined),
+        sessions_attended: seen.attended.len() as i64,
+        sessions_missed: seen.missed,
+    }
 }
 
 fn contact(s: &Session) -> ContactPart {
