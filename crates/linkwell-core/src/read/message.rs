@@ -757,7 +757,43 @@ fn row(label: &str, value: impl Into<String>) -> MessageRow {
 
 /// The message in words, in the order it is read: codes, plan and requested actions first.
 pub fn sections(m: &Message) -> Vec<MessageSection> {
-    let mut out = Vec::new();
+    let closing = m.kind == MessageKind::Closed;
+    let seen_or_closing = matches!(m.kind, MessageKind::Closed | MessageKind::FirstSeen);
+    let parts = [
+        Some(("Codes", code_rows(m))),
+        Some((
+            "Plan and requested actions",
+            vec![
+                row("Actions for you", m.plan.actions_for_referrer.clone()),
+                row("Plan", m.plan.plan.clone()),
+            ],
+        )),
+        Some(("About the person", about_rows(&m.person))),
+        Some(("Referral", referral_rows(m))),
+        Some(("Support", support_rows(m))),
+        closing.then(|| ("Onward referrals", onward_rows(&m.onward))),
+        (!m.assessments.is_empty()).then(|| ("Scores", score_rows(&m.assessments))),
+        closing.then(|| ("Goals and how far each was met", goal_rows(&m.goals))),
+        seen_or_closing.then(|| ("Risks you should know about", risk_rows(&m.risks))),
+        m.summary
+            .as_ref()
+            .map(|s| ("Summary", vec![row("", s.clone())])),
+        Some((
+            "What this message contains",
+            vec![row("", m.rule_words.clone()), row("", SAFEGUARDING_WORDS)],
+        )),
+    ];
+    parts
+        .into_iter()
+        .flatten()
+        .map(|(heading, rows)| MessageSection {
+            heading: heading.into(),
+            rows,
+        })
+        .collect()
+}
+
+fn code_rows(m: &Message) -> Vec<MessageRow> {
     let mut codes: Vec<MessageRow> = m
         .codes
         .iter()
@@ -772,18 +808,10 @@ pub fn sections(m: &Message) -> Vec<MessageSection> {
             ),
         ));
     }
-    out.push(MessageSection {
-        heading: "Codes".into(),
-        rows: codes,
-    });
-    out.push(MessageSection {
-        heading: "Plan and requested actions".into(),
-        rows: vec![
-            row("Actions for you", m.plan.actions_for_referrer.clone()),
-            row("Plan", m.plan.plan.clone()),
-        ],
-    });
-    let p = &m.person;
+    codes
+}
+
+fn about_rows(p: &AboutPerson) -> Vec<MessageRow> {
     let mut about = vec![row("Name", p.full_name.clone())];
     about.push(row(
         "NHS number",
@@ -795,10 +823,10 @@ pub fn sections(m: &Message) -> Vec<MessageSection> {
     if let Some(g) = &p.gp_practice {
         about.push(row("GP practice", g.clone()));
     }
-    out.push(MessageSection {
-        heading: "About the person".into(),
-        rows: about,
-    });
+    about
+}
+
+fn referral_rows(m: &Message) -> Vec<MessageRow> {
     let mut referral = vec![
         row("Received", long_date(m.referral.received_on)),
         row("Referred by", m.to.name.clone()),
@@ -810,10 +838,10 @@ pub fn sections(m: &Message) -> Vec<MessageSection> {
             m.referral.conditions.join(", "),
         ));
     }
-    out.push(MessageSection {
-        heading: "Referral".into(),
-        rows: referral,
-    });
+    referral
+}
+
+fn support_rows(m: &Message) -> Vec<MessageRow> {
     let s = &m.status;
     let mut status = vec![row("Status", s.status.clone())];
     if let Some(d) = s.accepted_on {
@@ -825,120 +853,94 @@ pub fn sections(m: &Message) -> Vec<MessageSection> {
     if let Some(d) = s.first_seen_on {
         status.push(row("First seen", long_date(d)));
     }
-    if m.kind == MessageKind::Closed {
-        if let Some(d) = s.closed_on {
-            status.push(row("Closed", long_date(d)));
+    if m.kind != MessageKind::Closed {
+        if let Some(c) = m.contacts.first() {
+            status.push(row("How", c.mode.clone()));
         }
-        if let Some(r) = &s.closing_reason {
-            status.push(row("Reason for closing", r.clone()));
-        }
-        status.push(row("Sessions attended", s.sessions_attended.to_string()));
-        if s.sessions_missed > 0 {
-            status.push(row("Sessions missed", s.sessions_missed.to_string()));
-        }
-        if let (Some(first), Some(last)) = (m.contacts.first(), m.contacts.last()) {
-            let (a, b) = (first.at.date(), last.at.date());
-            status.push(row(
-                "Seen",
-                if a == b {
-                    format!("on {}", long_date(a))
-                } else {
-                    format!("from {} to {}", long_date(a), long_date(b))
-                },
-            ));
-        }
-    } else if let Some(c) = m.contacts.first() {
-        status.push(row("How", c.mode.clone()));
+        return status;
     }
-    out.push(MessageSection {
-        heading: "Support".into(),
-        rows: status,
-    });
-    if m.kind == MessageKind::Closed {
-        let made = m.onward.iter().filter(|o| o.made).count();
-        let taken = m.onward.iter().filter(|o| o.taken_up).count();
-        let mut rows = vec![row(
-            "Made and taken up",
-            format!("{made} made, {taken} taken up"),
-        )];
-        rows.extend(m.onward.iter().map(|o| {
-            row(
-                &long_date(o.suggested_on),
-                format!("{}: {}", o.to, o.status),
-            )
-        }));
-        out.push(MessageSection {
-            heading: "Onward referrals".into(),
-            rows,
-        });
+    if let Some(d) = s.closed_on {
+        status.push(row("Closed", long_date(d)));
     }
-    if !m.assessments.is_empty() {
-        let mut rows = Vec::new();
-        for a in &m.assessments {
-            let line = |s: &ScorePart| {
-                format!("{} ({}): {}", long_date(s.taken_on), s.time_point, s.words)
+    if let Some(r) = &s.closing_reason {
+        status.push(row("Reason for closing", r.clone()));
+    }
+    status.push(row("Sessions attended", s.sessions_attended.to_string()));
+    if s.sessions_missed > 0 {
+        status.push(row("Sessions missed", s.sessions_missed.to_string()));
+    }
+    if let (Some(first), Some(last)) = (m.contacts.first(), m.contacts.last()) {
+        let (a, b) = (first.at.date(), last.at.date());
+        status.push(row(
+            "Seen",
+            if a == b {
+                format!("on {}", long_date(a))
+            } else {
+                format!("from {} to {}", long_date(a), long_date(b))
+            },
+        ));
+    }
+    status
+}
+
+fn onward_rows(onward: &[OnwardPart]) -> Vec<MessageRow> {
+    let made = onward.iter().filter(|o| o.made).count();
+    let taken = onward.iter().filter(|o| o.taken_up).count();
+    let mut rows = vec![row(
+        "Made and taken up",
+        format!("{made} made, {taken} taken up"),
+    )];
+    rows.extend(onward.iter().map(|o| {
+        row(
+            &long_date(o.suggested_on),
+            format!("{}: {}", o.to, o.status),
+        )
+    }));
+    rows
+}
+
+fn score_rows(assessments: &[AssessmentPart]) -> Vec<MessageRow> {
+    let line = |s: &ScorePart| format!("{} ({}): {}", long_date(s.taken_on), s.time_point, s.words);
+    let mut rows = Vec::new();
+    for a in assessments {
+        rows.push(row(&a.instrument, format!("First {}", line(&a.first))));
+        if let Some(l) = &a.last {
+            rows.push(row("", format!("Latest {}", line(l))));
+        }
+    }
+    rows
+}
+
+fn goal_rows(goals: &[GoalPart]) -> Vec<MessageRow> {
+    if goals.is_empty() {
+        return vec![row("", "No goals were recorded.")];
+    }
+    goals
+        .iter()
+        .map(|g| {
+            let what = match &g.text {
+                Some(t) => format!("{t}: {}", g.met),
+                None => g.met.clone(),
             };
-            rows.push(row(&a.instrument, format!("First {}", line(&a.first))));
-            if let Some(l) = &a.last {
-                rows.push(row("", format!("Latest {}", line(l))));
+            row(&g.five_ways, what)
+        })
+        .collect()
+}
+
+fn risk_rows(risks: &[RiskPart]) -> Vec<MessageRow> {
+    if risks.is_empty() {
+        return vec![row("", "No risks to report.")];
+    }
+    risks
+        .iter()
+        .map(|r| {
+            let mut v = format!("since {}", long_date(r.since));
+            if let Some(c) = &r.comment {
+                v.push_str(&format!(": {c}"));
             }
-        }
-        out.push(MessageSection {
-            heading: "Scores".into(),
-            rows,
-        });
-    }
-    if m.kind == MessageKind::Closed {
-        let rows = if m.goals.is_empty() {
-            vec![row("", "No goals were recorded.")]
-        } else {
-            m.goals
-                .iter()
-                .map(|g| {
-                    let what = match &g.text {
-                        Some(t) => format!("{t}: {}", g.met),
-                        None => g.met.clone(),
-                    };
-                    row(&g.five_ways, what)
-                })
-                .collect()
-        };
-        out.push(MessageSection {
-            heading: "Goals and how far each was met".into(),
-            rows,
-        });
-    }
-    if matches!(m.kind, MessageKind::Closed | MessageKind::FirstSeen) {
-        let rows = if m.risks.is_empty() {
-            vec![row("", "No risks to report.")]
-        } else {
-            m.risks
-                .iter()
-                .map(|r| {
-                    let mut v = format!("since {}", long_date(r.since));
-                    if let Some(c) = &r.comment {
-                        v.push_str(&format!(": {c}"));
-                    }
-                    row(&r.risk, v)
-                })
-                .collect()
-        };
-        out.push(MessageSection {
-            heading: "Risks you should know about".into(),
-            rows,
-        });
-    }
-    if let Some(s) = &m.summary {
-        out.push(MessageSection {
-            heading: "Summary".into(),
-            rows: vec![row("", s.clone())],
-        });
-    }
-    out.push(MessageSection {
-        heading: "What this message contains".into(),
-        rows: vec![row("", m.rule_words.clone()), row("", SAFEGUARDING_WORDS)],
-    });
-    out
+            row(&r.risk, v)
+        })
+        .collect()
 }
 
 /// The record's sections in order, each `{name: content}`.
