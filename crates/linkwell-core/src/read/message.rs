@@ -958,9 +958,7 @@ impl Sections {
 /// section and element names (v1.1), "Plan and requested actions" first. `about` says what
 /// the record is (kind, codes, rule); `sections` lists the standard's sections in order.
 pub fn prsb_record(m: &Message) -> Value {
-    let date = |d: NaiveDate| Value::String(d.to_string());
     let opt_date = |d: Option<NaiveDate>| d.map_or(Value::Null, date);
-    let s = &m.status;
     // An ordered list of one-section objects: the standard wants the plan read first, and a
     // JSON object's keys have no order a GP system must keep.
     let mut sections = Sections(Vec::new());
@@ -985,52 +983,10 @@ pub fn prsb_record(m: &Message) -> Value {
             json!({ "GP practice record entry": { "GP practice details": g } }),
         );
     }
-    let to = &m.to;
-    sections.insert(
-        "Referral details".into(),
-        json!({ "Referral details record entry": [{
-            "Date": date(m.referral.received_on),
-            "Referrer details": {
-                "Name": to.name,
-                "Role": to.role,
-                "Organisation": {
-                    "Coded value": to.ods_code,
-                    "Free text": to.practice.clone().or(to.organisation.clone()),
-                },
-                "Contact details": to.secure_email.clone().or(to.postal_address.clone()),
-            },
-            "Referral method": m.referral.source,
-            "Reason for referral": { "Free text": m.referral.reasons.join(", ") },
-            "Referral to": {
-                "Name": m.from.worker_name,
-                "Service": { "Free text": m.from.service_name },
-            },
-            "Return response to": to.name,
-        }]}),
-    );
-    let mut contacts: Vec<Value> = m
-        .contacts
-        .iter()
-        .map(|c| {
-            json!({
-                "Date and time of contact": c.at.format("%Y-%m-%dT%H:%M").to_string(),
-                "Consultation method": c.mode,
-                "Outcome of contact": c.outcome,
-            })
-        })
-        .collect();
-    if contacts.is_empty() && s.accepted_on.is_some() {
-        contacts.push(json!({
-            "Date and time of contact": opt_date(s.accepted_on),
-            "Outcome of contact": match &s.declined_reason {
-                Some(r) => format!("Declined: {r}"),
-                None => format!("Referral {}", s.status.to_lowercase()),
-            },
-        }));
-    }
+    sections.insert("Referral details".into(), referral_details(m));
     sections.insert(
         "Contacts with professionals".into(),
-        json!({ "Contacts with professionals record entry": contacts }),
+        json!({ "Contacts with professionals record entry": contact_entries(m) }),
     );
     if m.kind == MessageKind::Closed {
         sections.insert(
@@ -1043,30 +999,9 @@ pub fn prsb_record(m: &Message) -> Value {
         );
     }
     if !m.assessments.is_empty() {
-        let entry = |a: &AssessmentPart, sp: &ScorePart, which: &str| {
-            json!({
-                "Assessment type": which,
-                "Assessment summary": sp.words,
-                "Structured assessment": {
-                    "Structured assessment name": { "Free text": a.instrument },
-                    "Assessment result": {
-                        "Value": sp.score,
-                        "Ordinal": { "Free text": sp.level.map(|l| format!("level {l}")) },
-                    },
-                },
-                "Comment": format!("{} ({})", sp.taken_on, sp.time_point),
-            })
-        };
-        let mut entries = Vec::new();
-        for a in &m.assessments {
-            entries.push(entry(a, &a.first, "First score"));
-            if let Some(l) = &a.last {
-                entries.push(entry(a, l, "Latest score"));
-            }
-        }
         sections.insert(
             "Assessments".into(),
-            json!({ "Assessments record entry": entries }),
+            json!({ "Assessments record entry": assessment_entries(&m.assessments) }),
         );
     }
     if matches!(m.kind, MessageKind::Closed | MessageKind::FirstSeen) {
@@ -1096,21 +1031,7 @@ pub fn prsb_record(m: &Message) -> Value {
                 }
             }).collect::<Vec<_>>() } }),
         );
-        let mut summary = format!(
-            "Support closed on {}{}. Sessions attended: {}. Onward referrals: {} made, {} taken up.",
-            s.closed_on.map(long_date).unwrap_or_default(),
-            s.closing_reason
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default(),
-            s.sessions_attended,
-            m.onward.iter().filter(|o| o.made).count(),
-            m.onward.iter().filter(|o| o.taken_up).count(),
-        );
-        if let Some(text) = &m.summary {
-            summary.push(' ');
-            summary.push_str(text);
-        }
+        let summary = closing_summary(m);
         sections.insert(
             "Clinical Summary".into(),
             json!({ "Clinical summary": summary }),
@@ -1139,6 +1060,106 @@ pub fn prsb_record(m: &Message) -> Value {
         },
         "sections": Value::Array(sections.0),
     })
+}
+
+fn date(d: NaiveDate) -> Value {
+    Value::String(d.to_string())
+}
+
+fn referral_details(m: &Message) -> Value {
+    let to = &m.to;
+    json!({ "Referral details record entry": [{
+        "Date": date(m.referral.received_on),
+        "Referrer details": {
+            "Name": to.name,
+            "Role": to.role,
+            "Organisation": {
+                "Coded value": to.ods_code,
+                "Free text": to.practice.clone().or(to.organisation.clone()),
+            },
+            "Contact details": to.secure_email.clone().or(to.postal_address.clone()),
+        },
+        "Referral method": m.referral.source,
+        "Reason for referral": { "Free text": m.referral.reasons.join(", ") },
+        "Referral to": {
+            "Name": m.from.worker_name,
+            "Service": { "Free text": m.from.service_name },
+        },
+        "Return response to": to.name,
+    }]})
+}
+
+/// Each attended contact; before any, the referral's own acceptance (or decline).
+fn contact_entries(m: &Message) -> Vec<Value> {
+    let s = &m.status;
+    let mut contacts: Vec<Value> = m
+        .contacts
+        .iter()
+        .map(|c| {
+            json!({
+                "Date and time of contact": c.at.format("%Y-%m-%dT%H:%M").to_string(),
+                "Consultation method": c.mode,
+                "Outcome of contact": c.outcome,
+            })
+        })
+        .collect();
+    if let (true, Some(accepted)) = (contacts.is_empty(), s.accepted_on) {
+        contacts.push(json!({
+            "Date and time of contact": date(accepted),
+            "Outcome of contact": match &s.declined_reason {
+                Some(r) => format!("Declined: {r}"),
+                None => format!("Referral {}", s.status.to_lowercase()),
+            },
+        }));
+    }
+    contacts
+}
+
+fn assessment_entries(assessments: &[AssessmentPart]) -> Vec<Value> {
+    let entry = |a: &AssessmentPart, sp: &ScorePart, which: &str| {
+        json!({
+            "Assessment type": which,
+            "Assessment summary": sp.words,
+            "Structured assessment": {
+                "Structured assessment name": { "Free text": a.instrument },
+                "Assessment result": {
+                    "Value": sp.score,
+                    "Ordinal": { "Free text": sp.level.map(|l| format!("level {l}")) },
+                },
+            },
+            "Comment": format!("{} ({})", sp.taken_on, sp.time_point),
+        })
+    };
+    let mut entries = Vec::new();
+    for a in assessments {
+        entries.push(entry(a, &a.first, "First score"));
+        if let Some(l) = &a.last {
+            entries.push(entry(a, l, "Latest score"));
+        }
+    }
+    entries
+}
+
+/// The closing message's clinical summary: the outcome in one paragraph, then the worker's
+/// summary when the person agreed to share it.
+fn closing_summary(m: &Message) -> String {
+    let s = &m.status;
+    let mut summary = format!(
+        "Support closed on {}{}. Sessions attended: {}. Onward referrals: {} made, {} taken up.",
+        s.closed_on.map(long_date).unwrap_or_default(),
+        s.closing_reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default(),
+        s.sessions_attended,
+        m.onward.iter().filter(|o| o.made).count(),
+        m.onward.iter().filter(|o| o.taken_up).count(),
+    );
+    if let Some(text) = &m.summary {
+        summary.push(' ');
+        summary.push_str(text);
+    }
+    summary
 }
 
 impl Store {
