@@ -1162,6 +1162,21 @@ fn closing_summary(m: &Message) -> String {
     summary
 }
 
+/// Why a message cannot have gone to `to` by `route` (the referrer has no such address on
+/// record), or None when it can.
+fn unreachable_by(route: MessageRoute, to: &Recipient) -> Option<&'static str> {
+    let missing = match route {
+        MessageRoute::SecureEmail => to.secure_email.is_none(),
+        MessageRoute::Post => to.postal_address.is_none(),
+        MessageRoute::GpSystem => to.ods_code.is_none(),
+    };
+    missing.then_some(match route {
+        MessageRoute::SecureEmail => "This referrer has no secure email on record: add it to the referrer, or choose how the message was sent",
+        MessageRoute::Post => "This referrer has no postal address on record: add it to the referrer, or choose how the message was sent",
+        MessageRoute::GpSystem => "This referrer has no GP practice ODS code on record: add it to the referrer, or choose how the message was sent",
+    })
+}
+
 impl Store {
     /// Gathers a message's facts from the store (reads only).
     pub fn message_facts(
@@ -1328,6 +1343,9 @@ impl Store {
             None => Some(now),
             Some(t) => c.datetime("sent_at", "When it was sent", t),
         };
+        if let Some(missing) = route.and_then(|r| unreachable_by(r, &message.to)) {
+            c.fail("route", missing);
+        }
         if sent_at.is_some_and(|t| t > now + chrono::Duration::minutes(5)) {
             c.fail("sent_at", "When it was sent cannot be in the future");
         }

@@ -543,6 +543,23 @@ fn a_sent_message_is_kept_as_sent_and_a_correction_replaces_it() {
         .unwrap_err();
     assert_eq!(fields(bad), ["route"]);
     assert_eq!(db.log_len(), before);
+    // Dr Patel has a secure email and an ODS code but no postal address on record.
+    let by_post = db
+        .store
+        .mark_message_sent(
+            MessageKind::Accepted,
+            referral,
+            &opts,
+            &SentInput {
+                route: Some("post".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    let words = by_post.to_string();
+    assert_eq!(fields(by_post), ["route"]);
+    assert!(words.contains("no postal address"), "{words}");
+    assert_eq!(db.log_len(), before);
     let sent = db
         .store
         .mark_message_sent(
