@@ -86,6 +86,7 @@ fn main() {
                 }
             }
             .with_connector(linkwell_sync_http::connector())
+            .with_feed_source(Box::new(linkwell_sync_http::feed_source))
             .with_save_dir(save_dir(app));
             let gate = SharedGate::new(gate);
             // The start-up benchmark opens a caseload without a person at the keyboard.

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:http';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -989,6 +990,46 @@ step('import an Open Referral UK feed into the directory and read the report', [
   await form.getByText(/it is not JSON/).first().waitFor();
   await axe(page, 'directory import');
   await page.close();
+});
+
+step('import a feed from its address page by page, carrying on after a page that failed', [setUp], async () => {
+  // A v3 feed of two pages on loopback; page 2 fails the first time it is asked for.
+  let failed = false;
+  const feedServer = createServer((req, res) => {
+    const n = Number(new URL(req.url, 'http://x').searchParams.get('page') ?? '1');
+    if (n === 2 && !failed) {
+      failed = true;
+      res.writeHead(503).end();
+      return;
+    }
+    const contents = [1, 2].map((i) => ({
+      id: `web-${n}-${i}`,
+      name: `Bingham Lunch Club ${n}-${i}`,
+      description: 'Lunch and company.',
+    }));
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ total_pages: 2, page_number: n, first_page: n === 1, last_page: n === 2, contents }));
+  });
+  await new Promise((ok) => feedServer.listen(0, '127.0.0.1', ok));
+  const feedUrl = `http://127.0.0.1:${feedServer.address().port}/services`;
+  const page = await context.newPage();
+  await page.goto(`${url}#/directory`);
+  await page.getByText('Import from an Open Referral UK feed').click();
+  const form = page.getByRole('form', { name: 'Import an Open Referral UK feed from its address' });
+  await form.getByLabel('Feed address').fill('http://example.org/services');
+  await form.getByRole('button', { name: 'Import from address' }).click();
+  await form.getByText(/Use the feed's https:\/\/ address/).first().waitFor();
+  await form.getByLabel('Feed address').fill(feedUrl);
+  await form.getByRole('button', { name: 'Import from address' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Page 2 of 2 could not be read' }).waitFor();
+  await page.getByRole('link', { name: 'Bingham Lunch Club 1-1' }).waitFor();
+  await form.getByRole('button', { name: 'Carry on from page 2' }).click();
+  await page.getByText(/Carried on from page 2, where the last import stopped. 2 pages read of 2/).waitFor();
+  await page.getByRole('link', { name: 'Bingham Lunch Club 2-2' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: /Bingham Lunch Club/ }).count(), 4, 'no duplicates');
+  await axe(page, 'directory feed import');
+  await page.close();
+  feedServer.close();
 });
 
 /**

@@ -3,6 +3,7 @@
 mod app_sync;
 mod cli;
 mod directory;
+mod directory_feed;
 mod duplicates;
 mod hostile;
 mod licences;

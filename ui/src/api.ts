@@ -129,6 +129,8 @@ import type { CheckAnswer } from './generated/CheckAnswer';
 import type { Choice } from './generated/Choice';
 import type { GreenBookPreview } from './generated/GreenBookPreview';
 import type { ImportReport } from './generated/ImportReport';
+import type { FeedImportReport } from './generated/FeedImportReport';
+import type { StoppedFeedImport } from './generated/StoppedFeedImport';
 import type { LockState } from './generated/LockState';
 import type { Page } from './generated/Page';
 import type { PassphraseChanged } from './generated/PassphraseChanged';
@@ -248,7 +250,7 @@ export type {
 };
 export type { Choice, Vocabularies, GreenBookPreview, LockState, SyncOutcome };
 export type { FollowUpDecisionInput, InstrumentForm, MeasureInput };
-export type { ImportReport };
+export type { ImportReport, FeedImportReport, StoppedFeedImport };
 export type { ReportAnswer, ReportRequest };
 export type { ReportTable } from './generated/ReportTable';
 export type Status = StatusAnswer;
@@ -333,6 +335,10 @@ export const api = {
   updateService: (service_id: Id, service: ServiceInput) => write<Service>('update_service', { service_id, service }),
   verifyService: (service_id: Id) => write<Service>('verify_service', { service_id }),
   importDirectory: (text: string) => write<ImportReport>('import_directory', { text }),
+  /** Imports a feed from its address, page by page; carries on where the last import of it stopped. */
+  importDirectoryFeed: (url: string, restart = false) =>
+    write<FeedImportReport>('import_directory_feed', { url, restart }),
+  stoppedFeedImport: () => read<StoppedFeedImport | null>('stopped_feed_import'),
   suggestServices: (person_id: Id) => read<Suggestion[]>('suggest_services', { person_id, limit: 8 }),
   referOnward: (person_id: Id, service_id: Id, status = 'suggested') =>
     write<OnwardReferral>('refer_onward', { person_id, service_id, status }),

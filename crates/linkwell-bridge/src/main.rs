@@ -45,7 +45,9 @@ fn main() -> Result<()> {
         None => Profiles::Single(cli.db),
     };
     let token = new_token();
-    let gate = Gate::new(profiles).with_connector(linkwell_sync_http::connector());
+    let gate = Gate::new(profiles)
+        .with_connector(linkwell_sync_http::connector())
+        .with_feed_source(Box::new(linkwell_sync_http::feed_source));
     let bridge = Bridge::bind(gate, cli.port, cli.ui.clone(), token)?;
     let url = bridge.url();
     // The one line a test or a person needs: where to go, token included.

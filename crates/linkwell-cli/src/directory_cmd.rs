@@ -1,9 +1,12 @@
-//! `linkwell directory import FILE` and `linkwell directory export --out FILE.json`: Open
-//! Referral UK feeds in and out of the team's directory (the rules are the core's).
+//! `linkwell directory import FILE_OR_URL` and `linkwell directory export --out FILE.json`:
+//! Open Referral UK feeds in and out of the team's directory (the rules are the core's; a
+//! feed's pages come over linkwell-sync-http's stack).
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use linkwell_core::Store;
 use linkwell_core::records::oruk::ImportReport;
+use linkwell_core::records::oruk::feed::FeedProgress;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -14,9 +17,16 @@ pub struct DirectoryArgs {
 
 #[derive(Subcommand)]
 pub enum DirectoryWhat {
-    /// Imports an Open Referral UK feed saved as a JSON file (v3 /services page, list or
-    /// record; v1 page). Re-importing updates in place; local edits are kept and listed.
-    Import { file: PathBuf },
+    /// Imports an Open Referral UK feed from a JSON file (v3 /services page, list or record;
+    /// v1 page) or from its https:// address, page by page. Re-importing updates in place;
+    /// local edits are kept and listed. A feed that stopped at a page carries on from it.
+    Import {
+        /// A file, or the feed's address (https://..., or http:// to this computer).
+        source: String,
+        /// Read a feed from its first page even if an earlier import stopped part-way.
+        #[arg(long)]
+        restart: bool,
+    },
     /// Writes the directory as an ORUK v3 /services page of full service records.
     Export {
         #[arg(long)]
@@ -29,7 +39,11 @@ pub enum DirectoryWhat {
 pub fn run(db: &Path, json: bool, args: &DirectoryArgs) -> Result<()> {
     let mut store = crate::open_db(db)?;
     match &args.what {
-        DirectoryWhat::Import { file } => {
+        DirectoryWhat::Import { source, restart } if source.contains("://") => {
+            return import_feed(&mut store, json, source, *restart);
+        }
+        DirectoryWhat::Import { source, .. } => {
+            let file = Path::new(source);
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let report = store.import_oruk(&text)?;
@@ -69,6 +83,33 @@ pub fn run(db: &Path, json: bool, args: &DirectoryArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A feed from its address: a line per page on stderr as it goes, the report at the end; a
+/// page that could not be read exits non-zero after the report (the pages before it stay).
+fn import_feed(store: &mut Store, json: bool, url: &str, restart: bool) -> Result<()> {
+    let mut source = linkwell_sync_http::feed_source();
+    let mut progress = |p: FeedProgress| {
+        let of = p
+            .total_pages
+            .map(|t| format!(" of {t}"))
+            .unwrap_or_default();
+        eprintln!("Page {}{of} imported ({} services).", p.page, p.services);
+    };
+    let r = store.import_oruk_feed(url, &mut *source, restart, &mut progress)?;
+    if json {
+        crate::print_json(&r)?;
+    } else {
+        if let Some(from) = r.resumed_from {
+            outln!("Carried on from page {from}, where the last import stopped.");
+        }
+        outln!("{} pages read.", r.pages_read);
+        print_report(&r.report)?;
+    }
+    match r.error {
+        Some(e) => Err(anyhow::anyhow!(e)),
+        None => Ok(()),
+    }
 }
 
 fn print_report(r: &ImportReport) -> Result<()> {

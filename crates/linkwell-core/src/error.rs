@@ -101,6 +101,8 @@ pub enum Refusal {
     NotJoined,
     #[error("saving straight to a folder works in the desktop app only")]
     SaveToFolderNotOffered,
+    #[error("importing a feed from its address is not available in this window")]
+    FeedImportNotOffered,
     #[error("this database is not encrypted yet: choose a passphrase to encrypt it first")]
     NotEncryptedYet,
     #[error("this database has no key file: it is not encrypted")]
@@ -152,6 +154,7 @@ impl Refusal {
             Refusal::JoinNotOffered => "join_not_offered",
             Refusal::NotJoined => "not_joined",
             Refusal::SaveToFolderNotOffered => "save_to_folder_not_offered",
+            Refusal::FeedImportNotOffered => "feed_import_not_offered",
             Refusal::NotEncryptedYet => "not_encrypted_yet",
             Refusal::NoKeyFile => "no_key_file",
             Refusal::KeyFileExists => "key_file_exists",

@@ -1,8 +1,12 @@
 //! The HTTP transport of the core's sync engine: blocking `ureq` over rustls, JSON bodies,
 //! the protocol and schema versions in headers on every request and a bearer token.
 //!
+//! Also the [`FeedSource`] that fetches an Open Referral UK feed's pages over the same stack
+//! (the organisation's CA, the proxy variables).
+//!
 //! Kept out of linkwell-core so the core knows nothing of HTTP (CI checks it).
 
+use linkwell_core::records::oruk::feed::{FeedError, FeedSource};
 use linkwell_core::sync::{SyncTransport, TransportError};
 use linkwell_protocol::{
     EnrolRequest, EnrolResponse, ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION, PullRequest,
@@ -35,31 +39,14 @@ impl HttpTransport {
 
     /// A transport that also trusts the PEM certificate(s) given (an organisation's own CA).
     pub fn with_ca_pem(base: &str, pem: &[u8]) -> Result<HttpTransport, TransportError> {
-        let certs = ureq::tls::parse_pem(pem)
-            .filter_map(|item| match item {
-                Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
-                Ok(_) => None,
-                Err(e) => Some(Err(e)),
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| TransportError::BadResponse(format!("certificate file: {e}")))?;
-        let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
-            .build();
+        let tls = tls_with_ca(pem).map_err(TransportError::BadResponse)?;
         Ok(Self::build(base, Some(tls)))
     }
 
     fn build(base: &str, tls: Option<ureq::tls::TlsConfig>) -> HttpTransport {
-        let mut cfg = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_global(Some(Duration::from_secs(120)));
-        if let Some(tls) = tls {
-            cfg = cfg.tls_config(tls);
-        }
         HttpTransport {
             base: base.trim_end_matches('/').to_string(),
-            agent: cfg.build().into(),
+            agent: agent(tls, Duration::from_secs(120)),
         }
     }
 
@@ -107,6 +94,97 @@ impl HttpTransport {
             return Err(TransportError::Unreachable(body.message));
         }
         Err(TransportError::Refused { status, body })
+    }
+}
+
+/// TLS trusting the usual web roots and the PEM certificate(s) given (an organisation's CA).
+fn tls_with_ca(pem: &[u8]) -> Result<ureq::tls::TlsConfig, String> {
+    let certs = ureq::tls::parse_pem(pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("certificate file: {e}"))?;
+    Ok(ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+        .build())
+}
+
+/// An agent with the proxy from the environment (ureq's default), statuses as answers, and
+/// `whole` as the limit on each request.
+fn agent(tls: Option<ureq::tls::TlsConfig>, whole: Duration) -> ureq::Agent {
+    let mut cfg = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .timeout_global(Some(whole));
+    if let Some(tls) = tls {
+        cfg = cfg.tls_config(tls);
+    }
+    cfg.build().into()
+}
+
+/// Largest feed page read (an 800-service v1 page is a few megabytes).
+const MAX_FEED_PAGE: u64 = 64 * 1024 * 1024;
+
+/// Fetches Open Referral UK feed pages over HTTPS (or HTTP to this computer, as the core
+/// allows), through the proxy the environment names.
+pub struct HttpFeedSource {
+    agent: ureq::Agent,
+}
+
+impl HttpFeedSource {
+    /// Trusting the usual web roots; each page within `per_page`.
+    pub fn new(per_page: Duration) -> HttpFeedSource {
+        HttpFeedSource {
+            agent: agent(None, per_page),
+        }
+    }
+
+    /// Also trusting an organisation's own CA (a council feed behind the NHS network's).
+    pub fn with_ca_pem(pem: &[u8], per_page: Duration) -> Result<HttpFeedSource, String> {
+        Ok(HttpFeedSource {
+            agent: agent(Some(tls_with_ca(pem)?), per_page),
+        })
+    }
+}
+
+/// How long one page may take: a council's server can be slow, but not this slow.
+pub const FEED_PAGE_WITHIN: Duration = Duration::from_secs(60);
+
+impl FeedSource for HttpFeedSource {
+    fn fetch(&mut self, url: &str) -> Result<Vec<u8>, FeedError> {
+        let failed = |e: ureq::Error| match e {
+            ureq::Error::Timeout(_) => FeedError::TimedOut,
+            ureq::Error::BodyExceedsLimit(limit) => FeedError::TooLarge(limit),
+            e => FeedError::Unreachable(e.to_string()),
+        };
+        let mut resp = self
+            .agent
+            .get(url)
+            .header("accept", "application/json")
+            .call()
+            .map_err(failed)?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(FeedError::Status(status));
+        }
+        resp.body_mut()
+            .with_config()
+            .limit(MAX_FEED_PAGE)
+            .read_to_vec()
+            .map_err(failed)
+    }
+}
+
+/// The feed source the desktop app, the bridge and the command line use, also trusting an
+/// organisation's own CA when `LINKWELL_CA_CERT` names its PEM file.
+pub fn feed_source() -> Box<dyn FeedSource + Send> {
+    let pem = std::env::var_os("LINKWELL_CA_CERT").and_then(|p| std::fs::read(p).ok());
+    match pem.map(|p| HttpFeedSource::with_ca_pem(&p, FEED_PAGE_WITHIN)) {
+        Some(Ok(s)) => Box::new(s),
+        _ => Box::new(HttpFeedSource::new(FEED_PAGE_WITHIN)),
     }
 }
 

@@ -1,7 +1,7 @@
 // The community directory: search and filter, a service's page, add and edit, and referring
 // the person you came from ("for") to a service.
 
-import { api, type Service, type ServiceInput, type Id, type ImportReport } from '../api';
+import { api, type Service, type ServiceInput, type Id, type ImportReport, type FeedImportReport } from '../api';
 import type { Ctx } from '../main';
 import {
   h,
@@ -100,7 +100,62 @@ function importForm(reload: () => Promise<void>): HTMLElement {
     field('Open Referral UK feed (JSON file)', file),
     h('button', { type: 'submit', class: 'secondary' }, 'Import feed'),
   );
-  return h('details', {}, h('summary', {}, 'Import from an Open Referral UK feed'), form, report);
+  return h('div', {}, form, report);
+}
+
+/** The report of an import from an address: pages read, then the usual report; if a page
+ * could not be read, the core's words saying which and how to carry on. */
+function feedReportView(r: FeedImportReport): HTMLElement {
+  const pages = `${plural(r.pages_read, 'page')} read${r.total_pages ? ` of ${r.total_pages}` : ''}`;
+  return h(
+    'div',
+    {},
+    r.error ? h('p', { class: 'error', role: 'alert' }, r.error) : null,
+    h(
+      'p',
+      {},
+      r.resumed_from ? `Carried on from page ${r.resumed_from}, where the last import stopped. ${pages}.` : `${pages}.`,
+    ),
+    reportView(r.report),
+  );
+}
+
+/** Import a feed from its address (https://), page by page, through the app's own connection. */
+async function feedForm(reload: () => Promise<void>): Promise<HTMLElement> {
+  const report = h('div', { role: 'status' });
+  const url = input('url', { type: 'url', placeholder: 'https://' });
+  const button = h('button', { type: 'submit', class: 'secondary' }, 'Import from address');
+  const stopped = await api.stoppedFeedImport();
+  if (stopped) {
+    url.value = stopped.url;
+    button.textContent = `Carry on from page ${stopped.next_page}`;
+  }
+  const form = h(
+    'form',
+    {
+      'aria-label': 'Import an Open Referral UK feed from its address',
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        clearMessage(form);
+        button.setAttribute('disabled', '');
+        report.replaceChildren(h('p', {}, 'Reading the feed page by page…'));
+        try {
+          const r = await api.importDirectoryFeed(url.value);
+          report.replaceChildren(feedReportView(r));
+          button.textContent = r.stopped_at ? `Carry on from page ${r.stopped_at}` : 'Import from address';
+          await reload();
+        } catch (err) {
+          report.replaceChildren();
+          reportError(form, err);
+        } finally {
+          button.removeAttribute('disabled');
+        }
+      },
+    },
+    field('Feed address', url, { hint: 'The /services address the council or network publishes' }),
+    button,
+  );
+  return h('div', {}, form, report);
 }
 
 async function forBanner(forId?: Id): Promise<HTMLElement | null> {
@@ -192,7 +247,7 @@ export async function directoryView(ctx: Ctx, forId?: Id): Promise<HTMLElement> 
     h('h1', {}, 'Directory'),
     await forBanner(forId),
     h('p', {}, h('a', { href: '#/directory/new', class: 'button secondary' }, 'Add a service')),
-    importForm(load),
+    h('details', {}, h('summary', {}, 'Import from an Open Referral UK feed'), importForm(load), await feedForm(load)),
     form,
     count,
     list,

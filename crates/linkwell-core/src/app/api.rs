@@ -196,6 +196,8 @@ pub enum Request {
     ImportDirectory {
         text: String,
     },
+    /// The feed import that stopped part-way, to carry on from (none when all is read).
+    StoppedFeedImport,
     /// Services ranked for one person, each with the reasons it was suggested.
     SuggestServices {
         person_id: Uuid,
@@ -606,6 +608,7 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
         R::VerifyService { service_id } => to(store.verify_service(service_id)?),
         R::ArchiveService { service_id } => to(store.archive_service(service_id)?),
         R::ImportDirectory { text } => to(store.import_oruk(&text)?),
+        R::StoppedFeedImport => to(store.stopped_feed_import()?),
         R::SuggestServices { person_id, limit } => to(crate::read::suggest::suggest_services(
             store,
             person_id,

@@ -80,6 +80,22 @@ impl Store {
             .transpose()
     }
 
+    /// Keeps where a long job stands (a feed import's next page) beside the drafts: local to
+    /// this laptop, encrypted, never synced, not in the change log.
+    pub(crate) fn keep_job_state(&mut self, key: &str, state: &Map<String, Value>) -> Result<()> {
+        check_key(key)?;
+        self.conn().execute(
+            "INSERT INTO draft (key, fields, saved_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(key) DO UPDATE SET fields = excluded.fields, saved_at = excluded.saved_at",
+            params![
+                key,
+                serde_json::to_string(state)?,
+                chrono::Utc::now().to_rfc3339()
+            ],
+        )?;
+        Ok(())
+    }
+
     pub fn discard_draft(&mut self, key: &str) -> Result<()> {
         check_key(key)?;
         self.conn()

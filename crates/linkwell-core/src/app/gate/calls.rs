@@ -118,6 +118,13 @@ pub(super) enum GateRequest {
         minutes: u32,
     },
     Vocabularies,
+    /// Imports an Open Referral UK feed from its address, page by page (carrying on where an
+    /// import of the same address stopped, unless `restart`).
+    ImportDirectoryFeed {
+        url: String,
+        #[serde(default)]
+        restart: bool,
+    },
     /// Saves the Green Book as a PDF in the folder the shell chose (the desktop's Downloads).
     SaveGreenBook {
         person_id: uuid::Uuid,
@@ -194,6 +201,14 @@ impl Gate {
                 demo,
             } => self.create_profile(&passphrase, &passphrase_again, setup, join, demo),
             G::SyncNow => self.sync_now(),
+            G::ImportDirectoryFeed { url, restart } => {
+                let Some(feeds) = self.feeds.as_ref() else {
+                    return Err(Refusal::FeedImportNotOffered.into());
+                };
+                let mut source = feeds();
+                let store = self.store()?;
+                to(store.import_oruk_feed(&url, &mut *source, restart, &mut |_| {})?)
+            }
             G::SaveGreenBook { person_id, options } => {
                 let Some(dir) = self.save_dir.clone() else {
                     return Err(Refusal::SaveToFolderNotOffered.into());

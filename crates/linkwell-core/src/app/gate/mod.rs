@@ -14,6 +14,11 @@ mod sync_job;
 pub use profiles::{ProfileInfo, Profiles};
 pub use sync_job::{Connector, SharedGate, SyncJob};
 
+/// Makes the source a directory feed's pages are fetched through (the shell's HTTP stack);
+/// without one, importing from an address is not offered.
+pub type FeedConnector =
+    Box<dyn Fn() -> Box<dyn crate::records::oruk::feed::FeedSource + Send> + Send>;
+
 use crate::error::{CoreError, Result};
 use crate::security::unlocked::UnlockedSession;
 use crate::security::vault::KdfParams;
@@ -32,6 +37,7 @@ pub struct Gate {
     /// The profiles as listed at unlock (None while locked).
     listed: Option<Vec<ProfileInfo>>,
     connector: Option<Connector>,
+    feeds: Option<FeedConnector>,
     /// Where "Save as PDF" puts files (None in a browser, which downloads them itself).
     save_dir: Option<PathBuf>,
     backoff: Backoff,
@@ -65,6 +71,7 @@ impl Gate {
             current: None,
             listed: None,
             connector: None,
+            feeds: None,
             save_dir: None,
             backoff: Backoff::default(),
             next_auto_sync: None,
@@ -76,6 +83,12 @@ impl Gate {
     /// Offers sync through this connector (the shell's or the bridge's HTTP transport).
     pub fn with_connector(mut self, connector: Connector) -> Gate {
         self.connector = Some(connector);
+        self
+    }
+
+    /// Offers importing a directory feed from its address through this source.
+    pub fn with_feed_source(mut self, feeds: FeedConnector) -> Gate {
+        self.feeds = Some(feeds);
         self
     }
 

@@ -3,7 +3,7 @@
 //! `addresses`/`physical_addresses`, `attributes`/`service_taxonomys`...): each field is
 //! read from whichever the record has, so one mapping serves both.
 
-use super::{Feed, Mapped, Skipped};
+use super::{Feed, Mapped, Paging, Skipped};
 use crate::domain::validate;
 use crate::domain::vocabulary::{ServiceCategory, ServiceStatus, Weekday};
 use crate::error::{CoreError, Result};
@@ -28,18 +28,23 @@ pub(crate) fn parse_feed(text: &str) -> Result<Feed> {
         CoreError::invalid("file", format!("This file cannot be imported: {why}"))
     })?;
     let mut notes = Vec::new();
+    let mut paging = None;
     let (format, records, complete) = match &v {
         Value::Array(items) => ("ORUK v3 list of services", items.clone(), true),
         Value::Object(o) if o.get("contents").is_some_and(Value::is_array) => {
             let items = array(&v, "contents").to_vec();
-            let complete = page_complete(&v, "page_number", "total_pages", &mut notes);
+            let page = page_of(&v, "page_number", "total_pages", "first_page", "last_page");
+            let complete = page.whole();
             check_count(&v, &["total_items"], items.len(), complete, &mut notes);
+            paging = Some(page);
             ("ORUK v3 /services page", items, complete)
         }
         Value::Object(o) if o.get("content").is_some_and(Value::is_array) => {
             let items = array(&v, "content").to_vec();
-            let complete = page_complete(&v, "number", "totalPages", &mut notes);
+            let page = page_of(&v, "number", "totalPages", "first", "last");
+            let complete = page.whole();
             check_count(&v, &["totalElements"], items.len(), complete, &mut notes);
+            paging = Some(page);
             ("ORUK v1 services page", items, complete)
         }
         // An organisation record: its services, each under that organisation.
@@ -80,28 +85,35 @@ pub(crate) fn parse_feed(text: &str) -> Result<Feed> {
         records,
         complete,
         notes,
+        paging,
     })
 }
 
-/// Whether a page is the feed's only page. Pages are numbered from 1 in v3 and from 0 in v1.
-fn page_complete(v: &Value, number: &str, total: &str, notes: &mut Vec<String>) -> bool {
-    let pages = int(v, total);
-    let first = v.get("first_page").and_then(Value::as_bool);
-    let last = v.get("last_page").and_then(Value::as_bool);
-    let whole = match (pages, first, last) {
-        (_, Some(f), Some(l)) => f && l,
-        (Some(p), _, _) => p <= 1,
-        _ => true,
-    };
-    if !whole {
-        let n = int(v, number).map_or("?".into(), |n| n.to_string());
-        notes.push(format!(
-            "This is page {n} of {} of the feed: services missing from it were not marked as no \
-             longer listed",
-            pages.map_or("several".into(), |p| p.to_string())
-        ));
+/// A page's envelope, under the names v3 or v1 give it.
+fn page_of(v: &Value, number: &str, total: &str, first: &str, last: &str) -> Paging {
+    Paging {
+        number: int(v, number),
+        total_pages: int(v, total),
+        first: v.get(first).and_then(Value::as_bool),
+        last: v.get(last).and_then(Value::as_bool),
     }
-    whole
+}
+
+impl Paging {
+    /// Whether this page is the feed's only page.
+    pub(crate) fn whole(&self) -> bool {
+        match (self.total_pages, self.first, self.last) {
+            (_, Some(f), Some(l)) => f && l,
+            (Some(p), _, _) => p <= 1,
+            _ => true,
+        }
+    }
+
+    /// Whether no page comes after this one, by what the envelope says (`number` is the
+    /// page asked for, counted from 1).
+    pub(crate) fn is_last(&self, number: u32) -> bool {
+        self.last == Some(true) || self.total_pages.is_some_and(|t| i64::from(number) >= t)
+    }
 }
 
 fn check_count(v: &Value, keys: &[&str], found: usize, whole: bool, notes: &mut Vec<String>) {

@@ -9,6 +9,7 @@
 //! the local edit and lists the feed's newer value for review (`feed_differs`).
 
 mod export;
+pub mod feed;
 mod map;
 
 use crate::error::{CoreError, Result};
@@ -20,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// What an import did, for the worker (and `--json` for scripts).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
 pub struct ImportReport {
     /// What the file was read as, e.g. "ORUK v3 /services page".
@@ -37,7 +38,7 @@ pub struct ImportReport {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
 pub struct Skipped {
     /// The feed's id for the record, when it had one.
@@ -45,7 +46,7 @@ pub struct Skipped {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
 pub struct Unlisted {
     pub service_id: Uuid,
@@ -116,21 +117,56 @@ pub(crate) struct Feed {
     /// Only a whole feed can say a service is no longer listed (one page of ten cannot).
     pub complete: bool,
     pub notes: Vec<String>,
+    /// A `/services` page's envelope (None for a list or a single record).
+    pub paging: Option<Paging>,
+}
+
+/// What a page says of its place in the feed. Pages are numbered from 1 in v3 and, in
+/// many v1 feeds, from 0.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paging {
+    pub number: Option<i64>,
+    pub total_pages: Option<i64>,
+    pub first: Option<bool>,
+    pub last: Option<bool>,
 }
 
 impl Store {
     /// Imports an ORUK feed saved as JSON text. Refuses a file that is not JSON or not ORUK
     /// (nothing written); otherwise imports every usable record in one transaction.
     pub fn import_oruk(&mut self, text: &str) -> Result<ImportReport> {
-        let feed = map::parse_feed(text)?;
+        let mut feed = map::parse_feed(text)?;
+        if let Some(p) = feed.paging.filter(|_| !feed.complete) {
+            feed.notes.push(format!(
+                "This is page {} of {} of the feed: services missing from it were not marked as \
+                 no longer listed",
+                p.number.map_or("?".into(), |n| n.to_string()),
+                p.total_pages.map_or("several".into(), |t| t.to_string())
+            ));
+        }
         let mut report = ImportReport {
             format: feed.format.to_string(),
-            notes: feed.notes,
+            notes: std::mem::take(&mut feed.notes),
             ..ImportReport::default()
         };
         let mut seen = HashSet::new();
+        self.import_records(&feed.records, &mut seen, feed.complete, &mut report)?;
+        Ok(report)
+    }
+
+    /// Imports one feed's (or one page's) records in one transaction, adding to `report`.
+    /// `seen` holds the feed ids met so far (earlier pages of the same feed included): a
+    /// record whose id was seen is skipped as a duplicate. When `complete`, the services
+    /// imported before that `seen` does not hold are marked as no longer listed.
+    pub(crate) fn import_records(
+        &mut self,
+        records: &[Value],
+        seen: &mut HashSet<String>,
+        complete: bool,
+        report: &mut ImportReport,
+    ) -> Result<()> {
         let mut mapped = Vec::new();
-        for raw in &feed.records {
+        for raw in records {
             match map::service(raw, today()) {
                 Err(skip) => {
                     // Still listed by the feed, even if unusable this time.
@@ -145,13 +181,12 @@ impl Store {
                 Ok(m) => mapped.push(m),
             }
         }
-        let complete = feed.complete;
         self.write(|w| {
             let existing = imported_services(w.conn())?;
             let mut providers = Providers::load(w.conn())?;
             for m in mapped {
                 let id = m.feed_id.clone();
-                if let Err(reason) = upsert(w, &existing, &mut providers, m, &mut report)? {
+                if let Err(reason) = upsert(w, &existing, &mut providers, m, report)? {
                     report.skipped.push(Skipped {
                         id: Some(id),
                         reason,
@@ -159,7 +194,7 @@ impl Store {
                 }
             }
             if complete {
-                mark_unlisted(w, &existing, &seen, &mut report)?;
+                mark_unlisted(w, &existing, seen, report)?;
             }
             Ok(())
         })?;
@@ -170,7 +205,19 @@ impl Store {
             skipped = report.skipped.len(),
             "directory import"
         );
-        Ok(report)
+        Ok(())
+    }
+
+    /// Marks what a feed read through page by page no longer lists (one transaction).
+    pub(crate) fn mark_unlisted_after(
+        &mut self,
+        seen: &HashSet<String>,
+        report: &mut ImportReport,
+    ) -> Result<()> {
+        self.write(|w| {
+            let existing = imported_services(w.conn())?;
+            mark_unlisted(w, &existing, seen, report)
+        })
     }
 
     /// The team's directory as an ORUK v3 `/services` page whose contents are full records.
