@@ -242,7 +242,7 @@ fn a_v1_feed_reads_until_an_empty_page_and_a_cut_short_page_is_carried_on_from()
         &db,
         &["init", "--team", "Rushcliffe", "--name", "Priya Shah"],
     );
-    let server = FeedServer::start(&["/v1/services?page=2"]);
+    let server = FeedServer::start(&["/v1/services?per_page=3&page=2"]);
     let url = format!("{}/v1/services?per_page=3", server.base);
 
     let (out, r) = import(&db, &url);
