@@ -383,3 +383,26 @@ fn an_empty_directory_exports_a_valid_empty_page() {
     assert_eq!(page["empty"], true);
     assert_valid_oruk_page(&page);
 }
+
+/// The services a team types in (the demo's: schedules, costs, access, contacts, Five Ways)
+/// export as valid ORUK too, not only those that came from a feed.
+#[test]
+fn a_directory_typed_in_here_exports_valid_oruk() {
+    use linkwell_core::demo::{DemoOptions, seed};
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = linkwell_core::Store::open(&dir.path().join("d.db"), None).unwrap();
+    let opts = DemoOptions {
+        seed: 7,
+        people: 5,
+        sessions: 10,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+    };
+    seed(&mut s, &opts).unwrap();
+    let page = s.export_oruk().unwrap();
+    assert!(
+        page["total_items"].as_u64().unwrap() > 3,
+        "{}",
+        page["total_items"]
+    );
+    assert_valid_oruk_page(&page);
+}
