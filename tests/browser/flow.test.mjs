@@ -1032,6 +1032,28 @@ step('import a feed from its address page by page, carrying on after a page that
   feedServer.close();
 });
 
+step("a group's directory page prints as a Green Book insert from the window", [setUp], async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/directory`);
+  await page.getByRole('heading', { name: 'Directory' }).waitFor();
+  const first = page.locator('ul.services h2 a').first();
+  const name = (await first.innerText()).trim();
+  await first.click();
+  await page.getByRole('heading', { name, level: 1 }).waitFor();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Print as a Green Book insert' }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^group-insert-[0-9a-f]{8}-\d{4}-\d{2}-\d{2}\.pdf$/);
+  const dir = mkdtempSync(join(tmpdir(), 'lw-insert-'));
+  const saved = join(dir, 'insert.pdf');
+  await download.saveAs(saved);
+  assert.equal(readFileSync(saved).subarray(0, 5).toString(), '%PDF-', 'the window received a PDF');
+  const text = execFileSync('pdftotext', ['-layout', saved, '-'], { encoding: 'utf8' });
+  assert.ok(text.replace(/\s+/g, ' ').includes(name.replace(/\s+/g, ' ')), text);
+  await page.close();
+});
+
 /**
  * Presses Tab until the focused control's name (its label, else its own text) matches `name`;
  * answers how many presses it took, failing after `max`. The keyboard-only run moves this way.

@@ -380,6 +380,14 @@ export const api = {
   recordPrinted: (person_id: Id) => write<null>('record_printed', { person_id }),
   /** Saves the Green Book as a PDF: the desktop app writes it into Downloads itself; a
    * browser gets the bytes and downloads them. Answers where it went. */
+  /** Saves a group's directory page as a Green Book insert, as saveGreenBook saves the book. */
+  saveServicePage: async (service_id: Id): Promise<{ file_name: string; path: string | null }> => {
+    if (inDesktopApp) return write<SavedGreenBook>('save_service_page', { service_id });
+    const out = await read<PrintedPdf>('print_service_page', { service_id });
+    const bytes = Uint8Array.from(atob(out.pdf_base64), (c) => c.charCodeAt(0));
+    downloadBlob(out.file_name, new Blob([bytes], { type: 'application/pdf' }));
+    return { file_name: out.file_name, path: null };
+  },
   saveGreenBook: async (
     person_id: Id,
     options: GreenBookOptions,

@@ -330,6 +330,22 @@ export async function serviceView(ctx: Ctx, id: Id, forId?: Id): Promise<HTMLEle
         },
         'Mark as checked today',
       ),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: async () => {
+            try {
+              const out = await api.saveServicePage(id);
+              announce(out.path ? `Saved as ${out.path}` : `Saved as ${out.file_name}`);
+            } catch (err) {
+              announce(err instanceof Error ? err.message : String(err));
+            }
+          },
+        },
+        'Print as a Green Book insert',
+      ),
     ),
   );
 }

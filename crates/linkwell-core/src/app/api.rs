@@ -300,6 +300,12 @@ pub enum Request {
         #[serde(default)]
         options: print::GreenBookOptions,
     },
+    /// A group's directory page as a Green Book insert: PDF bytes (base64) for the browser.
+    PrintServicePage {
+        service_id: Uuid,
+        #[serde(default)]
+        options: print::GreenBookOptions,
+    },
     /// A report's figures and tables (the Reports screen).
     Report(crate::read::report::ReportRequest),
     /// The same report as the evaluation pack's PDF (base64), for the window to save.
@@ -711,6 +717,19 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
             let pdf = crate::read::report::pack_pdf(&answer, today())?;
             to(PrintedPdf {
                 file_name: format!("{}.pdf", crate::read::report::pack_file_stem(&answer)),
+                bytes: pdf.len(),
+                pdf_base64: base64::engine::general_purpose::STANDARD.encode(&pdf),
+            })
+        }
+        R::PrintServicePage {
+            service_id,
+            options,
+        } => {
+            use base64::Engine as _;
+            let pdf = store.service_page_pdf(service_id, &options)?;
+            let on = options.fixed_date.unwrap_or_else(today);
+            to(PrintedPdf {
+                file_name: format!("{}.pdf", print::service_page_file_stem(service_id, on)),
                 bytes: pdf.len(),
                 pdf_base64: base64::engine::general_purpose::STANDARD.encode(&pdf),
             })

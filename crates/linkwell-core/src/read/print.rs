@@ -353,40 +353,21 @@ impl Store {
         folder: &std::path::Path,
     ) -> Result<std::path::PathBuf> {
         let pdf = self.green_book_pdf(person_id, options)?;
-        std::fs::create_dir_all(folder)
-            .map_err(|e| CoreError::File(format!("could not make the folder to save in: {e}")))?;
         let stem = green_book_file_stem(person_id, options.fixed_date.unwrap_or_else(today));
-        for n in 1..1000 {
-            let name = if n == 1 {
-                format!("{stem}.pdf")
-            } else {
-                format!("{stem}-{n}.pdf")
-            };
-            let path = folder.join(name);
-            // create_new: never replace a file that is already there.
-            let mut open = std::fs::OpenOptions::new();
-            open.write(true).create_new(true);
-            // Readable by this worker's account only (a shared laptop has other accounts).
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
-            match open.open(&path) {
-                Ok(mut f) => {
-                    use std::io::Write as _;
-                    if let Err(e) = f.write_all(&pdf).and_then(|()| f.sync_all()) {
-                        // Never leave half a PDF (health data, unencrypted) behind.
-                        drop(f);
-                        let _ = std::fs::remove_file(&path);
-                        return Err(CoreError::File(format!("could not save the PDF: {e}")));
-                    }
-                    return Ok(path);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(CoreError::File(format!("could not save the PDF: {e}"))),
-            }
-        }
-        Err(CoreError::File(
-            "could not save the PDF: too many copies with the same name".into(),
-        ))
+        save_pdf(&pdf, folder, &stem)
+    }
+
+    /// Prints a group's directory page (the Green Book insert) into `folder`, as
+    /// [`Store::save_green_book`] does.
+    pub fn save_service_page(
+        &self,
+        service_id: Uuid,
+        options: &GreenBookOptions,
+        folder: &std::path::Path,
+    ) -> Result<std::path::PathBuf> {
+        let pdf = self.service_page_pdf(service_id, options)?;
+        let stem = service_page_file_stem(service_id, options.fixed_date.unwrap_or_else(today));
+        save_pdf(&pdf, folder, &stem)
     }
 
     /// A stand-alone directory page for one service (for a noticeboard or another person).
@@ -412,6 +393,50 @@ impl Store {
         let opts = print_options(options, false)?;
         Ok(lp::service_page_pdf(&page, &opts)?)
     }
+}
+
+/// Writes a PDF into `folder` as `stem.pdf`, never over a file already there (a second copy
+/// gets "-2", "-3"…), readable by this worker's account only.
+fn save_pdf(pdf: &[u8], folder: &std::path::Path, stem: &str) -> Result<std::path::PathBuf> {
+    std::fs::create_dir_all(folder)
+        .map_err(|e| CoreError::File(format!("could not make the folder to save in: {e}")))?;
+    for n in 1..1000 {
+        let name = if n == 1 {
+            format!("{stem}.pdf")
+        } else {
+            format!("{stem}-{n}.pdf")
+        };
+        let path = folder.join(name);
+        // create_new: never replace a file that is already there.
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true).create_new(true);
+        // Readable by this worker's account only (a shared laptop has other accounts).
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+        match open.open(&path) {
+            Ok(mut f) => {
+                use std::io::Write as _;
+                if let Err(e) = f.write_all(pdf).and_then(|()| f.sync_all()) {
+                    // Never leave half a PDF (health data, unencrypted) behind.
+                    drop(f);
+                    let _ = std::fs::remove_file(&path);
+                    return Err(CoreError::File(format!("could not save the PDF: {e}")));
+                }
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(CoreError::File(format!("could not save the PDF: {e}"))),
+        }
+    }
+    Err(CoreError::File(
+        "could not save the PDF: too many copies with the same name".into(),
+    ))
+}
+
+/// "group-insert-1a2b3c4d-2026-11-22": a group's Green Book insert, named like the book.
+pub fn service_page_file_stem(service_id: Uuid, on: chrono::NaiveDate) -> String {
+    let id = service_id.simple().to_string();
+    format!("group-insert-{}-{on}", &id[id.len() - 8..])
 }
 
 /// "green-book-1a2b3c4d-2026-11-22": the end of the record's id (its random part: the start

@@ -101,6 +101,22 @@ fn a_persons_green_book_prints_their_plan_goals_and_groups() {
     assert_eq!(err.fields(), ["pages"]);
     let page = db.store.service_page_pdf(svc.id, &opts).unwrap();
     assert!(pdftotext(&page).contains("East Leake walking group"));
+
+    // Saved from the desktop window: named by the record's id, never over an earlier copy.
+    let folder = tempfile::tempdir().unwrap();
+    let first = db
+        .store
+        .save_service_page(svc.id, &opts, folder.path())
+        .unwrap();
+    let second = db
+        .store
+        .save_service_page(svc.id, &opts, folder.path())
+        .unwrap();
+    let name = |p: &std::path::Path| p.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name(&first).starts_with("group-insert-"), "{first:?}");
+    assert!(name(&second).ends_with("-2.pdf"), "{second:?}");
+    let saved = std::fs::read(&second).unwrap();
+    assert!(pdftotext(&saved).contains("East Leake walking group"));
 }
 
 #[test]

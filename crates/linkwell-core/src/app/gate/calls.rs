@@ -55,6 +55,17 @@ pub struct PassphraseChanged {
     pub changed: bool,
 }
 
+/// Where a PDF was saved, for the window to say.
+fn saved(path: &std::path::Path) -> Result<Value> {
+    to(SavedGreenBook {
+        path: path.display().to_string(),
+        file_name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    })
+}
+
 fn to<T: Serialize>(v: T) -> Result<Value> {
     Ok(serde_json::to_value(v)?)
 }
@@ -124,6 +135,12 @@ pub(super) enum GateRequest {
         url: String,
         #[serde(default)]
         restart: bool,
+    },
+    /// Saves a group's Green Book insert as a PDF in the shell's folder, as the Green Book.
+    SaveServicePage {
+        service_id: uuid::Uuid,
+        #[serde(default)]
+        options: crate::read::print::GreenBookOptions,
     },
     /// Saves the Green Book as a PDF in the folder the shell chose (the desktop's Downloads).
     SaveGreenBook {
@@ -210,17 +227,19 @@ impl Gate {
                 to(store.import_oruk_feed(&url, &mut *source, restart, &mut |_| {})?)
             }
             G::SaveGreenBook { person_id, options } => {
-                let Some(dir) = self.save_dir.clone() else {
-                    return Err(Refusal::SaveToFolderNotOffered.into());
-                };
-                let path = self.store()?.save_green_book(person_id, &options, &dir)?;
-                to(SavedGreenBook {
-                    path: path.display().to_string(),
-                    file_name: path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                })
+                let dir = self.save_dir()?;
+                saved(&self.store()?.save_green_book(person_id, &options, &dir)?)
+            }
+            G::SaveServicePage {
+                service_id,
+                options,
+            } => {
+                let dir = self.save_dir()?;
+                saved(
+                    &self
+                        .store()?
+                        .save_service_page(service_id, &options, &dir)?,
+                )
             }
             G::Unlock {
                 profile,
@@ -310,6 +329,12 @@ impl Gate {
                 to(self.lock_state()?)
             }
         }
+    }
+
+    fn save_dir(&self) -> Result<PathBuf> {
+        self.save_dir
+            .clone()
+            .ok_or_else(|| Refusal::SaveToFolderNotOffered.into())
     }
 
     pub(super) fn current_db(&self) -> Result<PathBuf> {
