@@ -1054,6 +1054,38 @@ step("a group's directory page prints as a Green Book insert from the window", [
   await page.close();
 });
 
+step('an onward referral gives the group lead an introduction to copy and as a PDF', [setUp], async () => {
+  const people = await call('caseload', { filter: {} });
+  const services = await call('services', { filter: {} });
+  const person = people[people.length - 1];
+  const onward = await call('refer_onward', {
+    person_id: person.person_id,
+    service_id: services[services.length - 1].id,
+    status: 'referral_made',
+  });
+  const record = await call('person_record', { person_id: person.person_id });
+  const page = await context.newPage();
+  await page.goto(`${url}#/person/${person.person_id}?section=onward`);
+  const item = page.locator('li.onward').filter({ hasText: services[services.length - 1].name });
+  await item.getByText('Introduction for the group lead').click();
+  await item.getByRole('button', { name: 'Show the words to copy' }).click();
+  const words = await item.getByLabel('Introduction to copy').inputValue();
+  assert.match(words, new RegExp(`would like to come along to ${services[services.length - 1].name}`));
+  assert.ok(!words.includes(record.full_name), 'no full name for the group without consent');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    item.getByRole('button', { name: 'Save the introduction as PDF' }).click(),
+  ]);
+  const dir = mkdtempSync(join(tmpdir(), 'lw-intro-'));
+  const saved = join(dir, 'intro.pdf');
+  await download.saveAs(saved);
+  assert.equal(readFileSync(saved).subarray(0, 5).toString(), '%PDF-', 'the window received a PDF');
+  assert.match(execFileSync('pdfinfo', [saved], { encoding: 'utf8' }), /Pages:\s+1\n/);
+  assert.match(execFileSync('pdftotext', [saved, '-'], { encoding: 'utf8' }), /would like to come along/);
+  assert.ok(onward.id);
+  await page.close();
+});
+
 /**
  * Presses Tab until the focused control's name (its label, else its own text) matches `name`;
  * answers how many presses it took, failing after `max`. The keyboard-only run moves this way.

@@ -131,6 +131,7 @@ import type { GreenBookPreview } from './generated/GreenBookPreview';
 import type { ImportReport } from './generated/ImportReport';
 import type { FeedImportReport } from './generated/FeedImportReport';
 import type { StoppedFeedImport } from './generated/StoppedFeedImport';
+import type { Introduction } from './generated/Introduction';
 import type { LockState } from './generated/LockState';
 import type { Page } from './generated/Page';
 import type { PassphraseChanged } from './generated/PassphraseChanged';
@@ -380,6 +381,15 @@ export const api = {
   recordPrinted: (person_id: Id) => write<null>('record_printed', { person_id }),
   /** Saves the Green Book as a PDF: the desktop app writes it into Downloads itself; a
    * browser gets the bytes and downloads them. Answers where it went. */
+  /** The introduction for the group lead of an onward referral (text to copy). */
+  onwardIntroduction: (onward_id: Id) => read<Introduction>('onward_introduction', { onward_id }),
+  /** Saves the introduction as a one-page PDF (downloaded by the window); answers its file name. */
+  saveIntroduction: async (onward_id: Id): Promise<string> => {
+    const out = await read<PrintedPdf>('print_onward_introduction', { onward_id });
+    const bytes = Uint8Array.from(atob(out.pdf_base64), (c) => c.charCodeAt(0));
+    downloadBlob(out.file_name, new Blob([bytes], { type: 'application/pdf' }));
+    return out.file_name;
+  },
   /** Saves a group's directory page as a Green Book insert, as saveGreenBook saves the book. */
   saveServicePage: async (service_id: Id): Promise<{ file_name: string; path: string | null }> => {
     if (inDesktopApp) return write<SavedGreenBook>('save_service_page', { service_id });

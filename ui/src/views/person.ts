@@ -936,6 +936,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
                   : null,
               ),
               details('Change status or barriers', false, f),
+              introductionBox(o.onward.id),
             );
           }),
         )
@@ -1103,4 +1104,42 @@ function disclosure(label: string, panel: HTMLElement, focus: string): HTMLButto
     if (!panel.hidden) panel.querySelector<HTMLElement>(focus)?.focus();
   });
   return button;
+}
+
+/** The introduction for the group lead: the words to copy, and a one-page PDF to send. */
+function introductionBox(onwardId: Id): HTMLElement {
+  const out = h('div', { role: 'status' });
+  const box = details(
+    'Introduction for the group lead',
+    false,
+    h(
+      'p',
+      { class: 'actions' },
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: async () => {
+            const intro = await api.onwardIntroduction(onwardId);
+            const text = h('textarea', { readonly: true, rows: 10, 'aria-label': 'Introduction to copy' });
+            (text as HTMLTextAreaElement).value = intro.text;
+            out.replaceChildren(h('p', { class: 'muted' }, intro.sharing_words), text);
+          },
+        },
+        'Show the words to copy',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: async () => announce(`Saved as ${await api.saveIntroduction(onwardId)}`),
+        },
+        'Save the introduction as PDF',
+      ),
+    ),
+    out,
+  );
+  return box;
 }

@@ -300,6 +300,14 @@ pub enum Request {
         #[serde(default)]
         options: print::GreenBookOptions,
     },
+    /// The introduction for the lead of the group a person is referred onward to: text to copy.
+    OnwardIntroduction {
+        onward_id: Uuid,
+    },
+    /// The same introduction as a one-page PDF (base64), for the window to save or print.
+    PrintOnwardIntroduction {
+        onward_id: Uuid,
+    },
     /// A group's directory page as a Green Book insert: PDF bytes (base64) for the browser.
     PrintServicePage {
         service_id: Uuid,
@@ -717,6 +725,17 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
             let pdf = crate::read::report::pack_pdf(&answer, today())?;
             to(PrintedPdf {
                 file_name: format!("{}.pdf", crate::read::report::pack_file_stem(&answer)),
+                bytes: pdf.len(),
+                pdf_base64: base64::engine::general_purpose::STANDARD.encode(&pdf),
+            })
+        }
+        R::OnwardIntroduction { onward_id } => to(store.introduction(onward_id)?.0),
+        R::PrintOnwardIntroduction { onward_id } => {
+            use base64::Engine as _;
+            let pdf = store.introduction_pdf(onward_id)?;
+            let id = onward_id.simple().to_string();
+            to(PrintedPdf {
+                file_name: format!("introduction-{}-{}.pdf", &id[id.len() - 8..], today()),
                 bytes: pdf.len(),
                 pdf_base64: base64::engine::general_purpose::STANDARD.encode(&pdf),
             })

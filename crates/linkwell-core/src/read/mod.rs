@@ -3,6 +3,7 @@
 pub mod caseload;
 pub mod completeness;
 pub mod export;
+pub mod introduction;
 pub mod message;
 pub mod person_record;
 pub mod print;

@@ -64,7 +64,8 @@ fn a_persons_green_book_prints_their_plan_goals_and_groups() {
             ..Default::default()
         })
         .unwrap();
-    db.store.refer_onward(p, svc.id, "agreed").unwrap();
+    let onward = db.store.refer_onward(p, svc.id, "agreed").unwrap();
+    assert_introduction_shares_only_the_first_name(&mut db, onward.id, p);
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 22);
     let opts = GreenBookOptions {
         fixed_date: date,
@@ -237,4 +238,53 @@ fn the_green_book_shows_the_agreed_next_step_and_measures_in_words() {
         !flat.contains("60.5"),
         "the raw PAM score is not for the person:\n{text}"
     );
+}
+
+/// The introduction for the group lead: the first name, the group, who comes along and the
+/// worker's contact, on one A4 page and as text; not the family name, goals or needs.
+fn assert_introduction_shares_only_the_first_name(
+    db: &mut TestDb,
+    onward_id: uuid::Uuid,
+    person_id: uuid::Uuid,
+) {
+    use linkwell_core::records::directory::AccompaniedInput;
+    let (intro, _) = db.store.introduction(onward_id).unwrap();
+    let person = db.store.person(person_id).unwrap();
+    let first = person
+        .preferred_name
+        .clone()
+        .unwrap_or(person.given_name.clone());
+    assert!(intro.text.starts_with("Hello,"), "{}", intro.text);
+    assert!(intro.text.contains(&first), "{}", intro.text);
+    assert!(
+        intro.text.contains("East Leake walking group"),
+        "{}",
+        intro.text
+    );
+    assert!(intro.text.contains("No one from"), "{}", intro.text);
+    db.store
+        .record_accompanied(
+            onward_id,
+            &AccompaniedInput {
+                worker_id: None,
+                volunteer_name: Some("Ann Volunteer".into()),
+            },
+        )
+        .unwrap();
+    let pdf = db.store.introduction_pdf(onward_id).unwrap();
+    let text = pdftotext(&pdf);
+    for said in [
+        first.as_str(),
+        "East Leake walking group",
+        "Ann Volunteer will come along",
+    ] {
+        assert!(text.contains(said), "{said}: {text}");
+    }
+    for withheld in [person.family_name.as_str(), "where I can sing"] {
+        assert!(
+            !text.contains(withheld),
+            "{withheld} must not be shared: {text}"
+        );
+    }
+    assert_eq!(text.matches('\u{c}').count(), 1, "one page: {text}");
 }
