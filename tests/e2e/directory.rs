@@ -69,3 +69,45 @@ fn a_feed_file_imports_reimports_in_place_and_exports_as_oruk() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not JSON"), "{err}");
 }
+
+/// `linkwell print introduction ONWARD --out FILE`: the group lead's introduction on one A4
+/// page, its words on stdout, the person's first name only.
+#[test]
+fn an_onward_referral_prints_an_introduction_for_the_group_lead() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("laptop.db");
+    linkwell_ok(
+        &db,
+        &["init", "--team", "Rushcliffe", "--name", "Priya Shah"],
+    );
+    linkwell_ok(&db, &["demo", "--people", "20", "--sessions", "50"]);
+    let all: serde_json::Value = serde_json::from_str(&linkwell_ok(&db, &["export"])).unwrap();
+    let onward = &all["records"]["onward_referral"][0];
+    let person = all["records"]["person"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == onward["person_id"])
+        .unwrap();
+    let pdf = dir.path().join("intro.pdf");
+    let words = linkwell_ok(
+        &db,
+        &[
+            "print",
+            "introduction",
+            onward["id"].as_str().unwrap(),
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
+    );
+    assert!(words.contains("would like to come along to"), "{words}");
+    let text = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Page 1 of 1"), "{text}");
+    let family = person["family_name"].as_str().unwrap();
+    assert!(!text.contains(family) && !words.contains(family), "{text}");
+}

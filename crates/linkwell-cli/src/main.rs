@@ -169,6 +169,14 @@ enum PrintWhat {
         #[arg(long)]
         fixed_date: Option<String>,
     },
+    /// The introduction for a group lead of an onward referral: one A4 page, and its words
+    /// (to copy) on stdout.
+    Introduction {
+        /// The onward referral's id.
+        onward: Uuid,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// A stand-alone directory page for one service.
     Service {
         service: Uuid,
@@ -561,6 +569,11 @@ fn print(cli: &Cli, what: &PrintWhat) -> Result<()> {
                     .transpose()?,
             };
             (store.green_book_pdf(*person, &options)?, out)
+        }
+        PrintWhat::Introduction { onward, out } => {
+            let (intro, _) = store.introduction(*onward)?;
+            outln!("{}\n", intro.text);
+            (store.introduction_pdf(*onward)?, out)
         }
         PrintWhat::Service {
             service,
