@@ -56,7 +56,12 @@ impl Store {
             (None, Some(n)) => Some(n.clone()),
             _ => None,
         };
-        let contact: Vec<String> = [Some(worker.name.clone()), worker.phone, worker.email]
+        // A worker without a phone or email of their own is reached through the service's.
+        let (phone, email) = match (&worker.phone, &worker.email, &letterhead) {
+            (None, None, Some(l)) => (l.phone.clone(), l.email.clone()),
+            _ => (worker.phone.clone(), worker.email.clone()),
+        };
+        let contact: Vec<String> = [Some(worker.name.clone()), phone, email]
             .into_iter()
             .flatten()
             .collect();
