@@ -135,7 +135,7 @@ fn a_referral_from_a_new_referrer_gets_its_accepted_and_closing_messages() {
             "--referral",
             &referral,
             "--mark-sent",
-            "post",
+            "secure_email",
         ],
     );
     assert!(!again.status.success());
