@@ -251,20 +251,7 @@ fn a_bad_database_url_stops_the_server_at_start_up_saying_why() {
 fn the_database_going_away_fails_the_push_retryably_and_the_laptop_catches_up() {
     use linkwell_core::sync::{SyncError, TransportError};
     let cluster = Cluster::start();
-    let db = cluster.create_database("goes_away");
-    let dir = tempfile::tempdir().unwrap();
-    admin(&db, &["init", "--org", "Test Social Prescribing"]);
-    admin(&db, &["team", "add", "--name", "Rushcliffe"]);
-    let worker = admin(
-        &db,
-        &["worker", "add", "--name", "W", "--team", "Rushcliffe"],
-    );
-    let code = admin(&db, &["enrol-code", "--worker", &worker]);
-    let server = serve(dir.path(), &db);
-    let mut store = Store::open(&dir.path().join("l.db"), None).unwrap();
-    store
-        .enrol(&mut HttpTransport::new(&server.url), &server.url, &code)
-        .unwrap();
+    let (db, _dir, server, mut store) = one_laptop(&cluster, "goes_away");
     work(&mut store, 10, "morning");
     sync_through(&mut store, std::slice::from_ref(&server.url));
 
@@ -321,20 +308,7 @@ fn the_database_going_away_fails_the_push_retryably_and_the_laptop_catches_up() 
 #[test]
 fn a_postgres_restore_from_the_command_line_gets_back_what_laptops_still_hold() {
     let cluster = Cluster::start();
-    let db = cluster.create_database("restored");
-    let dir = tempfile::tempdir().unwrap();
-    admin(&db, &["init", "--org", "Test Social Prescribing"]);
-    admin(&db, &["team", "add", "--name", "Rushcliffe"]);
-    let worker = admin(
-        &db,
-        &["worker", "add", "--name", "W", "--team", "Rushcliffe"],
-    );
-    let code = admin(&db, &["enrol-code", "--worker", &worker]);
-    let mut server = serve(dir.path(), &db);
-    let mut store = Store::open(&dir.path().join("l.db"), None).unwrap();
-    store
-        .enrol(&mut HttpTransport::new(&server.url), &server.url, &code)
-        .unwrap();
+    let (db, dir, mut server, mut store) = one_laptop(&cluster, "restored");
     work(&mut store, 5, "morning");
     sync_through(&mut store, std::slice::from_ref(&server.url));
     let dump = dir.path().join("morning.dump");
@@ -373,4 +347,24 @@ fn a_postgres_restore_from_the_command_line_gets_back_what_laptops_still_hold() 
             "change {id} was not sent again after the restore"
         );
     }
+}
+
+/// A new organisation on its own database of `cluster`, one server on it and one enrolled
+/// laptop: (database URL, the test's folder, the server, the laptop).
+fn one_laptop(cluster: &Cluster, name: &str) -> (String, tempfile::TempDir, ServerProcess, Store) {
+    let db = cluster.create_database(name);
+    let dir = tempfile::tempdir().unwrap();
+    admin(&db, &["init", "--org", "Test Social Prescribing"]);
+    admin(&db, &["team", "add", "--name", "Rushcliffe"]);
+    let worker = admin(
+        &db,
+        &["worker", "add", "--name", "W", "--team", "Rushcliffe"],
+    );
+    let code = admin(&db, &["enrol-code", "--worker", &worker]);
+    let server = serve(dir.path(), &db);
+    let mut store = Store::open(&dir.path().join("l.db"), None).unwrap();
+    store
+        .enrol(&mut HttpTransport::new(&server.url), &server.url, &code)
+        .unwrap();
+    (db, dir, server, store)
 }

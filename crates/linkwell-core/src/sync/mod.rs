@@ -732,11 +732,7 @@ impl Store {
         let count = |sql: &str| -> Result<i64, SyncError> {
             Ok(self.conn().query_row(sql, [], |r| r.get(0))?)
         };
-        let to_review = self
-            .review_items()?
-            .iter()
-            .filter(|i| i.needs_review)
-            .count() as i64;
+        let to_review = self.to_review_count()?;
         let held = count("SELECT COUNT(*) FROM sync_inbox_held")?;
         let unplaced = self.unplaced_count()?;
         Ok(match row {

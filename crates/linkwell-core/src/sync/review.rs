@@ -196,11 +196,29 @@ impl Store {
     /// "Changes to review", newest first: losing values, refusals and possible duplicates
     /// still undecided.
     pub fn review_items(&self) -> Result<Vec<ReviewItem>, SyncError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, kind, entity, entity_id, field, kept, lost, detail, needs_review FROM sync_review
-             WHERE reviewed_at IS NULL ORDER BY created_at DESC, id",
+        self.open_items("1 = 1")
+    }
+
+    /// How many items need a person (the status bar's count, read every few seconds): a
+    /// count for the stored ones, and only the possible duplicates checked against the
+    /// people as they are now.
+    pub(super) fn to_review_count(&self) -> Result<i64, SyncError> {
+        let stored: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM sync_review WHERE needs_review = 1 AND reviewed_at IS NULL AND kind <> ?1",
+            [POSSIBLE_DUPLICATE],
+            |r| r.get(0),
         )?;
+        let duplicates = self.open_items("kind = 'possible_duplicate'")?.len() as i64;
+        Ok(stored + duplicates)
+    }
+
+    /// The open items matching `filter` (SQL over `sync_review`), in a worker's words.
+    fn open_items(&self, filter: &str) -> Result<Vec<ReviewItem>, SyncError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT id, kind, entity, entity_id, field, kept, lost, detail, needs_review FROM sync_review
+             WHERE reviewed_at IS NULL AND ({filter}) ORDER BY created_at DESC, id"
+        ))?;
         let rows: Vec<Row> = stmt
             .query_map([], |r| {
                 Ok((

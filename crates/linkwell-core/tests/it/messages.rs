@@ -529,33 +529,20 @@ fn a_sent_message_is_kept_as_sent_and_a_correction_replaces_it() {
         "5 working days after the referral"
     );
     let before = db.log_len();
-    let bad = db
-        .store
-        .mark_message_sent(
-            MessageKind::Accepted,
-            referral,
-            &opts,
-            &SentInput {
-                route: Some("pigeon".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap_err();
+    let refused_by = |db: &mut TestDb, route: &str| {
+        let sent = SentInput {
+            route: Some(route.into()),
+            ..Default::default()
+        };
+        db.store
+            .mark_message_sent(MessageKind::Accepted, referral, &opts, &sent)
+            .unwrap_err()
+    };
+    let bad = refused_by(&mut db, "pigeon");
     assert_eq!(fields(bad), ["route"]);
     assert_eq!(db.log_len(), before);
     // Dr Patel has a secure email and an ODS code but no postal address on record.
-    let by_post = db
-        .store
-        .mark_message_sent(
-            MessageKind::Accepted,
-            referral,
-            &opts,
-            &SentInput {
-                route: Some("post".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap_err();
+    let by_post = refused_by(&mut db, "post");
     let words = by_post.to_string();
     assert_eq!(fields(by_post), ["route"]);
     assert!(words.contains("no postal address"), "{words}");
