@@ -450,6 +450,35 @@ const onwardReferral = step('find the walking group in the directory and refer',
   await page.close();
 });
 
+step('the walking group’s places, and Margaret on its waiting list, seen from both pages', [onwardReferral], async () => {
+  const page = await context.newPage();
+  await page.goto(`${url}#/person/${personId}?section=onward`);
+  await page.getByRole('region', { name: 'Onward referrals' }).getByRole('link', { name: 'East Leake walking group' }).click();
+  await page.getByRole('heading', { name: 'East Leake walking group', level: 1 }).waitFor();
+  // More places free than a session holds: refused beside the field, in words.
+  await page.getByText('Change places or room').click();
+  const places = page.getByRole('form', { name: 'Places and room' });
+  await places.getByLabel('Places per session').fill('12');
+  await places.getByLabel('Places free').fill('14');
+  await places.getByRole('button', { name: 'Save places' }).click();
+  await places.locator('[data-field="places_free"] .error').getByText('Places free (14) cannot be more than places per session (12)').waitFor();
+  await places.getByLabel('Places free').fill('0');
+  await places.getByRole('button', { name: 'Save places' }).click();
+  await page.getByText(/^0 of 12 places free/).waitFor();
+  const join = page.getByRole('form', { name: 'Put on the waiting list' });
+  await join.getByRole('button', { name: 'Put Margaret on the waiting list' }).click();
+  const waiting = page.getByRole('list', { name: 'Waiting for a place' });
+  await waiting.getByRole('listitem').filter({ hasText: /waiting since .* referred by/ }).waitFor();
+  await axe(page, 'group page with its waiting list');
+  await waiting.getByRole('link', { name: /Margaret/ }).click();
+  const onward = page.getByRole('region', { name: 'Onward referrals' });
+  await onward.getByText(/On the waiting list since/).waitFor();
+  const r = await call('person_record', { person_id: personId });
+  assert.equal(r.onward.length, 1, 'the wait is under the referral already made');
+  assert.ok(r.onward[0].take_up.waiting);
+  await page.close();
+});
+
 // A US-English browser still shows British dates: fields take day/month/year, the charts'
 // axes say "2 Dec", not "12-02".
 step('dates are British whatever the browser’s locale', [goalsAndMeasure], async () => {

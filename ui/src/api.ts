@@ -164,6 +164,7 @@ import type { NewReferral } from './generated/NewReferral';
 import type { NoteRevision } from './generated/NoteRevision';
 import type { NoteWithHistory } from './generated/NoteWithHistory';
 import type { OnwardReferral } from './generated/OnwardReferral';
+import type { OnwardView } from './generated/OnwardView';
 import type { Person } from './generated/Person';
 import type { PersonRecord } from './generated/PersonRecord';
 import type { PersonInput } from './generated/PersonInput';
@@ -175,6 +176,13 @@ import type { RiskFlag } from './generated/RiskFlag';
 import type { Schedule } from './generated/Schedule';
 import type { SearchHit } from './generated/SearchHit';
 import type { Service } from './generated/Service';
+import type { CapacityInput } from './generated/CapacityInput';
+import type { WaitingInput } from './generated/WaitingInput';
+import type { WaitingListEntry } from './generated/WaitingListEntry';
+import type { Waiting } from './generated/Waiting';
+import type { GroupAttendance } from './generated/GroupAttendance';
+import type { LeadFeedback } from './generated/LeadFeedback';
+import type { LeadFeedbackInput } from './generated/LeadFeedbackInput';
 import type { ServiceFilter } from './generated/ServiceFilter';
 import type { ServiceInput } from './generated/ServiceInput';
 import type { Session } from './generated/Session';
@@ -215,6 +223,10 @@ export type {
   NoteRevision,
   NoteWithHistory,
   OnwardReferral,
+  OnwardView,
+  Waiting,
+  WaitingListEntry,
+  LeadFeedback,
   Person,
   PersonInput,
   PersonMatch,
@@ -343,6 +355,14 @@ export const api = {
   suggestServices: (person_id: Id) => read<Suggestion[]>('suggest_services', { person_id, limit: 8 }),
   referOnward: (person_id: Id, service_id: Id, status = 'suggested') =>
     write<OnwardReferral>('refer_onward', { person_id, service_id, status }),
+  setCapacity: (service_id: Id, capacity: CapacityInput) => write<Service>('set_capacity', { service_id, capacity }),
+  waitingList: (service_id: Id) => read<Waiting[]>('waiting_list', { service_id }),
+  joinWaitingList: (waiting: WaitingInput) => write<WaitingListEntry>('join_waiting_list', { waiting }),
+  endWait: (entry_id: Id, reason: string) => write<WaitingListEntry>('end_wait', { entry_id, reason }),
+  recordGroupAttendance: (onward_id: Id, attended_on: string) =>
+    write<GroupAttendance>('record_group_attendance', { onward_id, attended_on }),
+  recordLeadFeedback: (onward_id: Id, feedback: LeadFeedbackInput) =>
+    write<LeadFeedback>('record_lead_feedback', { onward_id, feedback }),
   updateOnwardReferral: (onward_id: Id, change: { status?: string; barriers?: string[]; feedback?: string }) =>
     write<OnwardReferral>('update_onward_referral', { onward_id, ...change }),
   report: (request: ReportRequest) => read<ReportAnswer>('report', request),

@@ -1,12 +1,14 @@
 //! linkwell-domain: the vocabulary of social prescribing ([`vocabulary`]) and the validation
 //! and normalisation of what a worker types ([`validate`]), and the follow-up rule
-//! ([`follow_up`]: when a measure is due again and whether it is still open).
+//! ([`follow_up`]: when a measure is due again and whether it is still open), and take-up of
+//! an onward referral ([`take_up`]: enrolled, engaged, still attending at 8 weeks).
 //!
 //! Architecture invariant: pure rules — no storage, no I/O, no rusqlite (CI proves it with
 //! `cargo tree`). The laptop's core checks input with these rules; the server can check pushed
 //! values with the very same code.
 
 pub mod follow_up;
+pub mod take_up;
 pub mod validate;
 pub mod vocabulary;
 

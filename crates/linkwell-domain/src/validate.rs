@@ -222,6 +222,29 @@ pub fn postcode(value: &str) -> Result<String, String> {
     Ok(format!("{outward} {inward}"))
 }
 
+/// A postcode district (the outward code, e.g. NG11), from a district or a whole postcode:
+/// where a gap in the directory is, without pointing at anyone's street.
+pub fn postcode_district(value: &str) -> Result<String, String> {
+    let compact: String = value
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if let Ok(full) = postcode(&compact) {
+        return Ok(full.split(' ').next().unwrap_or_default().to_string());
+    }
+    // Completed with a made-up inward code, the district is checked by the postcode rules.
+    match postcode(&format!("{compact}1AA")) {
+        Ok(full) if (2..=4).contains(&compact.len()) && !compact.starts_with("BFPO") => {
+            Ok(full.split(' ').next().unwrap_or_default().to_string())
+        }
+        _ => Err(format!(
+            "\"{}\" is not a postcode district (for example NG11) or a postcode",
+            value.trim()
+        )),
+    }
+}
+
 /// BS 7666's letters by position (for an outward code and inward code of the right shape):
 /// the first letter is never Q, V or X; the second never I, J or Z; a letter third (A9A) is
 /// one of ABCDEFGHJKPSTUW, a letter fourth (AA9A) one of ABEHMNPRVWXY; the inward code's

@@ -275,6 +275,34 @@ vocabulary!(Barrier {
 });
 
 vocabulary!(
+    /// Whether a group has room for someone new, when nobody knows how many places are free.
+    HasRoom {
+        Yes => "yes", "Has room";
+        No => "no", "No room at present";
+        Unknown => "unknown", "Not known";
+    }
+);
+
+vocabulary!(
+    /// How a person's wait on a group's waiting list ended.
+    WaitEnd {
+        GotPlace => "got_place", "Got a place";
+        NoLongerWaiting => "no_longer_waiting", "No longer waiting";
+    }
+);
+
+vocabulary!(
+    /// What was missing when nothing in the directory suited a person's need.
+    GapMissing {
+        Cost => "cost", "Nothing they could afford";
+        Time => "time", "Nothing at a time they could go";
+        Access => "access", "Nothing they could get to or into";
+        NoSuchGroup => "no_such_group", "No such group nearby";
+        Other => "other", "Something else";
+    }
+);
+
+vocabulary!(
     /// How a message reaches a referrer.
     MessageRoute {
         SecureEmail => "secure_email", "Secure email";

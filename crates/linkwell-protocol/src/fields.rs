@@ -136,7 +136,7 @@ fn specific(kind: EntityKind, field: &str) -> Option<FieldSpec> {
         "person_id" if kind == K::AuditEvent => Some(opt(Id)),
         "team_id" | "person_id" | "referral_id" | "episode_id" | "note_id" | "goal_id"
         | "service_id" | "worker_id" | "recorded_by" | "from_worker_id" | "to_worker_id"
-        | "device_id" => Some(req(Id)),
+        | "device_id" | "onward_referral_id" => Some(req(Id)),
         "session_id"
         | "supersedes"
         | "provider_id"
@@ -147,11 +147,12 @@ fn specific(kind: EntityKind, field: &str) -> Option<FieldSpec> {
         | "replaces" => Some(opt(Id)),
         "distinct_from" => Some(req(Ids(LIST_MAX))),
         "created_on" | "recorded_on" | "received_on" | "opened_on" | "handed_on" | "set_on"
-        | "rated_on" | "taken_on" | "decided_on" | "suggested_on" | "status_on" | "written_on" => {
-            Some(req(Date))
-        }
+        | "rated_on" | "taken_on" | "decided_on" | "suggested_on" | "status_on" | "written_on"
+        | "since_on" | "attended_on" => Some(req(Date)),
         "date_of_birth" | "first_contact_on" | "closed_on" | "target_on" | "last_verified_on"
-        | "due_on" | "remind_on" | "licensed_on" => Some(opt(Date)),
+        | "due_on" | "remind_on" | "licensed_on" | "capacity_on" | "agreed_on" | "ended_on" => {
+            Some(opt(Date))
+        }
         "t1_months" | "t2_months" | "every_months" => Some(opt(Int(0, 240))),
         "attempted_at" | "starts_at" | "created_at" | "written_at" | "at" | "sent_at" => {
             Some(req(DateTime))
@@ -258,6 +259,11 @@ fn specific(kind: EntityKind, field: &str) -> Option<FieldSpec> {
         (K::Service, "latitude") => opt(Real(-90.0, 90.0)),
         (K::Service, "longitude") => opt(Real(-180.0, 180.0)),
         (K::OnwardReferral, "status") => req(Code(vocab!(OnwardStatus))),
+        (K::Service, "places_per_session" | "places_free") => opt(Int(0, 10_000)),
+        (K::Service, "has_room") => req(Code(vocab!(HasRoom))),
+        (K::WaitingListEntry, "end_reason") => opt(Code(vocab!(WaitEnd))),
+        (K::LeadFeedback, "from_whom") => req(Text(120)),
+        (K::LeadFeedback, "said") => req(Text(4000)),
         (K::OnwardReferral, "barriers") => req(Codes(vocab!(Barrier), LIST_MAX)),
         (K::OnwardReferral, "feedback") => opt(Text(4000)),
         (K::OnwardReferral, "accompanied_by_name") => opt(Text(200)),

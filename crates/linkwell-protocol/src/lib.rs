@@ -20,7 +20,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// [`registry`]. Bumped when the registry changes, never by a laptop-only migration (drafts,
 /// indexes): the server sees this, not the laptop's database version. It starts at 5, the
 /// database version laptops sent before the two were separated.
-pub const WIRE_SCHEMA_VERSION: u32 = 7;
+pub const WIRE_SCHEMA_VERSION: u32 = 8;
 
 /// The hash a change's payload is sent with: SHA-256 of its canonical JSON text, in hex.
 pub fn payload_hash(canonical_json: &str) -> String {
@@ -217,10 +217,13 @@ pub enum EntityKind {
     Referrer,
     ReferrerMessage,
     Letterhead,
+    WaitingListEntry,
+    GroupAttendance,
+    LeadFeedback,
 }
 
 impl EntityKind {
-    pub const ALL: [EntityKind; 27] = [
+    pub const ALL: [EntityKind; 30] = [
         EntityKind::Team,
         EntityKind::Worker,
         EntityKind::Person,
@@ -248,6 +251,9 @@ impl EntityKind {
         EntityKind::Referrer,
         EntityKind::ReferrerMessage,
         EntityKind::Letterhead,
+        EntityKind::WaitingListEntry,
+        EntityKind::GroupAttendance,
+        EntityKind::LeadFeedback,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -279,6 +285,9 @@ impl EntityKind {
             EntityKind::Referrer => "referrer",
             EntityKind::ReferrerMessage => "referrer_message",
             EntityKind::Letterhead => "letterhead",
+            EntityKind::WaitingListEntry => "waiting_list_entry",
+            EntityKind::GroupAttendance => "group_attendance",
+            EntityKind::LeadFeedback => "lead_feedback",
         }
     }
 
@@ -308,7 +317,10 @@ impl EntityKind {
             | K::Measure
             | K::FollowUpDecision
             | K::OnwardReferral
-            | K::ReferrerMessage => via(K::Person, "person_id"),
+            | K::ReferrerMessage
+            | K::WaitingListEntry
+            | K::GroupAttendance
+            | K::LeadFeedback => via(K::Person, "person_id"),
             // An audit event may be about no one (e.g. an export of the whole database).
             K::AuditEvent => PersonLink::Via {
                 parent: K::Person,
@@ -344,6 +356,8 @@ impl EntityKind {
                 | EntityKind::FollowUpDecision
                 | EntityKind::AuditEvent
                 | EntityKind::ReferrerMessage
+                | EntityKind::GroupAttendance
+                | EntityKind::LeadFeedback
         )
     }
 }

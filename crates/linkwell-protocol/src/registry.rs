@@ -320,6 +320,10 @@ pub fn table(kind: EntityKind) -> Table {
                 ("uprn", Text),
                 ("latitude", Real),
                 ("longitude", Real),
+                ("places_per_session", Int),
+                ("places_free", Int),
+                ("has_room", Text),
+                ("capacity_on", Text),
             ],
         ),
         EntityKind::OnwardReferral => (
@@ -335,6 +339,40 @@ pub fn table(kind: EntityKind) -> Table {
                 ("worker_id", Text),
                 ("accompanied_by_worker_id", Text),
                 ("accompanied_by_name", Text),
+                ("agreed_on", Text),
+            ],
+        ),
+        EntityKind::WaitingListEntry => (
+            "waiting_list_entry",
+            &[
+                ("person_id", Text),
+                ("service_id", Text),
+                ("onward_referral_id", Text),
+                ("since_on", Text),
+                ("worker_id", Text),
+                ("ended_on", Text),
+                ("end_reason", Text),
+            ],
+        ),
+        EntityKind::GroupAttendance => (
+            "group_attendance",
+            &[
+                ("person_id", Text),
+                ("service_id", Text),
+                ("onward_referral_id", Text),
+                ("attended_on", Text),
+                ("worker_id", Text),
+            ],
+        ),
+        EntityKind::LeadFeedback => (
+            "lead_feedback",
+            &[
+                ("person_id", Text),
+                ("onward_referral_id", Text),
+                ("received_on", Text),
+                ("from_whom", Text),
+                ("said", Text),
+                ("worker_id", Text),
             ],
         ),
         EntityKind::Referrer => (

@@ -14,11 +14,13 @@ pub mod records;
 pub mod stats;
 mod suppress;
 mod table;
+mod take_up;
 
 pub use figures::{Dna, FollowUpRow, FunnelStep, LabelledCount, Wait, WorkerCaseload};
 pub use outcomes::{PairedComparison, item_names};
 pub use suppress::{Count, DEFAULT_THRESHOLD, SECONDARY, Suppression};
 pub use table::{Table, tables, to_csv};
+pub use take_up::{OnwardFact, TakeUpRow};
 
 use chrono::NaiveDate;
 use linkwell_domain::vocabulary::{
@@ -165,6 +167,8 @@ pub struct ReportInput {
     pub sessions: Vec<SessionFact>,
     pub measures: Vec<MeasureFact>,
     pub follow_ups: Vec<FollowUpFact>,
+    /// Onward referrals to groups, and the sessions attended there.
+    pub onward: Vec<OnwardFact>,
 }
 
 /// The evaluation pack's figures.
@@ -189,6 +193,9 @@ pub struct Evaluation {
     pub dna: Dna,
     pub follow_ups: Vec<FollowUpRow>,
     pub paired: Vec<PairedComparison>,
+    /// Onward referrals made in the period by the group's category: enrolled, engaged, adhered.
+    pub take_up: Vec<TakeUpRow>,
+    pub take_up_total: TakeUpRow,
     /// What the reader must know beside the figures.
     pub caveats: Vec<String>,
 }
@@ -199,6 +206,7 @@ pub fn evaluation(input: &ReportInput, threshold: u64) -> Evaluation {
     let s = input.scope.suppression(threshold);
     let (by_source, by_month, received_total) = figures::referrals(input, &s);
     let (closing_reasons, closed_total) = figures::closing(input, &s);
+    let (take_up, take_up_total) = take_up::take_up(input, &s);
     Evaluation {
         scope: input.scope,
         scope_label: input.scope.label().to_string(),
@@ -216,6 +224,8 @@ pub fn evaluation(input: &ReportInput, threshold: u64) -> Evaluation {
         dna: figures::dna(input, &s),
         follow_ups: figures::follow_ups(input, &s),
         paired: outcomes::paired(input, &s),
+        take_up,
+        take_up_total,
         caveats: caveats(&s),
     }
 }

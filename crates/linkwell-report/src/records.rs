@@ -9,13 +9,14 @@
 //! ids), so ties (two measures on one day, two decisions on one day) resolve the same way.
 
 use crate::{
-    FollowUpFact, FollowUpOutcome, MeasureFact, Period, ReferralFact, ReportInput, Scope,
-    SessionFact, WorkerFact,
+    FollowUpFact, FollowUpOutcome, MeasureFact, OnwardFact, Period, ReferralFact, ReportInput,
+    Scope, SessionFact, WorkerFact,
 };
 use chrono::NaiveDate;
 use linkwell_domain::follow_up::{self as rule, State};
 use linkwell_domain::vocabulary::{
-    Attendance, ClosingReason, FollowUpDecisionKind, Instrument, ReferralSource, TimePoint,
+    Attendance, ClosingReason, FollowUpDecisionKind, Instrument, OnwardStatus, ReferralSource,
+    ServiceCategory, TimePoint,
 };
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -79,6 +80,18 @@ pub const READS: &[(&str, &[&str])] = &[
     ),
     ("consent", &["person_id", "kind", "given", "recorded_on"]),
     ("worker", &["name"]),
+    (
+        "onward_referral",
+        &[
+            "person_id",
+            "service_id",
+            "status",
+            "suggested_on",
+            "agreed_on",
+        ],
+    ),
+    ("group_attendance", &["onward_referral_id", "attended_on"]),
+    ("service", &["categories"]),
 ];
 
 /// The records a report is made from, kind by kind.
@@ -92,6 +105,9 @@ pub struct Records {
     pub follow_up_schedules: Vec<Record>,
     pub consents: Vec<Record>,
     pub workers: Vec<Record>,
+    pub onward_referrals: Vec<Record>,
+    pub group_attendances: Vec<Record>,
+    pub services: Vec<Record>,
 }
 
 impl Records {
@@ -106,6 +122,9 @@ impl Records {
             "follow_up_schedule" => &mut self.follow_up_schedules,
             "consent" => &mut self.consents,
             "worker" => &mut self.workers,
+            "onward_referral" => &mut self.onward_referrals,
+            "group_attendance" => &mut self.group_attendances,
+            "service" => &mut self.services,
             _ => return None,
         })
     }
@@ -282,6 +301,7 @@ pub fn input(
     }
 
     let follow_ups = follow_ups(records, &people);
+    let onward = onward(records, &people);
     ReportInput {
         scope,
         period,
@@ -291,7 +311,58 @@ pub fn input(
         sessions,
         measures,
         follow_ups,
+        onward,
     }
+}
+
+/// A list field: a JSON array on the wire, its text in a database column.
+fn texts(r: &Record, field: &str) -> Vec<String> {
+    match r.get(field) {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// The onward referrals of the people in scope, with the group's main category and the days
+/// a session was attended.
+fn onward(records: &Records, people: &Keys) -> Vec<OnwardFact> {
+    let category: HashMap<&str, ServiceCategory> = records
+        .services
+        .iter()
+        .filter_map(|s| {
+            let first = texts(s, "categories").into_iter().next()?;
+            Some((id(s), ServiceCategory::parse(&first)?))
+        })
+        .collect();
+    let mut attended: HashMap<&str, Vec<NaiveDate>> = HashMap::new();
+    for a in sorted(&records.group_attendances, "attended_on") {
+        if let (Some(o), Some(d)) = (text(a, "onward_referral_id"), day(a, "attended_on")) {
+            attended.entry(o).or_default().push(d);
+        }
+    }
+    let mut out = Vec::new();
+    for o in sorted(&records.onward_referrals, "suggested_on") {
+        let (Some(person), Some(status), Some(suggested_on)) = (
+            text(o, "person_id").and_then(|p| people.0.get(p).copied()),
+            text(o, "status").and_then(OnwardStatus::parse),
+            day(o, "suggested_on"),
+        ) else {
+            continue;
+        };
+        out.push(OnwardFact {
+            person,
+            category: text(o, "service_id").and_then(|s| category.get(s).copied()),
+            suggested_on,
+            status,
+            agreed_on: day(o, "agreed_on"),
+            attended: attended.get(id(o)).cloned().unwrap_or_default(),
+        });
+    }
+    out
 }
 
 /// Each person's T1 and T2 follow-ups and where they stand, by the follow-up rule over all

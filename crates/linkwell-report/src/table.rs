@@ -200,7 +200,41 @@ pub fn tables(e: &Evaluation) -> Vec<Table> {
         ),
     ];
     out.push(paired_table(e));
+    out.push(take_up_table(e));
     out
+}
+
+fn take_up_table(e: &Evaluation) -> Table {
+    let row = |r: &crate::TakeUpRow| {
+        vec![
+            r.label.clone(),
+            r.referred.text(),
+            r.enrolled.text(),
+            r.engaged.text(),
+            r.adhered.text(),
+            r.too_soon.text(),
+        ]
+    };
+    noted(
+        t(
+            "onward_take_up",
+            "Onward referrals: enrol, engage, adhere",
+            &[
+                "Category of group",
+                "Referred onward",
+                "Enrolled (agreed)",
+                "Engaged (first session)",
+                "Adhered (still attending at 8 weeks)",
+                "Not yet 8 weeks",
+            ],
+            e.take_up
+                .iter()
+                .map(row)
+                .chain([row(&e.take_up_total)])
+                .collect(),
+        ),
+        "Onward referrals made in the period, by the main category of the group, and where each stood on the data date. Enrolled: the person agreed to go (or went). Engaged: they came to a first session. Adhered: they attended a session 8 weeks (56 days) or more after their first; those whose first session was less than 8 weeks before the data date cannot have adhered yet and are counted under Not yet 8 weeks.",
+    )
 }
 
 fn paired_table(e: &Evaluation) -> Table {

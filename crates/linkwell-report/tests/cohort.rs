@@ -178,6 +178,7 @@ fn cohort(scope: Scope) -> ReportInput {
         sessions,
         measures,
         follow_ups,
+        onward: vec![],
     }
 }
 

@@ -7,6 +7,7 @@ import type { LabelledCount } from "./LabelledCount";
 import type { PairedComparison } from "./PairedComparison";
 import type { ReportPeriod } from "./ReportPeriod";
 import type { ReportScope } from "./ReportScope";
+import type { TakeUpRow } from "./TakeUpRow";
 import type { Wait } from "./Wait";
 import type { WorkerCaseload } from "./WorkerCaseload";
 
@@ -18,6 +19,10 @@ export type Evaluation = { scope: ReportScope, scope_label: string, period: Repo
  * Counts below this are not shown; null: every number is shown (own caseload).
  */
 suppression_threshold: number | null, funnel: Array<FunnelStep>, by_source: Array<LabelledCount>, by_month: Array<LabelledCount>, received_total: Count, waits: Array<Wait>, caseload: Array<WorkerCaseload>, closing_reasons: Array<LabelledCount>, closed_total: Count, dna: Dna, follow_ups: Array<FollowUpRow>, paired: Array<PairedComparison>, 
+/**
+ * Onward referrals made in the period by the group's category: enrolled, engaged, adhered.
+ */
+take_up: Array<TakeUpRow>, take_up_total: TakeUpRow, 
 /**
  * What the reader must know beside the figures.
  */

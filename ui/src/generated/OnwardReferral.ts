@@ -6,4 +6,8 @@ export type OnwardReferral = { id: string, person_id: string, service_id: string
 /**
  * Who went along to the first session: a worker, or a volunteer by name.
  */
-accompanied_by_worker_id: string | null, accompanied_by_name: string | null, };
+accompanied_by_worker_id: string | null, accompanied_by_name: string | null, 
+/**
+ * The day the person first agreed to go (enrolled); kept when the status moves on.
+ */
+agreed_on: string | null, };

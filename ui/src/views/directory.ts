@@ -3,6 +3,7 @@
 
 import { api, type Service, type ServiceInput, type Id, type ImportReport, type FeedImportReport } from '../api';
 import type { Ctx } from '../main';
+import { capacityCard, capacityText, waitingCard } from './groups';
 import {
   h,
   field,
@@ -33,12 +34,13 @@ function when(ctx: Ctx, s: Service): string {
     .join('; ');
 }
 
-function access(s: Service): string[] {
+function access(ctx: Ctx, s: Service): string[] {
   return [
     s.free ? 'Free' : s.cost ? `Cost: ${s.cost}` : '',
     s.step_free ? 'Step-free' : '',
     s.hearing_loop ? 'Hearing loop' : '',
     s.taking_new_members ? 'Taking new members' : 'Full at present',
+    s.places_free != null || s.has_room !== 'unknown' ? capacityText(ctx, s) : '',
   ].filter(Boolean);
 }
 
@@ -232,7 +234,7 @@ export async function directoryView(ctx: Ctx, forId?: Id): Promise<HTMLElement> 
           h(
             'ul',
             { class: 'tags', 'aria-label': 'Access and cost' },
-            access(s).map((a) => h('li', { class: 'tag' }, a)),
+            access(ctx, s).map((a) => h('li', { class: 'tag' }, a)),
           ),
         ),
       ),
@@ -287,6 +289,9 @@ export async function serviceView(ctx: Ctx, id: Id, forId?: Id): Promise<HTMLEle
     );
   }
   const row = (k: string, val2: string | null | undefined) => (val2 ? [h('dt', {}, k), h('dd', {}, val2)] : []);
+  const here = () => ctx.go(`#/directory/${id}${forId ? `?for=${forId}` : ''}`);
+  const places = capacityCard(ctx, s, here);
+  const waiting = await waitingCard(s, forId, here);
   return h(
     'div',
     {},
@@ -303,7 +308,7 @@ export async function serviceView(ctx: Ctx, id: Id, forId?: Id): Promise<HTMLEle
         row('When', when(ctx, s)),
         row('Where', [s.venue, s.address, s.postcode].filter(Boolean).join(', ')),
         row('Cost', s.free ? 'Free' : (s.cost ?? 'Ask')),
-        row('Access', access(s).join(', ')),
+        row('Access', access(ctx, s).join(', ')),
         row('Transport', s.transport),
         row('Categories', s.categories.map((c) => labelOf(v.service_category, c)).join(', ')),
         row('Five Ways', s.five_ways.map((c) => labelOf(v.five_ways, c)).join(', ')),
@@ -313,6 +318,8 @@ export async function serviceView(ctx: Ctx, id: Id, forId?: Id): Promise<HTMLEle
         row('Status', labelOf(v.service_status, s.status)),
       ),
     ),
+    places,
+    waiting,
     h(
       'p',
       { class: 'actions' },

@@ -5,6 +5,7 @@
 import { api, type PersonRecord, type Id } from '../api';
 import { personFieldset, readPerson, fillPerson } from './person-fields';
 import type { Ctx } from '../main';
+import { takeUpBlock } from './groups';
 import { lineChart } from '../chart';
 import { outcomeSections } from './measures';
 import { closeOff } from './today';
@@ -937,6 +938,7 @@ function render(ctx: Ctx, r: PersonRecord, refresh: Refresh, open: Set<string>):
               ),
               details('Change status or barriers', false, f),
               introductionBox(o.onward.id),
+              takeUpBlock(ctx, o, pid, re('onward')),
             );
           }),
         )

@@ -9,7 +9,7 @@ use crate::records::people::{Team, Worker};
 use crate::store::{Store, today};
 use crate::{
     demo, read::caseload, read::message, read::person_record, read::print, read::search,
-    records::contacts, records::directory, records::follow_ups, records::measures,
+    records::contacts, records::directory, records::follow_ups, records::groups, records::measures,
     records::pathway, records::people, records::plans, records::referrers,
 };
 use chrono::{Local, NaiveDate};
@@ -218,6 +218,30 @@ pub enum Request {
         barriers: Option<Vec<String>>,
         #[serde(default)]
         feedback: Option<String>,
+    },
+    /// A group's places per session and free, or whether it has room.
+    SetCapacity {
+        service_id: Uuid,
+        capacity: groups::CapacityInput,
+    },
+    /// Who is waiting for a place in a group, longest first.
+    WaitingList {
+        service_id: Uuid,
+    },
+    JoinWaitingList {
+        waiting: groups::WaitingInput,
+    },
+    EndWait {
+        entry_id: Uuid,
+        reason: String,
+    },
+    RecordGroupAttendance {
+        onward_id: Uuid,
+        attended_on: String,
+    },
+    RecordLeadFeedback {
+        onward_id: Uuid,
+        feedback: groups::LeadFeedbackInput,
     },
     PendingCount,
     /// The honest state of sync: pending, last success, what failed, all synced or not.
@@ -473,6 +497,8 @@ vocabularies! {
     barrier => vocabulary::Barrier,
     message_route => vocabulary::MessageRoute,
     message_kind => vocabulary::MessageKind,
+    has_room => vocabulary::HasRoom,
+    wait_end => vocabulary::WaitEnd,
     ;
     // Lists that are a rule's subset or scale rather than a whole vocabulary: the screens
     // read them here instead of deciding them again.
@@ -648,6 +674,21 @@ pub fn handle(store: &mut Store, request: Request) -> Result<Value> {
             barriers.as_deref(),
             feedback.as_deref(),
         )?),
+        R::SetCapacity {
+            service_id,
+            capacity,
+        } => to(store.set_capacity(service_id, &capacity)?),
+        R::WaitingList { service_id } => to(store.waiting_list(service_id)?),
+        R::JoinWaitingList { waiting } => to(store.join_waiting_list(&waiting)?),
+        R::EndWait { entry_id, reason } => to(store.end_wait(entry_id, &reason)?),
+        R::RecordGroupAttendance {
+            onward_id,
+            attended_on,
+        } => to(store.record_group_attendance(onward_id, &attended_on)?),
+        R::RecordLeadFeedback {
+            onward_id,
+            feedback,
+        } => to(store.record_lead_feedback(onward_id, &feedback)?),
         R::SaveDraft { key, fields } => {
             store.save_draft(&key, &fields)?;
             Ok(Value::Null)

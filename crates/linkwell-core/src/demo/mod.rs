@@ -519,6 +519,7 @@ fn demo_service(w: &mut Writer<'_>, s: &DemoService, today: NaiveDate) -> Result
         last_verified_on: Some(today - Duration::days(30)),
         status: ServiceStatus::Active,
         redirect_to: None,
+        capacity: Default::default(),
     };
     w.create(&svc)?;
     Ok(svc)
@@ -940,6 +941,11 @@ fn demo_onward_and_risk(
         worker_id: episode.worker_id,
         accompanied_by_worker_id: None,
         accompanied_by_name: None,
+        agreed_on: None,
+    };
+    let o = crate::records::directory::OnwardReferral {
+        agreed_on: crate::domain::take_up::agreed(o.status).then_some(first),
+        ..o
     };
     w.create(&o)?;
     if rng.random_bool(0.05) {

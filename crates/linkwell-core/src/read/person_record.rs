@@ -95,6 +95,8 @@ pub struct OnwardView {
     pub status_label: String,
     /// Still under way: the core refuses a second referral to the same service meanwhile.
     pub open: bool,
+    /// Sessions attended, 8 weeks on, the wait for a place and the group lead's feedback.
+    pub take_up: crate::records::groups::TakeUp,
 }
 
 /// The latest ONS4 answers in words (bands), for the summary.
@@ -212,16 +214,19 @@ fn measure_view(m: &Measure) -> MeasureView {
 }
 
 fn onward(store: &Store, person_id: Uuid) -> Result<Vec<OnwardView>> {
-    Ok(store
+    store
         .onward_referrals(person_id)?
         .into_iter()
-        .map(|onward| OnwardView {
-            service_name: store.service(onward.service_id).ok().map(|s| s.name),
-            status_label: onward.status.label().to_string(),
-            open: onward.status.is_open(),
-            onward,
+        .map(|onward| {
+            Ok(OnwardView {
+                service_name: store.service(onward.service_id).ok().map(|s| s.name),
+                status_label: onward.status.label().to_string(),
+                open: onward.status.is_open(),
+                take_up: store.take_up(&onward)?,
+                onward,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The latest ONS4 items in words (bands), for the summary.

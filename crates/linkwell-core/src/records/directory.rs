@@ -1,6 +1,7 @@
 //! The community directory (services and groups, shaped after Open Referral UK) and onward
 //! referrals ("social prescriptions") from a person to a service, with status and barriers.
 
+use crate::domain::take_up;
 use crate::domain::validate::{self, Checker};
 use crate::domain::vocabulary::{
     Barrier, FiveWays, OnwardStatus, ServiceCategory, ServiceStatus, Weekday,
@@ -75,6 +76,10 @@ pub struct Service {
     pub last_verified_on: Option<NaiveDate>,
     pub status: ServiceStatus,
     pub redirect_to: Option<Uuid>,
+    /// Places and room, set on its own (`Store::set_capacity`); an edit of the rest keeps it.
+    #[serde(flatten, default)]
+    #[ts(flatten)]
+    pub capacity: crate::records::groups::Capacity,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
@@ -196,6 +201,7 @@ fn service_fields(c: &mut Checker, i: &ServiceInput) -> Service {
         last_verified_on,
         status,
         redirect_to: None,
+        capacity: Default::default(),
     }
 }
 
@@ -308,6 +314,9 @@ pub struct OnwardReferral {
     pub accompanied_by_worker_id: Option<Uuid>,
     #[serde(default)]
     pub accompanied_by_name: Option<String>,
+    /// The day the person first agreed to go (enrolled); kept when the status moves on.
+    #[serde(default)]
+    pub agreed_on: Option<NaiveDate>,
 }
 
 /// Who went along to a first session: one of the team, or a named volunteer.
@@ -377,6 +386,7 @@ impl Store {
         c.finish()?;
         next.id = id;
         next.redirect_to = current.redirect_to;
+        next.capacity = current.capacity.clone();
         let changed = store::changed_fields(&current, &next)?;
         if changed.is_empty() {
             return Ok(current);
@@ -493,21 +503,12 @@ impl Store {
             .into());
         }
         self.write(|w| {
-            let r = OnwardReferral {
-                id: w.new_id(),
+            new_onward(
+                w,
                 person_id,
-                service_id: service.id,
-                status: st.unwrap_or(OnwardStatus::Suggested),
-                barriers: Vec::new(),
-                suggested_on: today(),
-                status_on: today(),
-                feedback: None,
-                worker_id: w.actor().worker_id,
-                accompanied_by_worker_id: None,
-                accompanied_by_name: None,
-            };
-            w.create(&r)?;
-            Ok(r)
+                service.id,
+                st.unwrap_or(OnwardStatus::Suggested),
+            )
         })
     }
 
@@ -529,6 +530,7 @@ impl Store {
                     r.status_on = today();
                     m.insert("status".into(), st.as_str().into());
                     m.insert("status_on".into(), today().to_string().into());
+                    note_agreed(&mut r, &mut m);
                 }
                 Some(_) => {}
                 None => c.fail(
@@ -623,6 +625,7 @@ impl Store {
             r.status_on = today();
             m.insert("status".into(), r.status.as_str().into());
             m.insert("status_on".into(), today().to_string().into());
+            note_agreed(&mut r, &mut m);
         }
         r.accompanied_by_worker_id = input.worker_id;
         r.accompanied_by_name = name;
@@ -640,5 +643,38 @@ impl Store {
             &person_id.to_string(),
             "suggested_on, rowid",
         )
+    }
+}
+
+/// A new onward referral in `status`, written by `w` (one transaction with whatever follows).
+pub(crate) fn new_onward(
+    w: &mut store::Writer<'_>,
+    person_id: Uuid,
+    service_id: Uuid,
+    status: OnwardStatus,
+) -> Result<OnwardReferral> {
+    let r = OnwardReferral {
+        id: w.new_id(),
+        person_id,
+        service_id,
+        status,
+        barriers: Vec::new(),
+        suggested_on: today(),
+        status_on: today(),
+        feedback: None,
+        worker_id: w.actor().worker_id,
+        accompanied_by_worker_id: None,
+        accompanied_by_name: None,
+        agreed_on: take_up::agreed(status).then(today),
+    };
+    w.create(&r)?;
+    Ok(r)
+}
+
+/// The first time a referral reaches an agreed status, the day is kept (enrolment).
+pub(crate) fn note_agreed(r: &mut OnwardReferral, m: &mut Map<String, serde_json::Value>) {
+    if r.agreed_on.is_none() && take_up::agreed(r.status) {
+        r.agreed_on = Some(today());
+        m.insert("agreed_on".into(), today().to_string().into());
     }
 }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod contacts;
 pub mod directory;
 pub mod follow_ups;
+pub mod groups;
 pub mod measures;
 pub mod oruk;
 pub mod pathway;

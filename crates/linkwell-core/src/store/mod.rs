@@ -37,11 +37,12 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../../migrations/0007_issue14_follow_ups.sql")),
         M::up(include_str!("../../migrations/0009_issue17_directory.sql")),
         M::up(include_str!("../../migrations/0010_issue16_referrers.sql")),
+        M::up(include_str!("../../migrations/0011_issue17_capacity.sql")),
     ])
 });
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Who is writing: every change is attributed to a worker and a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

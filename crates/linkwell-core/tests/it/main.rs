@@ -2,6 +2,7 @@
 
 mod bad_inputs;
 mod gate;
+mod groups;
 mod messages;
 mod oruk;
 mod outcomes;
