@@ -458,11 +458,11 @@ step('the walking group’s places, and Margaret on its waiting list, seen from 
   // More places free than a session holds: refused beside the field, in words.
   await page.getByText('Change places or room').click();
   const places = page.getByRole('form', { name: 'Places and room' });
-  await places.getByLabel('Places per session').fill('12');
-  await places.getByLabel('Places free').fill('14');
+  await places.getByLabel('Places per session', { exact: true }).fill('12');
+  await places.getByLabel('Places free', { exact: true }).fill('14');
   await places.getByRole('button', { name: 'Save places' }).click();
   await places.locator('[data-field="places_free"] .error').getByText('Places free (14) cannot be more than places per session (12)').waitFor();
-  await places.getByLabel('Places free').fill('0');
+  await places.getByLabel('Places free', { exact: true }).fill('0');
   await places.getByRole('button', { name: 'Save places' }).click();
   await page.getByText(/^0 of 12 places free/).waitFor();
   const join = page.getByRole('form', { name: 'Put on the waiting list' });

@@ -45,7 +45,7 @@ export function capacityCard(ctx: Ctx, s: Service, reload: () => void): HTMLElem
         input('places_per_session', { inputmode: 'numeric', value: s.places_per_session?.toString() ?? '' }),
       ),
       field('Places free', input('places_free', { inputmode: 'numeric', value: s.places_free?.toString() ?? '' })),
-      field('Has room (when places free is not known)', select('has_room', ctx.vocab.has_room)),
+      field('Has room, when nobody counts the places', select('has_room', ctx.vocab.has_room)),
     ),
     h('button', { type: 'submit', class: 'secondary' }, 'Save places'),
   );
